@@ -1,0 +1,410 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ParseError is the one error type for malformed input in this package. It
+// names the line (when the caller knows it) and the field, so a person can
+// fix the event: "line 11: @timestamp: not RFC 3339".
+type ParseError struct {
+	Line  int    // 1-based line in the request; 0 when unknown
+	Field string // dotted field name; "" for the line as a whole
+	Msg   string
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func errorf(field, format string, args ...any) *ParseError {
+	return &ParseError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Limits on one event. They bound memory per line and keep every length
+// inside the fixed-width fields of the canonical encodings.
+const (
+	MaxLineBytes  = 1 << 20 // one NDJSON line
+	MaxNameBytes  = 128     // one dotted field name
+	MaxValueBytes = 1 << 19 // one field's canonical value
+	MaxDepth      = 8       // nesting of objects
+)
+
+// Categories lists the accepted values of event.category: those of ECS 8 and
+// lbm's own (record_query, telephony, device, print), which describe use of
+// police systems that ECS does not name.
+var Categories = []string{
+	"api", "authentication", "configuration", "database", "device", "driver", "email", "file",
+	"host", "iam", "intrusion_detection", "library", "malware", "network", "package", "print",
+	"process", "record_query", "registry", "session", "telephony", "threat", "vulnerability", "web",
+}
+
+var outcomes = []string{"failure", "success", "unknown"}
+
+// Parse validates one JSON object and returns its canonical event with the
+// given source, a zero ID and zero salts (the caller assigns both, from a
+// secure random source, before committing). A "source.id" in the object must
+// equal source: a source may only ever write as itself.
+func Parse(line []byte, source string) (*Event, error) {
+	if len(line) > MaxLineBytes {
+		return nil, errorf("", "longer than %d bytes", MaxLineBytes)
+	}
+	if !utf8.Valid(line) {
+		// encoding/json would silently replace invalid bytes, changing what
+		// we commit to; refuse instead.
+		return nil, errorf("", "not valid UTF-8")
+	}
+	d := json.NewDecoder(bytes.NewReader(line))
+	d.UseNumber()
+	var obj map[string]any
+	if err := d.Decode(&obj); err != nil {
+		return nil, errorf("", "not a JSON object: %v", jsonMessage(err))
+	}
+	if obj == nil {
+		return nil, errorf("", "not a JSON object")
+	}
+	if d.More() {
+		return nil, errorf("", "more than one JSON value on the line")
+	}
+	p := parser{fields: make([]Field, 0, 16)}
+	if err := p.flatten("", obj, 0); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(p.fields, func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
+	for i := 1; i < len(p.fields); i++ {
+		a, b := p.fields[i-1].Name, p.fields[i].Name
+		if a == b {
+			return nil, errorf(a, "given twice (dotted and nested)")
+		}
+		if strings.HasPrefix(b, a+".") {
+			return nil, errorf(a, "is both a value and an object")
+		}
+	}
+	e := &Event{Source: source, Fields: p.fields[:0]}
+	for _, f := range p.fields {
+		switch f.Name {
+		case "@timestamp":
+			t, err := parseTime(f.Value)
+			if err != nil {
+				return nil, err
+			}
+			e.Time = t
+			continue
+		case "source.id":
+			if s, ok := StringValue(f.Value); !ok || s != source {
+				return nil, errorf(f.Name, "is set by the server from the source's token; omit it or give %q", source)
+			}
+			continue
+		}
+		e.Fields = append(e.Fields, f)
+	}
+	if e.Time.IsZero() {
+		return nil, errorf("@timestamp", "required")
+	}
+	if len(e.Fields) > MaxFields {
+		return nil, errorf("", "more than %d fields", MaxFields)
+	}
+	if err := checkKnownFields(e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func jsonMessage(err error) string {
+	if se, ok := err.(*json.SyntaxError); ok {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	return err.Error()
+}
+
+func parseTime(v []byte) (time.Time, error) {
+	s, ok := StringValue(v)
+	if !ok {
+		return time.Time{}, errorf("@timestamp", "must be a string")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errorf("@timestamp", "not RFC 3339 (like 2026-11-02T08:03:11.123Z): %q", s)
+	}
+	// The leaf holds Unix nanoseconds in 64 bits; years 1678-2262 fit.
+	if t.Year() < 1970 || t.Year() > 2200 {
+		return time.Time{}, errorf("@timestamp", "year %d out of range 1970-2200", t.Year())
+	}
+	return t.UTC(), nil
+}
+
+func checkKnownFields(e *Event) error {
+	need := func(name string) ([]byte, error) {
+		v, ok := e.Field(name)
+		if !ok {
+			return nil, errorf(name, "required")
+		}
+		return v, nil
+	}
+	oneOf := func(name string, v []byte, allowed []string) error {
+		s, ok := StringValue(v)
+		if !ok {
+			return errorf(name, "must be a string")
+		}
+		if _, found := slices.BinarySearch(allowed, s); !found {
+			return errorf(name, "%q is not one of %s", s, strings.Join(allowed, ", "))
+		}
+		return nil
+	}
+	v, err := need("event.category")
+	if err != nil {
+		return err
+	}
+	// ECS allows an array; lbm takes exactly one category so that scopes and
+	// retention by category are unambiguous. Normalise ["x"] to "x".
+	if len(v) > 0 && v[0] == '[' {
+		var arr []string
+		if json.Unmarshal(v, &arr) != nil || len(arr) != 1 {
+			return errorf("event.category", "must be one string or a one-element array")
+		}
+		v = appendString(nil, arr[0])
+		i, _ := slices.BinarySearchFunc(e.Fields, "event.category", func(f Field, n string) int { return strings.Compare(f.Name, n) })
+		e.Fields[i].Value = v
+	}
+	if err := oneOf("event.category", v, Categories); err != nil {
+		return err
+	}
+	for _, name := range []string{"event.action", "user.id"} {
+		v, err := need(name)
+		if err != nil {
+			return err
+		}
+		if s, ok := StringValue(v); !ok || strings.TrimSpace(s) == "" {
+			return errorf(name, "must be a non-empty string")
+		}
+	}
+	if v, ok := e.Field("event.outcome"); ok {
+		if err := oneOf("event.outcome", v, outcomes); err != nil {
+			return err
+		}
+	}
+	if v, ok := e.Field("event.id"); ok {
+		if s, ok := StringValue(v); !ok || s == "" || len(s) > 256 {
+			return errorf("event.id", "must be a non-empty string of at most 256 bytes")
+		}
+	}
+	for _, name := range []string{"user.name", "host.name"} {
+		if v, ok := e.Field(name); ok {
+			if _, ok := StringValue(v); !ok {
+				return errorf(name, "must be a string")
+			}
+		}
+	}
+	if v, ok := e.Field("related.user"); ok {
+		if _, err := RelatedUsers(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RelatedUsers decodes the value of related.user: a string or an array of
+// non-empty strings.
+func RelatedUsers(v []byte) ([]string, error) {
+	if s, ok := StringValue(v); ok && s != "" {
+		return []string{s}, nil
+	}
+	var arr []string
+	if json.Unmarshal(v, &arr) != nil {
+		return nil, errorf("related.user", "must be a string or an array of strings")
+	}
+	for _, s := range arr {
+		if s == "" {
+			return nil, errorf("related.user", "must not hold an empty string")
+		}
+	}
+	return arr, nil
+}
+
+// StringValue decodes a canonical JSON string value.
+func StringValue(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+type parser struct {
+	fields []Field
+}
+
+func (p *parser) flatten(prefix string, obj map[string]any, depth int) error {
+	if depth > MaxDepth {
+		return errorf(prefix, "nested deeper than %d levels", MaxDepth)
+	}
+	for k, v := range obj {
+		name := k
+		if prefix != "" {
+			name = prefix + "." + k
+		}
+		if err := checkName(name); err != nil {
+			return err
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			if err := p.flatten(name, v, depth+1); err != nil {
+				return err
+			}
+			continue
+		case nil:
+			// Shippers emit null for "not set"; treat it as absent so one
+			// event has one encoding whichever way it was sent.
+			continue
+		}
+		if name == "content" {
+			return errorf(name, "must be an object of content fields, like {\"body\": \"…\"}")
+		}
+		val, err := canonicalValue(name, v)
+		if err != nil {
+			return err
+		}
+		if val == nil {
+			continue
+		}
+		if len(val) > MaxValueBytes {
+			return errorf(name, "value longer than %d bytes", MaxValueBytes)
+		}
+		p.fields = append(p.fields, Field{Name: name, Value: val})
+	}
+	return nil
+}
+
+func checkName(name string) error {
+	if len(name) > MaxNameBytes {
+		return errorf(name[:MaxNameBytes]+"…", "name longer than %d bytes", MaxNameBytes)
+	}
+	for seg := range strings.SplitSeq(name, ".") {
+		if seg == "" {
+			return errorf(name, "empty segment in field name")
+		}
+		for _, r := range seg {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '@') {
+				return errorf(name, "field names use only letters, digits, '_', '-', '@' and '.'")
+			}
+		}
+	}
+	return nil
+}
+
+// canonicalValue returns the canonical JSON bytes of a scalar or an array of
+// scalars, or nil for an empty array (absent, like null).
+func canonicalValue(name string, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case []any:
+		if len(v) == 0 {
+			return nil, nil
+		}
+		b := []byte{'['}
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendScalar(b, name, x); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	default:
+		return appendScalar(nil, name, v)
+	}
+}
+
+func appendScalar(b []byte, name string, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		return appendString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case json.Number:
+		return appendNumber(b, name, string(v))
+	case nil:
+		return nil, errorf(name, "arrays must not hold null")
+	case map[string]any, []any:
+		return nil, errorf(name, "arrays may hold only strings, numbers and booleans")
+	}
+	return nil, errorf(name, "unsupported value")
+}
+
+// appendNumber writes integers that fit in 64 bits exactly and every other
+// number as the shortest float64 form, so 1.0, 1 and 1e0 commit alike.
+func appendNumber(b []byte, name, s string) ([]byte, error) {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return strconv.AppendInt(b, i, 10), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, errorf(name, "number %s out of range", s)
+	}
+	if f == float64(int64(f)) && f > -1e18 && f < 1e18 {
+		return strconv.AppendInt(b, int64(f), 10), nil
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64), nil
+}
+
+// appendString writes s as a JSON string escaping only what JSON requires,
+// so the committed bytes are the text itself wherever possible.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// Subject returns the event's user.id.
+func (e *Event) Subject() string {
+	v, _ := e.Field("user.id")
+	s, _ := StringValue(v)
+	return s
+}
+
+// ClientID returns the event's event.id, or "" when it has none.
+func (e *Event) ClientID() string {
+	v, ok := e.Field("event.id")
+	if !ok {
+		return ""
+	}
+	s, _ := StringValue(v)
+	return s
+}

@@ -1,0 +1,297 @@
+// Package keys owns the encryption of event content at rest: one data key
+// per subject and calendar month, each wrapped by a key-encryption key (KEK).
+//
+// # Why per subject and month
+//
+// Deleting content lawfully (retention, a subject's erasure) must not mean
+// rewriting the Merkle log. Instead lbm destroys the data key: every
+// ciphertext under it becomes noise, while the log's salted commitments stay
+// verifiable. A key per subject and month is the unit retention works in:
+// small enough to delete one person's old month, large enough that the key
+// table stays modest (300,000 people × 12 months is 3.6 million rows a year).
+//
+// # The KEK
+//
+// [KEK] is a small interface so that a KMS or HSM can implement it. The
+// built-in [LocalKEK] is an AES-256-GCM key read from a file (mode 0600) or
+// the LBM_KEK environment variable. Each wrap binds the data key to its id,
+// subject and period as additional data, so a wrapped key copied onto
+// another row fails to unwrap.
+package keys
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// KEK wraps and unwraps data keys.
+type KEK interface {
+	// ID names the KEK, so a rotated store knows which KEK wrapped each key.
+	ID() string
+	// Wrap encrypts a data key, binding it to aad.
+	Wrap(key, aad []byte) ([]byte, error)
+	// Unwrap decrypts a wrapped key; it fails if wrapped or aad was altered.
+	Unwrap(wrapped, aad []byte) ([]byte, error)
+}
+
+// LocalKEK is an AES-256-GCM KEK held in memory.
+type LocalKEK struct {
+	id   string
+	aead cipher.AEAD
+}
+
+var _ KEK = (*LocalKEK)(nil)
+
+// NewLocalKEK returns a KEK for a 32-byte key.
+func NewLocalKEK(key []byte) (*LocalKEK, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("key-encryption key is %d bytes, want 32", len(key))
+	}
+	aead, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	// The id is a hash of the key, never the key: it is stored beside every
+	// wrapped key and shown in errors.
+	sum := sha256.Sum256(append([]byte("lbm/kek-id/v1\n"), key...))
+	return &LocalKEK{id: "local:" + hex.EncodeToString(sum[:8]), aead: aead}, nil
+}
+
+// ParseLocalKEK reads a KEK from its text form: 32 bytes in standard base64.
+func ParseLocalKEK(text string) (*LocalKEK, error) {
+	key, err := base64.StdEncoding.Strict().DecodeString(strings.TrimSpace(text))
+	if err != nil {
+		return nil, errors.New("key-encryption key is not base64")
+	}
+	return NewLocalKEK(key)
+}
+
+// LoadOrCreateKEK reads the KEK file at path, creating a random one with mode
+// 0600 when there is none and create is set.
+func LoadOrCreateKEK(path string, create bool) (*LocalKEK, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && create {
+		key := make([]byte, 32)
+		rand.Read(key)
+		text := base64.StdEncoding.EncodeToString(key) + "\n"
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("creating key-encryption key: %w", err)
+		}
+		if _, err := f.WriteString(text); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("writing key-encryption key: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		b = []byte(text)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading key-encryption key: %w", err)
+	}
+	return ParseLocalKEK(string(b))
+}
+
+func (k *LocalKEK) ID() string { return k.id }
+
+func (k *LocalKEK) Wrap(key, aad []byte) ([]byte, error) {
+	return seal(k.aead, key, aad), nil
+}
+
+func (k *LocalKEK) Unwrap(wrapped, aad []byte) ([]byte, error) {
+	return open(k.aead, wrapped, aad)
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+// seal returns nonce || ciphertext under a fresh random 96-bit nonce. A data
+// key encrypts one subject's month of events, far below the 2^32 messages
+// at which random GCM nonces become a risk.
+func seal(aead cipher.AEAD, plaintext, aad []byte) []byte {
+	out := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
+	rand.Read(out)
+	return aead.Seal(out, out, plaintext, aad)
+}
+
+// ErrDecrypt is returned (wrapped) when a ciphertext or wrapped key fails authentication.
+var ErrDecrypt = errors.New("decryption failed")
+
+func open(aead cipher.AEAD, ct, aad []byte) ([]byte, error) {
+	if len(ct) < aead.NonceSize()+aead.Overhead() {
+		return nil, fmt.Errorf("%w: ciphertext too short", ErrDecrypt)
+	}
+	pt, err := aead.Open(nil, ct[:aead.NonceSize()], ct[aead.NonceSize():], aad)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
+	}
+	return pt, nil
+}
+
+// Key is an unwrapped data key.
+type Key struct {
+	ID   []byte
+	aead cipher.AEAD
+}
+
+// Seal encrypts plaintext under k, bound to aad.
+func (k *Key) Seal(plaintext, aad []byte) []byte { return seal(k.aead, plaintext, aad) }
+
+// Open decrypts what Seal returned for the same aad.
+func (k *Key) Open(ct, aad []byte) ([]byte, error) { return open(k.aead, ct, aad) }
+
+// ErrDestroyed is returned when content's data key has been destroyed: the
+// content is deleted, lawfully and for good.
+var ErrDestroyed = errors.New("data key destroyed")
+
+// Period returns the key period of an event time: its UTC calendar month.
+func Period(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// maxCached bounds the unwrapped keys held in memory. At the limit the cache
+// is emptied rather than tracked for recency: a refill costs one read and
+// one unwrap per key, and the bound is what matters.
+const maxCached = 1 << 16
+
+// Ring finds, creates and caches data keys.
+type Ring struct {
+	kek KEK
+	st  store.DataKeys
+	now func() time.Time
+
+	mu        sync.Mutex
+	bySubject map[[2]string]*Key
+	byID      map[string]*Key
+}
+
+// NewRing returns a ring over the store's data keys. now is the clock that
+// stamps new keys.
+func NewRing(kek KEK, st store.DataKeys, now func() time.Time) *Ring {
+	return &Ring{kek: kek, st: st, now: now, bySubject: map[[2]string]*Key{}, byID: map[string]*Key{}}
+}
+
+// KEKID returns the id of the ring's KEK.
+func (r *Ring) KEKID() string { return r.kek.ID() }
+
+func wrapAAD(id []byte, subject, period string) []byte {
+	return fmt.Appendf(nil, "lbm/data-key/v1\n%x\n%s\n%s", id, period, subject)
+}
+
+func (r *Ring) remember(k *Key, subject, period string) {
+	if len(r.byID) >= maxCached {
+		clear(r.byID)
+		clear(r.bySubject)
+	}
+	r.byID[string(k.ID)] = k
+	r.bySubject[[2]string{subject, period}] = k
+}
+
+// For returns the data key of subject for the month of t, creating and
+// storing one if there is none. A destroyed key is never recreated: content
+// for that subject and month can no longer be stored (ErrDestroyed).
+func (r *Ring) For(ctx context.Context, subject string, t time.Time) (*Key, error) {
+	period := Period(t)
+	r.mu.Lock()
+	k, ok := r.bySubject[[2]string{subject, period}]
+	r.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	dk, err := r.st.DataKeyFor(ctx, subject, period)
+	if errors.Is(err, store.ErrNotFound) {
+		dk, err = r.create(ctx, subject, period)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k, err = r.unwrap(dk)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.remember(k, subject, period)
+	r.mu.Unlock()
+	return k, nil
+}
+
+func (r *Ring) create(ctx context.Context, subject, period string) (store.DataKey, error) {
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	id := make([]byte, 16)
+	rand.Read(id)
+	wrapped, err := r.kek.Wrap(raw, wrapAAD(id, subject, period))
+	if err != nil {
+		return store.DataKey{}, fmt.Errorf("wrapping data key: %v", err)
+	}
+	dk := store.DataKey{ID: id, Subject: subject, Period: period, KEKID: r.kek.ID(), Wrapped: wrapped, Created: r.now()}
+	err = r.st.AddDataKey(ctx, dk)
+	if errors.Is(err, store.ErrExists) {
+		// Another writer created it first; use theirs.
+		return r.st.DataKeyFor(ctx, subject, period)
+	}
+	if err != nil {
+		return store.DataKey{}, fmt.Errorf("storing data key: %w", err)
+	}
+	return dk, nil
+}
+
+func (r *Ring) unwrap(dk store.DataKey) (*Key, error) {
+	if !dk.Destroyed.IsZero() || dk.Wrapped == nil {
+		return nil, ErrDestroyed
+	}
+	if dk.KEKID != r.kek.ID() {
+		return nil, fmt.Errorf("data key %x is wrapped by KEK %s, not the configured %s", dk.ID, dk.KEKID, r.kek.ID())
+	}
+	raw, err := r.kek.Unwrap(dk.Wrapped, wrapAAD(dk.ID, dk.Subject, dk.Period))
+	if err != nil {
+		return nil, fmt.Errorf("unwrapping data key %x: %w", dk.ID, err)
+	}
+	aead, err := newGCM(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &Key{ID: dk.ID, aead: aead}, nil
+}
+
+// ByID returns the data key with that id: ErrDestroyed once destroyed.
+func (r *Ring) ByID(ctx context.Context, id []byte) (*Key, error) {
+	r.mu.Lock()
+	k, ok := r.byID[string(id)]
+	r.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	dk, err := r.st.DataKeyByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("finding data key %x: %w", id, err)
+	}
+	k, err = r.unwrap(dk)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.remember(k, dk.Subject, dk.Period)
+	r.mu.Unlock()
+	return k, nil
+}

@@ -1,0 +1,198 @@
+// Package record turns validated events into the rows the store keeps, and
+// rows back into events, re-checking every commitment on the way out.
+//
+// # Sealing
+//
+// [Sealer.Seal] gives an event its random ID and per-field salts, commits to
+// every field, builds the leaf, and encrypts the content fields (values and
+// salts together) under the subject's data key for the event's month. The
+// result is a [store.Entry] without an index: the log's single writer
+// assigns indices when it commits a batch.
+//
+// # Opening
+//
+// [Opener.Open] is the only way lbm reads an event back. It parses the leaf,
+// checks that the row's columns say what the leaf says, decrypts the content
+// when its key still exists, checks each field against the leaf's
+// commitments and the leaf against the log's level-0 tile. A row edited in
+// the database therefore fails on use with a [*TamperError] naming what is
+// wrong, whether or not anyone runs `lbm verify store`.
+package record
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/event"
+	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/tlog"
+)
+
+// Sealed is an event ready for the log: its entry (without index) and leaf hash.
+type Sealed struct {
+	Entry    store.Entry
+	LeafHash []byte
+}
+
+// Sealer seals events for one log.
+type Sealer struct {
+	Log  string
+	Ring *keys.Ring
+}
+
+func contentAAD(id event.ID) []byte { return append([]byte("lbm/content/v1\n"), id[:]...) }
+
+// Seal assigns e a fresh ID and salts (overwriting any it had) and returns
+// its entry. It fails only if the content key cannot be had: for a destroyed
+// key (ErrDestroyed) the event cannot be stored at all, since its content
+// would outlive a lawful deletion.
+func (s *Sealer) Seal(ctx context.Context, e *event.Event) (Sealed, error) {
+	buf := make([]byte, 16+event.SaltSize*len(e.Fields))
+	rand.Read(buf)
+	copy(e.ID[:], buf)
+	for i := range e.Fields {
+		copy(e.Fields[i].Salt[:], buf[16+event.SaltSize*i:])
+	}
+	leaf, err := event.FormatLeaf(event.LeafOf(e))
+	if err != nil {
+		return Sealed{}, err
+	}
+	meta, content := event.Split(e.Fields)
+	en := store.Entry{
+		Log:      s.Log,
+		ID:       e.ID,
+		Time:     e.Time.UnixNano(),
+		Source:   e.Source,
+		Subject:  e.Subject(),
+		ClientID: e.ClientID(),
+		Leaf:     leaf,
+		Meta:     event.FormatFields(meta),
+	}
+	if len(content) > 0 {
+		k, err := s.Ring.For(ctx, en.Subject, e.Time)
+		if err != nil {
+			return Sealed{}, fmt.Errorf("getting content key: %w", err)
+		}
+		en.Content = k.Seal(event.FormatFields(content), contentAAD(e.ID))
+		en.KeyID = k.ID
+	}
+	return Sealed{Entry: en, LeafHash: tlog.HashLeaf(leaf)}, nil
+}
+
+// TamperError reports a stored entry that does not match what was logged.
+type TamperError struct {
+	Log   string
+	Index uint64
+	What  string
+}
+
+func (e *TamperError) Error() string {
+	return fmt.Sprintf("%s log entry %d: %s", e.Log, e.Index, e.What)
+}
+
+// Opened is an event read back from the store.
+type Opened struct {
+	Event          *event.Event
+	Index          uint64
+	ContentDeleted bool // its data key was destroyed; content fields are gone
+}
+
+// Opener reads entries back, re-checking them.
+type Opener struct {
+	Ring  *keys.Ring
+	Store store.Logs
+}
+
+// Open checks en against its leaf and the log's level-0 tile and returns its
+// event. It returns a *TamperError when anything stored disagrees with what
+// was committed.
+func (o *Opener) Open(ctx context.Context, en store.Entry) (Opened, error) {
+	tamper := func(format string, args ...any) (Opened, error) {
+		return Opened{}, &TamperError{Log: en.Log, Index: en.Index, What: fmt.Sprintf(format, args...)}
+	}
+	leaf, err := event.ParseLeaf(en.Leaf)
+	if err != nil {
+		return tamper("%v", err)
+	}
+	if leaf.ID != en.ID || leaf.Time.UnixNano() != en.Time || leaf.Source != en.Source {
+		return tamper("id, time or source differ from the leaf")
+	}
+	if err := o.checkLeafHash(ctx, en); err != nil {
+		return Opened{}, err
+	}
+	meta, err := event.ParseFields(en.Meta)
+	if err != nil {
+		return tamper("metadata: %v", err)
+	}
+	out := Opened{Index: en.Index}
+	fields := meta
+	switch {
+	case en.Content != nil:
+		k, err := o.Ring.ByID(ctx, en.KeyID)
+		if errors.Is(err, keys.ErrDestroyed) {
+			out.ContentDeleted = true
+			break
+		}
+		if err != nil {
+			return Opened{}, err
+		}
+		pt, err := k.Open(en.Content, contentAAD(en.ID))
+		if err != nil {
+			return tamper("content: %v", err)
+		}
+		content, err := event.ParseFields(pt)
+		if err != nil {
+			return tamper("content: %v", err)
+		}
+		fields = append(append(make([]event.Field, 0, len(meta)+len(content)), meta...), content...)
+	case en.KeyID != nil:
+		out.ContentDeleted = true // content removed after its key was destroyed
+	}
+	complete := !out.ContentDeleted
+	if err := event.CheckFields(leaf, fields, complete); err != nil {
+		return tamper("%v", err)
+	}
+	e := &event.Event{ID: en.ID, Time: time.Unix(0, en.Time).UTC(), Source: en.Source, Fields: sortFields(fields)}
+	if e.Subject() != en.Subject || e.ClientID() != en.ClientID {
+		return tamper("subject or client id column differs from the committed fields")
+	}
+	out.Event = e
+	return out, nil
+}
+
+func sortFields(fs []event.Field) []event.Field {
+	meta, content := event.Split(fs)
+	if len(content) == 0 {
+		return fs
+	}
+	// Metadata and content are each sorted; merge them into one name order.
+	out := make([]event.Field, 0, len(fs))
+	i, j := 0, 0
+	for i < len(meta) || j < len(content) {
+		if j == len(content) || (i < len(meta) && meta[i].Name < content[j].Name) {
+			out = append(out, meta[i])
+			i++
+		} else {
+			out = append(out, content[j])
+			j++
+		}
+	}
+	return out
+}
+
+func (o *Opener) checkLeafHash(ctx context.Context, en store.Entry) error {
+	tile, err := o.Store.Tile(ctx, en.Log, store.TileID{Level: 0, Index: en.Index / tlog.TileWidth})
+	if err != nil {
+		return &TamperError{Log: en.Log, Index: en.Index, What: fmt.Sprintf("reading its tile: %v", err)}
+	}
+	off := int(en.Index%tlog.TileWidth) * tlog.HashSize
+	if len(tile) < off+tlog.HashSize || !bytes.Equal(tile[off:off+tlog.HashSize], tlog.HashLeaf(en.Leaf)) {
+		return &TamperError{Log: en.Log, Index: en.Index, What: "leaf hash differs from the tree"}
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+const hashSize = 32
+
+// UpdateLog runs fn in one IMMEDIATE transaction on the writer connection.
+func (db *DB) UpdateLog(ctx context.Context, log string, fn func(store.LogTx) error) error {
+	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
+		return fn(&logTx{tx: tx, log: log})
+	}))
+}
+
+type logTx struct {
+	tx  *sql.Tx
+	log string
+}
+
+func (t *logTx) State(ctx context.Context) (store.TreeState, error) {
+	return readState(ctx, t.tx, t.log)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func readState(ctx context.Context, q querier, log string) (store.TreeState, error) {
+	var st store.TreeState
+	var rng []byte
+	err := q.QueryRowContext(ctx, `SELECT size, root, range FROM tree_state WHERE log = ?`, log).Scan(&st.Size, &st.Root, &rng)
+	if err == sql.ErrNoRows {
+		return store.TreeState{}, nil
+	}
+	if err != nil {
+		return st, translate(err)
+	}
+	if len(rng)%hashSize != 0 {
+		return st, fmt.Errorf("tree state of %s: range of %d bytes is not whole hashes", log, len(rng))
+	}
+	for i := 0; i < len(rng); i += hashSize {
+		st.Range = append(st.Range, rng[i:i+hashSize:i+hashSize])
+	}
+	return st, nil
+}
+
+func (t *logTx) Tiles(ctx context.Context, ids []store.TileID) (map[store.TileID][]byte, error) {
+	out := make(map[store.TileID][]byte, len(ids))
+	for _, id := range ids {
+		var h []byte
+		err := t.tx.QueryRowContext(ctx, `SELECT hashes FROM tiles WHERE log = ? AND level = ? AND idx = ?`, t.log, id.Level, id.Index).Scan(&h)
+		if err == sql.ErrNoRows {
+			continue
+		}
+		if err != nil {
+			return nil, translate(err)
+		}
+		out[id] = h
+	}
+	return out, nil
+}
+
+// maxParams keeps IN lists well under SQLite's bound-parameter limit.
+const maxParams = 500
+
+func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) (map[string]store.Entry, error) {
+	out := make(map[string]store.Entry)
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxParams)]
+		ids = ids[len(chunk):]
+		args := make([]any, 0, len(chunk)+2)
+		args = append(args, t.log, source)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE log = ? AND source = ? AND client_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, translate(err)
+		}
+		err = scanEntries(rows, func(e store.Entry) { out[e.ClientID] = e })
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// rowsPerInsert batches rows into one INSERT: per-statement overhead, not
+// per-row work, dominates SQLite inserts of small rows.
+const rowsPerInsert = 32
+
+const entryColumns = `log, idx, id, time, source, subject, client_id, leaf, meta, content, key_id`
+
+func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[store.TileID][]byte, st store.TreeState) error {
+	var full *sql.Stmt
+	for len(entries) > 0 {
+		n := min(len(entries), rowsPerInsert)
+		var stmt *sql.Stmt
+		var err error
+		if n == rowsPerInsert && full != nil {
+			stmt = full
+		} else {
+			q := `INSERT INTO entries (` + entryColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+			if stmt, err = t.tx.PrepareContext(ctx, q); err != nil {
+				return translate(err)
+			}
+			if n == rowsPerInsert {
+				full = stmt
+				defer full.Close()
+			} else {
+				defer stmt.Close()
+			}
+		}
+		args := make([]any, 0, 11*n)
+		for _, e := range entries[:n] {
+			if e.Log != t.log {
+				return fmt.Errorf("appending to %s: entry of log %q", t.log, e.Log)
+			}
+			args = append(args, t.log, e.Index, e.ID[:], e.Time, e.Source, e.Subject, nullString(e.ClientID), e.Leaf, e.Meta, e.Content, e.KeyID)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return translate(err)
+		}
+		entries = entries[n:]
+	}
+	for id, h := range tiles {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO tiles (log, level, idx, hashes) VALUES (?, ?, ?, ?)
+			ON CONFLICT (log, level, idx) DO UPDATE SET hashes = excluded.hashes`, t.log, id.Level, id.Index, h); err != nil {
+			return translate(err)
+		}
+	}
+	rng := make([]byte, 0, hashSize*len(st.Range))
+	for _, h := range st.Range {
+		rng = append(rng, h...)
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO tree_state (log, size, root, range) VALUES (?, ?, ?, ?)
+		ON CONFLICT (log) DO UPDATE SET size = excluded.size, root = excluded.root, range = excluded.range`, t.log, st.Size, st.Root, rng)
+	return translate(err)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func scanEntries(rows *sql.Rows, fn func(store.Entry)) error {
+	defer rows.Close()
+	for rows.Next() {
+		var e store.Entry
+		var id []byte
+		var client sql.NullString
+		if err := rows.Scan(&e.Log, &e.Index, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID); err != nil {
+			return translate(err)
+		}
+		copy(e.ID[:], id)
+		e.ClientID = client.String
+		fn(e)
+	}
+	return translate(rows.Err())
+}
+
+// LogState returns the committed tree of log.
+func (db *DB) LogState(ctx context.Context, log string) (store.TreeState, error) {
+	return readState(ctx, db.r, log)
+}
+
+// Tile returns one stored tile.
+func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, error) {
+	var h []byte
+	err := db.r.QueryRowContext(ctx, `SELECT hashes FROM tiles WHERE log = ? AND level = ? AND idx = ?`, log, id.Level, id.Index).Scan(&h)
+	return h, translate(err)
+}
+
+// Entries returns entries with from <= idx < to.
+func (db *DB) Entries(ctx context.Context, log string, from, to uint64) ([]store.Entry, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx`, log, from, to)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var out []store.Entry
+	err = scanEntries(rows, func(e store.Entry) { out = append(out, e) })
+	return out, err
+}
+
+// EntryByID returns the entry with that ID.
+func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ?`, id[:])
+	if err != nil {
+		return store.Entry{}, translate(err)
+	}
+	var out []store.Entry
+	if err := scanEntries(rows, func(e store.Entry) { out = append(out, e) }); err != nil {
+		return store.Entry{}, err
+	}
+	if len(out) == 0 {
+		return store.Entry{}, store.ErrNotFound
+	}
+	return out[0], nil
+}
+
+// AddCheckpoint stores a published checkpoint.
+func (db *DB) AddCheckpoint(ctx context.Context, log string, c store.Checkpoint) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO checkpoints (log, size, time, note) VALUES (?, ?, ?, ?)`, log, c.Size, c.Time.UnixNano(), c.Note)
+	return translate(err)
+}
+
+// LatestCheckpoint returns the largest checkpoint of log.
+func (db *DB) LatestCheckpoint(ctx context.Context, log string) (store.Checkpoint, error) {
+	var c store.Checkpoint
+	var t int64
+	err := db.r.QueryRowContext(ctx, `SELECT size, time, note FROM checkpoints WHERE log = ? ORDER BY size DESC LIMIT 1`, log).Scan(&c.Size, &t, &c.Note)
+	c.Time = time.Unix(0, t).UTC()
+	return c, translate(err)
+}
+
+// ListCheckpoints returns all checkpoints of log in size order.
+func (db *DB) ListCheckpoints(ctx context.Context, log string) ([]store.Checkpoint, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT size, time, note FROM checkpoints WHERE log = ? ORDER BY size`, log)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []store.Checkpoint
+	for rows.Next() {
+		var c store.Checkpoint
+		var t int64
+		if err := rows.Scan(&c.Size, &t, &c.Note); err != nil {
+			return nil, translate(err)
+		}
+		c.Time = time.Unix(0, t).UTC()
+		out = append(out, c)
+	}
+	return out, translate(rows.Err())
+}

@@ -1,0 +1,195 @@
+// Package sqlite is lbm's embedded storage engine: everything in one data
+// directory, no other service to run.
+//
+// # Files
+//
+//	DIR/lbm.db    the logs, checkpoints, sources and tokens
+//	DIR/keys.db   wrapped data keys, kept apart (see internal/store)
+//
+// Both run in WAL mode with synchronous=FULL, so a committed transaction
+// survives power loss, and with foreign keys on. Write transactions begin
+// IMMEDIATE, which takes SQLite's write lock at once: two processes (the
+// server and the CLI's offline commands) then queue instead of failing
+// half-way, and each log append reads the tree state inside the lock.
+//
+// # Why modernc.org/sqlite
+//
+// It needs no cgo, so `go build` and `go run ./cmd/lbm` work on any machine
+// with only Go installed. mattn/go-sqlite3 is faster on the same schema
+// (see docs/benchmarks.md); the gap does not decide our targets, because
+// group commit makes fsyncs rather than per-row cost the ceiling.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/store"
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is a store.Store over two SQLite files in one directory.
+type DB struct {
+	w    *sql.DB // one connection: SQLite has one writer anyway
+	r    *sql.DB // a pool for concurrent readers
+	keys *sql.DB
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the store in dir and applies any
+// migrations the binary holds that the files do not.
+func Open(ctx context.Context, dir string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	db := &DB{}
+	var err error
+	if db.w, err = openFile(filepath.Join(dir, "lbm.db"), 1); err != nil {
+		return nil, err
+	}
+	if db.r, err = openFile(filepath.Join(dir, "lbm.db"), 8); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if db.keys, err = openFile(filepath.Join(dir, "keys.db"), 2); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, db.w, "migrations/logs"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, db.keys, "migrations/keys"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openFile(path string, conns int) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "busy_timeout(30000)", "cache_size(-65536)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %v", path, err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	db.SetConnMaxIdleTime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %v", path, err)
+	}
+	// The files hold commitments, salts and wrapped keys: owner only.
+	_ = os.Chmod(path, 0o600)
+	return db, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB, dir string) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrating: %v", err)
+	}
+	names, err := fs.Glob(migrations, dir+"/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(filepath.Base(name), ".sql")
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = withTx(ctx, db, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, version, time.Now().Unix())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("applying migration %s: %v", name, err)
+		}
+	}
+	return nil
+}
+
+func withTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Close closes every file.
+func (db *DB) Close() error {
+	var errs []error
+	for _, d := range []*sql.DB{db.w, db.r, db.keys} {
+		if d != nil {
+			errs = append(errs, d.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that both files answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("pinging log store: %v", err)
+	}
+	if err := db.keys.PingContext(ctx); err != nil {
+		return fmt.Errorf("pinging key store: %v", err)
+	}
+	return nil
+}
+
+// translate maps SQLite errors onto the store's sentinels at the boundary.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", store.ErrExists, se.Error())
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("sqlite: %v", err)
+}

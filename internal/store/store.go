@@ -1,0 +1,176 @@
+// Package store defines lbm's storage contract: the entities every engine
+// keeps, the small interfaces through which the rest of lbm reaches them, and
+// the sentinel errors engines translate their own errors into.
+//
+// # Engines
+//
+// internal/store/sqlite is the embedded default; the PostgreSQL engine
+// implements the same interfaces. internal/store/storetest is the one
+// conformance suite every engine passes, so code above this package never
+// knows which engine it talks to.
+//
+// # What engines do and do not do
+//
+// Engines do I/O only. The Merkle algorithm (which tiles an append touches,
+// what the new root is) lives once in internal/tlog and reaches the engine
+// through [LogTx]; commitments and encryption live in internal/event and
+// internal/keys. An engine stores bytes it is given and returns them
+// unchanged; callers re-check what they read, so a tampered row is caught on
+// use whichever engine held it.
+//
+// # Separation of keys
+//
+// [DataKeys] are kept apart from the log tables (the SQLite engine keeps them
+// in a second database file), so that restoring an old backup of events does
+// not bring back data keys destroyed since.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Engines wrap or return these, never a driver's own type.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	ErrConflict = errors.New("conflicting update")
+)
+
+// Entry is one stored leaf of a log with what it commits to.
+type Entry struct {
+	Log      string
+	Index    uint64
+	ID       [16]byte
+	Time     int64 // Unix nanoseconds
+	Source   string
+	Subject  string // user.id, the person the event is about
+	ClientID string // the source's event.id; "" when none
+	Leaf     []byte // canonical leaf bytes (internal/event)
+	Meta     []byte // metadata fields with salts, in internal/event's field encoding
+	Content  []byte // content fields with salts, encrypted; nil when none or destroyed
+	KeyID    []byte // the data key that encrypts Content; nil when no content
+}
+
+// TileID names a tlog tile by level and index; tiles are 256 hashes wide.
+type TileID struct {
+	Level, Index uint64
+}
+
+// TreeState is a log's committed tree: its size, root, and the hashes of the
+// compact range [0, Size) from which the next append continues.
+type TreeState struct {
+	Size  uint64
+	Root  []byte
+	Range [][]byte
+}
+
+// LogTx is one write transaction on one log. Its reads see the transaction's
+// own snapshot; nothing it writes is visible until the transaction commits.
+type LogTx interface {
+	// State returns the log's committed tree; a zero TreeState for an empty log.
+	State(ctx context.Context) (TreeState, error)
+	// Tiles returns the stored tiles among ids; absent tiles are absent from the map.
+	Tiles(ctx context.Context, ids []TileID) (map[TileID][]byte, error)
+	// FindClientIDs returns the entries of source whose ClientID is among ids, keyed by ClientID.
+	FindClientIDs(ctx context.Context, source string, ids []string) (map[string]Entry, error)
+	// Append stores entries, replaces tiles, and sets the new tree state. It
+	// returns ErrExists if an entry's index, ID or (Source, ClientID) is stored.
+	Append(ctx context.Context, entries []Entry, tiles map[TileID][]byte, st TreeState) error
+}
+
+// Logs holds the tamper-evident logs.
+type Logs interface {
+	// UpdateLog runs fn in one write transaction on log, committing if fn
+	// returns nil. Writers to one log are serialised, across processes too.
+	UpdateLog(ctx context.Context, log string, fn func(LogTx) error) error
+	// LogState returns log's committed tree; a zero TreeState for an empty log.
+	LogState(ctx context.Context, log string) (TreeState, error)
+	// Tile returns the stored hashes of a tile (possibly partial); ErrNotFound if none.
+	Tile(ctx context.Context, log string, id TileID) ([]byte, error)
+	// Entries returns log's entries with from <= Index < to, in order.
+	Entries(ctx context.Context, log string, from, to uint64) ([]Entry, error)
+}
+
+// EntryFinder finds entries by identity.
+type EntryFinder interface {
+	// EntryByID returns the entry with that ID in any log; ErrNotFound if none.
+	EntryByID(ctx context.Context, id [16]byte) (Entry, error)
+}
+
+// Checkpoint is a published signed checkpoint of a log.
+type Checkpoint struct {
+	Size uint64
+	Time time.Time
+	Note []byte // the signed note, as served
+}
+
+// Checkpoints keeps every published checkpoint, forever.
+type Checkpoints interface {
+	// AddCheckpoint stores c; ErrExists if log has one of that size.
+	AddCheckpoint(ctx context.Context, log string, c Checkpoint) error
+	// LatestCheckpoint returns log's largest checkpoint; ErrNotFound if none.
+	LatestCheckpoint(ctx context.Context, log string) (Checkpoint, error)
+	// ListCheckpoints returns log's checkpoints in size order.
+	ListCheckpoints(ctx context.Context, log string) ([]Checkpoint, error)
+}
+
+// DataKey is a wrapped per-subject, per-period content key.
+type DataKey struct {
+	ID        []byte
+	Subject   string
+	Period    string // "2006-01" of the events it encrypts
+	KEKID     string // which key-encryption key wrapped it
+	Wrapped   []byte // nil once destroyed
+	Created   time.Time
+	Destroyed time.Time // zero while the key exists
+}
+
+// DataKeys stores wrapped data keys, apart from the logs.
+type DataKeys interface {
+	// DataKeyFor returns the key of subject for period; ErrNotFound if none.
+	DataKeyFor(ctx context.Context, subject, period string) (DataKey, error)
+	// DataKeyByID returns the key with that ID; ErrNotFound if none.
+	DataKeyByID(ctx context.Context, id []byte) (DataKey, error)
+	// AddDataKey stores k; ErrExists if subject and period already have a key.
+	AddDataKey(ctx context.Context, k DataKey) error
+}
+
+// Token is a stored bearer token: only its hash is kept.
+type Token struct {
+	Hash    []byte // SHA-256 of the token
+	Kind    string // "admin" or "source"
+	Subject string // the source id for a source token; "admin" for the admin token
+	Created time.Time
+}
+
+// Source is a machine that pushes events.
+type Source struct {
+	ID      string
+	Created time.Time
+}
+
+// Principals stores sources and the tokens that act for them.
+type Principals interface {
+	// AddSource stores s and its token in one transaction; ErrExists if either exists.
+	AddSource(ctx context.Context, s Source, t Token) error
+	// AddToken stores t; ErrExists if its hash is stored.
+	AddToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token with that hash; ErrNotFound if none.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// ListSources returns every source in ID order.
+	ListSources(ctx context.Context) ([]Source, error)
+}
+
+// Store is everything an engine provides.
+type Store interface {
+	Logs
+	EntryFinder
+	Checkpoints
+	DataKeys
+	Principals
+	// Ping reports whether the store can serve requests (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
