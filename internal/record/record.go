@@ -112,6 +112,17 @@ type Opener struct {
 // event. It returns a *TamperError when anything stored disagrees with what
 // was committed.
 func (o *Opener) Open(ctx context.Context, en store.Entry) (Opened, error) {
+	return o.open(ctx, en, true)
+}
+
+// Check is Open without the tile lookup, for a caller that checks the whole
+// tree itself (tlog.CheckLog): it re-checks the row against its own leaf.
+func (o *Opener) Check(ctx context.Context, en store.Entry) error {
+	_, err := o.open(ctx, en, false)
+	return err
+}
+
+func (o *Opener) open(ctx context.Context, en store.Entry, checkTree bool) (Opened, error) {
 	tamper := func(format string, args ...any) (Opened, error) {
 		return Opened{}, &TamperError{Log: en.Log, Index: en.Index, What: fmt.Sprintf(format, args...)}
 	}
@@ -122,15 +133,17 @@ func (o *Opener) Open(ctx context.Context, en store.Entry) (Opened, error) {
 	if leaf.ID != en.ID || leaf.Time.UnixNano() != en.Time || leaf.Source != en.Source {
 		return tamper("id, time or source differ from the leaf")
 	}
-	if err := o.checkLeafHash(ctx, en); err != nil {
-		return Opened{}, err
+	if checkTree {
+		if err := o.checkLeafHash(ctx, en); err != nil {
+			return Opened{}, err
+		}
 	}
 	meta, err := event.ParseFields(en.Meta)
 	if err != nil {
 		return tamper("metadata: %v", err)
 	}
 	out := Opened{Index: en.Index}
-	fields := meta
+	var content []event.Field
 	switch {
 	case en.Content != nil:
 		k, err := o.Ring.ByID(ctx, en.KeyID)
@@ -145,19 +158,27 @@ func (o *Opener) Open(ctx context.Context, en store.Entry) (Opened, error) {
 		if err != nil {
 			return tamper("content: %v", err)
 		}
-		content, err := event.ParseFields(pt)
-		if err != nil {
+		if content, err = event.ParseFields(pt); err != nil {
 			return tamper("content: %v", err)
 		}
-		fields = append(append(make([]event.Field, 0, len(meta)+len(content)), meta...), content...)
+		for _, f := range content {
+			if !f.IsContent() {
+				return tamper("content: field %s is not content", f.Name)
+			}
+		}
 	case en.KeyID != nil:
 		out.ContentDeleted = true // content removed after its key was destroyed
 	}
-	complete := !out.ContentDeleted
-	if err := event.CheckFields(leaf, fields, complete); err != nil {
+	for _, f := range meta {
+		if f.IsContent() {
+			return tamper("metadata: field %s is content stored in the clear", f.Name)
+		}
+	}
+	fields := merge(meta, content)
+	if err := event.CheckFields(leaf, fields, !out.ContentDeleted); err != nil {
 		return tamper("%v", err)
 	}
-	e := &event.Event{ID: en.ID, Time: time.Unix(0, en.Time).UTC(), Source: en.Source, Fields: sortFields(fields)}
+	e := &event.Event{ID: en.ID, Time: time.Unix(0, en.Time).UTC(), Source: en.Source, Fields: fields}
 	if e.Subject() != en.Subject || e.ClientID() != en.ClientID {
 		return tamper("subject or client id column differs from the committed fields")
 	}
@@ -165,13 +186,12 @@ func (o *Opener) Open(ctx context.Context, en store.Entry) (Opened, error) {
 	return out, nil
 }
 
-func sortFields(fs []event.Field) []event.Field {
-	meta, content := event.Split(fs)
+// merge merges two name-ordered field lists into one.
+func merge(meta, content []event.Field) []event.Field {
 	if len(content) == 0 {
-		return fs
+		return meta
 	}
-	// Metadata and content are each sorted; merge them into one name order.
-	out := make([]event.Field, 0, len(fs))
+	out := make([]event.Field, 0, len(meta)+len(content))
 	i, j := 0, 0
 	for i < len(meta) || j < len(content) {
 		if j == len(content) || (i < len(meta) && meta[i].Name < content[j].Name) {

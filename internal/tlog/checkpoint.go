@@ -97,9 +97,9 @@ func GenerateKey(origin string) (skey, vkey string, err error) {
 }
 
 // LoadOrCreateKey reads the signing key at path, creating it (mode 0600) for
-// origin if there is none. An existing key for another origin is an error:
-// a log's origin is fixed for its life.
-func LoadOrCreateKey(path, origin string) (*Signer, string, error) {
+// origin if there is none. When strict is set, an existing key for another
+// origin is an error: a log's origin is fixed for its life.
+func LoadOrCreateKey(path, origin string, strict bool) (*Signer, string, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		skey, _, err := GenerateKey(origin)
@@ -129,7 +129,7 @@ func LoadOrCreateKey(path, origin string) (*Signer, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	if origin != "" && s.Origin() != origin {
+	if strict && s.Origin() != origin {
 		return nil, "", fmt.Errorf("%s signs for origin %q, not %q: a log's origin cannot change", path, s.Origin(), origin)
 	}
 	vkey, err := VerifierKey(string(b))

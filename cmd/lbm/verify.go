@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lbm-project/lbm/internal/server"
+	"github.com/lbm-project/lbm/internal/store/sqlite"
+	"github.com/lbm-project/lbm/internal/tlog"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+var errFailed = errors.New("verification failed")
+
+// target is where a verify command reads a log from: a data directory or a server.
+type target struct {
+	data, server, log, key string
+}
+
+func (t *target) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&t.data, "data", "", "read the log from this data directory")
+	cmd.Flags().StringVar(&t.server, "server", os.Getenv("LBM_SERVER"), "read the log from this server (LBM_SERVER)")
+	cmd.Flags().StringVar(&t.log, "log", "activity", "which log: activity or oversight")
+	cmd.Flags().StringVar(&t.key, "key", "", "verifier key to trust (default: from --data, else as the server publishes it)")
+}
+
+// verifierKey finds the key to check signatures with, and says where it came from.
+func (t *target) verifierKey(ctx context.Context) (string, string, error) {
+	switch {
+	case t.key != "":
+		return t.key, "--key", nil
+	case t.data != "":
+		b, err := os.ReadFile(filepath.Join(t.data, "keys", t.log+".key"))
+		if err != nil {
+			return "", "", fmt.Errorf("reading the %s log's key: %w", t.log, err)
+		}
+		vkey, err := tlog.VerifierKey(string(b))
+		return vkey, "the data directory", err
+	case t.server != "":
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(t.server, "/")+"/v1/transparency-logs", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", "", err
+		}
+		defer resp.Body.Close()
+		var list struct {
+			Logs []struct {
+				Name        string `json:"name"`
+				VerifierKey string `json:"verifier_key"`
+			} `json:"logs"`
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&list); err != nil {
+			return "", "", fmt.Errorf("reading %s/v1/transparency-logs: %v", t.server, err)
+		}
+		for _, l := range list.Logs {
+			if l.Name == t.log {
+				return l.VerifierKey, "the server (pin it with --key for an independent check)", nil
+			}
+		}
+		return "", "", fmt.Errorf("the server has no %q log", t.log)
+	}
+	return "", "", withHint(errors.New("nothing to verify against"), "give --data DIR, --server URL or --key")
+}
+
+func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
+	switch {
+	case t.data != "":
+		if _, err := os.Stat(filepath.Join(t.data, "lbm.db")); err != nil {
+			return nil, nil, fmt.Errorf("%s holds no lbm data: %w", t.data, err)
+		}
+		st, err := sqlite.Open(ctx, t.data)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tlog.NewStoreLog(st, t.log), func() { st.Close() }, nil
+	case t.server != "":
+		return &tlog.HTTPSource{URL: strings.TrimSuffix(t.server, "/") + "/log/" + t.log + "/"}, func() {}, nil
+	}
+	return nil, nil, withHint(errors.New("no log to read"), "give --data DIR or --server URL")
+}
+
+func verifyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "verify", Short: "Check checkpoints, proofs and stores; prints OK or FAIL lines, exits 1 on any failure"}
+	cmd.AddCommand(verifyCheckpointCmd(), verifyConsistencyCmd(), verifyInclusionCmd(), verifyStoreCmd())
+	return cmd
+}
+
+func fail(w io.Writer, format string, args ...any) error {
+	fmt.Fprintf(w, "FAIL: "+format+"\n", args...)
+	return errFailed
+}
+
+func verifyCheckpointCmd() *cobra.Command {
+	var t target
+	cmd := &cobra.Command{
+		Use:   "checkpoint FILE",
+		Short: "Check a saved checkpoint's signature",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			b, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			vkey, from, err := t.verifierKey(cmd.Context())
+			if err != nil {
+				return err
+			}
+			c, err := tlog.OpenCheckpoint(b, vkey)
+			if err != nil {
+				return fail(out, "%s: %v", args[0], err)
+			}
+			fmt.Fprintf(out, "OK: %s is a checkpoint of %s at size %d, root %s, signed by the key from %s\n",
+				args[0], c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root), from)
+			return nil
+		},
+	}
+	t.flags(cmd)
+	return cmd
+}
+
+func verifyConsistencyCmd() *cobra.Command {
+	var t target
+	var old string
+	cmd := &cobra.Command{
+		Use:   "consistency --old FILE",
+		Short: "Check that the log today extends a checkpoint saved earlier",
+		Long: `Check that the log today is an append-only extension of a checkpoint saved
+earlier. This catches a rewritten history even when whoever rewrote it held
+the signing key, because the new tree no longer contains the old one.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if old == "" {
+				return withHint(errors.New("no old checkpoint"), "save one with: curl -s $LBM_SERVER/log/activity/checkpoint > old.checkpoint")
+			}
+			b, err := os.ReadFile(old)
+			if err != nil {
+				return err
+			}
+			vkey, _, err := t.verifierKey(cmd.Context())
+			if err != nil {
+				return err
+			}
+			src, done, err := t.source(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			before, now, err := tlog.VerifyConsistency(cmd.Context(), src, b, vkey)
+			if err != nil {
+				return fail(out, "%s log is not consistent with %s: %v", t.log, old, err)
+			}
+			fmt.Fprintf(out, "OK: %s log at size %d extends the checkpoint in %s (size %d)\n", t.log, now.Size, old, before.Size)
+			return nil
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().StringVar(&old, "old", "", "checkpoint saved earlier")
+	return cmd
+}
+
+func verifyInclusionCmd() *cobra.Command {
+	var t target
+	var index uint64
+	cmd := &cobra.Command{
+		Use:   "inclusion --index N",
+		Short: "Check that entry N is in the log's latest checkpoint",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if !cmd.Flags().Changed("index") {
+				return withHint(errors.New("no entry given"), "give --index N (the ingest reply lists each event's index)")
+			}
+			vkey, _, err := t.verifierKey(cmd.Context())
+			if err != nil {
+				return err
+			}
+			src, done, err := t.source(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			_, c, err := tlog.VerifyInclusion(cmd.Context(), src, index, vkey)
+			if err != nil {
+				return fail(out, "entry %d of the %s log: %v", index, t.log, err)
+			}
+			fmt.Fprintf(out, "OK: entry %d is in the %s log's checkpoint of size %d\n", index, t.log, c.Size)
+			return nil
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().Uint64Var(&index, "index", 0, "the entry's leaf index")
+	return cmd
+}
+
+func verifyStoreCmd() *cobra.Command {
+	var data string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "store --data DIR",
+		Short: "Re-check every commitment, tile, tree state and checkpoint in a data directory",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			n, err := server.Open(cmd.Context(), server.Config{DataDir: data, KEK: os.Getenv("LBM_KEK"), MustExist: true})
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			bars := map[string]*progressbar.ProgressBar{}
+			problems, err := server.VerifyStore(cmd.Context(), n, func(log string, done, total uint64) {
+				if quiet {
+					return
+				}
+				if bars[log] == nil {
+					bars[log] = progressbar.NewOptions64(int64(total), progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+						progressbar.OptionSetDescription(log), progressbar.OptionShowCount(),
+						progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }))
+				}
+				bars[log].Set64(int64(done))
+			})
+			if err != nil {
+				return err
+			}
+			failed := false
+			for _, name := range server.LogNames {
+				size := uint64(0)
+				if st, err := n.Store.LogState(cmd.Context(), name); err == nil {
+					size = st.Size
+				}
+				if len(problems[name]) == 0 {
+					fmt.Fprintf(out, "OK: %s log: %d entries, every commitment, tile and checkpoint checks\n", name, size)
+					continue
+				}
+				failed = true
+				for _, p := range problems[name] {
+					fmt.Fprintf(out, "FAIL: %s\n", p)
+				}
+			}
+			if failed {
+				return errFailed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "./lbm-data", "data directory")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
+	return cmd
+}

@@ -1,0 +1,232 @@
+// Package server assembles lbm from its parts: it opens a data directory
+// (store, keys, logs) as a [Node], and serves a node over HTTP. The CLI's
+// offline commands (`lbm source add --data`) open a Node too, so the server
+// and the CLI share one way of reaching the data.
+//
+// # Data directory
+//
+//	DATA/lbm.db, DATA/keys.db   the SQLite store (internal/store/sqlite)
+//	DATA/keys/activity.key      note signing key of the activity log (0600)
+//	DATA/keys/oversight.key     note signing key of the oversight log (0600)
+//	DATA/keys/kek               key-encryption key (0600), unless LBM_KEK is set
+//	DATA/admin.token            the first admin token (0600)
+//
+// Keeping the KEK beside the data is for a pilot. A deployment sets LBM_KEK
+// from its secret store (or plugs a KMS into internal/keys), so that a copy
+// of the data directory alone never decrypts content.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/event"
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/ingest"
+	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/record"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/store/sqlite"
+	"github.com/lbm-project/lbm/internal/tlog"
+)
+
+// Log names.
+const (
+	Activity  = "activity"
+	Oversight = "oversight"
+)
+
+// LogNames lists the logs every node keeps.
+var LogNames = []string{Activity, Oversight}
+
+// OversightSource is the source id of lbm's own oversight events.
+const OversightSource = "lbm"
+
+// Config configures a Node. Zero values are the documented defaults.
+type Config struct {
+	// DataDir holds the store and keys. Required.
+	DataDir string
+	// OriginPrefix names the logs: origins are OriginPrefix+"/activity" and
+	// OriginPrefix+"/oversight". Default "lbm.local". Fixed at first start:
+	// when set, it must match the keys already in DataDir.
+	OriginPrefix string
+	// KEK is the key-encryption key in text form (LBM_KEK); when empty the
+	// file DATA/keys/kek is used, and created on first start.
+	KEK string
+	// Ingest tunes the log writers; Log, Store and Sealer are set by Open.
+	Ingest   ingest.Config
+	Observer ingest.Observer
+	// MustExist refuses a data directory that holds no store yet, for
+	// commands that only read (verify) and must not create one by mistake.
+	MustExist bool
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Node is an opened data directory.
+type Node struct {
+	Store          store.Store
+	Ring           *keys.Ring
+	Opener         *record.Opener
+	Logs           map[string]*Log
+	AdminTokenPath string
+	Now            func() time.Time
+	logger         *slog.Logger
+}
+
+// Log is one of the node's logs.
+type Log struct {
+	Name        string
+	Origin      string
+	VerifierKey string
+	Writer      *ingest.Writer
+	Publisher   *tlog.Publisher
+}
+
+// Open opens (creating on first use) the data directory.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("no data directory given")
+	}
+	strictOrigin := cfg.OriginPrefix != ""
+	if cfg.OriginPrefix == "" {
+		cfg.OriginPrefix = "lbm.local"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	_, statErr := os.Stat(filepath.Join(cfg.DataDir, "lbm.db"))
+	fresh := statErr != nil
+	if cfg.MustExist && fresh {
+		return nil, fmt.Errorf("%s holds no lbm data: %w", cfg.DataDir, statErr)
+	}
+	keyDir := filepath.Join(cfg.DataDir, "keys")
+	if err := os.MkdirAll(keyDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	var kek *keys.LocalKEK
+	var err error
+	if cfg.KEK != "" {
+		kek, err = keys.ParseLocalKEK(cfg.KEK)
+	} else {
+		// Only a fresh data directory gets a new KEK: one that exists but has
+		// no KEK file was set up with LBM_KEK, and a new KEK would not open it.
+		kek, err = keys.LoadOrCreateKEK(filepath.Join(keyDir, "kek"), fresh)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Store: st, Logs: map[string]*Log{}, Now: cfg.Now, logger: cfg.Logger}
+	n.Ring = keys.NewRing(kek, st, cfg.Now)
+	n.Opener = &record.Opener{Ring: n.Ring, Store: st}
+	for _, name := range LogNames {
+		origin := cfg.OriginPrefix + "/" + name
+		signer, vkey, err := tlog.LoadOrCreateKey(filepath.Join(keyDir, name+".key"), origin, strictOrigin)
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		wc := cfg.Ingest
+		wc.Log, wc.Store, wc.Logger, wc.Observer = name, st, cfg.Logger, cfg.Observer
+		wc.Sealer = &record.Sealer{Log: name, Ring: n.Ring}
+		w, err := ingest.NewWriter(wc)
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		n.Logs[name] = &Log{
+			Name: name, Origin: signer.Origin(), VerifierKey: vkey, Writer: w,
+			Publisher: &tlog.Publisher{Log: name, Signer: signer, Store: st, Now: cfg.Now},
+		}
+	}
+	if n.AdminTokenPath, err = ensureAdminToken(ctx, st, cfg.DataDir, cfg.Now()); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Close stops the writers (committing what they hold) and closes the store.
+func (n *Node) Close() error {
+	var errs []error
+	for _, l := range n.Logs {
+		errs = append(errs, l.Writer.Close())
+	}
+	errs = append(errs, n.Store.Close())
+	return errors.Join(errs...)
+}
+
+// ensureAdminToken creates DATA/admin.token on first start. The token is
+// written only to that file (0600); its hash goes to the store.
+func ensureAdminToken(ctx context.Context, st store.Principals, dir string, now time.Time) (string, error) {
+	path := filepath.Join(dir, "admin.token")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	token, hash := identity.NewToken()
+	if err := st.AddToken(ctx, store.Token{Hash: hash, Kind: identity.KindAdmin, Subject: "admin", Created: now}); err != nil {
+		return "", fmt.Errorf("storing admin token: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("writing admin token: %w", err)
+	}
+	if _, err := f.WriteString(token + "\n"); err != nil {
+		f.Close()
+		return "", fmt.Errorf("writing admin token: %w", err)
+	}
+	return path, f.Close()
+}
+
+// PublishAll publishes a checkpoint of every log that has grown.
+func (n *Node) PublishAll(ctx context.Context) error {
+	var errs []error
+	for _, name := range LogNames {
+		if _, err := n.Logs[name].Publisher.Publish(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("publishing %s checkpoint: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Oversight records one action of the monitors in the oversight log, and
+// returns once it is durable. actor is who did it; breakGlass marks a change
+// made offline through the CLI on the data directory, which oversight must
+// be able to pick out.
+func (n *Node) Oversight(ctx context.Context, actor, action string, details map[string]any, breakGlass bool) (event.ID, error) {
+	obj := map[string]any{
+		"@timestamp": n.Now().UTC().Format(time.RFC3339Nano),
+		"event":      map[string]any{"category": "configuration", "action": action, "outcome": "success"},
+		"user":       map[string]any{"id": actor},
+		"lbm":        map[string]any{"break_glass": breakGlass},
+	}
+	for k, v := range details {
+		obj["lbm."+k] = v
+	}
+	line, err := json.Marshal(obj)
+	if err != nil {
+		return event.ID{}, err
+	}
+	e, err := event.Parse(line, OversightSource)
+	if err != nil {
+		return event.ID{}, fmt.Errorf("building oversight event: %w", err)
+	}
+	res, err := n.Logs[Oversight].Writer.Append(ctx, []*event.Event{e})
+	if err != nil {
+		return event.ID{}, fmt.Errorf("recording %s in the oversight log: %w", action, err)
+	}
+	return res.IDs[0], nil
+}

@@ -1,0 +1,201 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/ingest"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/tlog"
+)
+
+// IngestReply is the answer to POST /v1/events, sent only once every event
+// of the request is durable. IDs and Indexes follow the request's line order;
+// a line already stored (same source and event.id) reports the stored event.
+type IngestReply struct {
+	Log        string   `json:"log"`
+	Accepted   int      `json:"accepted"`
+	Duplicates int      `json:"duplicates"`
+	FirstIndex *uint64  `json:"first_index,omitempty"`
+	LastIndex  *uint64  `json:"last_index,omitempty"`
+	TreeSize   uint64   `json:"tree_size"`
+	IDs        []string `json:"ids"`
+	Indexes    []uint64 `json:"indexes"`
+}
+
+func (s *server) ingestEvents(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	select {
+	case s.ingestSe <- struct{}{}:
+		defer func() { <-s.ingestSe }()
+	default:
+		writeProblem(w, r, s.cfg.Logger, ingest.ErrOverloaded)
+		return
+	}
+	log := s.logs["activity"]
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	evs, err := ingest.DecodeNDJSON(body, p.Subject)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	res, err := log.Writer.Append(r.Context(), evs)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	reply := IngestReply{Log: log.Name, Accepted: res.Accepted, Duplicates: res.Duplicates, TreeSize: res.TreeSize,
+		IDs: make([]string, len(res.IDs)), Indexes: res.Indexes}
+	if reply.Indexes == nil {
+		reply.Indexes = []uint64{}
+	}
+	for i, id := range res.IDs {
+		reply.IDs[i] = id.String()
+	}
+	for i, idx := range res.Indexes {
+		if i == 0 || idx < *reply.FirstIndex {
+			reply.FirstIndex = &res.Indexes[i]
+		}
+		if i == 0 || idx > *reply.LastIndex {
+			reply.LastIndex = &res.Indexes[i]
+		}
+	}
+	writeJSON(w, http.StatusOK, reply)
+}
+
+// LogInfo describes one log for GET /v1/transparency-logs.
+type LogInfo struct {
+	Name        string `json:"name"`
+	Origin      string `json:"origin"`
+	VerifierKey string `json:"verifier_key"`
+	URL         string `json:"url"` // prefix of checkpoint and tile/ paths
+}
+
+func (s *server) listLogs(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	out := struct {
+		Logs []LogInfo `json:"logs"`
+	}{Logs: []LogInfo{}}
+	for _, l := range s.cfg.Logs {
+		out.Logs = append(out.Logs, LogInfo{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, URL: "/log/" + l.Name + "/"})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *server) logFor(r *http.Request) (Log, error) {
+	l, ok := s.logs[r.PathValue("log")]
+	if !ok {
+		return Log{}, errNotFound
+	}
+	return l, nil
+}
+
+func (s *server) checkpoint(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	l, err := s.logFor(r)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	c, err := s.cfg.Store.LatestCheckpoint(r.Context(), l.Name)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(c.Note)
+}
+
+func (s *server) tile(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	l, err := s.logFor(r)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	tp, err := tlog.ParseTilePath("tile/" + r.PathValue("path"))
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	var data []byte
+	if tp.Entries {
+		data, err = s.entryBundle(r, l.Name, tp)
+	} else {
+		data, err = s.hashTile(r, l.Name, tp)
+	}
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if tp.Width == tlog.TileWidth {
+		// A full tile never changes again.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	w.Write(data)
+}
+
+func (s *server) hashTile(r *http.Request, log string, tp tlog.TilePath) ([]byte, error) {
+	t, err := s.cfg.Store.Tile(r.Context(), log, store.TileID{Level: tp.Level, Index: tp.Index})
+	if err != nil {
+		return nil, err
+	}
+	// A stored tile may have grown past the width asked for; its prefix is
+	// the tile of that width, since tiles only ever grow.
+	if uint64(len(t)) < tp.Width*tlog.HashSize {
+		return nil, errNotFound
+	}
+	return t[:tp.Width*tlog.HashSize], nil
+}
+
+// entryBundle serves tile/entries/N: each leaf as a big-endian uint16
+// length and the leaf bytes (C2SP tlog-tiles).
+func (s *server) entryBundle(r *http.Request, log string, tp tlog.TilePath) ([]byte, error) {
+	from := tp.Index * tlog.TileWidth
+	entries, err := s.cfg.Store.Entries(r.Context(), log, from, from+tp.Width)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(entries)) != tp.Width {
+		return nil, errNotFound
+	}
+	var b []byte
+	for _, e := range entries {
+		if len(e.Leaf) > 0xffff {
+			return nil, errors.New("leaf longer than an entry bundle can hold")
+		}
+		b = append(b, byte(len(e.Leaf)>>8), byte(len(e.Leaf)))
+		b = append(b, e.Leaf...)
+	}
+	return b, nil
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			s.cfg.Logger.Warn("not ready", "err", err)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready")
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ready")
+}
+
+func (s *server) metrics(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	if s.cfg.Metrics == nil {
+		writeProblem(w, r, s.cfg.Logger, errNotFound)
+		return
+	}
+	s.cfg.Metrics.ServeHTTP(w, r)
+}
+
