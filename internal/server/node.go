@@ -65,8 +65,8 @@ type Config struct {
 	// MustExist refuses a data directory that holds no store yet, for
 	// commands that only read (verify) and must not create one by mistake.
 	MustExist bool
-	Logger   *slog.Logger
-	Now      func() time.Time
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Node is an opened data directory.

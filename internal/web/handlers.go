@@ -198,4 +198,3 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request, _ identity.Prin
 	}
 	s.cfg.Metrics.ServeHTTP(w, r)
 }
-

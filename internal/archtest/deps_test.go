@@ -1,0 +1,86 @@
+package archtest
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/lbm-project/lbm"
+
+// domainPackages hold the rules of the domain. They stay free of I/O so that
+// they can be tested without a database or a network, and so that a change
+// of engine or transport can never change a rule.
+var domainPackages = []string{"event", "requests", "policy", "detect", "retention"}
+
+// forbidden maps an import to the reason domain packages must not use it.
+var forbidden = map[string]string{
+	"database/sql":                "storage belongs to internal/store and its engines",
+	"net/http":                    "transport belongs to internal/web",
+	"modernc.org/sqlite":          "a driver belongs to internal/store/sqlite",
+	"github.com/jackc/pgx/v5":     "a driver belongs to internal/store/postgres",
+	module + "/internal/store":    "domain rules must not depend on how they are kept",
+	module + "/internal/web":      "domain rules must not depend on how they are served",
+	module + "/internal/server":   "domain rules must not depend on how lbm is assembled",
+	module + "/internal/database": "storage belongs to internal/store",
+}
+
+func TestDeps(t *testing.T) {
+	checked := 0
+	for _, name := range domainPackages {
+		if _, err := os.Stat(filepath.Join("..", name)); err != nil {
+			continue // not written yet
+		}
+		pkg := module + "/internal/" + name
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		checked++
+		for _, dep := range strings.Fields(string(out)) {
+			for bad, why := range forbidden {
+				if dep == bad || strings.HasPrefix(dep, bad+"/") {
+					t.Errorf("%s depends on %s: %s", pkg, dep, why)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no domain package found: is the test running from internal/archtest?")
+	}
+}
+
+// clockFree packages take time as an input: pure functions get `now`, so
+// expiry and retention are testable and no rule depends on when it runs.
+var clockFree = []string{"event", "requests", "policy", "detect", "retention", "tlog", "record"}
+
+func TestNoClockReads(t *testing.T) {
+	for _, name := range clockFree {
+		files, _ := filepath.Glob(filepath.Join("..", name, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			fs := token.NewFileSet()
+			file, err := parser.ParseFile(fs, f, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(file, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "time" && (sel.Sel.Name == "Now" || sel.Sel.Name == "Since") {
+					t.Errorf("%s: calls time.%s; take the time as an input", fs.Position(sel.Pos()), sel.Sel.Name)
+				}
+				return true
+			})
+		}
+	}
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Fuzzes every target for the given time each (default 30s): go test -fuzz
+# takes one target at a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime=${1:-30s}
+for pkg in $(go list ./...); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+		echo "== $pkg $target"
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
+	done
+done

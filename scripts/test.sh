@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test as CI does: formatting, vet, the race detector over all
+# packages, and a short pass of each fuzz target over its seed corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt: these files need formatting:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 30m ./...
+if [ -d bench ]; then
+	(cd bench && go vet ./... && go build ./...)
+fi
+echo "test suite wall time: $(( $(date +%s) - start ))s"
