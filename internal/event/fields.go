@@ -54,7 +54,10 @@ func ParseFields(b []byte) ([]Field, error) {
 			return bad("truncated")
 		}
 		l := int(binary.BigEndian.Uint16(b))
-		if l > MaxNameBytes || len(b) < 2+l+SaltSize+4 {
+		if l > MaxNameBytes {
+			return bad("name too long")
+		}
+		if len(b) < 2+l+SaltSize+4 {
 			return bad("truncated name")
 		}
 		fs[i].Name = string(b[2 : 2+l])
@@ -97,13 +100,23 @@ func (e *CommitmentError) Error() string {
 // *CommitmentError on mismatch.
 func CheckFields(l Leaf, fs []Field, complete bool) error {
 	var bad []string
+	matched := make([]bool, len(l.Commitments))
+	distinct := 0
 	for _, f := range fs {
 		c := Commit(f)
-		if _, ok := slices.BinarySearchFunc(l.Commitments, c, compareCommitments); !ok {
+		i, ok := slices.BinarySearchFunc(l.Commitments, c, compareCommitments)
+		if !ok {
 			bad = append(bad, f.Name)
+			continue
+		}
+		if !matched[i] {
+			matched[i] = true
+			distinct++
 		}
 	}
-	if len(bad) > 0 || (complete && len(fs) != len(l.Commitments)) || len(fs) > len(l.Commitments) {
+	// Counting distinct matches, not fields, stops a field given twice from
+	// standing in for one that was deleted.
+	if len(bad) > 0 || (complete && distinct != len(l.Commitments)) || distinct != len(fs) {
 		return &CommitmentError{ID: l.ID, Fields: bad}
 	}
 	return nil

@@ -103,7 +103,7 @@ func TestParseFieldsRejects(t *testing.T) {
 		{"repeated with different values", encodeFields(2, a, Field{Name: "a", Value: []byte("2")}), "names out of order"},
 		{"prefix then longer name", encodeFields(2, Field{Name: "ab"}, Field{Name: "a"}), "names out of order"},
 		{"too many fields", append(encodeFields(MaxFields+1), make([]byte, 64)...), "too many fields"},
-		{"name too long", encodeFields(1, Field{Name: strings.Repeat("n", MaxNameBytes+1)}), "truncated name"},
+		{"name too long", encodeFields(1, Field{Name: strings.Repeat("n", MaxNameBytes+1)}), "name too long"},
 		{"value too long", encodeFields(1, Field{Name: "v", Value: make([]byte, MaxValueBytes+1)}), "truncated value"},
 		{"value length past end", func() []byte {
 			x := encodeFields(1, Field{Name: "v", Value: []byte("12")})

@@ -1,9 +1,10 @@
 package event
 
 import (
-	"bytes"
+	"errors"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,34 +71,22 @@ func Parse(line []byte, source string) (*Event, error) {
 		// we commit to; refuse instead.
 		return nil, errorf("", "not valid UTF-8")
 	}
-	d := json.NewDecoder(bytes.NewReader(line))
-	d.UseNumber()
-	var obj map[string]any
-	if err := d.Decode(&obj); err != nil {
-		return nil, errorf("", "not a JSON object: %v", jsonMessage(err))
-	}
-	if obj == nil {
-		return nil, errorf("", "not a JSON object")
-	}
-	if d.More() {
-		return nil, errorf("", "more than one JSON value on the line")
-	}
-	p := parser{fields: make([]Field, 0, 16)}
-	if err := p.flatten("", obj, 0); err != nil {
+	sc := scanner{b: line, fields: make([]Field, 0, 16)}
+	if err := sc.top(); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(p.fields, func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
-	for i := 1; i < len(p.fields); i++ {
-		a, b := p.fields[i-1].Name, p.fields[i].Name
-		if a == b {
-			return nil, errorf(a, "given twice (dotted and nested)")
-		}
-		if strings.HasPrefix(b, a+".") {
-			return nil, errorf(a, "is both a value and an object")
+	fields := sc.fields
+	slices.SortFunc(fields, func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
+	for i := 1; i < len(fields); i++ {
+		if fields[i-1].Name == fields[i].Name {
+			return nil, errorf(fields[i].Name, "given twice (dotted and nested, or a repeated key)")
 		}
 	}
-	e := &Event{Source: source, Fields: p.fields[:0]}
-	for _, f := range p.fields {
+	if err := checkNotBoth(fields); err != nil {
+		return nil, err
+	}
+	e := &Event{Source: source, Fields: fields[:0]}
+	for _, f := range fields {
 		switch f.Name {
 		case "@timestamp":
 			t, err := parseTime(f.Value)
@@ -126,27 +115,45 @@ func Parse(line []byte, source string) (*Event, error) {
 	return e, nil
 }
 
-func jsonMessage(err error) string {
-	if se, ok := err.(*json.SyntaxError); ok {
-		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
-	}
-	return err.Error()
-}
-
 func parseTime(v []byte) (time.Time, error) {
 	s, ok := StringValue(v)
 	if !ok {
 		return time.Time{}, errorf("@timestamp", "must be a string")
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil && !rfc3339Fraction(s) {
+		err = errors.New("fraction")
+	}
 	if err != nil {
 		return time.Time{}, errorf("@timestamp", "not RFC 3339 (like 2026-11-02T08:03:11.123Z): %q", s)
 	}
 	// The leaf holds Unix nanoseconds in 64 bits; years 1678-2262 fit.
+	t = t.UTC()
 	if t.Year() < 1970 || t.Year() > 2200 {
-		return time.Time{}, errorf("@timestamp", "year %d out of range 1970-2200", t.Year())
+		return time.Time{}, errorf("@timestamp", "year %d (UTC) out of range 1970-2200", t.Year())
 	}
-	return t.UTC(), nil
+	return t, nil
+}
+
+// rfc3339Fraction reports whether s's fraction of a second, if any, is as
+// RFC 3339 writes it: a '.' and one to nine digits. Go's parser also takes
+// a ',' and truncates longer fractions, which would silently change the time.
+func rfc3339Fraction(s string) bool {
+	if strings.Contains(s, ",") {
+		return false
+	}
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		return true
+	}
+	n := 0
+	for _, c := range s[i+1:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n++
+	}
+	return n >= 1 && n <= 9
 }
 
 func checkKnownFields(e *Event) error {
@@ -222,7 +229,10 @@ func checkKnownFields(e *Event) error {
 // RelatedUsers decodes the value of related.user: a string or an array of
 // non-empty strings.
 func RelatedUsers(v []byte) ([]string, error) {
-	if s, ok := StringValue(v); ok && s != "" {
+	if s, ok := StringValue(v); ok {
+		if s == "" {
+			return nil, errorf("related.user", "must not be empty")
+		}
 		return []string{s}, nil
 	}
 	var arr []string
@@ -249,54 +259,28 @@ func StringValue(v []byte) (string, bool) {
 	return s, true
 }
 
-type parser struct {
-	fields []Field
-}
-
-func (p *parser) flatten(prefix string, obj map[string]any, depth int) error {
-	if depth > MaxDepth {
-		return errorf(prefix, "nested deeper than %d levels", MaxDepth)
-	}
-	for k, v := range obj {
-		name := k
-		if prefix != "" {
-			name = prefix + "." + k
-		}
-		if err := checkName(name); err != nil {
-			return err
-		}
-		switch v := v.(type) {
-		case map[string]any:
-			if err := p.flatten(name, v, depth+1); err != nil {
-				return err
+// checkNotBoth refuses a name that is both a value and an object
+// ("host": "x" beside "host.name"): ECS gives each name one meaning. The
+// fields are sorted, but '-' sorts before '.', so a prefix need not be a
+// neighbour: look every prefix up.
+func checkNotBoth(fields []Field) error {
+	for _, f := range fields {
+		for i := 0; i < len(f.Name); i++ {
+			if f.Name[i] != '.' {
+				continue
 			}
-			continue
-		case nil:
-			// Shippers emit null for "not set"; treat it as absent so one
-			// event has one encoding whichever way it was sent.
-			continue
+			prefix := f.Name[:i]
+			if _, found := slices.BinarySearchFunc(fields, prefix, func(f Field, n string) int { return strings.Compare(f.Name, n) }); found {
+				return errorf(prefix, "is both a value and an object")
+			}
 		}
-		if name == "content" {
-			return errorf(name, "must be an object of content fields, like {\"body\": \"…\"}")
-		}
-		val, err := canonicalValue(name, v)
-		if err != nil {
-			return err
-		}
-		if val == nil {
-			continue
-		}
-		if len(val) > MaxValueBytes {
-			return errorf(name, "value longer than %d bytes", MaxValueBytes)
-		}
-		p.fields = append(p.fields, Field{Name: name, Value: val})
 	}
 	return nil
 }
 
 func checkName(name string) error {
 	if len(name) > MaxNameBytes {
-		return errorf(name[:MaxNameBytes]+"…", "name longer than %d bytes", MaxNameBytes)
+		return errorf(strings.ToValidUTF8(name[:MaxNameBytes], "")+"…", "name longer than %d bytes", MaxNameBytes)
 	}
 	for seg := range strings.SplitSeq(name, ".") {
 		if seg == "" {
@@ -311,46 +295,6 @@ func checkName(name string) error {
 	return nil
 }
 
-// canonicalValue returns the canonical JSON bytes of a scalar or an array of
-// scalars, or nil for an empty array (absent, like null).
-func canonicalValue(name string, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case []any:
-		if len(v) == 0 {
-			return nil, nil
-		}
-		b := []byte{'['}
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendScalar(b, name, x); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	default:
-		return appendScalar(nil, name, v)
-	}
-}
-
-func appendScalar(b []byte, name string, v any) ([]byte, error) {
-	switch v := v.(type) {
-	case string:
-		return appendString(b, v), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case json.Number:
-		return appendNumber(b, name, string(v))
-	case nil:
-		return nil, errorf(name, "arrays must not hold null")
-	case map[string]any, []any:
-		return nil, errorf(name, "arrays may hold only strings, numbers and booleans")
-	}
-	return nil, errorf(name, "unsupported value")
-}
-
 // appendNumber writes integers that fit in 64 bits exactly and every other
 // number as the shortest float64 form, so 1.0, 1 and 1e0 commit alike.
 func appendNumber(b []byte, name, s string) ([]byte, error) {
@@ -361,7 +305,9 @@ func appendNumber(b []byte, name, s string) ([]byte, error) {
 	if err != nil {
 		return nil, errorf(name, "number %s out of range", s)
 	}
-	if f == float64(int64(f)) && f > -1e18 && f < 1e18 {
+	// Every integral value in int64's range is written as an integer, so
+	// 1e18 and 1000000000000000000 commit alike; beyond it, as a float.
+	if f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
 		return strconv.AppendInt(b, int64(f), 10), nil
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64), nil

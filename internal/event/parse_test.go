@@ -467,7 +467,7 @@ func badInputs() []badInput {
 		{"value too long", valid(`"content.body":"` + strings.Repeat("b", MaxValueBytes-1) + `"`), "content.body", fmt.Sprintf("value longer than %d bytes", MaxValueBytes)},
 		{"escaped value too long", valid(`"content.body":"` + strings.Repeat(`\u0001`, MaxValueBytes/6+1) + `"`), "content.body", "value longer than"},
 		// Structure.
-		{"dotted and nested user.id", valid(`"user":{"id":"u00043"}`), "user.id", "given twice (dotted and nested)"},
+		{"dotted and nested user.id", valid(`"user":{"id":"u00043"}`), "user.id", "given twice (dotted and nested"},
 		{"dotted and nested user.id, same value", valid(`"user":{"id":"u00042"}`), "user.id", "given twice"},
 		{"value and object", valid(`"host":"ws-1"`, `"host.name":"ws-1"`), "host", "is both a value and an object"},
 		{"value and nested object", valid(`"geo":1`, `"geo.x":{"y":2}`), "geo", "is both a value and an object"},
@@ -709,5 +709,56 @@ func TestParseID(t *testing.T) {
 		if id, err := ParseID(bad); err == nil {
 			t.Errorf("ParseID(%q) = %v, want error", bad, id)
 		}
+	}
+}
+
+// TestParseRegressions pins inputs that an earlier Parse got wrong.
+func TestParseRegressions(t *testing.T) {
+	const base = `"@timestamp":"2026-11-02T08:03:11Z","event":{"category":"api","action":"x"}`
+	for _, c := range []struct {
+		name, line, field, msg string
+	}{
+		{"value and object around a dash name", `{` + base + `,"user.id":"u","x":"a","x-y":"b","x.z":"c"}`, "x", "is both a value and an object"},
+		{"year checked in UTC, low", `{"@timestamp":"1970-01-01T00:30:00+01:00","event":{"category":"api","action":"x"},"user.id":"u"}`, "@timestamp", "out of range"},
+		{"year checked in UTC, high", `{"@timestamp":"2200-12-31T23:00:00-05:00","event":{"category":"api","action":"x"},"user.id":"u"}`, "@timestamp", "out of range"},
+		{"trailing brace", `{` + base + `,"user":{"id":"u"}}}`, "", "more than one JSON value"},
+		{"trailing brackets", `{` + base + `,"user":{"id":"u"}}]]]`, "", "more than one JSON value"},
+		{"repeated key", `{` + base + `,"user.id":"u","user.id":"v"}`, "user.id", "given twice"},
+		{"lone surrogate", `{` + base + `,"user.id":"\ud800"}`, "", "surrogate"},
+		{"comma fraction", `{"@timestamp":"2026-11-02T10:00:00,5Z","event":{"category":"api","action":"x"},"user.id":"u"}`, "@timestamp", "not RFC 3339"},
+		{"ten fraction digits", `{"@timestamp":"2026-11-02T10:00:00.1234567891Z","event":{"category":"api","action":"x"},"user.id":"u"}`, "@timestamp", "not RFC 3339"},
+		{"empty related user", `{` + base + `,"user.id":"u","related.user":""}`, "related.user", "must not be empty"},
+	} {
+		_, err := Parse([]byte(c.line), "pnc")
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Field != c.field || !strings.Contains(pe.Msg, c.msg) {
+			t.Errorf("%s: Parse(%q) = %v, want field %q and %q", c.name, c.line, err, c.field, c.msg)
+		}
+	}
+	a, err := Parse([]byte(`{`+base+`,"user.id":"u","n":1e18}`), "pnc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse([]byte(`{`+base+`,"user.id":"u","n":1000000000000000000}`), "pnc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if va, _ := a.Field("n"); string(va) != "1000000000000000000" {
+		t.Errorf("1e18 canonicalises to %s, want 1000000000000000000", va)
+	}
+	if va, _ := a.Field("n"); func() string { vb, _ := b.Field("n"); return string(vb) }() != string(va) {
+		t.Errorf("1e18 and 1000000000000000000 canonicalise differently")
+	}
+}
+
+func TestCheckFieldsRepeatedFieldCannotStandInForAMissingOne(t *testing.T) {
+	e, err := Parse([]byte(`{"@timestamp":"2026-11-02T08:03:11Z","event":{"category":"api","action":"x"},"user.id":"u"}`), "pnc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := LeafOf(e)
+	fs := []Field{e.Fields[0], e.Fields[0], e.Fields[1]}
+	if err := CheckFields(l, fs, true); err == nil {
+		t.Errorf("CheckFields(A, A, B of A, B, C, complete) = nil, want *CommitmentError")
 	}
 }
