@@ -167,7 +167,16 @@ func (o *Opener) open(ctx context.Context, en store.Entry, checkTree bool) (Open
 			}
 		}
 	case en.KeyID != nil:
-		out.ContentDeleted = true // content removed after its key was destroyed
+		// Content may be gone only because its key was destroyed (lawful
+		// deletion); gone while the key lives is someone hiding content.
+		_, err := o.Ring.ByID(ctx, en.KeyID)
+		if !errors.Is(err, keys.ErrDestroyed) {
+			if err != nil {
+				return Opened{}, err
+			}
+			return tamper("content missing while its data key exists")
+		}
+		out.ContentDeleted = true
 	}
 	for _, f := range meta {
 		if f.IsContent() {

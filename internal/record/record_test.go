@@ -1,0 +1,184 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/event"
+	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/store/sqlite"
+	"github.com/lbm-project/lbm/internal/tlog"
+)
+
+const sample = `{"@timestamp":"2026-11-02T08:03:11.123Z","event":{"id":"e1","category":"email","action":"send"},"user":{"id":"u00042"},"related":{"user":["u00017"]},"content":{"subject":"Lunch?","body":"See you at 1"}}`
+
+type fixture struct {
+	st     *sqlite.DB
+	ring   *keys.Ring
+	sealer *Sealer
+	opener *Opener
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kek, err := keys.NewLocalKEK(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := keys.NewRing(kek, st, func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) })
+	return &fixture{st: st, ring: ring, sealer: &Sealer{Log: "activity", Ring: ring}, opener: &Opener{Ring: ring, Store: st}}
+}
+
+// store seals and appends one event, returning its stored entry.
+func (f *fixture) store(t *testing.T, line string) store.Entry {
+	t.Helper()
+	e, err := event.Parse([]byte(line), "mail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.sealer.Seal(t.Context(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.st.UpdateLog(t.Context(), "activity", func(tx store.LogTx) error {
+		st, err := tx.State(t.Context())
+		if err != nil {
+			return err
+		}
+		s.Entry.Index = st.Size
+		next, tiles, err := tlog.Extend(t.Context(), tx, st, [][]byte{s.LeafHash})
+		if err != nil {
+			return err
+		}
+		return tx.Append(t.Context(), []store.Entry{s.Entry}, tiles, next)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := f.st.EntryByID(t.Context(), s.Entry.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en
+}
+
+func TestSealOpenRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	en := f.store(t, sample)
+	if bytes.Contains(en.Content, []byte("See you")) || bytes.Contains(en.Meta, []byte("See you")) || bytes.Contains(en.Leaf, []byte("u00042")) {
+		t.Fatal("content or a person appears in the clear in the stored row or leaf")
+	}
+	if en.Subject != "u00042" || en.ClientID != "e1" {
+		t.Errorf("entry subject, client id = %q, %q; want u00042, e1", en.Subject, en.ClientID)
+	}
+	got, err := f.opener.Open(t.Context(), en)
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	want, _ := event.Parse([]byte(sample), "mail")
+	if len(got.Event.Fields) != len(want.Fields) {
+		t.Fatalf("Open gave %d fields, want %d", len(got.Event.Fields), len(want.Fields))
+	}
+	for i, fl := range got.Event.Fields {
+		if fl.Name != want.Fields[i].Name || !bytes.Equal(fl.Value, want.Fields[i].Value) {
+			t.Errorf("field %d = %s=%s, want %s=%s", i, fl.Name, fl.Value, want.Fields[i].Name, want.Fields[i].Value)
+		}
+	}
+	if got.ContentDeleted {
+		t.Error("ContentDeleted = true for live content")
+	}
+}
+
+func TestOpenDetectsTampering(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		tamper func(en *store.Entry, other store.Entry)
+	}{
+		{"meta byte", func(en *store.Entry, _ store.Entry) { en.Meta[len(en.Meta)-2] ^= 1 }},
+		{"content byte", func(en *store.Entry, _ store.Entry) { en.Content[len(en.Content)-1] ^= 1 }},
+		{"content swapped from another event", func(en *store.Entry, o store.Entry) { en.Content = o.Content }},
+		{"subject column", func(en *store.Entry, _ store.Entry) { en.Subject = "u99999" }},
+		{"client id column", func(en *store.Entry, _ store.Entry) { en.ClientID = "other" }},
+		{"time column", func(en *store.Entry, _ store.Entry) { en.Time++ }},
+		{"leaf byte", func(en *store.Entry, _ store.Entry) { en.Leaf[len(en.Leaf)-1] ^= 1 }},
+		{"content dropped, key kept", func(en *store.Entry, _ store.Entry) { en.Content = nil }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			en := f.store(t, sample)
+			other := f.store(t, `{"@timestamp":"2026-11-02T09:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"subject":"x"}}`)
+			c.tamper(&en, other)
+			_, err := f.opener.Open(t.Context(), en)
+			var te *TamperError
+			if !errors.As(err, &te) {
+				t.Fatalf("Open(tampered %s) = %v, want *TamperError", c.name, err)
+			}
+			if te.Index != en.Index || te.Log != "activity" {
+				t.Errorf("TamperError names %s %d, want activity %d", te.Log, te.Index, en.Index)
+			}
+		})
+	}
+}
+
+func TestContentKeyIsPerSubjectAndMonth(t *testing.T) {
+	f := newFixture(t)
+	a := f.store(t, sample)
+	b := f.store(t, `{"@timestamp":"2026-11-30T08:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"body":"b"}}`)
+	c := f.store(t, `{"@timestamp":"2026-12-01T08:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"body":"c"}}`)
+	d := f.store(t, `{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"u00043"},"content":{"body":"d"}}`)
+	if !bytes.Equal(a.KeyID, b.KeyID) {
+		t.Error("two events of one subject in one month use different keys")
+	}
+	if bytes.Equal(a.KeyID, c.KeyID) || bytes.Equal(a.KeyID, d.KeyID) {
+		t.Error("another month or another subject shares a key")
+	}
+	e := f.store(t, `{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"web","action":"browse"},"user":{"id":"u00042"}}`)
+	if e.Content != nil || e.KeyID != nil {
+		t.Error("an event without content has ciphertext or a key")
+	}
+}
+
+func TestDestroyedKeyReadsAsDeletedContent(t *testing.T) {
+	f := newFixture(t)
+	en := f.store(t, sample)
+	// A ring whose store says the key is destroyed, as retention will.
+	destroyed := keys.NewRing(mustKEK(t), destroyedKeys{f.st}, time.Now)
+	o := &Opener{Ring: destroyed, Store: f.st}
+	got, err := o.Open(context.Background(), en)
+	if err != nil {
+		t.Fatalf("Open after key destruction = %v, want the metadata", err)
+	}
+	if !got.ContentDeleted {
+		t.Error("ContentDeleted = false after key destruction")
+	}
+	for _, fl := range got.Event.Fields {
+		if fl.IsContent() {
+			t.Errorf("content field %s returned after key destruction", fl.Name)
+		}
+	}
+}
+
+func mustKEK(t *testing.T) *keys.LocalKEK {
+	k, err := keys.NewLocalKEK(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+type destroyedKeys struct{ store.DataKeys }
+
+func (d destroyedKeys) DataKeyByID(ctx context.Context, id []byte) (store.DataKey, error) {
+	k, err := d.DataKeys.DataKeyByID(ctx, id)
+	k.Wrapped, k.Destroyed = nil, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	return k, err
+}
