@@ -25,6 +25,9 @@ recorded in the oversight log, flagged as break-glass (made offline).`,
 				return err
 			}
 			defer n.Close()
+			if n.Created {
+				fmt.Fprintf(cmd.ErrOrStderr(), "lbm: created a new data directory %s (admin token in %s)\n", data, n.AdminTokenPath)
+			}
 			token, err := identity.AddSource(cmd.Context(), n.Store, args[0], n.Now())
 			if err != nil {
 				return err

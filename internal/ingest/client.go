@@ -50,6 +50,9 @@ type ProblemError struct {
 }
 
 func (e *ProblemError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s (server refused the batch: %d %s)", e.Line, strings.TrimPrefix(e.Detail, fmt.Sprintf("line %d: ", e.Line)), e.Status, e.Title)
+	}
 	if e.Detail != "" {
 		return fmt.Sprintf("server refused the batch (%d %s): %s", e.Status, e.Title, e.Detail)
 	}
@@ -85,6 +88,7 @@ func (c *Client) Push(ctx context.Context, body []byte, retried func(attempt int
 	}
 	backoff := 100 * time.Millisecond
 	var lastErr error
+	refused := 0 // consecutive connection failures
 	for attempt := 1; attempt <= attempts; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Server, "/")+"/v1/events", bytes.NewReader(body))
 		if err != nil {
@@ -102,6 +106,11 @@ func (c *Client) Push(ctx context.Context, body []byte, retried func(attempt int
 			}
 			lastErr = fmt.Errorf("posting events: %v", err)
 			wait, why = backoff, "connection failed"
+			// A server that is down stays down for longer than a person
+			// wants to wait; an overloaded one answers, and is waited for.
+			if refused++; refused >= maxConnectionFailures {
+				return Reply{}, fmt.Errorf("giving up after %d connection failures: %w", refused, lastErr)
+			}
 		case resp.StatusCode == http.StatusOK:
 			var r Reply
 			err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&r)
@@ -111,6 +120,7 @@ func (c *Client) Push(ctx context.Context, body []byte, retried func(attempt int
 			}
 			return r, nil
 		case resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests:
+			refused = 0
 			wait = retryAfter(resp.Header.Get("Retry-After"), backoff)
 			why = resp.Status
 			lastErr = problemFrom(resp)
@@ -130,6 +140,9 @@ func (c *Client) Push(ctx context.Context, body []byte, retried func(attempt int
 	}
 	return Reply{}, fmt.Errorf("giving up after %d attempts: %w", attempts, lastErr)
 }
+
+// maxConnectionFailures bounds retries of a server that does not answer.
+const maxConnectionFailures = 6
 
 func retryAfter(h string, fallback time.Duration) time.Duration {
 	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && s >= 0 && s < 3600 {
@@ -181,7 +194,9 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, batchLines, batchBytes
 		if err != nil {
 			var pe *ProblemError
 			if errors.As(err, &pe) && pe.Line > 0 {
-				return fmt.Errorf("line %d: %w", firstLine+pe.Line-1, err)
+				// Name the line of the file, not of the batch.
+				pe.Detail = strings.TrimPrefix(pe.Detail, fmt.Sprintf("line %d: ", pe.Line))
+				pe.Line = firstLine + pe.Line - 1
 			}
 			return err
 		}

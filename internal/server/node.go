@@ -76,8 +76,10 @@ type Node struct {
 	Opener         *record.Opener
 	Logs           map[string]*Log
 	AdminTokenPath string
-	Now            func() time.Time
-	logger         *slog.Logger
+	// Created reports that this Open created the data directory's store.
+	Created bool
+	Now     func() time.Time
+	logger  *slog.Logger
 }
 
 // Log is one of the node's logs.
@@ -152,9 +154,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			Publisher: &tlog.Publisher{Log: name, Signer: signer, Store: st, Now: cfg.Now},
 		}
 	}
-	if n.AdminTokenPath, err = ensureAdminToken(ctx, st, cfg.DataDir, cfg.Now()); err != nil {
-		n.Close()
-		return nil, err
+	n.AdminTokenPath = filepath.Join(cfg.DataDir, "admin.token")
+	n.Created = fresh
+	if fresh {
+		// Only the first start mints the admin token: a later Open never
+		// leaves a new credential behind, even if the file was removed.
+		if err := writeAdminToken(ctx, st, n.AdminTokenPath, cfg.Now()); err != nil {
+			n.Close()
+			return nil, err
+		}
 	}
 	return n, nil
 }
@@ -169,26 +177,22 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// ensureAdminToken creates DATA/admin.token on first start. The token is
-// written only to that file (0600); its hash goes to the store.
-func ensureAdminToken(ctx context.Context, st store.Principals, dir string, now time.Time) (string, error) {
-	path := filepath.Join(dir, "admin.token")
-	if _, err := os.Stat(path); err == nil {
-		return path, nil
-	}
+// writeAdminToken mints the first admin token. The token is written only
+// to path (0600); its hash goes to the store.
+func writeAdminToken(ctx context.Context, st store.Principals, path string, now time.Time) error {
 	token, hash := identity.NewToken()
 	if err := st.AddToken(ctx, store.Token{Hash: hash, Kind: identity.KindAdmin, Subject: "admin", Created: now}); err != nil {
-		return "", fmt.Errorf("storing admin token: %w", err)
+		return fmt.Errorf("storing admin token: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("writing admin token: %w", err)
+		return fmt.Errorf("writing admin token: %w", err)
 	}
 	if _, err := f.WriteString(token + "\n"); err != nil {
 		f.Close()
-		return "", fmt.Errorf("writing admin token: %w", err)
+		return fmt.Errorf("writing admin token: %w", err)
 	}
-	return path, f.Close()
+	return f.Close()
 }
 
 // PublishAll publishes a checkpoint of every log that has grown.
