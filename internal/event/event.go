@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -79,19 +80,16 @@ const (
 // the salt, so the same value under two names, or twice under one, commits
 // differently.
 func Commit(f Field) Commitment {
-	h := sha256.New()
-	var n [4]byte
-	h.Write([]byte(fieldPrefix))
-	h.Write(f.Salt[:])
-	binary.BigEndian.PutUint32(n[:], uint32(len(f.Name)))
-	h.Write(n[:])
-	h.Write([]byte(f.Name))
-	binary.BigEndian.PutUint32(n[:], uint32(len(f.Value)))
-	h.Write(n[:])
-	h.Write(f.Value)
-	var c Commitment
-	h.Sum(c[:0])
-	return c
+	// One contiguous buffer and sha256.Sum256: this runs for every field
+	// of every event, and the streaming hasher allocates.
+	var stack [256]byte
+	b := append(stack[:0], fieldPrefix...)
+	b = append(b, f.Salt[:]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(f.Name)))
+	b = append(b, f.Name...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(f.Value)))
+	b = append(b, f.Value...)
+	return sha256.Sum256(b)
 }
 
 // Leaf is what the Merkle log holds for an event: its identity, time and
@@ -113,7 +111,7 @@ func LeafOf(e *Event) Leaf {
 	return l
 }
 
-func compareCommitments(a, b Commitment) int { return strings.Compare(string(a[:]), string(b[:])) }
+func compareCommitments(a, b Commitment) int { return bytes.Compare(a[:], b[:]) }
 
 // MaxSourceLen bounds a source id so that the leaf's 16-bit length holds it.
 const MaxSourceLen = 128

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -249,8 +250,13 @@ func RelatedUsers(v []byte) ([]string, error) {
 
 // StringValue decodes a canonical JSON string value.
 func StringValue(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
 		return "", false
+	}
+	// Canonical values hold escapes only where JSON requires them; most
+	// hold none, and need no decoder.
+	if inner := v[1 : len(v)-1]; !bytes.ContainsAny(inner, `\"`) {
+		return string(inner), true
 	}
 	var s string
 	if json.Unmarshal(v, &s) != nil {

@@ -55,6 +55,14 @@ func (s *Sealer) Seal(ctx context.Context, e *event.Event) (Sealed, error) {
 	buf := make([]byte, 16+event.SaltSize*len(e.Fields))
 	rand.Read(buf)
 	copy(e.ID[:], buf)
+	// The ID starts with the event's time in milliseconds, so IDs arrive
+	// in nearly ascending order and the store's ID index is appended to
+	// rather than written at random. The time is in the leaf already; the
+	// remaining 80 bits stay random.
+	ms := uint64(e.Time.UnixMilli())
+	for i := range 6 {
+		e.ID[i] = byte(ms >> (40 - 8*i))
+	}
 	for i := range e.Fields {
 		copy(e.Fields[i].Salt[:], buf[16+event.SaltSize*i:])
 	}

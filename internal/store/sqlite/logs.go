@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -13,10 +14,18 @@ import (
 const hashSize = 32
 
 // UpdateLog runs fn in one IMMEDIATE transaction on the writer connection.
+// fn's error is returned as it is: the LogTx methods have translated theirs
+// already, and translating again would hide store.ErrExists from callers.
 func (db *DB) UpdateLog(ctx context.Context, log string, fn func(store.LogTx) error) error {
-	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
-		return fn(&logTx{tx: tx, log: log})
-	}))
+	var fnErr error
+	err := withTx(ctx, db.w, func(tx *sql.Tx) error {
+		fnErr = fn(&logTx{tx: tx, log: log})
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return translate(err)
 }
 
 type logTx struct {
@@ -71,6 +80,9 @@ func (t *logTx) Tiles(ctx context.Context, ids []store.TileID) (map[store.TileID
 // maxParams keeps IN lists well under SQLite's bound-parameter limit.
 const maxParams = 500
 
+// FindClientIDs names its index: without statistics SQLite's planner
+// prefers the (log, idx) index for an IN list and reads the whole log on
+// every commit, which made ingest quadratic in the log's size.
 func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) (map[string]store.Entry, error) {
 	out := make(map[string]store.Entry)
 	for len(ids) > 0 {
@@ -81,7 +93,7 @@ func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE log = ? AND source = ? AND client_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_client_id WHERE log = ? AND source = ? AND client_id IS NOT NULL AND client_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -183,6 +195,9 @@ func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, er
 
 // Entries returns entries with from <= idx < to.
 func (db *DB) Entries(ctx context.Context, log string, from, to uint64) ([]store.Entry, error) {
+	// SQLite integers are signed 64-bit, and database/sql refuses larger
+	// uint64 arguments; no index is that large, so clamp the bounds.
+	from, to = min(from, math.MaxInt64), min(to, math.MaxInt64)
 	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx`, log, from, to)
 	if err != nil {
 		return nil, translate(err)
