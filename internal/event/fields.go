@@ -132,3 +132,9 @@ func Split(fs []Field) (meta, content []Field) {
 	meta = append(append(make([]Field, 0, len(fs)-(j-i)), fs[:i]...), fs[j:]...)
 	return meta, fs[i:j:j]
 }
+
+// HasContent reports whether the name-ordered fields hold any content.
+func HasContent(fs []Field) bool {
+	i, _ := slices.BinarySearchFunc(fs, ContentPrefix, func(f Field, n string) int { return strings.Compare(f.Name, n) })
+	return i < len(fs) && fs[i].IsContent()
+}

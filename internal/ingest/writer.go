@@ -159,6 +159,9 @@ func (w *Writer) Append(ctx context.Context, evs []*event.Event) (Result, error)
 	if w.QueueDepth()+len(evs) > w.cfg.MaxQueued {
 		return Result{}, ErrOverloaded
 	}
+	if err := w.cfg.Sealer.Prepare(ctx, evs); err != nil {
+		return Result{}, fmt.Errorf("preparing content keys: %w", err)
+	}
 	req := &request{sealed: make([]record.Sealed, len(evs)), done: make(chan reply, 1)}
 	for i, e := range evs {
 		s, err := w.cfg.Sealer.Seal(ctx, e)

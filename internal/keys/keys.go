@@ -235,7 +235,77 @@ func (r *Ring) For(ctx context.Context, subject string, t time.Time) (*Key, erro
 	return k, nil
 }
 
-func (r *Ring) create(ctx context.Context, subject, period string) (store.DataKey, error) {
+// Need names a data key a batch of events will use.
+type Need struct {
+	Subject string
+	Time    time.Time
+}
+
+// Prepare makes sure every key in needs exists and is cached, creating the
+// missing ones in ONE store transaction. Without it, the first events of a
+// month would each wait for their own fsync'd key creation: 300,000 of them
+// for a national force.
+func (r *Ring) Prepare(ctx context.Context, needs []Need) error {
+	type pair = [2]string
+	var missing []pair
+	seen := map[pair]bool{}
+	r.mu.Lock()
+	for _, n := range needs {
+		p := pair{n.Subject, Period(n.Time)}
+		if _, ok := r.bySubject[p]; !ok && !seen[p] {
+			seen[p] = true
+			missing = append(missing, p)
+		}
+	}
+	r.mu.Unlock()
+	var create []store.DataKey
+	for _, p := range missing {
+		dk, err := r.st.DataKeyFor(ctx, p[0], p[1])
+		if errors.Is(err, store.ErrNotFound) {
+			if dk, err = r.newKey(p[0], p[1]); err != nil {
+				return err
+			}
+			create = append(create, dk)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.cache(dk); err != nil && !errors.Is(err, ErrDestroyed) {
+			return err
+		}
+	}
+	if len(create) == 0 {
+		return nil
+	}
+	if err := r.st.AddDataKeys(ctx, create); err != nil {
+		return fmt.Errorf("storing data keys: %w", err)
+	}
+	for _, k := range create {
+		// Another writer may have created some first; read back the winners.
+		dk, err := r.st.DataKeyFor(ctx, k.Subject, k.Period)
+		if err != nil {
+			return err
+		}
+		if err := r.cache(dk); err != nil && !errors.Is(err, ErrDestroyed) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Ring) cache(dk store.DataKey) error {
+	k, err := r.unwrap(dk)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.remember(k, dk.Subject, dk.Period)
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *Ring) newKey(subject, period string) (store.DataKey, error) {
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	id := make([]byte, 16)
@@ -244,7 +314,14 @@ func (r *Ring) create(ctx context.Context, subject, period string) (store.DataKe
 	if err != nil {
 		return store.DataKey{}, fmt.Errorf("wrapping data key: %v", err)
 	}
-	dk := store.DataKey{ID: id, Subject: subject, Period: period, KEKID: r.kek.ID(), Wrapped: wrapped, Created: r.now()}
+	return store.DataKey{ID: id, Subject: subject, Period: period, KEKID: r.kek.ID(), Wrapped: wrapped, Created: r.now()}, nil
+}
+
+func (r *Ring) create(ctx context.Context, subject, period string) (store.DataKey, error) {
+	dk, err := r.newKey(subject, period)
+	if err != nil {
+		return dk, err
+	}
 	err = r.st.AddDataKey(ctx, dk)
 	if errors.Is(err, store.ErrExists) {
 		// Another writer created it first; use theirs.

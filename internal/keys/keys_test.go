@@ -13,7 +13,10 @@ import (
 )
 
 // memKeys is a DataKeys for tests.
-type memKeys struct{ keys []store.DataKey }
+type memKeys struct {
+	keys    []store.DataKey
+	batches int
+}
 
 func (m *memKeys) DataKeyFor(_ context.Context, subject, period string) (store.DataKey, error) {
 	for _, k := range m.keys {
@@ -38,6 +41,16 @@ func (m *memKeys) AddDataKey(ctx context.Context, k store.DataKey) error {
 		return store.ErrExists
 	}
 	m.keys = append(m.keys, k)
+	return nil
+}
+
+func (m *memKeys) AddDataKeys(ctx context.Context, ks []store.DataKey) error {
+	m.batches++
+	for _, k := range ks {
+		if _, err := m.DataKeyFor(ctx, k.Subject, k.Period); err != nil {
+			m.keys = append(m.keys, k)
+		}
+	}
 	return nil
 }
 
@@ -126,5 +139,27 @@ func TestKEKFile(t *testing.T) {
 		if _, err := ParseLocalKEK(bad); err == nil {
 			t.Errorf("ParseLocalKEK(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestPrepareCreatesMissingKeysInOneBatch(t *testing.T) {
+	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
+	st := &memKeys{}
+	r := NewRing(kek, st, now)
+	existing, _ := r.For(t.Context(), "u0", now())
+	nov := now()
+	var needs []Need
+	for _, s := range []string{"u0", "u1", "u2", "u1", "u3"} {
+		needs = append(needs, Need{Subject: s, Time: nov})
+	}
+	if err := NewRing(kek, st, now).Prepare(t.Context(), needs); err != nil {
+		t.Fatal(err)
+	}
+	if st.batches != 1 || len(st.keys) != 4 {
+		t.Fatalf("Prepare: %d batches, %d keys stored; want 1 batch, 4 keys", st.batches, len(st.keys))
+	}
+	again, _ := r.For(t.Context(), "u0", nov)
+	if !bytes.Equal(again.ID, existing.ID) {
+		t.Error("Prepare replaced an existing key")
 	}
 }

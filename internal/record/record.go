@@ -47,6 +47,18 @@ type Sealer struct {
 
 func contentAAD(id event.ID) []byte { return append([]byte("lbm/content/v1\n"), id[:]...) }
 
+// Prepare creates, in one store transaction, the content keys evs will
+// need that do not exist yet (see keys.Ring.Prepare).
+func (s *Sealer) Prepare(ctx context.Context, evs []*event.Event) error {
+	var needs []keys.Need
+	for _, e := range evs {
+		if event.HasContent(e.Fields) {
+			needs = append(needs, keys.Need{Subject: e.Subject(), Time: e.Time})
+		}
+	}
+	return s.Ring.Prepare(ctx, needs)
+}
+
 // Seal assigns e a fresh ID and salts (overwriting any it had) and returns
 // its entry. It fails only if the content key cannot be had: for a destroyed
 // key (ErrDestroyed) the event cannot be stored at all, since its content

@@ -135,6 +135,10 @@ type DataKeys interface {
 	DataKeyByID(ctx context.Context, id []byte) (DataKey, error)
 	// AddDataKey stores k; ErrExists if subject and period already have a key.
 	AddDataKey(ctx context.Context, k DataKey) error
+	// AddDataKeys stores, in one transaction, each key whose subject and
+	// period have none yet, and leaves the others untouched: the caller
+	// reads back which key won.
+	AddDataKeys(ctx context.Context, ks []DataKey) error
 }
 
 // Token is a stored bearer token: only its hash is kept.

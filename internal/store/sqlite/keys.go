@@ -41,6 +41,25 @@ func (db *DB) AddDataKey(ctx context.Context, k store.DataKey) error {
 	return translate(err)
 }
 
+// AddDataKeys stores many keys in one transaction (one fsync), skipping
+// subject-periods that already have a key.
+func (db *DB) AddDataKeys(ctx context.Context, ks []store.DataKey) error {
+	return translate(withTx(ctx, db.keys, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO data_keys (id, subject, period, kek_id, wrapped, created) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (subject, period) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, k := range ks {
+			if _, err := stmt.ExecContext(ctx, k.ID, k.Subject, k.Period, k.KEKID, k.Wrapped, k.Created.UnixNano()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
 // AddSource stores a source and its token together.
 func (db *DB) AddSource(ctx context.Context, s store.Source, t store.Token) error {
 	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
