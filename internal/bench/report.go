@@ -1,0 +1,106 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Report is what a benchmark run prints: what was measured, with which
+// settings on which machine, and one Result per mode.
+type Report struct {
+	Title    string   `json:"title"`
+	Settings Settings `json:"settings"`
+	Results  []Result `json:"results"`
+}
+
+// Result returns the result of mode, if the report has one.
+func (r *Report) Result(mode string) (Result, bool) {
+	for _, res := range r.Results {
+		if res.Mode == mode {
+			return res, true
+		}
+	}
+	return Result{}, false
+}
+
+// WriteJSON writes r as one indented JSON object.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes r as a table for people.
+func (r *Report) WriteText(w io.Writer) error {
+	s := r.Settings
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\n\n", r.Title)
+	fmt.Fprintf(tw, "events\t%d simulated, force of %d people\n", s.Events, s.People)
+	fmt.Fprintf(tw, "batch\t%d events\n", s.Batch)
+	fmt.Fprintf(tw, "clients\t%d concurrent\n", s.Clients)
+	for _, n := range s.Notes {
+		fmt.Fprintf(tw, "setting\t%s\n", n)
+	}
+	fmt.Fprintf(tw, "cpu\t%s, %d CPUs, GOMAXPROCS %d\n", s.CPU, s.NumCPU, s.GOMAXPROCS)
+	fmt.Fprintf(tw, "go\t%s %s\n", s.Go, s.Platform)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\tevents\tseconds\tevents/s\tMB/s\tlatency of\tp50\tp99\tretries\tlog size\t")
+	for _, res := range r.Results {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.1f\t%s\t%s\t%s\t%d\t%d\t\n",
+			res.Mode, res.Events, res.Seconds, res.EventsPerSecond, res.MBPerSecond,
+			res.Sample, formatMillis(res.P50Millis), formatMillis(res.P99Millis), res.Retries, res.LogSize)
+	}
+	return tw.Flush()
+}
+
+// formatMillis prints a latency with three significant figures.
+func formatMillis(ms float64) string {
+	return time.Duration(ms * float64(time.Millisecond)).Round(time.Duration(roundTo(ms))).String()
+}
+
+// roundTo returns the rounding unit, in nanoseconds, that leaves about three
+// significant figures of ms milliseconds.
+func roundTo(ms float64) float64 {
+	ns := ms * 1e6
+	unit := 1.0
+	for ns >= 1000 {
+		ns /= 10
+		unit *= 10
+	}
+	return unit
+}
+
+// bar shows a Progress as a terminal progress bar.
+type bar struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
+}
+
+// NewBar returns a Progress that draws a progress bar of acknowledged events
+// on w, one bar per run.
+func NewBar(w io.Writer) Progress { return &bar{w: w} }
+
+func (b *bar) Start(mode string, total int) {
+	b.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(b.w),
+		progressbar.OptionSetDescription(fmt.Sprintf("%-9s", mode)),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetWidth(30),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }))
+}
+
+func (b *bar) Add(n int) { b.bar.Add(n) }
+
+func (b *bar) Finish() {
+	if !b.bar.IsFinished() {
+		b.bar.Finish()
+	}
+}
