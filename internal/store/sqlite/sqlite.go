@@ -144,8 +144,12 @@ func withTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	// Deferred, so that a panic in fn rolls back too: an abandoned
+	// transaction would hold the only writer connection, and SQLite's write
+	// lock, until its context ends, which for a background writer is never.
+	// After Commit, Rollback does nothing.
+	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
