@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
@@ -181,7 +182,13 @@ func (s *scanner) array(name string) ([]byte, error) {
 func (s *scanner) scalar(b []byte, name string) ([]byte, error) {
 	switch c := s.peek(); {
 	case c == '"':
+		// A string without escapes is already canonical: the line is valid
+		// UTF-8 and str refuses raw control characters.
+		start := s.i
 		v, err := s.str()
+		if err == nil && bytes.IndexByte(s.b[start:s.i], '\\') < 0 {
+			return append(b, s.b[start:s.i]...), nil
+		}
 		if err != nil {
 			return nil, err
 		}
