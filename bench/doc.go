@@ -1,0 +1,19 @@
+// Package bench is the root of a module of its own that compares lbm with
+// other systems on the same machine and the same events. It is separate so
+// that lbm itself never depends on what it is compared with: the product's
+// go.mod does not change when a comparison is added here.
+//
+// The programs live in subdirectories; [README.md] says how to run them and
+// how to read the results side by side with `lbm bench ingest`.
+//
+//   - tessera: Tessera's POSIX driver (storage/posix) on lbm's simulated
+//     events.
+//
+// They reach lbm's event generator and report format through
+// github.com/lbm-project/lbm/internal/bench: this module's path lies inside
+// github.com/lbm-project/lbm, so Go's internal-package rule admits the
+// import, and the replace directive in go.mod builds against the working
+// tree.
+//
+// [README.md]: https://github.com/lbm-project/lbm/blob/main/bench/README.md
+package bench
