@@ -4,8 +4,10 @@ go 1.26.8
 
 require (
 	github.com/lbm-project/lbm v0.0.0
+	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/transparency-dev/tessera v1.0.4
 	golang.org/x/mod v0.43.0
+	modernc.org/sqlite v1.62.0
 )
 
 require (
@@ -44,7 +46,6 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	modernc.org/sqlite v1.62.0 // indirect
 )
 
 replace github.com/lbm-project/lbm => ../
