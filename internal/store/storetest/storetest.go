@@ -844,6 +844,24 @@ func testDataKeys(t *testing.T, s store.Store) {
 			t.Errorf("DataKeyByID(%x) = %+v, %v; want ErrNotFound", id, got, err)
 		}
 	}
+
+	// AddDataKeys stores the new keys of a batch in one go and leaves a
+	// subject-period that already has a key with the key it had.
+	loser := key("alice", "2025-02")
+	loser.ID = hash("losing id")[:16]
+	batch := []store.DataKey{key("dave", "2025-01"), loser, key("erin", "2025-01"), key("dave", "2025-01")}
+	if err := s.AddDataKeys(ctx, batch); err != nil {
+		t.Fatalf("AddDataKeys = %v, want nil", err)
+	}
+	for _, want := range []store.DataKey{batch[0], keys[1], batch[2]} {
+		got, err := s.DataKeyFor(ctx, want.Subject, want.Period)
+		if err != nil || !cmp.Equal(want, got) {
+			t.Errorf("DataKeyFor(%q, %q) after AddDataKeys = %+v, %v; want %+v", want.Subject, want.Period, got, err, want)
+		}
+	}
+	if err := s.AddDataKeys(ctx, nil); err != nil {
+		t.Errorf("AddDataKeys(nil) = %v, want nil", err)
+	}
 }
 
 func testPrincipals(t *testing.T, s store.Store) {
