@@ -56,7 +56,9 @@ type Config struct {
 	// some events. Default 2ms: small against an fsync, large enough that
 	// concurrent requests share one.
 	MaxDelay time.Duration
-	// MaxQueued bounds the events waiting to be committed. Default 262144.
+	// MaxQueued bounds the events waiting to be committed. Default 131072:
+	// room for the largest request (MaxBatchEvents) and more; sealed events
+	// take about 2 KB each, so the queue holds at most about 256 MiB.
 	MaxQueued int
 	Observer  Observer
 	Logger    *slog.Logger
@@ -80,7 +82,7 @@ func (c *Config) valid() error {
 		c.MaxDelay = 2 * time.Millisecond
 	}
 	if c.MaxQueued == 0 {
-		c.MaxQueued = 1 << 18
+		c.MaxQueued = 1 << 17
 	}
 	if c.MaxQueued < c.MaxBatch {
 		return fmt.Errorf("ingest: MaxQueued %d below MaxBatch %d", c.MaxQueued, c.MaxBatch)
