@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-// ID is the server-assigned identity of an event: 16 random bytes, written as
-// 32 lowercase hex digits. It is distinct from the client's "event.id", which
-// only deduplicates retries.
+// ID is the server-assigned identity of an event: 16 bytes (internal/record
+// fills them with the event time in milliseconds, then 80 random bits),
+// written as 32 lowercase hex digits. It is distinct from the client's
+// "event.id", which only deduplicates retries.
 type ID [16]byte
 
 func (id ID) String() string { return hex.EncodeToString(id[:]) }

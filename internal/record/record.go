@@ -3,7 +3,7 @@
 //
 // # Sealing
 //
-// [Sealer.Seal] gives an event its random ID and per-field salts, commits to
+// [Sealer.Seal] gives an event its ID (time-prefixed, random) and random per-field salts, commits to
 // every field, builds the leaf, and encrypts the content fields (values and
 // salts together) under the subject's data key for the event's month. The
 // result is a [store.Entry] without an index: the log's single writer
