@@ -186,7 +186,7 @@ func checkKnownFields(e *Event) error {
 		if json.Unmarshal(v, &arr) != nil || len(arr) != 1 {
 			return errorf("event.category", "must be one string or a one-element array")
 		}
-		v = appendString(nil, arr[0])
+		v = AppendString(nil, arr[0])
 		i, _ := slices.BinarySearchFunc(e.Fields, "event.category", func(f Field, n string) int { return strings.Compare(f.Name, n) })
 		e.Fields[i].Value = v
 	}
@@ -319,9 +319,11 @@ func appendNumber(b []byte, name, s string) ([]byte, error) {
 	return strconv.AppendFloat(b, f, 'g', -1, 64), nil
 }
 
-// appendString writes s as a JSON string escaping only what JSON requires,
-// so the committed bytes are the text itself wherever possible.
-func appendString(b []byte, s string) []byte {
+// AppendString appends s as a canonical JSON string value: it escapes only
+// what JSON requires (quote, backslash, and control characters, with \n, \r
+// and \t by name), so the committed bytes are the text itself wherever
+// possible. Generators of events (internal/simulate) use it too.
+func AppendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0

@@ -192,7 +192,7 @@ func (s *scanner) scalar(b []byte, name string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return appendString(b, v), nil
+		return AppendString(b, v), nil
 	case c == 't':
 		return append(b, "true"...), s.literal("true")
 	case c == 'f':

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lbm-project/lbm/internal/event"
 )
 
 // Config chooses what to simulate. The zero value of every field means its
@@ -797,7 +799,7 @@ func (g *gen) email(p *person) header {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
-			w.b = appendJSONString(w.b, addrs[i])
+			w.b = event.AppendString(w.b, string(addrs[i]))
 		}
 		w.b = append(w.b, ']')
 		w.close()
@@ -807,12 +809,12 @@ func (g *gen) email(p *person) header {
 		w.str("direction", "inbound")
 		w.open("from")
 		w.key("address")
-		w.b = appendJSONString(w.b, addrs[0])
+		w.b = event.AppendString(w.b, string(addrs[0]))
 		w.close()
 		w.open("to")
 		w.key("address")
 		w.b = append(w.b, '[')
-		w.b = appendJSONString(w.b, p.email)
+		w.b = event.AppendString(w.b, p.email)
 		w.b = append(w.b, ']')
 		w.close()
 	}
@@ -1356,12 +1358,12 @@ func (w *jw) close() {
 
 func (w *jw) str(k, v string) {
 	w.key(k)
-	w.b = appendJSONString(w.b, v)
+	w.b = event.AppendString(w.b, v)
 }
 
 func (w *jw) strb(k string, v []byte) {
 	w.key(k)
-	w.b = appendJSONString(w.b, v)
+	w.b = event.AppendString(w.b, string(v))
 }
 
 func (w *jw) int(k string, v int64) {
@@ -1376,33 +1378,7 @@ func (w *jw) strs(k string, vs []string) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = appendJSONString(w.b, v)
+		w.b = event.AppendString(w.b, v)
 	}
 	w.b = append(w.b, ']')
-}
-
-// appendJSONString quotes s, escaping what JSON requires. The generator only
-// produces ASCII, so UTF-8 needs no handling.
-func appendJSONString[S string | []byte](b []byte, s S) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		start = i + 1
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
