@@ -16,5 +16,4 @@
 // github.com/lbm-project/lbm, so Go's internal-package rule admits the
 // import, and the replace directive in go.mod builds against the working
 // tree.
-//
 package bench
