@@ -27,13 +27,16 @@ type Client struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Reply is the server's answer to one batch.
+// Reply is the answer to POST /v1/events, sent only once every event of the
+// request is durable. IDs and Indexes follow the request's line order; a
+// line already stored (same source and event.id) reports the stored event.
+// The server (internal/web) encodes it and the client decodes it.
 type Reply struct {
 	Log        string   `json:"log"`
 	Accepted   int      `json:"accepted"`
 	Duplicates int      `json:"duplicates"`
-	FirstIndex *uint64  `json:"first_index"`
-	LastIndex  *uint64  `json:"last_index"`
+	FirstIndex *uint64  `json:"first_index,omitempty"`
+	LastIndex  *uint64  `json:"last_index,omitempty"`
 	TreeSize   uint64   `json:"tree_size"`
 	IDs        []string `json:"ids"`
 	Indexes    []uint64 `json:"indexes"`

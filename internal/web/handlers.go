@@ -11,19 +11,8 @@ import (
 	"github.com/lbm-project/lbm/internal/tlog"
 )
 
-// IngestReply is the answer to POST /v1/events, sent only once every event
-// of the request is durable. IDs and Indexes follow the request's line order;
-// a line already stored (same source and event.id) reports the stored event.
-type IngestReply struct {
-	Log        string   `json:"log"`
-	Accepted   int      `json:"accepted"`
-	Duplicates int      `json:"duplicates"`
-	FirstIndex *uint64  `json:"first_index,omitempty"`
-	LastIndex  *uint64  `json:"last_index,omitempty"`
-	TreeSize   uint64   `json:"tree_size"`
-	IDs        []string `json:"ids"`
-	Indexes    []uint64 `json:"indexes"`
-}
+// IngestReply is the answer to POST /v1/events (see ingest.Reply).
+type IngestReply = ingest.Reply
 
 func (s *server) ingestEvents(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	select {
