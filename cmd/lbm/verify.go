@@ -88,6 +88,20 @@ func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
 	return nil, nil, withHint(errors.New("no log to read"), "give --data DIR or --server URL")
 }
 
+// open resolves the verifier key and the log to read, for the commands
+// that need both.
+func (t *target) open(ctx context.Context) (string, tlog.Source, func(), error) {
+	vkey, _, err := t.verifierKey(ctx)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	src, done, err := t.source(ctx)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return vkey, src, done, nil
+}
+
 func verifyCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "verify", Short: "Check checkpoints, proofs and stores; prints OK or FAIL lines, exits 1 on any failure"}
 	cmd.AddCommand(verifyCheckpointCmd(), verifyConsistencyCmd(), verifyInclusionCmd(), verifyStoreCmd())
@@ -147,11 +161,7 @@ the signing key, because the new tree no longer contains the old one.`,
 			if err != nil {
 				return err
 			}
-			vkey, _, err := t.verifierKey(cmd.Context())
-			if err != nil {
-				return err
-			}
-			src, done, err := t.source(cmd.Context())
+			vkey, src, done, err := t.open(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -181,11 +191,7 @@ func verifyInclusionCmd() *cobra.Command {
 			if !cmd.Flags().Changed("index") {
 				return withHint(errors.New("no entry given"), "give --index N (the ingest reply lists each event's index)")
 			}
-			vkey, _, err := t.verifierKey(cmd.Context())
-			if err != nil {
-				return err
-			}
-			src, done, err := t.source(cmd.Context())
+			vkey, src, done, err := t.open(cmd.Context())
 			if err != nil {
 				return err
 			}
