@@ -121,7 +121,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 			return fmt.Errorf("listening on %s: %v", cfg.AdminAddr, err)
 		}
 		acfg := wcfg
-		acfg.MetricsPublic = true
+		acfg.Unguarded = []string{"metrics.read"}
 		servers = append(servers, &http.Server{Handler: web.New(acfg), ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, aln)
 		adminAddr = aln.Addr()

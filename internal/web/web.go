@@ -15,6 +15,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/lbm-project/lbm/internal/identity"
@@ -36,9 +37,10 @@ type Config struct {
 	Logs  []Log
 	// Metrics serves /metrics; nil disables it.
 	Metrics http.Handler
-	// MetricsPublic serves /metrics without a token: set only on a
-	// separate admin listener, never on the main one.
-	MetricsPublic bool
+	// Unguarded lists route actions this listener serves without a token,
+	// whatever their access in the route table. It is for a separate,
+	// private admin listener (serving "metrics.read"), never the main one.
+	Unguarded []string
 	// Ready reports readiness for /readyz.
 	Ready func(ctx context.Context) error
 	// MaxBodyBytes bounds a request body. Default 64 MiB.
@@ -115,7 +117,7 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range routes() {
 		access := r.Access
-		if r.Action == "metrics.read" && cfg.MetricsPublic {
+		if slices.Contains(cfg.Unguarded, r.Action) {
 			access = Public
 		}
 		mux.HandleFunc(r.Pattern, s.guard(r, access))

@@ -226,3 +226,30 @@ func TestTransparencyLogsAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestUnguardedListener checks the admin listener's exception is exactly
+// what it names: /metrics without a token there, nothing else opened.
+func TestUnguardedListener(t *testing.T) {
+	e := newEnv(t)
+	h := web.New(web.Config{Store: e.node.Store, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
+		Unguarded: []string{"metrics.read"}})
+	admin := httptest.NewServer(h)
+	t.Cleanup(admin.Close)
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/metrics", http.StatusOK},
+		{"POST", "/v1/events", http.StatusUnauthorized},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), c.method, admin.URL+c.path, strings.NewReader(line(1)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s without a token on the admin listener = %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+		}
+	}
+}
