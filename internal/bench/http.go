@@ -20,19 +20,11 @@ import (
 // server down it checks that the activity log holds exactly the
 // acknowledged events.
 func RunHTTP(ctx context.Context, cfg Config, lines [][]byte) (Result, error) {
-	if err := cfg.valid(); err != nil {
-		return Result{}, err
-	}
-	dir, cleanup, err := modeDir(cfg, HTTP)
+	node, closeRun, err := openRun(ctx, cfg, HTTP)
 	if err != nil {
 		return Result{}, err
 	}
-	defer cleanup()
-	node, err := openEmpty(ctx, dir)
-	if err != nil {
-		return Result{}, err
-	}
-	defer node.Close()
+	defer closeRun()
 	token, err := identity.AddSource(ctx, node.Store, source, time.Now())
 	if err != nil {
 		return Result{}, err
@@ -87,10 +79,5 @@ func RunHTTP(ctx context.Context, cfg Config, lines [][]byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := NewResult(string(HTTP), t.events, t.bytes, elapsed, "request", t.latencies)
-	res.Retries = t.retries
-	if res.LogSize, err = checkLog(ctx, node, t.events); err != nil {
-		return Result{}, err
-	}
-	return res, nil
+	return finish(ctx, node, HTTP, t, elapsed, "request")
 }

@@ -22,19 +22,11 @@ const source = "bench"
 // fails, or if the log does not end up holding exactly the acknowledged
 // events.
 func RunInProcess(ctx context.Context, cfg Config, lines [][]byte) (Result, error) {
-	if err := cfg.valid(); err != nil {
-		return Result{}, err
-	}
-	dir, cleanup, err := modeDir(cfg, InProcess)
+	node, closeRun, err := openRun(ctx, cfg, InProcess)
 	if err != nil {
 		return Result{}, err
 	}
-	defer cleanup()
-	node, err := openEmpty(ctx, dir)
-	if err != nil {
-		return Result{}, err
-	}
-	defer node.Close()
+	defer closeRun()
 	w := node.Logs[server.Activity].Writer
 	bs := batches(lines, cfg.Batch)
 	t, elapsed, err := drive(ctx, cfg, InProcess, bs, func(ctx context.Context, i int) (int, error) {
@@ -51,12 +43,7 @@ func RunInProcess(ctx context.Context, cfg Config, lines [][]byte) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	res := NewResult(string(InProcess), t.events, t.bytes, elapsed, "batch", t.latencies)
-	res.Retries = t.retries
-	if res.LogSize, err = checkLog(ctx, node, t.events); err != nil {
-		return Result{}, err
-	}
-	return res, nil
+	return finish(ctx, node, InProcess, t, elapsed, "batch")
 }
 
 // appendAll appends evs, retrying while the writer's queue is full, and
@@ -90,23 +77,49 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// openEmpty opens the data directory dir, which must hold no activity yet,
-// so that the log's size afterwards counts exactly this run's events.
-func openEmpty(ctx context.Context, dir string) (*server.Node, error) {
-	node, err := server.Open(ctx, server.Config{DataDir: dir})
+// openRun validates cfg and opens the fresh data directory of mode, which
+// must hold no activity yet, so that the log's size afterwards counts
+// exactly this run's events. close closes the node and removes a temporary
+// directory.
+func openRun(ctx context.Context, cfg Config, mode Mode) (node *server.Node, release func(), err error) {
+	if err := cfg.valid(); err != nil {
+		return nil, nil, err
+	}
+	dir, cleanup, err := modeDir(cfg, mode)
 	if err != nil {
-		return nil, fmt.Errorf("opening data directory: %w", err)
+		return nil, nil, err
+	}
+	node, err = server.Open(ctx, server.Config{DataDir: dir})
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("opening data directory: %w", err)
+	}
+	release = func() {
+		node.Close()
+		cleanup()
 	}
 	st, err := node.Store.LogState(ctx, server.Activity)
 	if err != nil {
-		node.Close()
-		return nil, fmt.Errorf("reading activity log: %w", err)
+		release()
+		return nil, nil, fmt.Errorf("reading activity log: %w", err)
 	}
 	if st.Size != 0 {
-		node.Close()
-		return nil, fmt.Errorf("data directory %s already holds %d events; give a new one", dir, st.Size)
+		release()
+		return nil, nil, fmt.Errorf("data directory %s already holds %d events; give a new one", dir, st.Size)
 	}
-	return node, nil
+	return node, release, nil
+}
+
+// finish turns a run's tally into its Result, failing unless the activity
+// log holds exactly the acknowledged events.
+func finish(ctx context.Context, node *server.Node, mode Mode, t tally, elapsed time.Duration, sample string) (Result, error) {
+	res := NewResult(string(mode), t.events, t.bytes, elapsed, sample, t.latencies)
+	res.Retries = t.retries
+	var err error
+	if res.LogSize, err = checkLog(ctx, node, t.events); err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }
 
 // checkLog returns the activity log's size, and an error unless it is want.
