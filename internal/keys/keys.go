@@ -17,18 +17,31 @@
 // the LBM_KEK environment variable. Each wrap binds the data key to its id,
 // subject and period as additional data, so a wrapped key copied onto
 // another row fails to unwrap.
+//
+// # Search keys
+//
+// Each data key also yields a search key, HMAC-SHA256(data key,
+// "lbm/search/v1"), under which [Key.Blind] turns a content term into an
+// opaque tag for the search index (internal/search). The search key is
+// derived on unwrap and never stored, so destroying a data key destroys its
+// search key too: the tags it made can no longer be tested against guesses,
+// not even in a restored backup of the events.
 package keys
 
 import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -150,17 +163,93 @@ func open(aead cipher.AEAD, ct, aad []byte) ([]byte, error) {
 	return pt, nil
 }
 
-// Key is an unwrapped data key.
+// Key is an unwrapped data key. It holds the key only as a cipher and as
+// the search key derived from it; the raw bytes are dropped once both are
+// made.
 type Key struct {
-	ID   []byte
-	aead cipher.AEAD
+	ID     []byte
+	aead   cipher.AEAD
+	search []byte // HMAC-SHA256(raw key, searchLabel)
 }
+
+// searchLabel separates the search key from the data key, so that a search
+// tag reveals nothing usable against the ciphertexts and vice versa.
+const searchLabel = "lbm/search/v1"
+
+func fromRaw(id, raw []byte) (*Key, error) {
+	aead, err := newGCM(raw)
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, raw)
+	io.WriteString(m, searchLabel)
+	return &Key{ID: id, aead: aead, search: m.Sum(nil)}, nil
+}
+
+// Format prints a key as its id alone, whatever the verb: the search key
+// in a log line would let anyone who reads both the log and the index test
+// guesses against every blinded term of that subject's month.
+func (k Key) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "data key %x", k.ID) }
 
 // Seal encrypts plaintext under k, bound to aad.
 func (k *Key) Seal(plaintext, aad []byte) []byte { return seal(k.aead, plaintext, aad) }
 
 // Open decrypts what Seal returned for the same aad.
 func (k *Key) Open(ct, aad []byte) ([]byte, error) { return open(k.aead, ct, aad) }
+
+// BlindLen is the length of a tag from Blind.
+const BlindLen = 24
+
+// blindBytes is how much of the HMAC a tag keeps: 120 bits, so that two
+// terms under one key share a tag with odds of about 2^-120, and 15 bytes
+// fill 24 base32 characters exactly, with no padding.
+const blindBytes = 15
+
+var blindEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Blind returns the search tag of term under k: the first 15 bytes of
+// HMAC-SHA256(search key, term) in lowercase unpadded base32: 24
+// characters of [a-z2-7], a valid PostgreSQL tsvector lexeme and a plain
+// SQLite FTS token, so engines can index tags without quoting them.
+//
+// The same term gives the same tag under one key (so a query finds it) and
+// unrelated tags under two keys (so the index does not link one subject's
+// month to another's). Without the key a tag says nothing about its term.
+func (k *Key) Blind(term string) string {
+	return k.blinder().blind(term)
+}
+
+// BlindAll returns the tags of terms, in the same order; nil for none.
+func (k *Key) BlindAll(terms []string) []string {
+	if len(terms) == 0 {
+		return nil
+	}
+	b := k.blinder()
+	out := make([]string, len(terms))
+	for i, t := range terms {
+		out[i] = b.blind(t)
+	}
+	return out
+}
+
+// blinder computes tags with one HMAC, reset between terms, and one
+// scratch buffer: keying the hash and allocating per term would cost an
+// e-mail of a few hundred terms more than sealing it.
+type blinder struct {
+	m   hash.Hash
+	buf []byte
+}
+
+func (k *Key) blinder() *blinder {
+	return &blinder{m: hmac.New(sha256.New, k.search), buf: make([]byte, 0, sha256.Size+BlindLen)}
+}
+
+func (b *blinder) blind(term string) string {
+	b.m.Reset()
+	io.WriteString(b.m, term)
+	sum := b.m.Sum(b.buf[:0])
+	return string(blindEncoding.AppendEncode(sum[len(sum):], sum[:blindBytes]))
+}
 
 // ErrDestroyed is returned when content's data key has been destroyed: the
 // content is deleted, lawfully and for good.
@@ -344,11 +433,8 @@ func (r *Ring) unwrap(dk store.DataKey) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unwrapping data key %x: %w", dk.ID, err)
 	}
-	aead, err := newGCM(raw)
-	if err != nil {
-		return nil, err
-	}
-	return &Key{ID: dk.ID, aead: aead}, nil
+	defer clear(raw)
+	return fromRaw(dk.ID, raw)
 }
 
 // ByID returns the data key with that id: ErrDestroyed once destroyed.
@@ -371,4 +457,51 @@ func (r *Ring) ByID(ctx context.Context, id []byte) (*Key, error) {
 	r.remember(k, dk.Subject, dk.Period)
 	r.mu.Unlock()
 	return k, nil
+}
+
+// Existing returns the data key of subject for the month of t, never
+// creating one: an error wrapping store.ErrNotFound when there is none,
+// ErrDestroyed once it is destroyed.
+//
+// Unlike For and ByID it asks the store every time, and only reuses the
+// cached unwrap: a search must stop the moment a key is destroyed, not when
+// this process happens to drop it from its cache. The cost is one read per
+// call, paid by queries, never by ingest.
+func (r *Ring) Existing(ctx context.Context, subject string, t time.Time) (*Key, error) {
+	period := Period(t)
+	dk, err := r.st.DataKeyFor(ctx, subject, period)
+	if err != nil {
+		// No subject in the message: errors reach logs, and a subject is a person.
+		return nil, fmt.Errorf("finding data key for %s: %w", period, err)
+	}
+	if !dk.Destroyed.IsZero() || dk.Wrapped == nil {
+		r.forget(dk.ID, subject, period)
+		return nil, ErrDestroyed
+	}
+	r.mu.Lock()
+	k, ok := r.byID[string(dk.ID)]
+	r.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	k, err = r.unwrap(dk)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.remember(k, subject, period)
+	r.mu.Unlock()
+	return k, nil
+}
+
+// forget drops a destroyed key from the cache, so that For and ByID in this
+// process stop using it too.
+func (r *Ring) forget(id []byte, subject, period string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.byID, string(id))
+	p := [2]string{subject, period}
+	if k, ok := r.bySubject[p]; ok && string(k.ID) == string(id) {
+		delete(r.bySubject, p)
+	}
 }

@@ -3,9 +3,16 @@ package keys
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +168,157 @@ func TestPrepareCreatesMissingKeysInOneBatch(t *testing.T) {
 	again, _ := r.For(t.Context(), "u0", nov)
 	if !bytes.Equal(again.ID, existing.ID) {
 		t.Error("Prepare replaced an existing key")
+	}
+}
+
+// keyWithRaw returns the Key a ring unwraps for a data key of the given raw
+// bytes, so that tests can check what is derived from a known key.
+func keyWithRaw(t *testing.T, raw []byte) *Key {
+	t.Helper()
+	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
+	id := bytes.Repeat([]byte{0xaa}, 16)
+	wrapped, err := kek.Wrap(raw, wrapAAD(id, "u1", "2026-11"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &memKeys{keys: []store.DataKey{{ID: id, Subject: "u1", Period: "2026-11", KEKID: kek.ID(), Wrapped: wrapped, Created: now()}}}
+	k, err := NewRing(kek, st, now).ByID(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestBlindKnownAnswer(t *testing.T) {
+	raw := make([]byte, 32)
+	for i := range raw {
+		raw[i] = byte(i)
+	}
+	k := keyWithRaw(t, raw)
+	// Computed outside Go (Python's hmac, hashlib and base64) from the
+	// contract's text, for raw key 00 01 … 1f.
+	for term, want := range map[string]string{
+		"fox":   "hc5bvq5uqunrviollsz62n7a",
+		"quick": "wappn7xqlimvnjiepy4s44ku",
+		"17":    "75momky726fr7lqq7wdqi4sg",
+		"école": "wlcjcfcpexeptqxlkbhnz2qb",
+	} {
+		if got := k.Blind(term); got != want {
+			t.Errorf("Blind(%q) = %q, want %q", term, got, want)
+		}
+	}
+	// The same derivation, written out from the spec step by step.
+	mac := func(key []byte, msg string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(msg))
+		return m.Sum(nil)
+	}
+	searchKey := mac(raw, "lbm/search/v1")
+	for _, term := range []string{"", "a", "the", "ünïcödé", strings.Repeat("x", 64)} {
+		want := strings.ToLower(base32.StdEncoding.EncodeToString(mac(searchKey, term)[:15]))
+		if got := k.Blind(term); got != want {
+			t.Errorf("Blind(%q) = %q, want %q", term, got, want)
+		}
+	}
+}
+
+var blindShape = regexp.MustCompile(`^[a-z2-7]{24}$`)
+
+func TestBlind(t *testing.T) {
+	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
+	st := &memKeys{}
+	r := NewRing(kek, st, now)
+	a, _ := r.For(t.Context(), "u1", now())
+	b, _ := r.For(t.Context(), "u2", now())
+	// A fresh ring (a restart) unwraps the stored key and derives the same search key.
+	a2, err := NewRing(kek, st, now).ByID(t.Context(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := []string{"brown", "fox", "quick", "the"}
+	got := a.BlindAll(terms)
+	if len(got) != len(terms) {
+		t.Fatalf("BlindAll(%q) returned %d tags", terms, len(got))
+	}
+	seen := map[string]bool{}
+	for i, term := range terms {
+		tag := got[i]
+		if !blindShape.MatchString(tag) {
+			t.Errorf("Blind(%q) = %q, want 24 characters of [a-z2-7]", term, tag)
+		}
+		if a.Blind(term) != tag || a2.Blind(term) != tag {
+			t.Errorf("Blind(%q) differs between calls or across a restart", term)
+		}
+		if b.Blind(term) == tag {
+			t.Errorf("Blind(%q) is the same under two keys", term)
+		}
+		if seen[tag] {
+			t.Errorf("Blind(%q) = %q, the tag of another term", term, tag)
+		}
+		seen[tag] = true
+	}
+	if got := a.BlindAll(nil); got != nil {
+		t.Errorf("BlindAll(nil) = %q, want nil", got)
+	}
+}
+
+func TestKeyPrintsOnlyItsID(t *testing.T) {
+	k := keyWithRaw(t, bytes.Repeat([]byte{0x5a}, 32))
+	secret := []string{
+		hex.EncodeToString(k.search),
+		fmt.Sprint(k.search),
+		fmt.Sprintf("%#v", k.search),
+		fmt.Sprint([]byte(bytes.Repeat([]byte{0x5a}, 32))),
+		hex.EncodeToString(bytes.Repeat([]byte{0x5a}, 32)),
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+		for _, v := range []any{k, *k} {
+			out := fmt.Sprintf(format, v)
+			for _, s := range secret {
+				if strings.Contains(out, s) {
+					t.Errorf("Sprintf(%q, %T) = %q: shows key material", format, v, out)
+				}
+			}
+			if !strings.Contains(out, hex.EncodeToString(k.ID)) {
+				t.Errorf("Sprintf(%q, %T) = %q, want the key's id", format, v, out)
+			}
+		}
+	}
+}
+
+func TestExisting(t *testing.T) {
+	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
+	st := &memKeys{}
+	r := NewRing(kek, st, now)
+	if _, err := r.Existing(t.Context(), "u1", now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Existing with no key = %v, want store.ErrNotFound", err)
+	}
+	if len(st.keys) != 0 {
+		t.Fatalf("Existing created %d keys, want none", len(st.keys))
+	}
+	a, err := r.For(t.Context(), "u1", now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ring := range []*Ring{r, NewRing(kek, st, now)} {
+		got, err := ring.Existing(t.Context(), "u1", now())
+		if err != nil || !bytes.Equal(got.ID, a.ID) {
+			t.Errorf("Existing = %v, %v; want %v", got, err, a)
+		}
+	}
+	if _, err := r.Existing(t.Context(), "u1", now().AddDate(0, 1, 0)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Existing for another month = %v, want store.ErrNotFound", err)
+	}
+	// Destroyed while r still caches it: Existing must see the store, and
+	// then r stops handing the key out by any route.
+	st.keys[0].Wrapped, st.keys[0].Destroyed = nil, now()
+	if _, err := r.Existing(t.Context(), "u1", now()); !errors.Is(err, ErrDestroyed) {
+		t.Errorf("Existing of a destroyed, cached key = %v, want ErrDestroyed", err)
+	}
+	if _, err := r.ByID(t.Context(), a.ID); !errors.Is(err, ErrDestroyed) {
+		t.Errorf("ByID after Existing saw the key destroyed = %v, want ErrDestroyed", err)
+	}
+	if _, err := r.For(t.Context(), "u1", now()); !errors.Is(err, ErrDestroyed) {
+		t.Errorf("For after Existing saw the key destroyed = %v, want ErrDestroyed", err)
 	}
 }

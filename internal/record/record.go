@@ -9,6 +9,15 @@
 // result is a [store.Entry] without an index: the log's single writer
 // assigns indices when it commits a batch.
 //
+// # Search terms
+//
+// Seal also gives the entry the search terms of its content
+// (internal/search), each blinded under the content's data key
+// ([keys.Key.Blind]), so the store can index content it cannot read.
+// [BlindQuery] blinds a query's terms the same way for one subject and
+// month. The tags mean nothing without the key: once it is destroyed, no
+// query can be blinded to match them, in this database or a restored copy.
+//
 // # Opening
 //
 // [Opener.Open] is the only way lbm reads an event back. It parses the leaf,
@@ -25,10 +34,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/search"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/tlog"
 )
@@ -100,8 +111,34 @@ func (s *Sealer) Seal(ctx context.Context, e *event.Event) (Sealed, error) {
 		}
 		en.Content = k.Seal(event.FormatFields(content), contentAAD(e.ID))
 		en.KeyID = k.ID
+		en.Terms = sortedTags(k.BlindAll(search.Terms(content)))
 	}
 	return Sealed{Entry: en, LeafHash: tlog.HashLeaf(leaf)}, nil
+}
+
+// sortedTags sorts blinded terms by tag. Left in the order of the terms
+// they blind, tags would tell a reader of the index how the hidden terms
+// sort, which is much of what they say.
+func sortedTags(tags []string) []string {
+	slices.Sort(tags)
+	return slices.Compact(tags)
+}
+
+// BlindQuery returns the blinded terms of a query's text (search.Query)
+// for the content of subject in the month of t, and the id of the data key
+// they are blinded under: they can match only entries with that KeyID.
+// terms are sorted, and nil when text has no term.
+//
+// It never creates a key. With none it returns an error wrapping
+// store.ErrNotFound (the subject has no content that month); once the key
+// is destroyed, keys.ErrDestroyed, read from the store rather than a cache,
+// so destroyed content can never be searched for.
+func BlindQuery(ctx context.Context, ring *keys.Ring, subject string, t time.Time, text string) (keyID []byte, terms []string, err error) {
+	k, err := ring.Existing(ctx, subject, t)
+	if err != nil {
+		return nil, nil, fmt.Errorf("getting search key: %w", err)
+	}
+	return k.ID, sortedTags(k.BlindAll(search.Query(text))), nil
 }
 
 // TamperError reports a stored entry that does not match what was logged.

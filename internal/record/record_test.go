@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/keys"
@@ -181,4 +186,132 @@ func (d destroyedKeys) DataKeyByID(ctx context.Context, id []byte) (store.DataKe
 	k, err := d.DataKeys.DataKeyByID(ctx, id)
 	k.Wrapped, k.Destroyed = nil, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	return k, err
+}
+
+func TestSealBlindsContentTerms(t *testing.T) {
+	f := newFixture(t)
+	seal := func(line string) store.Entry {
+		t.Helper()
+		e, err := event.Parse([]byte(line), "mail")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.sealer.Seal(t.Context(), e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Entry
+	}
+	const content = "The quick brown fox"
+	en := seal(`{"@timestamp":"2026-11-02T08:03:11Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"body":"` + content + `"}}`)
+	k, err := f.ring.ByID(t.Context(), en.KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := k.BlindAll([]string{"brown", "fox", "quick", "the"})
+	slices.Sort(want)
+	if diff := cmp.Diff(want, en.Terms); diff != "" {
+		t.Errorf("Terms of %q (-want +got):\n%s", content, diff)
+	}
+	for _, term := range en.Terms {
+		if !blindShape.MatchString(term) {
+			t.Errorf("term %q is not a 24-character blinded tag", term)
+		}
+		// Words of five letters or more: a shorter one turns up in a random
+		// tag by chance (a given three letters in about 1 tag in 1,500).
+		for _, word := range []string{"quick", "brown", strings.ToLower(content)} {
+			if strings.Contains(term, word) {
+				t.Errorf("term %q holds the plaintext %q", term, word)
+			}
+		}
+	}
+	none := seal(`{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"web","action":"browse"},"user":{"id":"u00042"}}`)
+	if none.Terms != nil {
+		t.Errorf("Terms of an event without content = %q, want nil", none.Terms)
+	}
+	noTerms := seal(`{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"body":"a b ?"}}`)
+	if noTerms.Content == nil || noTerms.Terms != nil {
+		t.Errorf("content with no terms: Content %d bytes, Terms %q; want content and nil Terms", len(noTerms.Content), noTerms.Terms)
+	}
+}
+
+var blindShape = regexp.MustCompile(`^[a-z2-7]{24}$`)
+
+// destroyable is a DataKeys whose keys read as destroyed, as retention will
+// leave them, once destroyed is set.
+type destroyable struct {
+	store.DataKeys
+	destroyed bool
+}
+
+func (d *destroyable) destroy(k store.DataKey, err error) (store.DataKey, error) {
+	if d.destroyed && err == nil {
+		k.Wrapped, k.Destroyed = nil, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return k, err
+}
+
+func (d *destroyable) DataKeyFor(ctx context.Context, subject, period string) (store.DataKey, error) {
+	return d.destroy(d.DataKeys.DataKeyFor(ctx, subject, period))
+}
+
+func (d *destroyable) DataKeyByID(ctx context.Context, id []byte) (store.DataKey, error) {
+	return d.destroy(d.DataKeys.DataKeyByID(ctx, id))
+}
+
+func TestBlindQuery(t *testing.T) {
+	f := newFixture(t)
+	dk := &destroyable{DataKeys: f.st}
+	clock := func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) }
+	ring := keys.NewRing(mustKEK(t), dk, clock)
+	sealer := &Sealer{Log: "activity", Ring: ring}
+	e, err := event.Parse([]byte(`{"@timestamp":"2026-11-02T08:03:11Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"body":"The quick brown fox"}}`), "mail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sealer.Seal(t.Context(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := s.Entry
+
+	// Any time in the month finds the month's key.
+	keyID, terms, err := BlindQuery(t.Context(), ring, "u00042", time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC), "QUICK, the fox?")
+	if err != nil {
+		t.Fatalf("BlindQuery = %v", err)
+	}
+	if !bytes.Equal(keyID, en.KeyID) {
+		t.Errorf("BlindQuery key id = %x, want the entry's %x", keyID, en.KeyID)
+	}
+	k, _ := ring.ByID(t.Context(), en.KeyID)
+	want := k.BlindAll([]string{"fox", "quick", "the"})
+	slices.Sort(want)
+	if diff := cmp.Diff(want, terms); diff != "" {
+		t.Errorf("BlindQuery terms (-want +got):\n%s", diff)
+	}
+	for _, term := range terms {
+		if _, ok := slices.BinarySearch(en.Terms, term); !ok {
+			t.Errorf("query term %q is not among the entry's terms", term)
+		}
+	}
+	if _, terms, err := BlindQuery(t.Context(), ring, "u00042", e.Time, "? !"); err != nil || terms != nil {
+		t.Errorf("BlindQuery(no terms) = %q, %v; want nil, nil", terms, err)
+	}
+
+	// A month without a key is not searched, and gets no key.
+	dec := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	if _, _, err := BlindQuery(t.Context(), ring, "u00042", dec, "fox"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("BlindQuery for a month without a key = %v, want store.ErrNotFound", err)
+	}
+	if _, err := f.st.DataKeyFor(t.Context(), "u00042", keys.Period(dec)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after BlindQuery, DataKeyFor(December) = %v, want store.ErrNotFound", err)
+	}
+
+	// Destroyed while this ring caches the key, and for a fresh ring.
+	dk.destroyed = true
+	for _, r := range []*keys.Ring{ring, keys.NewRing(mustKEK(t), dk, clock)} {
+		if _, terms, err := BlindQuery(t.Context(), r, "u00042", e.Time, "fox"); !errors.Is(err, keys.ErrDestroyed) || terms != nil {
+			t.Errorf("BlindQuery after key destruction = %q, %v; want keys.ErrDestroyed", terms, err)
+		}
+	}
 }
