@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test as CI does: formatting, vet, the race detector over all
-# packages, and a short pass of each fuzz target over its seed corpus.
+# packages (the store tests on SQLite and on a private PostgreSQL), and each
+# fuzz target over its seed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -12,6 +13,13 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+
+# Every store test runs on both engines: the PostgreSQL ones need a server,
+# and LBM_REQUIRE_POSTGRES turns a missing one into a failure, not a skip.
+source scripts/postgres.sh
+trap postgres_stop EXIT
+postgres_start
+export LBM_REQUIRE_POSTGRES=1
 go test -race -count=1 -timeout 30m ./...
 if [ -d bench ]; then
 	(cd bench && go vet ./... && go build ./...)

@@ -45,12 +45,13 @@ type Entry struct {
 	ID       [16]byte
 	Time     int64 // Unix nanoseconds
 	Source   string
-	Subject  string // user.id, the person the event is about
-	ClientID string // the source's event.id; "" when none
-	Leaf     []byte // canonical leaf bytes (internal/event)
-	Meta     []byte // metadata fields with salts, in internal/event's field encoding
-	Content  []byte // content fields with salts, encrypted; nil when none or destroyed
-	KeyID    []byte // the data key that encrypts Content; nil when no content
+	Subject  string   // user.id, the person the event is about
+	ClientID string   // the source's event.id; "" when none
+	Leaf     []byte   // canonical leaf bytes (internal/event)
+	Meta     []byte   // metadata fields with salts, in internal/event's field encoding
+	Content  []byte   // content fields with salts, encrypted; nil when none or destroyed
+	KeyID    []byte   // the data key that encrypts Content; nil when no content
+	Terms    []string // blinded search terms of Content (internal/search), sorted and unique; nil when none
 }
 
 // TileID names a tlog tile by level and index; tiles are 256 hashes wide.
@@ -97,6 +98,24 @@ type Logs interface {
 type EntryFinder interface {
 	// EntryByID returns the entry with that ID in any log; ErrNotFound if none.
 	EntryByID(ctx context.Context, id [16]byte) (Entry, error)
+}
+
+// TermQuery asks for the entries of one subject, in a time range, whose
+// content carries every one of Terms. Terms are blinded (internal/search):
+// each is lower-case letters and digits, and matches a stored term exactly.
+type TermQuery struct {
+	Log      string
+	Subject  string
+	From, To int64 // Unix nanoseconds, From <= Time < To
+	Terms    []string
+	Limit    int // at most this many entries; 0 means 1000
+}
+
+// TermSearcher finds entries by their blinded search terms.
+type TermSearcher interface {
+	// SearchTerms returns the entries q matches, in index order. It returns
+	// an error, and nothing, for a query with no terms or a malformed term.
+	SearchTerms(ctx context.Context, q TermQuery) ([]Entry, error)
 }
 
 // Checkpoint is a published signed checkpoint of a log.
@@ -171,6 +190,7 @@ type Principals interface {
 type Store interface {
 	Logs
 	EntryFinder
+	TermSearcher
 	Checkpoints
 	DataKeys
 	Principals

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 
@@ -109,7 +110,7 @@ func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) 
 // per-row work, dominates SQLite inserts of small rows.
 const rowsPerInsert = 32
 
-const entryColumns = `log, idx, id, time, source, subject, client_id, leaf, meta, content, key_id`
+const entryColumns = `log, idx, id, time, source, subject, client_id, leaf, meta, content, key_id, terms`
 
 func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[store.TileID][]byte, st store.TreeState) error {
 	var full *sql.Stmt
@@ -120,7 +121,7 @@ func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[sto
 		if n == rowsPerInsert && full != nil {
 			stmt = full
 		} else {
-			q := `INSERT INTO entries (` + entryColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+			q := `INSERT INTO entries (` + entryColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
 			if stmt, err = t.tx.PrepareContext(ctx, q); err != nil {
 				return translate(err)
 			}
@@ -131,12 +132,15 @@ func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[sto
 				defer stmt.Close()
 			}
 		}
-		args := make([]any, 0, 11*n)
+		args := make([]any, 0, 12*n)
 		for _, e := range entries[:n] {
 			if e.Log != t.log {
 				return fmt.Errorf("appending to %s: entry of log %q", t.log, e.Log)
 			}
-			args = append(args, t.log, e.Index, e.ID[:], e.Time, e.Source, e.Subject, nullString(e.ClientID), e.Leaf, e.Meta, e.Content, e.KeyID)
+			if err := checkTerms(e.Terms); err != nil {
+				return fmt.Errorf("appending to %s: entry %d: %w", t.log, e.Index, err)
+			}
+			args = append(args, t.log, e.Index, e.ID[:], e.Time, e.Source, e.Subject, nullString(e.ClientID), e.Leaf, e.Meta, e.Content, e.KeyID, nullString(strings.Join(e.Terms, " ")))
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return translate(err)
@@ -170,12 +174,15 @@ func scanEntries(rows *sql.Rows, fn func(store.Entry)) error {
 	for rows.Next() {
 		var e store.Entry
 		var id []byte
-		var client sql.NullString
-		if err := rows.Scan(&e.Log, &e.Index, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID); err != nil {
+		var client, terms sql.NullString
+		if err := rows.Scan(&e.Log, &e.Index, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms); err != nil {
 			return translate(err)
 		}
 		copy(e.ID[:], id)
 		e.ClientID = client.String
+		if terms.String != "" {
+			e.Terms = strings.Split(terms.String, " ")
+		}
 		fn(e)
 	}
 	return translate(rows.Err())
@@ -221,6 +228,47 @@ func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
 		return store.Entry{}, store.ErrNotFound
 	}
 	return out[0], nil
+}
+
+// validTerm is what a blinded term may be: the space that separates terms
+// in the column, or anything LIKE treats specially, must not be in one.
+var validTerm = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
+
+func checkTerms(terms []string) error {
+	for _, term := range terms {
+		if !validTerm.MatchString(term) {
+			return fmt.Errorf("search term %q is not lower-case letters and digits", term)
+		}
+	}
+	return nil
+}
+
+// SearchTerms reads the subject's entries in the time range through the
+// (subject, time) index and keeps those whose terms hold every query term.
+func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry, error) {
+	if len(q.Terms) == 0 {
+		return nil, fmt.Errorf("searching %s: no terms", q.Log)
+	}
+	if err := checkTerms(q.Terms); err != nil {
+		return nil, fmt.Errorf("searching %s: %w", q.Log, err)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	where := `log = ? AND subject = ? AND time >= ? AND time < ?`
+	args := []any{q.Log, q.Subject, q.From, q.To}
+	for _, term := range q.Terms {
+		where += ` AND instr(' ' || terms || ' ', ?) > 0`
+		args = append(args, " "+term+" ")
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_subject_time WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var out []store.Entry
+	err = scanEntries(rows, func(e store.Entry) { out = append(out, e) })
+	return out, err
 }
 
 // AddCheckpoint stores a published checkpoint.

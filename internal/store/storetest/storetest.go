@@ -42,6 +42,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +84,8 @@ var behaviours = []struct {
 	{"Checkpoints", testCheckpoints},
 	{"DataKeys", testDataKeys},
 	{"Principals", testPrincipals},
+	{"SearchTerms", testSearchTerms},
+	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
 	{"PingClose", testPingClose},
 }
@@ -122,8 +125,20 @@ func newEntry(log string, index uint64, source, clientID string, content bool) s
 	if content {
 		e.Content = []byte("sealed " + tag)
 		e.KeyID = hash("key alice")[:16]
+		e.Terms = terms(tag, "common")
 	}
 	return e
+}
+
+// terms returns blinded-looking terms (lower-case hex) for words, sorted
+// and unique as the store contract wants them.
+func terms(words ...string) []string {
+	var out []string
+	for _, w := range words {
+		out = append(out, fmt.Sprintf("%x", hash("term " + w)[:15]))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // mixed returns entries [from, from+n) of log from source src-a, cycling
@@ -1028,5 +1043,96 @@ func testPingClose(t *testing.T, s store.Store) {
 	// /readyz must not report a closed store as ready.
 	if err := s.Ping(t.Context()); err == nil {
 		t.Errorf("Ping() after Close = nil, want an error")
+	}
+}
+
+// testSearchTerms checks that a search returns, in index order, exactly the
+// entries of its log and subject in its time range that carry every term.
+func testSearchTerms(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mk := func(log string, i uint64, subject string, words ...string) store.Entry {
+		e := newEntry(log, i, "src-a", "", true)
+		e.Subject = subject
+		e.Terms = terms(words...)
+		return e
+	}
+	es := []store.Entry{
+		mk(activity, 0, "alice", "fox", "quick"),
+		mk(activity, 1, "alice", "fox", "lazy"),
+		mk(activity, 2, "bob", "fox", "quick"),
+		mk(activity, 3, "alice", "dog"),
+		newEntry(activity, 4, "src-a", "", false), // alice, no content
+		mk(activity, 5, "alice", "quick", "fox", "brown"),
+	}
+	// A later month, so an engine that partitions by time holds two.
+	es[5].Time = epoch.AddDate(0, 1, 0).UnixNano()
+	commit(t, s, activity, es, nil)
+	other := mk(oversight, 0, "alice", "fox", "quick")
+	commit(t, s, oversight, []store.Entry{other}, nil)
+
+	all := [2]int64{math.MinInt64, math.MaxInt64}
+	tests := []struct {
+		name    string
+		log     string
+		subject string
+		span    [2]int64
+		words   []string
+		limit   int
+		want    []store.Entry
+	}{
+		{"one term", activity, "alice", all, []string{"fox"}, 0, []store.Entry{es[0], es[1], es[5]}},
+		{"every term must match", activity, "alice", all, []string{"fox", "quick"}, 0, []store.Entry{es[0], es[5]}},
+		{"no entry has all", activity, "alice", all, []string{"dog", "fox"}, 0, nil},
+		{"other subject", activity, "bob", all, []string{"quick"}, 0, []store.Entry{es[2]}},
+		{"other log", oversight, "alice", all, []string{"quick"}, 0, []store.Entry{other}},
+		{"unknown term", activity, "alice", all, []string{"cat"}, 0, nil},
+		{"time range excludes the later month", activity, "alice", [2]int64{epoch.UnixNano(), epoch.AddDate(0, 0, 1).UnixNano()}, []string{"fox"}, 0, []store.Entry{es[0], es[1]}},
+		{"time range is half-open", activity, "alice", [2]int64{epoch.UnixNano() + 1, es[5].Time}, []string{"fox"}, 0, []store.Entry{es[1]}},
+		{"limit", activity, "alice", all, []string{"fox"}, 2, []store.Entry{es[0], es[1]}},
+	}
+	for _, tt := range tests {
+		q := store.TermQuery{Log: tt.log, Subject: tt.subject, From: tt.span[0], To: tt.span[1], Terms: terms(tt.words...), Limit: tt.limit}
+		got, err := s.SearchTerms(ctx, q)
+		if err != nil {
+			t.Errorf("%s: SearchTerms = %v", tt.name, err)
+			continue
+		}
+		if len(tt.want) == 0 {
+			if len(got) != 0 {
+				t.Errorf("%s: SearchTerms = %d entries, want none", tt.name, len(got))
+			}
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: SearchTerms mismatch (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	for _, q := range []store.TermQuery{
+		{Log: activity, Subject: "alice", From: all[0], To: all[1]},
+		{Log: activity, Subject: "alice", From: all[0], To: all[1], Terms: []string{"fox | dog"}},
+		{Log: activity, Subject: "alice", From: all[0], To: all[1], Terms: []string{"Fox"}},
+		{Log: activity, Subject: "alice", From: all[0], To: all[1], Terms: []string{"fo%"}},
+		{Log: activity, Subject: "alice", From: all[0], To: all[1], Terms: []string{""}},
+	} {
+		if got, err := s.SearchTerms(ctx, q); err == nil {
+			t.Errorf("SearchTerms(terms %q) = %d entries, nil; want an error", q.Terms, len(got))
+		}
+	}
+}
+
+// testBadTerms checks that an entry whose terms are not lower-case letters
+// and digits is refused, and the transaction with it.
+func testBadTerms(t *testing.T, s store.Store) {
+	for _, bad := range [][]string{{"UPPER"}, {"two words"}, {"a&b"}, {""}, {"it's"}} {
+		e := newEntry(activity, 0, "src-a", "", true)
+		e.Terms = bad
+		err := s.UpdateLog(t.Context(), activity, func(tx store.LogTx) error {
+			return tx.Append(t.Context(), []store.Entry{e}, nil, treeState(activity, 1))
+		})
+		if err == nil {
+			t.Errorf("Append with terms %q = nil, want an error", bad)
+		}
+		checkState(t, s, activity, store.TreeState{})
+		checkNoEntryByID(t, s, e.ID)
 	}
 }

@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+const dataKeyColumns = `id, subject, period, kek_id, wrapped, created, destroyed`
+
+func scanDataKey(row pgx.Row) (store.DataKey, error) {
+	var k store.DataKey
+	var created int64
+	var destroyed *int64
+	if err := row.Scan(&k.ID, &k.Subject, &k.Period, &k.KEKID, &k.Wrapped, &created, &destroyed); err != nil {
+		return k, translate(err)
+	}
+	k.Created = time.Unix(0, created).UTC()
+	if destroyed != nil {
+		k.Destroyed = time.Unix(0, *destroyed).UTC()
+	}
+	return k, nil
+}
+
+// DataKeyFor returns subject's key for period.
+func (db *DB) DataKeyFor(ctx context.Context, subject, period string) (store.DataKey, error) {
+	return scanDataKey(db.keys.QueryRow(ctx, `SELECT `+dataKeyColumns+` FROM data_keys WHERE subject = $1 AND period = $2`, subject, period))
+}
+
+// DataKeyByID returns the key with that ID.
+func (db *DB) DataKeyByID(ctx context.Context, id []byte) (store.DataKey, error) {
+	return scanDataKey(db.keys.QueryRow(ctx, `SELECT `+dataKeyColumns+` FROM data_keys WHERE id = $1`, id))
+}
+
+// AddDataKey stores a new wrapped key.
+func (db *DB) AddDataKey(ctx context.Context, k store.DataKey) error {
+	_, err := db.keys.Exec(ctx, `INSERT INTO data_keys (id, subject, period, kek_id, wrapped, created) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.ID, k.Subject, k.Period, k.KEKID, k.Wrapped, k.Created.UnixNano())
+	return translate(err)
+}
+
+// AddDataKeys stores many keys in one statement, skipping subject-periods
+// that already have a key.
+func (db *DB) AddDataKeys(ctx context.Context, ks []store.DataKey) error {
+	if len(ks) == 0 {
+		return nil
+	}
+	ids := make([][]byte, len(ks))
+	subjects := make([]string, len(ks))
+	periods := make([]string, len(ks))
+	kekIDs := make([]string, len(ks))
+	wrapped := make([][]byte, len(ks))
+	created := make([]int64, len(ks))
+	for i, k := range ks {
+		ids[i], subjects[i], periods[i], kekIDs[i], wrapped[i], created[i] = k.ID, k.Subject, k.Period, k.KEKID, k.Wrapped, k.Created.UnixNano()
+	}
+	_, err := db.keys.Exec(ctx, `INSERT INTO data_keys (id, subject, period, kek_id, wrapped, created)
+		SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[])
+		ON CONFLICT (subject, period) DO NOTHING`, ids, subjects, periods, kekIDs, wrapped, created)
+	return translate(err)
+}
+
+// AddSource stores a source and its token together.
+func (db *DB) AddSource(ctx context.Context, s store.Source, t store.Token) error {
+	return translate(pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sources (id, created) VALUES ($1, $2)`, s.ID, s.Created.UnixNano()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO tokens (hash, kind, subject, created) VALUES ($1, $2, $3, $4)`, t.Hash, t.Kind, t.Subject, t.Created.UnixNano())
+		return err
+	}))
+}
+
+// AddToken stores a token hash.
+func (db *DB) AddToken(ctx context.Context, t store.Token) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (hash, kind, subject, created) VALUES ($1, $2, $3, $4)`, t.Hash, t.Kind, t.Subject, t.Created.UnixNano())
+	return translate(err)
+}
+
+// TokenByHash finds a token by its hash.
+func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	var t store.Token
+	var created int64
+	err := db.pool.QueryRow(ctx, `SELECT hash, kind, subject, created FROM tokens WHERE hash = $1`, hash).Scan(&t.Hash, &t.Kind, &t.Subject, &created)
+	t.Created = time.Unix(0, created).UTC()
+	return t, translate(err)
+}
+
+// ListSources lists sources in ID order.
+func (db *DB) ListSources(ctx context.Context) ([]store.Source, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, created FROM sources ORDER BY id`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []store.Source
+	for rows.Next() {
+		var s store.Source
+		var created int64
+		if err := rows.Scan(&s.ID, &created); err != nil {
+			return nil, translate(err)
+		}
+		s.Created = time.Unix(0, created).UTC()
+		out = append(out, s)
+	}
+	return out, translate(rows.Err())
+}
