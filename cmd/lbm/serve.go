@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/server"
@@ -12,7 +11,8 @@ import (
 )
 
 func serveCmd() *cobra.Command {
-	var addr, adminAddr, data, origin string
+	var addr, adminAddr, origin string
+	var where storeFlags
 	var demo bool
 	var interval time.Duration
 	cmd := &cobra.Command{
@@ -22,15 +22,16 @@ func serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			metrics := server.NewMetrics()
-			n, err := server.Open(cmd.Context(), server.Config{
-				DataDir: data, OriginPrefix: origin, KEK: os.Getenv("LBM_KEK"), Logger: logger, Observer: metrics,
-			})
+			cfg := where.config()
+			cfg.OriginPrefix, cfg.Logger, cfg.Observer = origin, logger, metrics
+			n, err := server.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer n.Close()
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "data directory: %s\n", data)
+			fmt.Fprintf(out, "data directory: %s\n", where.data)
+			fmt.Fprintf(out, "store: %s\n", n.StoreName)
 			fmt.Fprintf(out, "admin token: %s\n", n.AdminTokenPath)
 			for _, name := range server.LogNames {
 				l := n.Logs[name]
@@ -59,7 +60,7 @@ func serveCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&addr, "addr", ":8080", "address to listen on")
 	cmd.Flags().StringVar(&adminAddr, "admin-addr", "", "separate address serving /metrics without a token (keep it private)")
-	cmd.Flags().StringVar(&data, "data", "./lbm-data", "data directory")
+	where.register(cmd, "./lbm-data", "data directory: keys, admin token, and the SQLite store unless --db")
 	cmd.Flags().StringVar(&origin, "origin-prefix", "", `prefix of the logs' origins, fixed at first start (default "lbm.local")`)
 	cmd.Flags().BoolVar(&demo, "demo", false, "load a synthetic force's activity on first start")
 	cmd.Flags().DurationVar(&interval, "checkpoint-interval", time.Second, "how often to publish a signed checkpoint")

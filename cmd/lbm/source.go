@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/server"
@@ -11,7 +10,7 @@ import (
 
 func sourceCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "source", Short: "Manage the machines that push events"}
-	var data string
+	var where storeFlags
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Register a source and print its token (once) on stdout",
@@ -20,13 +19,13 @@ never stored. Works on the data directory while the server runs. The change is
 recorded in the oversight log, flagged as break-glass (made offline).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := server.Open(cmd.Context(), server.Config{DataDir: data, KEK: os.Getenv("LBM_KEK")})
+			n, err := server.Open(cmd.Context(), where.config())
 			if err != nil {
 				return err
 			}
 			defer n.Close()
 			if n.Created {
-				fmt.Fprintf(cmd.ErrOrStderr(), "lbm: created a new data directory %s (admin token in %s)\n", data, n.AdminTokenPath)
+				fmt.Fprintf(cmd.ErrOrStderr(), "lbm: created a new store, %s (admin token in %s)\n", n.StoreName, n.AdminTokenPath)
 			}
 			token, err := identity.AddSource(cmd.Context(), n.Store, args[0], n.Now())
 			if err != nil {
@@ -39,7 +38,7 @@ recorded in the oversight log, flagged as break-glass (made offline).`,
 			return nil
 		},
 	}
-	add.Flags().StringVar(&data, "data", "./lbm-data", "data directory")
+	where.register(add, "./lbm-data", "data directory: keys, and the SQLite store unless --db")
 	cmd.AddCommand(add)
 	return cmd
 }

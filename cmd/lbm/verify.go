@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/lbm-project/lbm/internal/server"
-	"github.com/lbm-project/lbm/internal/store/sqlite"
+	"github.com/lbm-project/lbm/internal/store/engine"
 	"github.com/lbm-project/lbm/internal/tlog"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -23,11 +23,12 @@ var errFailed = errors.New("verification failed")
 
 // target is where a verify command reads a log from: a data directory or a server.
 type target struct {
-	data, server, log, key string
+	where            storeFlags
+	server, log, key string
 }
 
 func (t *target) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&t.data, "data", "", "read the log from this data directory")
+	t.where.register(cmd, "", "read the log from this data directory (with --db, its keys only)")
 	cmd.Flags().StringVar(&t.server, "server", os.Getenv("LBM_SERVER"), "read the log from this server (LBM_SERVER)")
 	cmd.Flags().StringVar(&t.log, "log", "activity", "which log: activity or oversight")
 	cmd.Flags().StringVar(&t.key, "key", "", "verifier key to trust (default: from --data, else as the server publishes it)")
@@ -38,8 +39,8 @@ func (t *target) verifierKey(ctx context.Context) (string, string, error) {
 	switch {
 	case t.key != "":
 		return t.key, "--key", nil
-	case t.data != "":
-		b, err := os.ReadFile(filepath.Join(t.data, "keys", t.log+".key"))
+	case t.where.data != "":
+		b, err := os.ReadFile(filepath.Join(t.where.data, "keys", t.log+".key"))
 		if err != nil {
 			return "", "", fmt.Errorf("reading the %s log's key: %w", t.log, err)
 		}
@@ -73,11 +74,8 @@ func (t *target) verifierKey(ctx context.Context) (string, string, error) {
 
 func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
 	switch {
-	case t.data != "":
-		if _, err := os.Stat(filepath.Join(t.data, "lbm.db")); err != nil {
-			return nil, nil, fmt.Errorf("%s holds no lbm data: %w", t.data, err)
-		}
-		st, err := sqlite.Open(ctx, t.data)
+	case t.where.db != "" || t.where.data != "":
+		st, _, err := engine.Open(ctx, engine.Config{DataDir: t.where.data, DB: t.where.db, KeysDB: t.where.keysDB, MustExist: true})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -85,7 +83,7 @@ func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
 	case t.server != "":
 		return &tlog.HTTPSource{URL: strings.TrimSuffix(t.server, "/") + "/log/" + t.log + "/"}, func() {}, nil
 	}
-	return nil, nil, withHint(errors.New("no log to read"), "give --data DIR or --server URL")
+	return nil, nil, withHint(errors.New("no log to read"), "give --data DIR, --db URL or --server URL")
 }
 
 // open resolves the verifier key and the log to read, for the commands
@@ -210,15 +208,17 @@ func verifyInclusionCmd() *cobra.Command {
 }
 
 func verifyStoreCmd() *cobra.Command {
-	var data string
+	var where storeFlags
 	var quiet bool
 	cmd := &cobra.Command{
-		Use:   "store --data DIR",
+		Use:   "store --data DIR [--db URL]",
 		Short: "Re-check every commitment, tile, tree state and checkpoint in a data directory",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			n, err := server.Open(cmd.Context(), server.Config{DataDir: data, KEK: os.Getenv("LBM_KEK"), MustExist: true})
+			cfg := where.config()
+			cfg.MustExist = true
+			n, err := server.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -259,7 +259,7 @@ func verifyStoreCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&data, "data", "./lbm-data", "data directory")
+	where.register(cmd, "./lbm-data", "data directory: keys, and the SQLite store unless --db")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
 }

@@ -5,7 +5,8 @@
 //
 // # Data directory
 //
-//	DATA/lbm.db, DATA/keys.db   the SQLite store (internal/store/sqlite)
+//	DATA/lbm.db, DATA/keys.db   the SQLite store (internal/store/sqlite),
+//	                            unless Config.DB names a PostgreSQL store
 //	DATA/keys/activity.key      note signing key of the activity log (0600)
 //	DATA/keys/oversight.key     note signing key of the oversight log (0600)
 //	DATA/keys/kek               key-encryption key (0600), unless LBM_KEK is set
@@ -32,7 +33,7 @@ import (
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
-	"github.com/lbm-project/lbm/internal/store/sqlite"
+	"github.com/lbm-project/lbm/internal/store/engine"
 	"github.com/lbm-project/lbm/internal/tlog"
 )
 
@@ -50,8 +51,13 @@ const OversightSource = "lbm"
 
 // Config configures a Node. Zero values are the documented defaults.
 type Config struct {
-	// DataDir holds the store and keys. Required.
+	// DataDir holds the keys, the admin token and, unless DB is set, the
+	// SQLite store. Required.
 	DataDir string
+	// DB is a postgres:// URL: the store is then PostgreSQL, not SQLite.
+	DB string
+	// KeysDB is the PostgreSQL keys database (see engine.Config.KeysDB).
+	KeysDB string
 	// OriginPrefix names the logs: origins are OriginPrefix+"/activity" and
 	// OriginPrefix+"/oversight". Default "lbm.local". Fixed at first start:
 	// when set, it must match the keys already in DataDir.
@@ -76,6 +82,8 @@ type Node struct {
 	Opener         *record.Opener
 	Logs           map[string]*Log
 	AdminTokenPath string
+	// StoreName says which store the node opened, for people (no secrets).
+	StoreName string
 	// Created reports that this Open created the data directory's store.
 	Created bool
 	Now     func() time.Time
@@ -106,32 +114,34 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	_, statErr := os.Stat(filepath.Join(cfg.DataDir, "lbm.db"))
-	fresh := statErr != nil
-	if cfg.MustExist && fresh {
-		return nil, fmt.Errorf("%s holds no lbm data: %w", cfg.DataDir, statErr)
+	st, fresh, err := engine.Open(ctx, engine.Config{DataDir: cfg.DataDir, DB: cfg.DB, KeysDB: cfg.KeysDB, MustExist: cfg.MustExist})
+	if err != nil {
+		return nil, err
 	}
 	keyDir := filepath.Join(cfg.DataDir, "keys")
-	if err := os.MkdirAll(keyDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w", err)
+	if cfg.MustExist {
+		_, err = os.Stat(keyDir)
+	} else {
+		err = os.MkdirAll(keyDir, 0o700)
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("the data directory's keys: %w", err)
 	}
 	var kek *keys.LocalKEK
-	var err error
 	if cfg.KEK != "" {
 		kek, err = keys.ParseLocalKEK(cfg.KEK)
 	} else {
-		// Only a fresh data directory gets a new KEK: one that exists but has
-		// no KEK file was set up with LBM_KEK, and a new KEK would not open it.
+		// Only a fresh store gets a new KEK: one that exists but has no KEK
+		// file was set up with LBM_KEK, and a new KEK would not open it.
 		kek, err = keys.LoadOrCreateKEK(filepath.Join(keyDir, "kek"), fresh)
 	}
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	n := &Node{Store: st, Logs: map[string]*Log{}, Now: cfg.Now, logger: cfg.Logger}
+	n := &Node{Store: st, Logs: map[string]*Log{}, Now: cfg.Now, logger: cfg.Logger,
+		StoreName: engine.Describe(engine.Config{DataDir: cfg.DataDir, DB: cfg.DB, KeysDB: cfg.KeysDB})}
 	n.Ring = keys.NewRing(kek, st, cfg.Now)
 	n.Opener = &record.Opener{Ring: n.Ring, Store: st}
 	for _, name := range LogNames {

@@ -66,9 +66,22 @@ func IsURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
+// Config names the two databases of a store.
+type Config struct {
+	DSN     string // events database URL
+	KeysDSN string // keys database URL: another database, better another cluster
+	// MustExist refuses a database that holds no lbm store yet, for
+	// commands that only read and must not create one by mistake.
+	MustExist bool
+}
+
+// ErrNoStore is returned under MustExist for a database without a store.
+var ErrNoStore = errors.New("the database holds no lbm store")
+
 // Open connects to both databases and applies any migrations the binary
 // holds that they do not.
-func Open(ctx context.Context, dsn, keysDSN string) (*DB, error) {
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	dsn, keysDSN := cfg.DSN, cfg.KeysDSN
 	if dsn == "" || keysDSN == "" {
 		return nil, errors.New("postgres: both an events database and a keys database are needed")
 	}
@@ -84,6 +97,17 @@ func Open(ctx context.Context, dsn, keysDSN string) (*DB, error) {
 	if err := db.checkApart(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if cfg.MustExist {
+		var exists bool
+		if err := db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("postgres: %w", translate(err))
+		}
+		if !exists {
+			db.Close()
+			return nil, fmt.Errorf("postgres: %s: %w", where(db.pool.Config().ConnConfig), ErrNoStore)
+		}
 	}
 	if db.created, err = migrate(ctx, db.pool, "migrations/logs"); err != nil {
 		db.Close()

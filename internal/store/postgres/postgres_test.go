@@ -18,7 +18,7 @@ func TestConformance(t *testing.T) {
 func open(t *testing.T) *DB {
 	t.Helper()
 	dsn, keysDSN := pgtest.Databases(t)
-	db, err := Open(t.Context(), dsn, keysDSN)
+	db, err := Open(t.Context(), Config{DSN: dsn, KeysDSN: keysDSN})
 	if err != nil {
 		t.Fatalf("Open = %v", err)
 	}
