@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ const module = "github.com/lbm-project/lbm"
 // domainPackages hold the rules of the domain. They stay free of I/O so that
 // they can be tested without a database or a network, and so that a change
 // of engine or transport can never change a rule.
-var domainPackages = []string{"event", "requests", "policy", "detect", "retention"}
+var domainPackages = []string{"event", "search", "requests", "policy", "detect", "retention"}
 
 // forbidden maps an import to the reason domain packages must not use it.
 var forbidden = map[string]string{
@@ -55,9 +56,40 @@ func TestDeps(t *testing.T) {
 	}
 }
 
+// drivers maps a database driver to the packages that may import it: its
+// engine, and the engine's test helpers. Anything else reaches storage
+// through internal/store, so that every feature works on both engines.
+var drivers = map[string][]string{
+	"modernc.org/sqlite":      {"internal/store/sqlite"},
+	"github.com/jackc/pgx/v5": {"internal/store/postgres", "internal/store/postgres/pgtest"},
+}
+
+func TestDriversStayInEngines(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, module+"/...")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, imports := strings.TrimPrefix(fields[0], module+"/"), fields[1:]
+		for _, imp := range imports {
+			for driver, owners := range drivers {
+				if imp != driver && !strings.HasPrefix(imp, driver+"/") {
+					continue
+				}
+				if !slices.Contains(owners, pkg) {
+					t.Errorf("%s imports %s: only %v may", pkg, imp, owners)
+				}
+			}
+		}
+	}
+}
+
 // clockFree packages take time as an input: pure functions get `now`, so
 // expiry and retention are testable and no rule depends on when it runs.
-var clockFree = []string{"event", "requests", "policy", "detect", "retention", "tlog", "record"}
+var clockFree = []string{"event", "search", "requests", "policy", "detect", "retention", "tlog", "record"}
 
 func TestNoClockReads(t *testing.T) {
 	for _, name := range clockFree {
