@@ -83,14 +83,18 @@ type ack struct {
 // lost, that the log still extends every checkpoint it ever served, and
 // that the store verifies. Run more cycles with -e2e.kills=N.
 func TestCrash(t *testing.T) {
+	forEachEngine(t, testCrash)
+}
+
+func testCrash(t *testing.T, e engine) {
 	const (
 		clients   = 4
 		batchSize = 25
 	)
-	data := t.TempDir()
-	srv := startServer(t, data)
-	token := addSource(t, data, "crash")
-	vkey := verifierKey(t, data)
+	st := e.newStore(t)
+	srv := startServer(t, st)
+	token := addSource(t, st, "crash")
+	vkey := verifierKey(t, st.data)
 	cpDir := t.TempDir()
 
 	acked := map[string]ack{} // client event.id -> server id and index
@@ -125,7 +129,7 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("cycle %d: the server acknowledged nothing or published nothing before the kill", cycle)
 		}
 
-		srv = startServer(t, data)
+		srv = startServer(t, st)
 		_, c := srv.checkpoint(t, vkey)
 		if c.Size < uint64(len(acked)) {
 			t.Fatalf("cycle %d: after restart the log holds %d entries, fewer than the %d acknowledged", cycle, c.Size, len(acked))
@@ -192,7 +196,7 @@ func TestCrash(t *testing.T) {
 		checkAcked(t, srv, c.Size, acked)
 
 		// The whole store, while the restarted server is idle.
-		r := lbm(t, nil, "verify", "store", "--quiet", "--data", data)
+		r := lbm(t, nil, verifyStore(st)...)
 		if want := fmt.Sprintf("OK: activity log: %d entries, every commitment, tile and checkpoint checks\n", sent); r.code != 0 || !strings.HasPrefix(r.stdout, want) {
 			t.Fatalf("cycle %d: lbm verify store: %v\nwant exit 0 and %q", cycle, r, want)
 		}
@@ -202,13 +206,13 @@ func TestCrash(t *testing.T) {
 	}
 
 	srv.stop()
-	r := lbm(t, nil, "verify", "store", "--quiet", "--data", data)
+	r := lbm(t, nil, verifyStore(st)...)
 	if r.code != 0 || strings.Contains(r.stdout, "FAIL") {
 		t.Errorf("lbm verify store after the last graceful stop: %v", r)
 	}
 	for _, p := range saved {
-		if r := lbm(t, nil, "verify", "consistency", "--data", data, "--old", p); r.code != 0 {
-			t.Errorf("lbm verify consistency --data --old %s: %v", filepath.Base(p), r)
+		if r := lbm(t, nil, append([]string{"verify", "consistency", "--old", p}, st.flags()...)...); r.code != 0 {
+			t.Errorf("lbm verify consistency --old %s %s: %v", filepath.Base(p), strings.Join(st.flags(), " "), r)
 		}
 	}
 }

@@ -10,13 +10,17 @@ import (
 	"time"
 )
 
-// TestVerifyStoreWhileIngesting runs `lbm verify store` on the data
-// directory of a server that is ingesting. Everything the store holds is
+// TestVerifyStoreWhileIngesting runs `lbm verify store` on the store of a
+// server that is ingesting. Everything the store holds is
 // committed and consistent at every moment, so the check must pass.
 func TestVerifyStoreWhileIngesting(t *testing.T) {
-	data := t.TempDir()
-	srv := startServer(t, data)
-	token := addSource(t, data, "live")
+	forEachEngine(t, testVerifyStoreWhileIngesting)
+}
+
+func testVerifyStoreWhileIngesting(t *testing.T, e engine) {
+	st := e.newStore(t)
+	srv := startServer(t, st)
+	token := addSource(t, st, "live")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	for c := range 2 {
@@ -41,7 +45,7 @@ func TestVerifyStoreWhileIngesting(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	var fails []string
 	for range 5 {
-		r := lbm(t, nil, "verify", "store", "--quiet", "--data", data)
+		r := lbm(t, nil, verifyStore(st)...)
 		if r.code != 0 {
 			fails = append(fails, r.stdout+r.stderr)
 		}
@@ -52,5 +56,5 @@ func TestVerifyStoreWhileIngesting(t *testing.T) {
 		t.Errorf("lbm verify store during ingest failed:\n%s", f)
 	}
 	srv.stop()
-	lbmOK(t, nil, "verify", "store", "--quiet", "--data", data)
+	lbmOK(t, nil, verifyStore(st)...)
 }

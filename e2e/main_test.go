@@ -1,6 +1,11 @@
 // Package e2e tests lbm end to end: it builds the real binary once and runs
 // it as a user or an attacker would, as a subprocess on 127.0.0.1, killing
-// it mid-ingest and editing its data directory behind its back.
+// it mid-ingest and editing its store behind its back.
+//
+// Every test of behaviour runs once per storage engine, as the subtests
+// sqlite and postgres: the PostgreSQL ones get fresh databases from
+// internal/store/postgres/pgtest, so they skip without LBM_TEST_POSTGRES
+// and fail without it under LBM_REQUIRE_POSTGRES=1, as in `make test`.
 //
 // The tests may import internal/ packages where no public API exists yet:
 // to read an event back (record.Opener), or to play an attacker who holds
@@ -24,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -66,6 +72,11 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building lbm: %v\n", err)
 		return 1
 	}
+	defer func() {
+		for _, f := range atExit {
+			f()
+		}
+	}()
 	return m.Run()
 }
 
@@ -129,10 +140,10 @@ func lbmOK(t *testing.T, env []string, args ...string) result {
 	return r
 }
 
-// addSource registers a source on the data directory and returns its token.
-func addSource(t *testing.T, data, name string) string {
+// addSource registers a source in the store and returns its token.
+func addSource(t *testing.T, st lbmStore, name string) string {
 	t.Helper()
-	r := lbmOK(t, nil, "source", "add", "--data", data, name)
+	r := lbmOK(t, nil, append(append([]string{"source", "add"}, st.flags()...), name)...)
 	token := strings.TrimSpace(r.stdout)
 	if !strings.HasPrefix(token, "lbm_") || strings.Contains(token, "\n") {
 		t.Fatalf("lbm source add printed %q, want one token", r.stdout)
@@ -171,14 +182,14 @@ type lbmServer struct {
 
 var listeningLine = regexp.MustCompile(`(?m)^listening on (http://127\.0\.0\.1:[0-9]+)$`)
 
-// startServer starts `lbm serve` on data, listening on a free port of
+// startServer starts `lbm serve` on st, listening on a free port of
 // 127.0.0.1 (the server binds 127.0.0.1:0 itself and prints the port, so
 // no other process can take the port between choosing and binding it),
 // and returns once /readyz answers. The server is killed when the test ends.
-func startServer(t *testing.T, data string, args ...string) *lbmServer {
+func startServer(t *testing.T, st lbmStore, args ...string) *lbmServer {
 	t.Helper()
 	s := &lbmServer{t: t, done: make(chan struct{})}
-	s.cmd = exec.Command(lbmBin, append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, args...)...)
+	s.cmd = exec.Command(lbmBin, slices.Concat([]string{"serve", "--addr", "127.0.0.1:0"}, st.flags(), args)...)
 	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting lbm serve: %v", err)
@@ -190,10 +201,10 @@ func startServer(t *testing.T, data string, args ...string) *lbmServer {
 	t.Cleanup(func() {
 		s.kill()
 		if strings.Contains(s.stderr.String(), "WARNING: DATA RACE") {
-			t.Errorf("the race detector fired in lbm serve on %s", data)
+			t.Errorf("the race detector fired in lbm serve on %s", st.data)
 		}
 		if t.Failed() {
-			t.Logf("lbm serve on %s:\nstdout:\n%s\nstderr:\n%s", data, s.stdout.String(), s.stderr.String())
+			t.Logf("lbm serve on %s:\nstdout:\n%s\nstderr:\n%s", st.data, s.stdout.String(), s.stderr.String())
 		}
 	})
 	deadline := time.Now().Add(time.Minute)
@@ -216,7 +227,7 @@ func startServer(t *testing.T, data string, args ...string) *lbmServer {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				break
 			}
 		}
 		if time.Now().After(deadline) {
@@ -224,6 +235,11 @@ func startServer(t *testing.T, data string, args ...string) *lbmServer {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// Otherwise a PostgreSQL test could pass on a SQLite store.
+	if st.db != "" && fileExists(filepath.Join(st.data, "lbm.db")) {
+		t.Fatalf("lbm serve --db created lbm.db in %s", st.data)
+	}
+	return s
 }
 
 // kill sends SIGKILL, as a power cut or the OOM killer would, and waits.

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,7 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/lbm-project/lbm/internal/store/postgres/pgtest"
 )
 
 // TestMain lets the test binary act as lbm: testscript puts a copy named
@@ -46,12 +53,30 @@ func TestMain(m *testing.M) {
 //	contains FILE SECRET  FILE (stdout, stderr allowed) holds the content of
 //	                      the file SECRET (without its final newline)
 //	mode PERM PATH…       each PATH (a glob) has permission bits PERM (octal)
+//	pgquery URL SQL       run SQL on the PostgreSQL database at URL and print
+//	                      its rows, one a line, values separated by tabs
+//
+// Scripts named postgres*.txtar get two fresh PostgreSQL databases, dropped
+// when the script ends, and skip or fail as internal/store/postgres/pgtest
+// says when there is no server. They are owned by a role of the script's
+// own that logs in with a password, so the script can check that lbm never
+// prints it:
+//
+//	TESTDB           URL of the events database, with the password
+//	TESTDB_KEYS      URL of its keys database (the default NAME_keys)
+//	TESTDB_EMPTY     a third database, left empty
+//	TESTDB_PASSWORD  the password
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
+			// Run documents that T is then a testing.TB: the script's subtest.
+			tb := env.T().(testing.TB)
+			if strings.HasPrefix(path.Base(tb.Name()), "postgres") {
+				setupPostgres(tb, env)
+			}
 			s := &serveState{}
 			for _, kv := range env.Vars {
 				if k, _, ok := strings.Cut(kv, "="); ok {
@@ -71,6 +96,7 @@ func TestScript(t *testing.T) {
 			"status":     cmdStatus,
 			"contains":   cmdContains,
 			"mode":       cmdMode,
+			"pgquery":    cmdPgquery,
 		},
 	})
 }
@@ -119,7 +145,7 @@ func cmdServeBg(ts *testscript.TestScript, neg bool, args []string) {
 	defer errf.Close()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Dir = ts.MkAbs(".")
-	names := slices.Concat(s.envNames, []string{"LBM_KEK", "LBM_SERVER", "LBM_TOKEN"})
+	names := slices.Concat(s.envNames, []string{"LBM_KEK", "LBM_SERVER", "LBM_TOKEN", "LBM_DB", "LBM_KEYS_DB"})
 	for _, k := range names {
 		if v := ts.Getenv(k); v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -322,4 +348,70 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
+}
+
+// setupPostgres creates a login role with a random password and two fresh
+// databases it owns, and sets TESTDB, TESTDB_KEYS and TESTDB_PASSWORD.
+func setupPostgres(tb testing.TB, env *testscript.Env) {
+	admin := pgtest.Server(tb)
+	var b [16]byte
+	rand.Read(b[:])
+	role, password := "lbm_script_"+hex.EncodeToString(b[:6]), hex.EncodeToString(b[6:])
+	pgExec(tb, admin, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN PASSWORD '"+password+"'")
+	// Registered before the databases', so it runs after they are dropped.
+	tb.Cleanup(func() { pgExec(tb, admin, "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize()) })
+	dsn, keysDSN := pgtest.Databases(tb)
+	empty := pgtest.CreateDatabase(tb, admin, "lbm_script_empty_"+hex.EncodeToString(b[:6]))
+	for _, u := range []*string{&dsn, &keysDSN, &empty} {
+		parsed, err := url.Parse(*u)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		// Owning the database, the role may create tables in its public
+		// schema: since PostgreSQL 15, no one else but superusers may.
+		pgExec(tb, admin, "ALTER DATABASE "+pgx.Identifier{strings.TrimPrefix(parsed.Path, "/")}.Sanitize()+" OWNER TO "+pgx.Identifier{role}.Sanitize())
+		parsed.User = url.UserPassword(role, password)
+		*u = parsed.String()
+	}
+	env.Setenv("TESTDB", dsn)
+	env.Setenv("TESTDB_KEYS", keysDSN)
+	env.Setenv("TESTDB_EMPTY", empty)
+	env.Setenv("TESTDB_PASSWORD", password)
+}
+
+func pgExec(tb testing.TB, dsn, sql string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatalf("connecting to the test PostgreSQL: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func cmdPgquery(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: pgquery URL SQL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, args[0])
+	ts.Check(err)
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, args[1])
+	ts.Check(err)
+	for rows.Next() {
+		vals, err := rows.Values()
+		ts.Check(err)
+		line := make([]string, len(vals))
+		for i, v := range vals {
+			line[i] = fmt.Sprint(v)
+		}
+		fmt.Fprintln(ts.Stdout(), strings.Join(line, "\t"))
+	}
+	ts.Check(rows.Err())
 }

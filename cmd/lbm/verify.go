@@ -74,7 +74,10 @@ func (t *target) verifierKey(ctx context.Context) (string, string, error) {
 
 func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
 	switch {
-	case t.where.db != "" || t.where.data != "":
+	case t.where.data != "":
+		// Only --data says "read the store here"; --db (perhaps from LBM_DB)
+		// only says which engine it is on, so that a witness with LBM_DB in
+		// its environment still checks the server it names.
 		st, _, err := engine.Open(ctx, engine.Config{DataDir: t.where.data, DB: t.where.db, KeysDB: t.where.keysDB, MustExist: true})
 		if err != nil {
 			return nil, nil, err
@@ -83,7 +86,7 @@ func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
 	case t.server != "":
 		return &tlog.HTTPSource{URL: strings.TrimSuffix(t.server, "/") + "/log/" + t.log + "/"}, func() {}, nil
 	}
-	return nil, nil, withHint(errors.New("no log to read"), "give --data DIR, --db URL or --server URL")
+	return nil, nil, withHint(errors.New("no log to read"), "give --data DIR (with --db URL for PostgreSQL) or --server URL")
 }
 
 // open resolves the verifier key and the log to read, for the commands

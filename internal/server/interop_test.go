@@ -12,16 +12,33 @@ import (
 
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/server"
+	"github.com/lbm-project/lbm/internal/store/postgres/pgtest"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/tessera/client"
 	"golang.org/x/mod/sumdb/note"
 )
 
-// serve runs a node's HTTP server for the test and returns its base URL.
-func serve(t *testing.T) (*server.Node, string) {
+// engines are the stores a node can run on: each returns the Config of a
+// new store, removed when the test ends.
+var engines = []struct {
+	name   string
+	config func(t *testing.T) server.Config
+}{
+	{"sqlite", func(t *testing.T) server.Config {
+		return server.Config{DataDir: t.TempDir()}
+	}},
+	{"postgres", func(t *testing.T) server.Config {
+		dsn, keysDSN := pgtest.Databases(t)
+		return server.Config{DataDir: t.TempDir(), DB: dsn, KeysDB: keysDSN}
+	}},
+}
+
+// serve opens a node on cfg and runs its HTTP server for the test; it
+// returns the node and the server's base URL.
+func serve(t *testing.T, cfg server.Config) (*server.Node, string) {
 	t.Helper()
-	n, err := server.Open(t.Context(), server.Config{DataDir: t.TempDir()})
+	n, err := server.Open(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,9 +82,16 @@ func appendEvents(t *testing.T, n *server.Node, from, count int) {
 // TestTesseraClientVerifiesOurLog checks the served log with code we did not
 // write: Tessera's client fetches the checkpoint, tiles and entry bundles
 // over HTTP, x/mod's note checks the signature, and transparency-dev/merkle
-// verifies the proofs Tessera's ProofBuilder builds from our tiles.
+// verifies the proofs Tessera's ProofBuilder builds from our tiles. The
+// tiles are the engine's to store and serve, so each engine is checked.
 func TestTesseraClientVerifiesOurLog(t *testing.T) {
-	n, base := serve(t)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { testTesseraClient(t, e.config(t)) })
+	}
+}
+
+func testTesseraClient(t *testing.T, cfg server.Config) {
+	n, base := serve(t, cfg)
 	log := n.Logs[server.Activity]
 	verifier, err := note.NewVerifier(log.VerifierKey)
 	if err != nil {

@@ -34,6 +34,12 @@ type Config struct {
 // ErrNoStore is returned under MustExist when there is no store yet.
 var ErrNoStore = errors.New("holds no lbm data")
 
+// noStore carries the engine's own message, naming the database, as ErrNoStore.
+type noStore struct{ err error }
+
+func (e *noStore) Error() string        { return e.err.Error() }
+func (e *noStore) Is(target error) bool { return target == ErrNoStore }
+
 // Open opens the configured store; created reports that this call made it.
 func Open(ctx context.Context, cfg Config) (st store.Store, created bool, err error) {
 	if cfg.DB == "" {
@@ -66,7 +72,7 @@ func Open(ctx context.Context, cfg Config) (st store.Store, created bool, err er
 	}
 	db, err := postgres.Open(ctx, postgres.Config{DSN: cfg.DB, KeysDSN: keysDB, MustExist: cfg.MustExist})
 	if errors.Is(err, postgres.ErrNoStore) {
-		return nil, false, fmt.Errorf("the database %s %w (no lbm schema)", redactURL(cfg.DB), ErrNoStore)
+		return nil, false, &noStore{err}
 	}
 	if err != nil {
 		return nil, false, err

@@ -76,7 +76,19 @@ type Config struct {
 }
 
 // ErrNoStore is returned under MustExist for a database without a store.
-var ErrNoStore = errors.New("the database holds no lbm store")
+var ErrNoStore = errors.New("holds no lbm data")
+
+// NoStoreError names the database that holds no store; it is ErrNoStore.
+type NoStoreError struct {
+	What  string // "events" or "keys"
+	Where string // database, host and port: never the URL, which may hold a password
+}
+
+func (e *NoStoreError) Error() string {
+	return fmt.Sprintf("the %s database %s holds no lbm data (no lbm schema)", e.What, e.Where)
+}
+
+func (e *NoStoreError) Is(target error) bool { return target == ErrNoStore }
 
 // Open connects to both databases and applies any migrations the binary
 // holds that they do not.
@@ -99,14 +111,21 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	if cfg.MustExist {
-		var exists bool
-		if err := db.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("postgres: %w", translate(err))
-		}
-		if !exists {
-			db.Close()
-			return nil, fmt.Errorf("postgres: %s: %w", where(db.pool.Config().ConnConfig), ErrNoStore)
+		// Both: a read-only command given the wrong keys database must not
+		// create an empty one, then report every key of the store as missing.
+		for _, d := range []struct {
+			pool *pgxpool.Pool
+			what string
+		}{{db.pool, "events"}, {db.keys, "keys"}} {
+			var exists bool
+			if err := d.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("postgres: %w", translate(err))
+			}
+			if !exists {
+				db.Close()
+				return nil, &NoStoreError{What: d.what, Where: where(d.pool.Config().ConnConfig)}
+			}
 		}
 	}
 	if db.created, err = migrate(ctx, db.pool, "migrations/logs"); err != nil {
