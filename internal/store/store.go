@@ -28,6 +28,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -109,6 +110,27 @@ type TermQuery struct {
 	From, To int64 // Unix nanoseconds, From <= Time < To
 	Terms    []string
 	Limit    int // at most this many entries; 0 means 1000
+}
+
+// MaxTermLen bounds a stored or queried term; blinded terms are 24 bytes.
+const MaxTermLen = 64
+
+// CheckTerms refuses a term that is not 1 to MaxTermLen lower-case ASCII
+// letters and digits. Engines call it before storing or matching terms: a
+// space separates terms in the SQLite column, and quotes, '&' or '|' would
+// be read by PostgreSQL as tsquery syntax.
+func CheckTerms(terms []string) error {
+	for _, term := range terms {
+		ok := len(term) > 0 && len(term) <= MaxTermLen
+		for i := 0; ok && i < len(term); i++ {
+			c := term[i]
+			ok = 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+		}
+		if !ok {
+			return fmt.Errorf("search term %q is not 1 to %d lower-case letters and digits", term, MaxTermLen)
+		}
+	}
+	return nil
 }
 
 // TermSearcher finds entries by their blinded search terms.

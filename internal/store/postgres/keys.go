@@ -57,8 +57,13 @@ func (db *DB) AddDataKeys(ctx context.Context, ks []store.DataKey) error {
 	for i, k := range ks {
 		ids[i], subjects[i], periods[i], kekIDs[i], wrapped[i], created[i] = k.ID, k.Subject, k.Period, k.KEKID, k.Wrapped, k.Created.UnixNano()
 	}
+	// Inserted in (subject, period) order: two writers creating overlapping
+	// keys in different orders would otherwise each wait on a key the other
+	// has inserted, a deadlock PostgreSQL resolves by failing one of them.
 	_, err := db.keys.Exec(ctx, `INSERT INTO data_keys (id, subject, period, kek_id, wrapped, created)
 		SELECT * FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[])
+			AS k(id, subject, period, kek_id, wrapped, created)
+		ORDER BY subject, period
 		ON CONFLICT (subject, period) DO NOTHING`, ids, subjects, periods, kekIDs, wrapped, created)
 	return translate(err)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 
@@ -137,7 +136,7 @@ func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[sto
 			if e.Log != t.log {
 				return fmt.Errorf("appending to %s: entry of log %q", t.log, e.Log)
 			}
-			if err := checkTerms(e.Terms); err != nil {
+			if err := store.CheckTerms(e.Terms); err != nil {
 				return fmt.Errorf("appending to %s: entry %d: %w", t.log, e.Index, err)
 			}
 			args = append(args, t.log, e.Index, e.ID[:], e.Time, e.Source, e.Subject, nullString(e.ClientID), e.Leaf, e.Meta, e.Content, e.KeyID, nullString(strings.Join(e.Terms, " ")))
@@ -230,26 +229,13 @@ func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
 	return out[0], nil
 }
 
-// validTerm is what a blinded term may be: the space that separates terms
-// in the column, or anything LIKE treats specially, must not be in one.
-var validTerm = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
-
-func checkTerms(terms []string) error {
-	for _, term := range terms {
-		if !validTerm.MatchString(term) {
-			return fmt.Errorf("search term %q is not lower-case letters and digits", term)
-		}
-	}
-	return nil
-}
-
 // SearchTerms reads the subject's entries in the time range through the
 // (subject, time) index and keeps those whose terms hold every query term.
 func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry, error) {
 	if len(q.Terms) == 0 {
 		return nil, fmt.Errorf("searching %s: no terms", q.Log)
 	}
-	if err := checkTerms(q.Terms); err != nil {
+	if err := store.CheckTerms(q.Terms); err != nil {
 		return nil, fmt.Errorf("searching %s: %w", q.Log, err)
 	}
 	limit := q.Limit

@@ -87,6 +87,7 @@ var behaviours = []struct {
 	{"SearchTerms", testSearchTerms},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
+	{"ConcurrentDataKeys", testConcurrentDataKeys},
 	{"PingClose", testPingClose},
 }
 
@@ -1134,5 +1135,47 @@ func testBadTerms(t *testing.T, s store.Store) {
 		}
 		checkState(t, s, activity, store.TreeState{})
 		checkNoEntryByID(t, s, e.ID)
+	}
+}
+
+// testConcurrentDataKeys has writers add overlapping sets of keys, each in
+// its own order, as concurrent appends creating the same people's keys do:
+// every call must succeed (an engine that locks rows in caller order can
+// deadlock here), and each subject and period must end with one key.
+func testConcurrentDataKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const writers, subjects = 6, 200
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			var ks []store.DataKey
+			for i := range subjects {
+				// A different rotation per writer: the same keys, each writer
+				// reaching them in its own order.
+				j := (i*7 + w*37) % subjects
+				ks = append(ks, store.DataKey{
+					ID: hash(fmt.Sprintf("key %d %d", w, j))[:16], Subject: fmt.Sprintf("s%03d", j), Period: "2025-03",
+					KEKID: "kek", Wrapped: []byte{byte(w)}, Created: epoch,
+				})
+			}
+			if w%2 == 1 {
+				slices.Reverse(ks)
+			}
+			if err := s.AddDataKeys(ctx, ks); err != nil {
+				t.Errorf("writer %d: AddDataKeys = %v", w, err)
+			}
+		})
+	}
+	wg.Wait()
+	for j := range subjects {
+		k, err := s.DataKeyFor(ctx, fmt.Sprintf("s%03d", j), "2025-03")
+		if err != nil {
+			t.Errorf("DataKeyFor(s%03d) = %v", j, err)
+			continue
+		}
+		byID, err := s.DataKeyByID(ctx, k.ID)
+		if err != nil || byID.Subject != k.Subject {
+			t.Errorf("DataKeyByID(key of s%03d) = %+v, %v", j, byID, err)
+		}
 	}
 }
