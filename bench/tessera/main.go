@@ -18,7 +18,8 @@
 //	    [--compare lbm.json]
 //
 // --compare reads the JSON report of `lbm bench ingest --json` and prints
-// the ratio of lbm's throughput to Tessera's.
+// the ratio of the throughput of each of lbm's runs (engine and mode) to
+// Tessera's.
 package main
 
 import (
@@ -220,6 +221,7 @@ func measure(ctx context.Context, cfg config, dir string, lines [][]byte, progre
 		all = append(all, l...)
 	}
 	res := bench.NewResult("tessera", int(n), bytes.Load(), elapsed, "entry", all)
+	res.Engine = "posix"
 	res.LogSize = size
 	return res, nil
 }
@@ -250,15 +252,19 @@ func readReport(path string) (*bench.Report, error) {
 	return &rep, nil
 }
 
-// printRatios prints lbm's throughput in each of its modes over Tessera's.
+// printRatios prints lbm's throughput in each of its runs over Tessera's.
 func printRatios(w io.Writer, lbm *bench.Report, t bench.Result) {
 	if lbm.Settings.Events != t.Events {
 		fmt.Fprintf(w, "note: lbm ingested %d events, Tessera %d\n", lbm.Settings.Events, t.Events)
 	}
 	for _, res := range lbm.Results {
+		engine := res.Engine
+		if engine == "" {
+			engine = string(bench.SQLite) // a report from before there were engines
+		}
 		if t.EventsPerSecond > 0 {
-			fmt.Fprintf(w, "lbm %s / tessera: %.0f / %.0f events/s = %.2fx\n",
-				res.Mode, res.EventsPerSecond, t.EventsPerSecond, res.EventsPerSecond/t.EventsPerSecond)
+			fmt.Fprintf(w, "lbm %s %s / tessera: %.0f / %.0f events/s = %.2fx\n",
+				engine, res.Mode, res.EventsPerSecond, t.EventsPerSecond, res.EventsPerSecond/t.EventsPerSecond)
 		}
 	}
 }

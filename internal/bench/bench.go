@@ -36,12 +36,36 @@ func ParseModes(s string) ([]Mode, error) {
 	return nil, fmt.Errorf("unknown mode %q", s)
 }
 
+// Engine is a storage engine lbm runs on.
+type Engine string
+
+// Engines.
+const (
+	SQLite     Engine = "sqlite"   // the embedded default: files in the data directory
+	PostgreSQL Engine = "postgres" // fresh databases on Config.DB's server
+)
+
+// ParseEngines parses "sqlite", "postgres" or "all"; all is SQLite, and
+// PostgreSQL too when withDB.
+func ParseEngines(s string, withDB bool) ([]Engine, error) {
+	switch s {
+	case "all":
+		if withDB {
+			return []Engine{SQLite, PostgreSQL}, nil
+		}
+		return []Engine{SQLite}, nil
+	case string(SQLite), string(PostgreSQL):
+		return []Engine{Engine(s)}, nil
+	}
+	return nil, fmt.Errorf("unknown engine %q", s)
+}
+
 // Progress is told how a timed run advances. Add is called from several
 // goroutines at once; Start and Finish are not.
 type Progress interface {
-	Start(mode string, total int) // the clock starts for total events
-	Add(n int)                    // n more events were acknowledged
-	Finish()                      // the run is over, successful or not
+	Start(run string, total int) // the clock starts for total events of run, "ENGINE/MODE"
+	Add(n int)                   // n more events were acknowledged
+	Finish()                     // the run is over, successful or not
 }
 
 // Timer brackets the timed part of a run. *testing.B satisfies it, so that a
@@ -68,9 +92,19 @@ type Config struct {
 	Batch int
 	// Modes are the modes Run measures, in order. Default both.
 	Modes []Mode
-	// DataDir is where each mode opens its data directory, DataDir/MODE.
-	// Default: a temporary directory, removed afterwards. A mode refuses a
-	// data directory whose activity log is not empty.
+	// Engines are the engines Run measures each mode on, in order. Default
+	// SQLite, then PostgreSQL when DB is set.
+	Engines []Engine
+	// DB is the URL of a PostgreSQL server, postgres://USER@HOST/NAME,
+	// whose role may create databases. Each PostgreSQL run creates a fresh
+	// events and keys database there (named lbm_bench_*) and drops both
+	// when it ends. Required for PostgreSQL; the databases also need psql
+	// on PATH.
+	DB string
+	// DataDir is where each run opens its data directory: DataDir/MODE on
+	// SQLite, DataDir/postgres-MODE (keys only) on PostgreSQL. Default: a
+	// temporary directory, removed afterwards. A run refuses a data
+	// directory that is already in use.
 	DataDir string
 	// Progress, when set, is told how each run advances.
 	Progress Progress
@@ -105,6 +139,17 @@ func (c *Config) valid() error {
 			return fmt.Errorf("unknown mode %q", m)
 		}
 	}
+	if len(c.Engines) == 0 {
+		c.Engines, _ = ParseEngines("all", c.DB != "")
+	}
+	for _, e := range c.Engines {
+		switch {
+		case e != SQLite && e != PostgreSQL:
+			return fmt.Errorf("unknown engine %q", e)
+		case e == PostgreSQL && c.DB == "":
+			return errors.New("measuring PostgreSQL needs the URL of a server to create databases on")
+		}
+	}
 	return nil
 }
 
@@ -136,8 +181,8 @@ func Lines(n, people int) ([][]byte, error) {
 	}
 }
 
-// Run generates cfg.Events lines and measures each of cfg.Modes on them, in
-// order, each in a fresh data directory.
+// Run generates cfg.Events lines and measures each of cfg.Modes on them on
+// each of cfg.Engines, in order, each in a fresh data directory and store.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.valid(); err != nil {
 		return nil, err
@@ -155,32 +200,62 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{
-		Title:    "lbm durable ingest (SQLite WAL, synchronous=FULL, content encrypted)",
+		Title:    "lbm durable ingest (every event acknowledged only once committed, content encrypted)",
 		Settings: NewSettings(cfg.Events, cfg.People, cfg.Batch, cfg.Clients),
 	}
-	for _, m := range cfg.Modes {
-		var res Result
-		var err error
-		switch m {
-		case InProcess:
-			res, err = RunInProcess(ctx, cfg, lines)
-		case HTTP:
-			res, err = RunHTTP(ctx, cfg, lines)
-		}
+	for _, e := range cfg.Engines {
+		note, err := describe(ctx, cfg, e)
 		if err != nil {
-			return nil, fmt.Errorf("measuring %s ingest: %w", m, err)
+			return nil, err
 		}
-		rep.Results = append(rep.Results, res)
+		rep.Settings.Notes = append(rep.Settings.Notes, note)
+	}
+	for _, e := range cfg.Engines {
+		for _, m := range cfg.Modes {
+			var res Result
+			var err error
+			switch m {
+			case InProcess:
+				res, err = RunInProcess(ctx, cfg, e, lines)
+			case HTTP:
+				res, err = RunHTTP(ctx, cfg, e, lines)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("measuring %s ingest on %s: %w", m, e, err)
+			}
+			rep.Results = append(rep.Results, res)
+		}
 	}
 	return rep, nil
 }
 
-// modeDir returns the data directory of mode m under cfg.DataDir, or a new
-// temporary one (and a function removing it) when cfg.DataDir is empty, as
-// it is for direct calls of RunInProcess and RunHTTP.
-func modeDir(cfg Config, m Mode) (string, func(), error) {
+// describe says how engine e makes a commit durable, for the report.
+func describe(ctx context.Context, cfg Config, e Engine) (string, error) {
+	if e == SQLite {
+		return "sqlite: WAL, synchronous=FULL, in the data directory", nil
+	}
+	srv, err := newPGServer(cfg.DB)
+	if err != nil {
+		return "", err
+	}
+	d, err := srv.describe(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reading the PostgreSQL server's settings: %w", err)
+	}
+	return "postgres: " + d, nil
+}
+
+// modeDir returns the data directory of mode m on engine e under
+// cfg.DataDir, or a new temporary one (and a function removing it) when
+// cfg.DataDir is empty, as it is for direct calls of RunInProcess and
+// RunHTTP.
+func modeDir(cfg Config, e Engine, m Mode) (string, func(), error) {
 	if cfg.DataDir != "" {
-		return filepath.Join(cfg.DataDir, string(m)), func() {}, nil
+		if e == SQLite {
+			// Where runs before there were engines kept them.
+			return filepath.Join(cfg.DataDir, string(m)), func() {}, nil
+		}
+		return filepath.Join(cfg.DataDir, string(e)+"-"+string(m)), func() {}, nil
 	}
 	dir, err := os.MkdirTemp("", "lbm-bench-")
 	if err != nil {
@@ -252,6 +327,7 @@ func cpuModel() string {
 // Result is one measured run.
 type Result struct {
 	Mode            string  `json:"mode"`
+	Engine          string  `json:"engine"`
 	Events          int     `json:"events"` // acknowledged
 	Bytes           int64   `json:"bytes"`  // NDJSON bytes of the acknowledged events
 	Seconds         float64 `json:"seconds"`
@@ -264,6 +340,17 @@ type Result struct {
 	P99Millis float64 `json:"p99_ms"`
 	Retries   int     `json:"retries"`  // batches refused as overloaded and sent again
 	LogSize   uint64  `json:"log_size"` // entries in the log afterwards, checked equal to Events
+	// Commits is how many transactions the activity log's single writer
+	// committed, and WriterBusy the fraction of the run's wall time it
+	// spent in them (the store's UpdateLog: duplicate lookup, tree
+	// extension, writing entries and tiles, commit). Near 1, the writer is
+	// the bottleneck; well below, the callers' parsing and sealing are.
+	Commits    int     `json:"commits"`
+	WriterBusy float64 `json:"writer_busy"`
+	// StoreBytes is how much the run grew the store on disk: the SQLite
+	// files, or pg_database_size of both PostgreSQL databases (not the
+	// cluster's write-ahead log).
+	StoreBytes int64 `json:"store_bytes"`
 }
 
 // NewResult computes a Result from raw measurements. It sorts latencies.

@@ -2,41 +2,109 @@ package bench
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lbm-project/lbm/internal/store/postgres/pgtest"
 )
 
 // TestRun runs both modes on a few thousand events and checks the counts.
 // It asserts nothing about speed: machines are noisy.
 func TestRun(t *testing.T) {
+	testRun(t, Config{}, SQLite)
+}
+
+// TestRunPostgres runs both modes on SQLite and PostgreSQL in one run, as
+// `lbm bench ingest --db` does, and checks that the run dropped the
+// databases it created.
+func TestRunPostgres(t *testing.T) {
+	admin := pgtest.Server(t)
+	needPSQL(t)
+	srv, err := newPGServer(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only this package makes lbm_bench_ databases, one test at a time.
+	list := func() string {
+		out, err := srv.query(t.Context(), "", `SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database WHERE datname LIKE 'lbm\_bench\_%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := list()
+	testRun(t, Config{DB: admin}, SQLite, PostgreSQL)
+	if after := list(); after != before {
+		t.Errorf("databases lbm_bench_* before the run: %q, after: %q", before, after)
+	}
+}
+
+// needPSQL puts the test server's own client programs first on PATH, and
+// skips (fails under LBM_REQUIRE_POSTGRES=1) when there is no psql.
+func needPSQL(t testing.TB) {
+	t.Helper()
+	if dir := os.Getenv("LBM_TEST_POSTGRES_BIN"); dir != "" {
+		t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
+	if _, err := exec.LookPath("psql"); err != nil {
+		if os.Getenv("LBM_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("psql is neither in LBM_TEST_POSTGRES_BIN nor on PATH")
+		}
+		t.Skip("psql is neither in LBM_TEST_POSTGRES_BIN nor on PATH")
+	}
+}
+
+func testRun(t *testing.T, cfg Config, engines ...Engine) {
+	t.Helper()
 	const n = 3000
 	var out bytes.Buffer
-	rep, err := Run(t.Context(), Config{Events: n, People: 50, Clients: 4, Batch: 250, DataDir: t.TempDir(), Progress: NewBar(&out)})
+	cfg.Events, cfg.People, cfg.Clients, cfg.Batch = n, 50, 4, 250
+	cfg.DataDir, cfg.Progress = t.TempDir(), NewBar(&out)
+	rep, err := Run(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}
-	if len(rep.Results) != 2 {
-		t.Fatalf("Run() gave %d results, want 2", len(rep.Results))
+	if want := 2 * len(engines); len(rep.Results) != want {
+		t.Fatalf("Run() gave %d results, want %d", len(rep.Results), want)
 	}
-	for _, res := range rep.Results {
-		if res.Events != n || res.LogSize != n {
-			t.Errorf("%s: %d events acknowledged, log size %d, want %d and %d", res.Mode, res.Events, res.LogSize, n, n)
-		}
-		if want := (n + 249) / 250; res.Samples != want {
-			t.Errorf("%s: %d latency samples, want %d", res.Mode, res.Samples, want)
-		}
-		if res.Bytes < n*100 || res.EventsPerSecond <= 0 || res.P99Millis < res.P50Millis {
-			t.Errorf("%s: implausible result %+v", res.Mode, res)
+	for _, e := range engines {
+		for _, m := range []Mode{InProcess, HTTP} {
+			res, ok := rep.Result(string(e), string(m))
+			if !ok {
+				t.Errorf("Run() gave no result for %s on %s", m, e)
+				continue
+			}
+			if res.Events != n || res.LogSize != n {
+				t.Errorf("%s/%s: %d events acknowledged, log size %d, want %d and %d", e, m, res.Events, res.LogSize, n, n)
+			}
+			if want := (n + 249) / 250; res.Samples != want {
+				t.Errorf("%s/%s: %d latency samples, want %d", e, m, res.Samples, want)
+			}
+			if res.Bytes < n*100 || res.EventsPerSecond <= 0 || res.P99Millis < res.P50Millis {
+				t.Errorf("%s/%s: implausible result %+v", e, m, res)
+			}
+			// Every event is stored, sealed and encrypted: more than its
+			// NDJSON, and a run commits at least one transaction.
+			if res.StoreBytes < res.Bytes || res.Commits == 0 || res.WriterBusy <= 0 || res.WriterBusy > 1 {
+				t.Errorf("%s/%s: implausible store or writer figures %+v", e, m, res)
+			}
 		}
 	}
 	var text bytes.Buffer
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"inprocess", "http", "GOMAXPROCS", rep.Settings.Go} {
-		if !strings.Contains(text.String(), want) {
-			t.Errorf("WriteText() output lacks %q:\n%s", want, text.String())
+	want := []string{"inprocess", "http", "GOMAXPROCS", rep.Settings.Go}
+	for _, e := range engines {
+		want = append(want, string(e))
+	}
+	for _, w := range want {
+		if !strings.Contains(text.String(), w) {
+			t.Errorf("WriteText() output lacks %q:\n%s", w, text.String())
 		}
 	}
 	t.Logf("\n%s", text.String())
@@ -88,30 +156,34 @@ func TestQuantile(t *testing.T) {
 	}
 }
 
-// benchmark measures one mode on b.N events; ns/op is per event.
-func benchmark(b *testing.B, run func(*testing.B, Config, [][]byte) (Result, error)) {
+// benchmark measures one mode on engine e on b.N events; ns/op is per
+// event.
+func benchmark(b *testing.B, e Engine, run func(context.Context, Config, Engine, [][]byte) (Result, error)) {
 	b.StopTimer()
+	cfg := Config{Events: b.N, DataDir: b.TempDir(), Timer: b}
+	if e == PostgreSQL {
+		cfg.DB = pgtest.Server(b)
+		needPSQL(b)
+	}
 	lines, err := Lines(b.N, 1000)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(ndjsonBytes(lines) / int64(len(lines)))
-	res, err := run(b, Config{Events: b.N, DataDir: b.TempDir(), Timer: b}, lines)
+	res, err := run(b.Context(), cfg, e, lines)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(res.EventsPerSecond, "events/s")
 	b.ReportMetric(res.P99Millis, "p99-ms")
+	b.ReportMetric(res.WriterBusy, "writer-busy")
 }
 
-func BenchmarkIngestInProcess(b *testing.B) {
-	benchmark(b, func(b *testing.B, cfg Config, lines [][]byte) (Result, error) {
-		return RunInProcess(b.Context(), cfg, lines)
-	})
-}
+func BenchmarkIngestInProcess(b *testing.B) { benchmark(b, SQLite, RunInProcess) }
 
-func BenchmarkIngestHTTP(b *testing.B) {
-	benchmark(b, func(b *testing.B, cfg Config, lines [][]byte) (Result, error) {
-		return RunHTTP(b.Context(), cfg, lines)
-	})
-}
+func BenchmarkIngestHTTP(b *testing.B) { benchmark(b, SQLite, RunHTTP) }
+
+// The PostgreSQL benchmarks need LBM_TEST_POSTGRES, as the store tests do.
+func BenchmarkIngestInProcessPostgres(b *testing.B) { benchmark(b, PostgreSQL, RunInProcess) }
+
+func BenchmarkIngestHTTPPostgres(b *testing.B) { benchmark(b, PostgreSQL, RunHTTP) }

@@ -5,11 +5,21 @@
 // # What is measured
 //
 // Every figure is for DURABLE ingest: events count only once lbm has
-// acknowledged them, which it does only after the SQLite transaction that
-// holds them has committed (WAL, synchronous=FULL) with their content
-// encrypted. Nothing is faked: each mode opens a real data directory with
-// [server.Open], exactly as `lbm serve` does, in a directory of its own that
-// must not hold events yet.
+// acknowledged them, which it does only after the transaction that holds
+// them has committed, with their content encrypted. Nothing is faked: each
+// run opens a real store with [server.Open], exactly as `lbm serve` does,
+// in a data directory of its own that must not hold events yet.
+//
+// There are two engines, and a run measures each mode on each of
+// [Config.Engines]:
+//
+//   - [SQLite]: the files in the data directory, WAL, synchronous=FULL.
+//   - [PostgreSQL]: two databases, events and keys, that the run creates on
+//     the server [Config.DB] names and drops when it ends, so every run
+//     starts from an empty schema as a new deployment would. lbm sets
+//     synchronous_commit=on on every connection. The databases are made
+//     with psql: only internal/store/postgres may use a Go driver, and lbm
+//     itself never creates a database.
 //
 // The events are [Lines]: NDJSON from internal/simulate, about 512 bytes a
 // line, the same bytes for the same event count and force size, so runs on
@@ -32,6 +42,17 @@
 // Both end by checking that the activity log holds exactly the acknowledged
 // events; a run that fails the check returns an error, not a figure.
 //
+// # Finding the bottleneck
+//
+// Each [Result] also says how busy the activity log's single writer was:
+// the share of the run's wall time spent in its commit transactions
+// (the store's UpdateLog, timed through an ingest.Observer). Near 1, the
+// writer is the bottleneck: callers parse and seal faster than it commits,
+// and more cores would not help. On PostgreSQL most of that time is the
+// server's, which a CPU profile of this process does not show; compare the
+// server's CPU time over the run (docs/benchmarks.md). StoreBytes is how
+// much the run grew the store, for sizing.
+//
 // # Reading the results
 //
 // Throughput is acknowledged events over the wall time from the first batch
@@ -45,7 +66,7 @@
 //
 // # Example
 //
-//	rep, err := bench.Run(ctx, bench.Config{Events: 200_000})
+//	rep, err := bench.Run(ctx, bench.Config{Events: 200_000, DB: "postgres://postgres@localhost/postgres"})
 //	if err != nil {
 //		return err
 //	}

@@ -13,18 +13,23 @@ import (
 	"github.com/lbm-project/lbm/internal/server"
 )
 
-// RunHTTP measures POST /v1/events end to end: it serves a fresh data
-// directory (see Config.DataDir) with server.Serve on 127.0.0.1:0 in this
-// process, registers a source, and has cfg.Clients clients post lines,
-// cfg.Batch a request, encoded before the clock starts. After shutting the
-// server down it checks that the activity log holds exactly the
-// acknowledged events.
-func RunHTTP(ctx context.Context, cfg Config, lines [][]byte) (Result, error) {
-	node, closeRun, err := openRun(ctx, cfg, HTTP)
+// RunHTTP measures POST /v1/events end to end: it serves a fresh store on
+// engine e (see Config.DataDir and Config.DB) with server.Serve on
+// 127.0.0.1:0 in this process, registers a source, and has cfg.Clients
+// clients post lines, cfg.Batch a request, encoded before the clock starts.
+// After shutting the server down it checks that the activity log holds
+// exactly the acknowledged events.
+func RunHTTP(ctx context.Context, cfg Config, e Engine, lines [][]byte) (Result, error) {
+	// Defaults first: batches and drive below read cfg too.
+	if err := cfg.valid(); err != nil {
+		return Result{}, err
+	}
+	r, err := openRun(ctx, cfg, e, HTTP)
 	if err != nil {
 		return Result{}, err
 	}
-	defer closeRun()
+	defer r.close()
+	node := r.node
 	token, err := identity.AddSource(ctx, node.Store, source, time.Now())
 	if err != nil {
 		return Result{}, err
@@ -59,7 +64,7 @@ func RunHTTP(ctx context.Context, cfg Config, lines [][]byte) (Result, error) {
 	defer tr.CloseIdleConnections()
 	client := &ingest.Client{Server: "http://" + addr.String(), Token: token, HTTP: &http.Client{Transport: tr}}
 
-	t, elapsed, err := drive(ctx, cfg, HTTP, bs, func(ctx context.Context, i int) (int, error) {
+	t, elapsed, err := drive(ctx, cfg, r.label(), bs, func(ctx context.Context, i int) (int, error) {
 		retries := 0
 		rep, err := client.Push(ctx, bodies[i], func(int, time.Duration, string) { retries++ })
 		if err != nil {
@@ -79,5 +84,5 @@ func RunHTTP(ctx context.Context, cfg Config, lines [][]byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return finish(ctx, node, HTTP, t, elapsed, "request")
+	return r.finish(ctx, t, elapsed, "request")
 }

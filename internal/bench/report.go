@@ -11,17 +11,17 @@ import (
 )
 
 // Report is what a benchmark run prints: what was measured, with which
-// settings on which machine, and one Result per mode.
+// settings on which machine, and one Result per engine and mode.
 type Report struct {
 	Title    string   `json:"title"`
 	Settings Settings `json:"settings"`
 	Results  []Result `json:"results"`
 }
 
-// Result returns the result of mode, if the report has one.
-func (r *Report) Result(mode string) (Result, bool) {
+// Result returns the result of mode on engine, if the report has one.
+func (r *Report) Result(engine, mode string) (Result, bool) {
 	for _, res := range r.Results {
-		if res.Mode == mode {
+		if res.Engine == engine && res.Mode == mode {
 			return res, true
 		}
 	}
@@ -53,11 +53,16 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tevents\tseconds\tevents/s\tMB/s\tlatency of\tp50\tp99\tretries\tlog size\t")
+	fmt.Fprintln(tw, "engine\tmode\tevents\tseconds\tevents/s\tMB/s\tlatency of\tp50\tp99\tretries\tlog size\tcommits\twriter busy\tstored B/event\t")
 	for _, res := range r.Results {
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.1f\t%s\t%s\t%s\t%d\t%d\t\n",
-			res.Mode, res.Events, res.Seconds, res.EventsPerSecond, res.MBPerSecond,
-			res.Sample, formatMillis(res.P50Millis), formatMillis(res.P99Millis), res.Retries, res.LogSize)
+		perEvent := 0.0
+		if res.Events > 0 {
+			perEvent = float64(res.StoreBytes) / float64(res.Events)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%.0f\t%.1f\t%s\t%s\t%s\t%d\t%d\t%d\t%.0f%%\t%.0f\t\n",
+			res.Engine, res.Mode, res.Events, res.Seconds, res.EventsPerSecond, res.MBPerSecond,
+			res.Sample, formatMillis(res.P50Millis), formatMillis(res.P99Millis), res.Retries, res.LogSize,
+			res.Commits, 100*res.WriterBusy, perEvent)
 	}
 	return tw.Flush()
 }
@@ -89,9 +94,9 @@ type bar struct {
 // on w, one bar per run.
 func NewBar(w io.Writer) Progress { return &bar{w: w} }
 
-func (b *bar) Start(mode string, total int) {
+func (b *bar) Start(run string, total int) {
 	b.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(b.w),
-		progressbar.OptionSetDescription(fmt.Sprintf("%-9s", mode)),
+		progressbar.OptionSetDescription(fmt.Sprintf("%-18s", run)),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSetWidth(30),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(b.w) }))

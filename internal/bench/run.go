@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,18 +20,22 @@ const source = "bench"
 
 // RunInProcess measures parse + ingest.Writer.Append of lines from
 // cfg.Clients goroutines, cfg.Batch lines an append, into the activity log
-// of a fresh data directory (see Config.DataDir). It fails if any batch
-// fails, or if the log does not end up holding exactly the acknowledged
-// events.
-func RunInProcess(ctx context.Context, cfg Config, lines [][]byte) (Result, error) {
-	node, closeRun, err := openRun(ctx, cfg, InProcess)
+// of a fresh store on engine e (see Config.DataDir and Config.DB). It fails
+// if any batch fails, or if the log does not end up holding exactly the
+// acknowledged events.
+func RunInProcess(ctx context.Context, cfg Config, e Engine, lines [][]byte) (Result, error) {
+	// Defaults first: batches and drive below read cfg too.
+	if err := cfg.valid(); err != nil {
+		return Result{}, err
+	}
+	r, err := openRun(ctx, cfg, e, InProcess)
 	if err != nil {
 		return Result{}, err
 	}
-	defer closeRun()
-	w := node.Logs[server.Activity].Writer
+	defer r.close()
+	w := r.node.Logs[server.Activity].Writer
 	bs := batches(lines, cfg.Batch)
-	t, elapsed, err := drive(ctx, cfg, InProcess, bs, func(ctx context.Context, i int) (int, error) {
+	t, elapsed, err := drive(ctx, cfg, r.label(), bs, func(ctx context.Context, i int) (int, error) {
 		evs := make([]*event.Event, len(bs[i]))
 		for j, line := range bs[i] {
 			e, err := event.Parse(line, source)
@@ -43,7 +49,7 @@ func RunInProcess(ctx context.Context, cfg Config, lines [][]byte) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	return finish(ctx, node, InProcess, t, elapsed, "batch")
+	return r.finish(ctx, t, elapsed, "batch")
 }
 
 // appendAll appends evs, retrying while the writer's queue is full, and
@@ -77,49 +83,153 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// openRun validates cfg and opens the fresh data directory of mode, which
-// must hold no activity yet, so that the log's size afterwards counts
-// exactly this run's events. close closes the node and removes a temporary
-// directory.
-func openRun(ctx context.Context, cfg Config, mode Mode) (node *server.Node, release func(), err error) {
-	if err := cfg.valid(); err != nil {
-		return nil, nil, err
-	}
-	dir, cleanup, err := modeDir(cfg, mode)
+// run is one measured run: its node on a fresh store, and what it needs to
+// measure and then remove that store.
+type run struct {
+	node    *server.Node
+	engine  Engine
+	mode    Mode
+	dir     string
+	pg      *pgServer
+	dbs     []string // the PostgreSQL events and keys databases
+	writer  *writerTime
+	base    int64 // the store's bytes before any event
+	closed  bool
+	cleanup []func() // run in reverse order by close
+}
+
+// openRun opens a fresh store on engine e for mode: a data directory that
+// holds no activity yet and, on PostgreSQL, two new databases. The log's
+// size afterwards then counts exactly this run's events. cfg must be valid.
+// close closes the node and removes what openRun made.
+func openRun(ctx context.Context, cfg Config, e Engine, mode Mode) (_ *run, err error) {
+	r := &run{engine: e, mode: mode, writer: &writerTime{}}
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+	dir, cleanup, err := modeDir(cfg, e, mode)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	node, err = server.Open(ctx, server.Config{DataDir: dir})
+	r.dir, r.cleanup = dir, append(r.cleanup, cleanup)
+	scfg := server.Config{DataDir: dir, Observer: r.writer}
+	if e == PostgreSQL {
+		// The data directory keeps the signing keys and KEK of databases
+		// that are dropped at the end: one left by an earlier run would be
+		// taken for a store's, and its admin token refused.
+		if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+			return nil, fmt.Errorf("data directory %s is already in use; give a new one", dir)
+		}
+		if r.pg, err = newPGServer(cfg.DB); err != nil {
+			return nil, err
+		}
+		events, keys, drop, err := r.pg.createDatabases(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.dbs, r.cleanup = []string{events, keys}, append(r.cleanup, drop)
+		scfg.DB, scfg.KeysDB = r.pg.dsn(events), r.pg.dsn(keys)
+	}
+	if r.node, err = server.Open(ctx, scfg); err != nil {
+		return nil, fmt.Errorf("opening store: %w", err)
+	}
+	st, err := r.node.Store.LogState(ctx, server.Activity)
 	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("opening data directory: %w", err)
-	}
-	release = func() {
-		node.Close()
-		cleanup()
-	}
-	st, err := node.Store.LogState(ctx, server.Activity)
-	if err != nil {
-		release()
-		return nil, nil, fmt.Errorf("reading activity log: %w", err)
+		return nil, fmt.Errorf("reading activity log: %w", err)
 	}
 	if st.Size != 0 {
-		release()
-		return nil, nil, fmt.Errorf("data directory %s already holds %d events; give a new one", dir, st.Size)
+		return nil, fmt.Errorf("data directory %s already holds %d events; give a new one", dir, st.Size)
 	}
-	return node, release, nil
+	if r.base, err = r.storeBytes(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// closeNode closes the node once, committing what its writers hold.
+func (r *run) closeNode() {
+	if r.node != nil && !r.closed {
+		r.closed = true
+		r.node.Close()
+	}
+}
+
+func (r *run) close() {
+	r.closeNode()
+	for i := len(r.cleanup) - 1; i >= 0; i-- {
+		r.cleanup[i]()
+	}
+}
+
+// storeBytes returns the store's size on disk: the SQLite files, WAL
+// included, or both PostgreSQL databases.
+func (r *run) storeBytes(ctx context.Context) (int64, error) {
+	if r.engine == PostgreSQL {
+		return r.pg.size(ctx, r.dbs...)
+	}
+	files, err := filepath.Glob(filepath.Join(r.dir, "*.db*"))
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return 0, err
+		}
+		n += fi.Size()
+	}
+	return n, nil
 }
 
 // finish turns a run's tally into its Result, failing unless the activity
-// log holds exactly the acknowledged events.
-func finish(ctx context.Context, node *server.Node, mode Mode, t tally, elapsed time.Duration, sample string) (Result, error) {
-	res := NewResult(string(mode), t.events, t.bytes, elapsed, sample, t.latencies)
+// log holds exactly the acknowledged events. It closes the node, so that
+// the store's size is measured at rest.
+func (r *run) finish(ctx context.Context, t tally, elapsed time.Duration, sample string) (Result, error) {
+	res := NewResult(string(r.mode), t.events, t.bytes, elapsed, sample, t.latencies)
+	res.Engine = string(r.engine)
 	res.Retries = t.retries
 	var err error
-	if res.LogSize, err = checkLog(ctx, node, t.events); err != nil {
+	if res.LogSize, err = checkLog(ctx, r.node, t.events); err != nil {
 		return Result{}, err
 	}
+	r.closeNode()
+	commits, busy := r.writer.total()
+	res.Commits = commits
+	if elapsed > 0 {
+		res.WriterBusy = float64(busy) / float64(elapsed)
+	}
+	size, err := r.storeBytes(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("measuring the store: %w", err)
+	}
+	res.StoreBytes = size - r.base
 	return res, nil
+}
+
+// writerTime sums the activity log writer's commits (an ingest.Observer).
+type writerTime struct {
+	mu      sync.Mutex
+	commits int
+	busy    time.Duration
+}
+
+func (w *writerTime) Committed(log string, _ int, took time.Duration, _ uint64) {
+	if log != server.Activity {
+		return
+	}
+	w.mu.Lock()
+	w.commits++
+	w.busy += took
+	w.mu.Unlock()
+}
+
+func (w *writerTime) total() (int, time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.commits, w.busy
 }
 
 // checkLog returns the activity log's size, and an error unless it is want.
@@ -134,6 +244,9 @@ func checkLog(ctx context.Context, node *server.Node, want int) (uint64, error) 
 	return st.Size, nil
 }
 
+// label names the run for progress: ENGINE/MODE.
+func (r *run) label() string { return string(r.engine) + "/" + string(r.mode) }
+
 // tally sums what the workers of one run had acknowledged.
 type tally struct {
 	events    int
@@ -146,7 +259,7 @@ type tally struct {
 // the whole. send must return only once batch i is acknowledged in full; it
 // returns the retries it needed. The first error stops every worker, and
 // drive returns it.
-func drive(ctx context.Context, cfg Config, mode Mode, bs [][][]byte, send func(ctx context.Context, i int) (int, error)) (tally, time.Duration, error) {
+func drive(ctx context.Context, cfg Config, label string, bs [][][]byte, send func(ctx context.Context, i int) (int, error)) (tally, time.Duration, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	total := 0
@@ -157,7 +270,7 @@ func drive(ctx context.Context, cfg Config, mode Mode, bs [][][]byte, send func(
 	tallies := make([]tally, cfg.Clients)
 	var wg sync.WaitGroup
 	if cfg.Progress != nil {
-		cfg.Progress.Start(string(mode), total)
+		cfg.Progress.Start(label, total)
 		defer cfg.Progress.Finish()
 	}
 	if cfg.Timer != nil {
