@@ -177,7 +177,7 @@ func redact(err error) error {
 		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) && ce.Config != nil && ce.Config.Password != "" {
 		return errors.New(strings.ReplaceAll(ce.Error(), ce.Config.Password, "xxxxx"))
 	}
 	return err

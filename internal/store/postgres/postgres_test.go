@@ -144,6 +144,14 @@ func TestPasswordNotInErrors(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cret-pw") {
 		t.Errorf("Open = %v: the error shows the password", err)
 	}
+
+	// Without a password there is nothing to hide, and the message must
+	// still say where the connection failed.
+	u.User = url.User("lbm")
+	_, err = Open(t.Context(), Config{DSN: u.String(), KeysDSN: u.String() + "_keys"})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1") || strings.Contains(err.Error(), "xxxxx") {
+		t.Errorf("Open without a password on a closed port = %v, want an error naming 127.0.0.1", err)
+	}
 }
 
 // TestPartitionsByMonth checks entries land in the partition of their UTC
