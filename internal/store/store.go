@@ -109,7 +109,30 @@ type TermQuery struct {
 	Subject  string
 	From, To int64 // Unix nanoseconds, From <= Time < To
 	Terms    []string
-	Limit    int // at most this many entries; 0 means 1000
+	Limit    int // at most this many entries; 0 means DefaultTermLimit
+}
+
+// DefaultTermLimit is how many entries a TermQuery with no Limit returns.
+const DefaultTermLimit = 1000
+
+// Check refuses a query no engine may run: one with no terms, or a term
+// CheckTerms refuses.
+func (q TermQuery) Check() error {
+	if len(q.Terms) == 0 {
+		return fmt.Errorf("searching %s: no terms", q.Log)
+	}
+	if err := CheckTerms(q.Terms); err != nil {
+		return fmt.Errorf("searching %s: %w", q.Log, err)
+	}
+	return nil
+}
+
+// MaxEntries is the query's Limit, or DefaultTermLimit when it has none.
+func (q TermQuery) MaxEntries() int {
+	if q.Limit <= 0 {
+		return DefaultTermLimit
+	}
+	return q.Limit
 }
 
 // MaxTermLen bounds a stored or queried term; blinded terms are 24 bytes.

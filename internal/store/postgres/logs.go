@@ -369,20 +369,13 @@ func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
 // months' partitions, through the (subject, time) index) and matches every
 // term against their tsvector.
 func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry, error) {
-	if len(q.Terms) == 0 {
-		return nil, fmt.Errorf("searching %s: no terms", q.Log)
-	}
-	if err := store.CheckTerms(q.Terms); err != nil {
-		return nil, fmt.Errorf("searching %s: %w", q.Log, err)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 1000
+	if err := q.Check(); err != nil {
+		return nil, err
 	}
 	query := "'" + strings.Join(q.Terms, "' & '") + "'"
 	rows, err := db.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries e
 		WHERE e.log = $1 AND e.subject = $2 AND e.time >= $3 AND e.time < $4 AND e.terms @@ $5::tsquery
-		ORDER BY e.idx LIMIT $6`, q.Log, q.Subject, q.From, q.To, query, limit)
+		ORDER BY e.idx LIMIT $6`, q.Log, q.Subject, q.From, q.To, query, q.MaxEntries())
 	if err != nil {
 		return nil, translate(err)
 	}

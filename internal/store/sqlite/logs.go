@@ -232,15 +232,8 @@ func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
 // SearchTerms reads the subject's entries in the time range through the
 // (subject, time) index and keeps those whose terms hold every query term.
 func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry, error) {
-	if len(q.Terms) == 0 {
-		return nil, fmt.Errorf("searching %s: no terms", q.Log)
-	}
-	if err := store.CheckTerms(q.Terms); err != nil {
-		return nil, fmt.Errorf("searching %s: %w", q.Log, err)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 1000
+	if err := q.Check(); err != nil {
+		return nil, err
 	}
 	where := `log = ? AND subject = ? AND time >= ? AND time < ?`
 	args := []any{q.Log, q.Subject, q.From, q.To}
@@ -248,7 +241,7 @@ func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry
 		where += ` AND instr(' ' || terms || ' ', ?) > 0`
 		args = append(args, " "+term+" ")
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_subject_time WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, limit)...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_subject_time WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, q.MaxEntries())...)
 	if err != nil {
 		return nil, translate(err)
 	}
