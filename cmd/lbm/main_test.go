@@ -357,9 +357,9 @@ func setupPostgres(tb testing.TB, env *testscript.Env) {
 	var b [16]byte
 	rand.Read(b[:])
 	role, password := "lbm_script_"+hex.EncodeToString(b[:6]), hex.EncodeToString(b[6:])
-	pgExec(tb, admin, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN PASSWORD '"+password+"'")
+	pgtest.Exec(tb, admin, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN PASSWORD '"+password+"'")
 	// Registered before the databases', so it runs after they are dropped.
-	tb.Cleanup(func() { pgExec(tb, admin, "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize()) })
+	tb.Cleanup(func() { pgtest.Exec(tb, admin, "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize()) })
 	dsn, keysDSN := pgtest.Databases(tb)
 	empty := pgtest.CreateDatabase(tb, admin, "lbm_script_empty_"+hex.EncodeToString(b[:6]))
 	for _, u := range []*string{&dsn, &keysDSN, &empty} {
@@ -369,7 +369,7 @@ func setupPostgres(tb testing.TB, env *testscript.Env) {
 		}
 		// Owning the database, the role may create tables in its public
 		// schema: since PostgreSQL 15, no one else but superusers may.
-		pgExec(tb, admin, "ALTER DATABASE "+pgx.Identifier{strings.TrimPrefix(parsed.Path, "/")}.Sanitize()+" OWNER TO "+pgx.Identifier{role}.Sanitize())
+		pgtest.Exec(tb, admin, "ALTER DATABASE "+pgx.Identifier{strings.TrimPrefix(parsed.Path, "/")}.Sanitize()+" OWNER TO "+pgx.Identifier{role}.Sanitize())
 		parsed.User = url.UserPassword(role, password)
 		*u = parsed.String()
 	}
@@ -377,20 +377,6 @@ func setupPostgres(tb testing.TB, env *testscript.Env) {
 	env.Setenv("TESTDB_KEYS", keysDSN)
 	env.Setenv("TESTDB_EMPTY", empty)
 	env.Setenv("TESTDB_PASSWORD", password)
-}
-
-func pgExec(tb testing.TB, dsn, sql string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("connecting to the test PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
 }
 
 func cmdPgquery(ts *testscript.TestScript, neg bool, args []string) {

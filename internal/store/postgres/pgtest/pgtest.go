@@ -51,10 +51,10 @@ func Databases(t testing.TB) (dsn, keysDSN string) {
 // when the test ends; it returns the database's URL.
 func CreateDatabase(t testing.TB, admin, name string) string {
 	t.Helper()
-	exec(t, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	Exec(t, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	t.Cleanup(func() {
 		// FORCE: a test that failed half-way may leave a pool open.
-		exec(t, admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		Exec(t, admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
 	return WithDatabase(t, admin, name)
 }
@@ -70,7 +70,8 @@ func WithDatabase(t testing.TB, dsn, name string) string {
 	return u.String()
 }
 
-func exec(t testing.TB, dsn, sql string) {
+// Exec runs one statement on the database at dsn, failing the test on error.
+func Exec(t testing.TB, dsn, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
