@@ -314,14 +314,7 @@ func (r *Ring) For(ctx context.Context, subject string, t time.Time) (*Key, erro
 	if err != nil {
 		return nil, err
 	}
-	k, err = r.unwrap(dk)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	r.remember(k, subject, period)
-	r.mu.Unlock()
-	return k, nil
+	return r.cache(dk)
 }
 
 // Need names a data key a batch of events will use.
@@ -360,7 +353,7 @@ func (r *Ring) Prepare(ctx context.Context, needs []Need) error {
 		if err != nil {
 			return err
 		}
-		if err := r.cache(dk); err != nil && !errors.Is(err, ErrDestroyed) {
+		if _, err := r.cache(dk); err != nil && !errors.Is(err, ErrDestroyed) {
 			return err
 		}
 	}
@@ -376,22 +369,23 @@ func (r *Ring) Prepare(ctx context.Context, needs []Need) error {
 		if err != nil {
 			return err
 		}
-		if err := r.cache(dk); err != nil && !errors.Is(err, ErrDestroyed) {
+		if _, err := r.cache(dk); err != nil && !errors.Is(err, ErrDestroyed) {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *Ring) cache(dk store.DataKey) error {
+// cache unwraps dk and remembers it under its id and its subject and period.
+func (r *Ring) cache(dk store.DataKey) (*Key, error) {
 	k, err := r.unwrap(dk)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.mu.Lock()
 	r.remember(k, dk.Subject, dk.Period)
 	r.mu.Unlock()
-	return nil
+	return k, nil
 }
 
 func (r *Ring) newKey(subject, period string) (store.DataKey, error) {
@@ -449,14 +443,7 @@ func (r *Ring) ByID(ctx context.Context, id []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding data key %x: %w", id, err)
 	}
-	k, err = r.unwrap(dk)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	r.remember(k, dk.Subject, dk.Period)
-	r.mu.Unlock()
-	return k, nil
+	return r.cache(dk)
 }
 
 // Existing returns the data key of subject for the month of t, never
@@ -484,14 +471,7 @@ func (r *Ring) Existing(ctx context.Context, subject string, t time.Time) (*Key,
 	if ok {
 		return k, nil
 	}
-	k, err = r.unwrap(dk)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	r.remember(k, subject, period)
-	r.mu.Unlock()
-	return k, nil
+	return r.cache(dk)
 }
 
 // forget drops a destroyed key from the cache, so that For and ByID in this
