@@ -291,6 +291,17 @@ func partitionName(month time.Time) string {
 	return fmt.Sprintf("entries_%04d%02d", month.Year(), month.Month())
 }
 
+// queryEntries runs a query selecting entryColumns and returns its entries.
+func queryEntries(ctx context.Context, q querier, sql string, args ...any) ([]store.Entry, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var out []store.Entry
+	err = scanEntries(rows, func(e store.Entry) { out = append(out, e) })
+	return out, err
+}
+
 func scanEntries(rows pgx.Rows, fn func(store.Entry)) error {
 	defer rows.Close()
 	for rows.Next() {
@@ -338,25 +349,15 @@ func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, er
 // Entries returns entries with from <= idx < to.
 func (db *DB) Entries(ctx context.Context, log string, from, to uint64) ([]store.Entry, error) {
 	from, to = min(from, math.MaxInt64), min(to, math.MaxInt64)
-	rows, err := db.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries e WHERE e.log = $1 AND e.idx >= $2 AND e.idx < $3 ORDER BY e.idx`, log, int64(from), int64(to))
-	if err != nil {
-		return nil, translate(err)
-	}
-	var out []store.Entry
-	err = scanEntries(rows, func(e store.Entry) { out = append(out, e) })
-	return out, err
+	return queryEntries(ctx, db.pool, `SELECT `+entryColumns+` FROM entries e WHERE e.log = $1 AND e.idx >= $2 AND e.idx < $3 ORDER BY e.idx`, log, int64(from), int64(to))
 }
 
 // EntryByID finds the entry through entry_ids, then reads only its partition.
 func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+entryColumns+` FROM entry_ids k
+	out, err := queryEntries(ctx, db.pool, `SELECT `+entryColumns+` FROM entry_ids k
 		JOIN entries e ON e.log = k.log AND e.idx = k.idx AND e.time = k.time
 		WHERE k.id = $1`, id[:])
 	if err != nil {
-		return store.Entry{}, translate(err)
-	}
-	var out []store.Entry
-	if err := scanEntries(rows, func(e store.Entry) { out = append(out, e) }); err != nil {
 		return store.Entry{}, err
 	}
 	if len(out) == 0 {
@@ -373,15 +374,9 @@ func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry
 		return nil, err
 	}
 	query := "'" + strings.Join(q.Terms, "' & '") + "'"
-	rows, err := db.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries e
+	return queryEntries(ctx, db.pool, `SELECT `+entryColumns+` FROM entries e
 		WHERE e.log = $1 AND e.subject = $2 AND e.time >= $3 AND e.time < $4 AND e.terms @@ $5::tsquery
 		ORDER BY e.idx LIMIT $6`, q.Log, q.Subject, q.From, q.To, query, q.MaxEntries())
-	if err != nil {
-		return nil, translate(err)
-	}
-	var out []store.Entry
-	err = scanEntries(rows, func(e store.Entry) { out = append(out, e) })
-	return out, err
 }
 
 // AddCheckpoint stores a published checkpoint.
