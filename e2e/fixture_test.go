@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -186,28 +184,15 @@ func newDatabases(t *testing.T, template string, onEnd func(func())) string {
 		if from != "" {
 			sql += " TEMPLATE " + pgx.Identifier{from + suffix}.Sanitize()
 		}
-		if err := pgExec(admin, sql); err != nil {
+		if err := pgtest.Run(admin, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
 		onEnd(func() {
 			// FORCE: a server a failed test left running still holds a pool.
-			if err := pgExec(admin, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)"); err != nil {
+			if err := pgtest.Run(admin, "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)"); err != nil {
 				fmt.Fprintf(os.Stderr, "dropping %s: %v\n", db, err)
 			}
 		})
 	}
 	return pgtest.WithDatabase(t, admin, name)
-}
-
-// pgExec runs one statement on its own connection.
-func pgExec(dsn, sql string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
 }

@@ -43,8 +43,8 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{st: st, ring: ring, sealer: &Sealer{Log: "activity", Ring: ring}, opener: &Opener{Ring: ring, Store: st}}
 }
 
-// store seals and appends one event, returning its stored entry.
-func (f *fixture) store(t *testing.T, line string) store.Entry {
+// seal parses and seals one event from source "mail".
+func (f *fixture) seal(t *testing.T, line string) Sealed {
 	t.Helper()
 	e, err := event.Parse([]byte(line), "mail")
 	if err != nil {
@@ -54,7 +54,14 @@ func (f *fixture) store(t *testing.T, line string) store.Entry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = f.st.UpdateLog(t.Context(), "activity", func(tx store.LogTx) error {
+	return s
+}
+
+// store seals and appends one event, returning its stored entry.
+func (f *fixture) store(t *testing.T, line string) store.Entry {
+	t.Helper()
+	s := f.seal(t, line)
+	err := f.st.UpdateLog(t.Context(), "activity", func(tx store.LogTx) error {
 		st, err := tx.State(t.Context())
 		if err != nil {
 			return err
@@ -192,15 +199,7 @@ func TestSealBlindsContentTerms(t *testing.T) {
 	f := newFixture(t)
 	seal := func(line string) store.Entry {
 		t.Helper()
-		e, err := event.Parse([]byte(line), "mail")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := f.sealer.Seal(t.Context(), e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s.Entry
+		return f.seal(t, line).Entry
 	}
 	const content = "The quick brown fox"
 	en := seal(`{"@timestamp":"2026-11-02T08:03:11Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"body":"` + content + `"}}`)

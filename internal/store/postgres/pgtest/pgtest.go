@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -73,14 +74,21 @@ func WithDatabase(t testing.TB, dsn, name string) string {
 // Exec runs one statement on the database at dsn, failing the test on error.
 func Exec(t testing.TB, dsn, sql string) {
 	t.Helper()
+	if err := Run(dsn, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// Run runs one statement on its own connection, for code with no test to
+// fail, such as cleanup after every test has ended.
+func Run(dsn, sql string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		t.Fatalf("connecting to the test PostgreSQL: %v", err)
+		return fmt.Errorf("connecting to the test PostgreSQL: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
