@@ -37,6 +37,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("conflicting update")
+	// ErrNoStore: a read-only command was pointed at a place that holds
+	// no lbm store, and created none.
+	ErrNoStore = errors.New("holds no lbm data")
 )
 
 // Entry is one stored leaf of a log with what it commits to.

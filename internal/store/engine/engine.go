@@ -27,18 +27,9 @@ type Config struct {
 	// KeysDB is a postgres:// URL of the keys database. Default: the
 	// database named after DB's with "_keys" appended, on the same server.
 	KeysDB string
-	// MustExist refuses a store that does not exist yet.
+	// MustExist refuses, with store.ErrNoStore, a store that does not exist yet.
 	MustExist bool
 }
-
-// ErrNoStore is returned under MustExist when there is no store yet.
-var ErrNoStore = errors.New("holds no lbm data")
-
-// noStore carries the engine's own message, naming the database, as ErrNoStore.
-type noStore struct{ err error }
-
-func (e *noStore) Error() string        { return e.err.Error() }
-func (e *noStore) Is(target error) bool { return target == ErrNoStore }
 
 // Open opens the configured store; created reports that this call made it.
 func Open(ctx context.Context, cfg Config) (st store.Store, created bool, err error) {
@@ -51,7 +42,7 @@ func Open(ctx context.Context, cfg Config) (st store.Store, created bool, err er
 		}
 		_, statErr := os.Stat(filepath.Join(cfg.DataDir, "lbm.db"))
 		if cfg.MustExist && statErr != nil {
-			return nil, false, fmt.Errorf("%s %w (no lbm.db)", cfg.DataDir, ErrNoStore)
+			return nil, false, fmt.Errorf("%s %w (no lbm.db)", cfg.DataDir, store.ErrNoStore)
 		}
 		db, err := sqlite.Open(ctx, cfg.DataDir)
 		if err != nil {
@@ -71,9 +62,6 @@ func Open(ctx context.Context, cfg Config) (st store.Store, created bool, err er
 		return nil, false, fmt.Errorf("the keys database must be a postgres:// URL")
 	}
 	db, err := postgres.Open(ctx, postgres.Config{DSN: cfg.DB, KeysDSN: keysDB, MustExist: cfg.MustExist})
-	if errors.Is(err, postgres.ErrNoStore) {
-		return nil, false, &noStore{err}
-	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lbm-project/lbm/internal/store"
 )
 
 func TestDefaultKeysDB(t *testing.T) {
@@ -72,6 +74,9 @@ func TestOpenRefuses(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Open = %v, want it to say %q", tt.name, err, tt.want)
+		}
+		if tt.cfg.MustExist && !errors.Is(err, store.ErrNoStore) {
+			t.Errorf("%s: Open = %v, want store.ErrNoStore", tt.name, err)
 		}
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {

@@ -75,10 +75,8 @@ type Config struct {
 	MustExist bool
 }
 
-// ErrNoStore is returned under MustExist for a database without a store.
-var ErrNoStore = errors.New("holds no lbm data")
-
-// NoStoreError names the database that holds no store; it is ErrNoStore.
+// NoStoreError names the database that holds no store, under MustExist;
+// it is store.ErrNoStore.
 type NoStoreError struct {
 	What  string // "events" or "keys"
 	Where string // database, host and port: never the URL, which may hold a password
@@ -88,7 +86,7 @@ func (e *NoStoreError) Error() string {
 	return fmt.Sprintf("the %s database %s holds no lbm data (no lbm schema)", e.What, e.Where)
 }
 
-func (e *NoStoreError) Is(target error) bool { return target == ErrNoStore }
+func (e *NoStoreError) Is(target error) bool { return target == store.ErrNoStore }
 
 // Open connects to both databases and applies any migrations the binary
 // holds that they do not.

@@ -95,7 +95,7 @@ func TestOpenRefuses(t *testing.T) {
 	}{
 		{"no keys database", Config{DSN: dsn}, "both an events database and a keys database"},
 		{"keys beside events", Config{DSN: dsn, KeysDSN: dsn}, "must not be the events database"},
-		{"must exist", Config{DSN: dsn, KeysDSN: keysDSN, MustExist: true}, ErrNoStore.Error()},
+		{"must exist", Config{DSN: dsn, KeysDSN: keysDSN, MustExist: true}, store.ErrNoStore.Error()},
 		{"bad URL", Config{DSN: "postgres://u:hunter2@[::1/x", KeysDSN: keysDSN}, "not valid"},
 	}
 	for _, tt := range tests {
@@ -107,6 +107,9 @@ func TestOpenRefuses(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Open = %v, want it to say %q", tt.name, err, tt.want)
+		}
+		if tt.cfg.MustExist && !errors.Is(err, store.ErrNoStore) {
+			t.Errorf("%s: Open = %v, want store.ErrNoStore", tt.name, err)
 		}
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%s: Open = %v: the error shows the password", tt.name, err)
