@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/server"
+	"github.com/lbm-project/lbm/internal/web"
 	"github.com/spf13/cobra"
 )
 
@@ -15,12 +20,43 @@ func serveCmd() *cobra.Command {
 	var where storeFlags
 	var demo bool
 	var interval time.Duration
+	var tlsCert, tlsKey, gradesFile string
+	var secureCookies bool
+	var oc oidc.Config
+	var claims map[string]string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: ingest, logs, API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			grades := identity.DefaultGradeMap()
+			if gradesFile != "" {
+				b, err := os.ReadFile(gradesFile)
+				if err != nil {
+					return err
+				}
+				if grades, err = identity.ParseGradeMap(b); err != nil {
+					return fmt.Errorf("%s: %w", gradesFile, err)
+				}
+			}
+			var provider web.OIDC
+			if oc.Issuer != "" {
+				oc.ClientSecret = os.Getenv("LBM_OIDC_CLIENT_SECRET")
+				for field, claim := range claims {
+					target := map[string]*string{"id": &oc.Claims.ID, "name": &oc.Claims.Name, "roles": &oc.Claims.Roles,
+						"rank": &oc.Claims.Rank, "grade": &oc.Claims.Grade, "unit": &oc.Claims.Unit}[field]
+					if target == nil {
+						return fmt.Errorf("--oidc-claims: unknown field %q (want id, name, roles, rank, grade or unit)", field)
+					}
+					*target = claim
+				}
+				p, err := oidc.New(cmd.Context(), oc)
+				if err != nil {
+					return err
+				}
+				provider = p
+			}
 			metrics := server.NewMetrics()
 			cfg := where.config()
 			cfg.OriginPrefix, cfg.Logger, cfg.Observer = origin, logger, metrics
@@ -46,11 +82,20 @@ func serveCmd() *cobra.Command {
 				if token != "" {
 					fmt.Fprintf(out, "demo: stored %d events from source \"demo\"; its token is in %s\n", count, token)
 				}
+				links := filepath.Join(where.data, server.DemoLinksFile)
+				if _, err := os.Stat(links); err == nil {
+					fmt.Fprintf(out, "demo: to sign in as an administrator, open a set-up link from %s\n", links)
+				}
+			}
+			scheme := "http"
+			if tlsCert != "" {
+				scheme = "https"
 			}
 			return server.Serve(cmd.Context(), n, server.ServeConfig{
 				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, Metrics: metrics, Logger: logger,
+				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
 				Listening: func(a, admin net.Addr) {
-					fmt.Fprintf(out, "listening on http://%s\n", a)
+					fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
 					if admin != nil {
 						fmt.Fprintf(out, "metrics on http://%s/metrics\n", admin)
 					}
@@ -64,5 +109,13 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&origin, "origin-prefix", "", `prefix of the logs' origins, fixed at first start (default "lbm.local")`)
 	cmd.Flags().BoolVar(&demo, "demo", false, "load a synthetic force's activity on first start")
 	cmd.Flags().DurationVar(&interval, "checkpoint-interval", time.Second, "how often to publish a signed checkpoint")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark cookies Secure when TLS ends at a proxy in front of lbm")
+	cmd.Flags().StringVar(&gradesFile, "grades", "", "YAML mapping police staff grades to rank equivalents (default: the built-in mapping)")
+	cmd.Flags().StringVar(&oc.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL: offer sign-in through the identity provider")
+	cmd.Flags().StringVar(&oc.ClientID, "oidc-client-id", "", "OpenID Connect client id (the secret comes from LBM_OIDC_CLIENT_SECRET)")
+	cmd.Flags().StringToStringVar(&claims, "oidc-claims", nil, "ID-token claims holding the person's fields, e.g. id=employee_id,roles=groups (defaults: id=sub, name, roles, rank, grade, unit)")
+	cmd.Flags().StringVar(&oc.RedirectURL, "oidc-redirect-url", "", "lbm's callback as the provider knows it, https://HOST/sign-in/oidc/callback")
 	return cmd
 }

@@ -38,15 +38,15 @@ func TestTokens(t *testing.T) {
 	if !strings.HasPrefix(token, "lbm_") || len(token) != 47 {
 		t.Errorf("token %q: want lbm_ and 43 base64url characters", token)
 	}
-	p, err := Authenticate(t.Context(), st, token)
-	if err != nil || p != (Principal{Kind: KindSource, Subject: "pnc"}) {
+	p, err := Authenticate(t.Context(), st, token, now, KindSource)
+	if err != nil || p.Kind != KindSource || p.Subject != "pnc" || p.Role != RoleSource {
 		t.Errorf("Authenticate(source token) = %+v, %v", p, err)
 	}
 	if _, err := AddSource(t.Context(), st, "pnc", now); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("AddSource twice = %v, want already exists", err)
 	}
 	for _, bad := range []string{"", "lbm_", token + "x", strings.TrimPrefix(token, "lbm_"), "lbm_" + strings.Repeat("A", 200)} {
-		if _, err := Authenticate(t.Context(), st, bad); !errors.Is(err, ErrUnauthenticated) {
+		if _, err := Authenticate(t.Context(), st, bad, now, KindSource); !errors.Is(err, ErrUnauthenticated) {
 			t.Errorf("Authenticate(%q) = %v, want ErrUnauthenticated", bad, err)
 		}
 	}

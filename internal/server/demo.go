@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/simulate"
+	"github.com/lbm-project/lbm/internal/store"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -21,11 +24,16 @@ const (
 	demoSource = "demo"
 )
 
-// LoadDemo fills an empty activity log with a synthetic force's activity
-// from source "demo", whose token it writes to DATA/demo.token (0600). It
-// does nothing to a log that already holds events, so a restart with --demo
-// is harmless. It returns the token file's path and the events stored.
+// LoadDemo fills an empty directory with the synthetic force's people
+// (see [loadDemoPeople]) and an empty activity log with their activity from
+// source "demo", whose token it writes to DATA/demo.token (0600). It does
+// nothing to a store that already holds people or events, so a restart
+// with --demo is harmless. It returns the token file's path and the events
+// stored.
 func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, error) {
+	if err := loadDemoPeople(ctx, n); err != nil {
+		return "", 0, fmt.Errorf("loading demo people: %w", err)
+	}
 	st, err := n.Store.LogState(ctx, Activity)
 	if err != nil {
 		return "", 0, err
@@ -67,4 +75,77 @@ func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, er
 	}
 	bar.Finish()
 	return path, len(lines), n.PublishAll(ctx)
+}
+
+// Demo administrators. demo-admin has proposed a change that demo-admin2
+// can approve, so the dual-control queue has something in it.
+var demoAdmins = []string{"demo-admin", "demo-admin2"}
+
+// DemoLinksFile names the file, in the data directory, holding the demo
+// administrators' one-time set-up links.
+const DemoLinksFile = "demo-links.txt"
+
+// loadDemoPeople puts the simulated force into an empty directory, gives a
+// few people the roles that make every page worth seeing, and writes
+// set-up links for two administrators to DATA/demo-links.txt (0600).
+func loadDemoPeople(ctx context.Context, n *Node) error {
+	count, err := n.Store.CountPeople(ctx)
+	if err != nil || count > 0 {
+		return err
+	}
+	now := n.Now()
+	var ps []store.Person
+	roles := map[string][]string{}
+	for _, sp := range simulate.People(simulate.Config{People: demoPeople, Days: demoDays}) {
+		rank, err := identity.ParseRank(sp.Rank)
+		if err != nil {
+			return fmt.Errorf("simulated person %s: %w", sp.ID, err)
+		}
+		r := []string{"staff"}
+		switch {
+		case rank == identity.Superintendent && len(roles["authoriser"]) < 2:
+			r = append(r, "authoriser")
+			roles["authoriser"] = append(roles["authoriser"], sp.ID)
+		case rank == identity.Sergeant && len(roles["investigator"]) < 3:
+			r = append(r, "investigator")
+			roles["investigator"] = append(roles["investigator"], sp.ID)
+		}
+		slices.Sort(r)
+		ps = append(ps, store.Person{ID: sp.ID, Name: sp.Name, Number: sp.Collar, Unit: sp.Unit, Rank: string(rank), Roles: r, Updated: now})
+	}
+	for i, id := range demoAdmins {
+		ps = append(ps, store.Person{ID: id, Name: fmt.Sprintf("Demo Administrator %d", i+1), Unit: "ICT Security",
+			Grade: "", Roles: []string{"admin", "staff"}, Updated: now})
+	}
+	ps = append(ps, store.Person{ID: "demo-oversight", Name: "Demo Oversight", Unit: "Professional Standards",
+		Roles: []string{"oversight", "staff"}, Updated: now})
+	if _, _, err := n.Store.PutPeople(ctx, ps); err != nil {
+		return err
+	}
+	if _, err := n.Oversight(ctx, "cli", "demo_directory", map[string]any{"people": len(ps)}, true); err != nil {
+		return err
+	}
+	if len(roles["investigator"]) > 0 {
+		proposer := identity.Principal{Kind: identity.KindUser, Subject: demoAdmins[0], Role: identity.RoleAdmin}
+		target := roles["investigator"][0]
+		pc := identity.PersonChange{Roles: []string{"investigator", "staff", "authoriser"}}
+		c, err := identity.ProposePersonChange(ctx, n.Store, proposer, target, pc, "Acting up as authoriser while the unit's Superintendent is on leave.", now)
+		if err != nil {
+			return err
+		}
+		if _, err := n.Oversight(ctx, demoAdmins[0], "person_change_proposed", map[string]any{"change": c.ID, "person": target}, true); err != nil {
+			return err
+		}
+	}
+	var links strings.Builder
+	links.WriteString("# One-time set-up links for the demo administrators: open one at the\n# server's address, e.g. http://127.0.0.1:8080/setup/...\n")
+	for _, id := range demoAdmins {
+		token, err := identity.NewSetupLink(ctx, n.Store, id, now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&links, "%s /setup/%s\n", id, token)
+	}
+	path := filepath.Join(filepath.Dir(n.AdminTokenPath), DemoLinksFile)
+	return os.WriteFile(path, []byte(links.String()), 0o600)
 }

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"crypto/tls"
+
+	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -79,6 +82,17 @@ type ServeConfig struct {
 	Logger             *slog.Logger
 	// Listening is called with the bound addresses once both listen.
 	Listening func(addr, adminAddr net.Addr)
+	// TLSCert and TLSKey, both set, serve the main listener over HTTPS.
+	TLSCert, TLSKey string
+	// SecureCookies marks cookies Secure although lbm itself serves plain
+	// HTTP: for TLS ended at a proxy in front. Implied by TLSCert.
+	SecureCookies bool
+	// OIDC, when set, offers sign-in through the identity provider.
+	OIDC web.OIDC
+	// Grades maps staff grades to ranks; default identity.DefaultGradeMap.
+	Grades identity.GradeMap
+	// LeaverSweep is how often leavers' tokens are revoked. Default 1m.
+	LeaverSweep time.Duration
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -104,14 +118,39 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		l := n.Logs[name]
 		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
 	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return errors.New("serving TLS needs both a certificate and a key")
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("loading the TLS certificate: %v", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	metricsHandler := promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{})
 	wcfg := web.Config{Store: n.Store, Logs: logs, Metrics: metricsHandler, Logger: cfg.Logger,
-		Ready: func(ctx context.Context) error { return n.Store.Ping(ctx) }}
+		Ready:  func(ctx context.Context) error { return n.Store.Ping(ctx) },
+		Now:    n.Now,
+		Grades: cfg.Grades, OIDC: cfg.OIDC, SecureCookies: cfg.SecureCookies || tlsConfig != nil,
+		Record: func(ctx context.Context, actor, action string, details map[string]any) error {
+			_, err := n.Oversight(ctx, actor, action, details, false)
+			return err
+		},
+	}
+	handler, err := web.New(wcfg)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %v", cfg.Addr, err)
 	}
-	servers := []*http.Server{{Handler: web.New(wcfg), ReadHeaderTimeout: 10 * time.Second}}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	servers := []*http.Server{{Handler: handler, ReadHeaderTimeout: 10 * time.Second}}
 	listeners := []net.Listener{ln}
 	var adminAddr net.Addr
 	if cfg.AdminAddr != "" {
@@ -122,7 +161,13 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		}
 		acfg := wcfg
 		acfg.Unguarded = []string{"metrics.read"}
-		servers = append(servers, &http.Server{Handler: web.New(acfg), ReadHeaderTimeout: 10 * time.Second})
+		ahandler, err := web.New(acfg)
+		if err != nil {
+			ln.Close()
+			aln.Close()
+			return err
+		}
+		servers = append(servers, &http.Server{Handler: ahandler, ReadHeaderTimeout: 10 * time.Second})
 		listeners = append(listeners, aln)
 		adminAddr = aln.Addr()
 	}
@@ -137,6 +182,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 			cfg.Logger.Error("publishing checkpoint", "log", p.Log, "err", err)
 		})
 	}
+	go sweepLeavers(pubCtx, n, cfg.LeaverSweep, cfg.Logger)
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
@@ -161,4 +207,38 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		return err
 	}
 	return nil
+}
+
+// sweepLeavers revokes leavers' tokens and sessions on their leaving date,
+// every interval (default a minute) until ctx ends, and records each
+// revocation in the oversight log. Authentication refuses a leaver anyway;
+// the sweep makes the revocation happen, and be recorded, on the day.
+func sweepLeavers(ctx context.Context, n *Node, interval time.Duration, logger *slog.Logger) {
+	if interval == 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := RevokeLeavers(ctx, n); err != nil && ctx.Err() == nil {
+			logger.Error("revoking leavers' tokens", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RevokeLeavers revokes the tokens and sessions of everyone whose leaving
+// date has come, recording each person's revocation in the oversight log.
+func RevokeLeavers(ctx context.Context, n *Node) error {
+	revoked, err := identity.RevokeLeavers(ctx, n.Store, n.Now())
+	for id, count := range revoked {
+		if _, rerr := n.Oversight(ctx, "lbm", "leaver_tokens_revoked", map[string]any{"person": id, "tokens": count}, false); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }

@@ -208,12 +208,19 @@ type DataKeys interface {
 	AddDataKeys(ctx context.Context, ks []DataKey) error
 }
 
-// Token is a stored bearer token: only its hash is kept.
+// Token is a stored secret that stands for a principal: a bearer token, a
+// browser session or a one-time set-up link. Only its SHA-256 is kept.
 type Token struct {
 	Hash    []byte // SHA-256 of the token
-	Kind    string // "admin" or "source"
-	Subject string // the source id for a source token; "admin" for the admin token
+	Kind    string // "admin", "source", "user" (API token), "session" or "setup"
+	Subject string // the source id, the person's ID, or "admin" for the bootstrap admin token
+	Role    string // the one role a user token or session acts in; "" for other kinds
 	Created time.Time
+	Expires time.Time // zero: never (admin and source tokens)
+	Revoked time.Time // zero while usable
+	// SteppedUp is when the session's person last gave a second factor;
+	// zero if never.
+	SteppedUp time.Time
 }
 
 // Source is a machine that pushes events.
@@ -228,10 +235,130 @@ type Principals interface {
 	AddSource(ctx context.Context, s Source, t Token) error
 	// AddToken stores t; ErrExists if its hash is stored.
 	AddToken(ctx context.Context, t Token) error
-	// TokenByHash returns the token with that hash; ErrNotFound if none.
+	// TokenByHash returns the token with that hash, revoked or not; ErrNotFound if none.
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
 	// ListSources returns every source in ID order.
 	ListSources(ctx context.Context) ([]Source, error)
+	// RevokeToken sets the token's Revoked to at unless it is already
+	// revoked; ErrNotFound if no token has that hash.
+	RevokeToken(ctx context.Context, hash []byte, at time.Time) error
+	// RevokeTokensOf revokes, at at, every unrevoked token whose Subject is
+	// subject and whose Kind is among kinds, and returns how many it revoked.
+	RevokeTokensOf(ctx context.Context, subject string, kinds []string, at time.Time) (int, error)
+	// StepUp sets an unrevoked token's SteppedUp to at; ErrNotFound if no
+	// unrevoked token has that hash.
+	StepUp(ctx context.Context, hash []byte, at time.Time) error
+}
+
+// Person is one member of the organisation as the directory holds them.
+// Rank and Grade come only from the HR import or the identity provider;
+// Roles and Adviser change only through an approved [Change].
+type Person struct {
+	ID      string // the HR id; stable and never reused
+	Name    string
+	Number  string // collar or staff number
+	Unit    string
+	Manager string   // the line manager's ID; "" if none
+	Rank    string   // a rank id (internal/identity); "" if none
+	Grade   string   // a police staff grade; "" for officers
+	Roles   []string // sorted, unique
+	Adviser string   // "legal", "dpo", "ethics" or ""
+	// LeftOn is the leaving date of a leaver (UTC midnight); zero while
+	// the person is active. From that instant nothing they hold works.
+	LeftOn  time.Time
+	Updated time.Time
+	// Version counts the person's stored changes, from 1; DecideChange
+	// compares it.
+	Version int64
+}
+
+// PeopleQuery selects people for a listing.
+type PeopleQuery struct {
+	// Text, when not empty, keeps people whose ID, name, number or unit
+	// contains it, ignoring ASCII case.
+	Text string
+	// After keeps people whose ID sorts after it: the last ID of the
+	// previous page.
+	After string
+	Limit int // 0 means 100
+}
+
+// People is the directory.
+type People interface {
+	// PutPeople stores ps in one transaction: a person with a new ID is
+	// added at Version 1, a person whose stored fields (all but Updated
+	// and Version) differ is replaced and its Version incremented, and an
+	// identical person is left untouched. It returns how many it added and
+	// changed. On error nothing is stored.
+	PutPeople(ctx context.Context, ps []Person) (added, changed int, err error)
+	// PersonByID returns the person; ErrNotFound if none.
+	PersonByID(ctx context.Context, id string) (Person, error)
+	// ListPeople returns the people q selects, in ID order.
+	ListPeople(ctx context.Context, q PeopleQuery) ([]Person, error)
+	// CountPeople returns how many people the directory holds.
+	CountPeople(ctx context.Context) (int, error)
+	// LeaversWithTokens returns the IDs, in order, of people whose LeftOn
+	// is not after now and who still hold an unrevoked token of any kind.
+	LeaversWithTokens(ctx context.Context, now time.Time) ([]string, error)
+}
+
+// Credential is how a person signs in locally.
+type Credential struct {
+	Person   string
+	Password string // an argon2id hash in PHC string form; "" if none set
+	// TOTPSecret is the second factor's shared secret; nil until enrolled.
+	TOTPSecret []byte
+	// TOTPStep is the last time step whose code was accepted, so that no
+	// code is accepted twice.
+	TOTPStep int64
+	Updated  time.Time
+}
+
+// Credentials stores local sign-in credentials.
+type Credentials interface {
+	// CredentialOf returns the person's credential; ErrNotFound if none.
+	CredentialOf(ctx context.Context, person string) (Credential, error)
+	// PutCredential stores c, replacing the person's credential.
+	PutCredential(ctx context.Context, c Credential) error
+	// UseTOTPStep records step as the person's last accepted step if it is
+	// greater than the stored one; ErrConflict if not (a replayed code),
+	// ErrNotFound if the person has no credential.
+	UseTOTPStep(ctx context.Context, person string, step int64) error
+}
+
+// Change is a proposed change that takes effect only once a second admin
+// approves it (dual control).
+type Change struct {
+	ID      string
+	Kind    string // what it changes: "person" so far
+	Target  string // for "person", the person's ID
+	Payload []byte // the proposed state as JSON; its shape is the Kind's
+	// Base is the target's Version the change was proposed against; a
+	// change whose target has moved on since cannot be approved.
+	Base       int64
+	Reason     string
+	ProposedBy string
+	Proposed   time.Time
+	State      string // "pending", "approved", "rejected"
+	DecidedBy  string
+	Decided    time.Time
+}
+
+// Changes stores dual-control changes.
+type Changes interface {
+	// AddChange stores c; ErrExists if its ID is stored.
+	AddChange(ctx context.Context, c Change) error
+	// ChangeByID returns the change; ErrNotFound if none.
+	ChangeByID(ctx context.Context, id string) (Change, error)
+	// ListChanges returns the changes in state (all of them if state is
+	// ""), most recently proposed first.
+	ListChanges(ctx context.Context, state string) ([]Change, error)
+	// DecideChange stores c's State, DecidedBy and Decided, in one
+	// transaction with p when p is not nil. It returns ErrConflict, and
+	// stores nothing, if the stored change is no longer pending or the
+	// stored person's Version is not p.Version-1; ErrNotFound if either is
+	// absent.
+	DecideChange(ctx context.Context, c Change, p *Person) error
 }
 
 // Store is everything an engine provides.
@@ -242,6 +369,9 @@ type Store interface {
 	Checkpoints
 	DataKeys
 	Principals
+	People
+	Credentials
+	Changes
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
@@ -28,6 +29,9 @@ const (
 	TypeOverloaded       = problemBase + "overloaded"
 	TypeTooLarge         = problemBase + "too-large"
 	TypeInternal         = problemBase + "internal"
+	TypeStepUp           = problemBase + "step-up-required"
+	TypeThrottled        = problemBase + "throttled"
+	TypeConflict         = problemBase + "conflict"
 )
 
 var (
@@ -52,16 +56,40 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		Detail: "the server could not complete the request; it has been logged"}
 	var pe *event.ParseError
 	var mbe *http.MaxBytesError
+	var ce *identity.ChangeError
+	var de *identity.DecidedError
+	var te *identity.ThrottledError
+	var ve *validationError
 	switch {
+	case errors.As(err, &ve):
+		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: ve.Msg, Field: ve.Field}
+	case errors.As(err, &ce):
+		p = Problem{Type: TypeValidation, Title: "Invalid change", Status: http.StatusBadRequest, Detail: ce.Msg, Field: ce.Field}
+	case errors.Is(err, identity.ErrNoChange):
+		p = Problem{Type: TypeValidation, Title: "Invalid change", Status: http.StatusBadRequest, Detail: err.Error()}
+	case errors.As(err, &de):
+		p = Problem{Type: TypeInvalidTransit, Title: "Already decided", Status: http.StatusConflict, Detail: de.Error()}
+	case errors.Is(err, identity.ErrStale), errors.Is(err, store.ErrConflict):
+		p = Problem{Type: TypeConflict, Title: "Conflict", Status: http.StatusConflict, Detail: "the resource changed meanwhile; read it again"}
+	case errors.Is(err, identity.ErrSelfApproval):
+		p = Problem{Type: TypeConflictInterest, Title: "Conflict of interest", Status: http.StatusForbidden, Detail: err.Error()}
+	case errors.Is(err, identity.ErrStepUpRequired), errors.Is(err, identity.ErrBadCode), errors.Is(err, identity.ErrNoSecondFactor):
+		p = Problem{Type: TypeStepUp, Title: "Second factor required", Status: http.StatusForbidden,
+			Detail: "this action needs a current one-time code: sign in again at /step-up, or send it in the LBM-OTP header"}
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(int(te.Wait.Seconds())+1))
+		p = Problem{Type: TypeThrottled, Title: "Too many attempts", Status: http.StatusTooManyRequests, Detail: te.Error()}
+	case errors.Is(err, identity.ErrNotAdmin):
+		p = Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
 	case errors.As(err, &pe):
 		p = Problem{Type: TypeValidation, Title: "Invalid event", Status: http.StatusBadRequest, Detail: pe.Error(), Line: pe.Line, Field: pe.Field}
 	case errors.As(err, &mbe), errors.Is(err, ingest.ErrTooLarge):
 		p = Problem{Type: TypeTooLarge, Title: "Request too large", Status: http.StatusRequestEntityTooLarge, Detail: err.Error()}
 	case errors.Is(err, identity.ErrUnauthenticated):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="lbm"`)
-		p = Problem{Type: TypeUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: "a valid bearer token is required"}
+		p = Problem{Type: TypeUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: "a valid bearer token or session is required"}
 	case errors.Is(err, errForbidden):
-		p = Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "this token may not do that"}
+		p = Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "your role may not do that"}
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound), errors.Is(err, tlog.ErrBadTilePath):
 		p = Problem{Type: TypeNotFound, Title: "Not found", Status: http.StatusNotFound}
 	case errors.Is(err, ingest.ErrOverloaded), errors.Is(err, ingest.ErrClosed):
@@ -85,3 +113,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
+
+// validationError is a bad request body or parameter.
+type validationError struct{ Field, Msg string }
+
+func (e *validationError) Error() string { return e.Field + ": " + e.Msg }

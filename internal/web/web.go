@@ -1,24 +1,48 @@
-// Package web is lbm's HTTP surface: the JSON API under /v1, the logs as
-// tlog-tiles under /log, health and metrics. Handlers are thin: they
-// authenticate, limit and decode the request, call one domain function, and
-// encode its result or its error (as RFC 9457 problem+json, from one place).
+// Package web is lbm's HTTP surface: the JSON API under /v1, the
+// server-rendered pages, the logs as tlog-tiles under /log, health and
+// metrics. Handlers are thin: they limit and decode the request, call one
+// domain function, and encode its result or its error (as RFC 9457
+// problem+json for the API, as a page for a browser).
 //
 // # Routes and access
 //
-// Every route is declared once in [routes] with the access it needs
-// (public, source, admin). Nothing is reachable that is not in that table,
-// and the table is what tests walk to check that each kind of caller is
-// refused everything it may not do.
+// Every route is declared once in [routes], naming the action it performs;
+// who may perform each action, and under which condition, is declared once
+// in [policy]. A request reaches its handler only through [server.guard],
+// which authenticates the caller and asks the policy: a role the policy
+// does not name for the action is refused (deny by default). [New]
+// refuses to start if a route names an action the policy does not know,
+// or the policy holds an action no route serves, so nothing can be served
+// that has not been thought about.
+//
+// # Credentials
+//
+// API routes take a bearer token (a source's, a person's API token scoped
+// to one role, or the bootstrap admin token) or a session cookie; pages
+// take only the session cookie. A session acts in one of its person's
+// roles at a time. Actions that decide or review need a second factor
+// given within [identity.StepUpLifetime]: a session steps up at /step-up,
+// an API token sends a current code in the LBM-OTP header.
+//
+// # Browsers
+//
+// Cross-site requests that change state are refused by
+// [http.CrossOriginProtection]. Pages carry a strict Content Security
+// Policy (no inline script or style) and work without JavaScript.
 package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -31,6 +55,12 @@ type Log struct {
 	Writer      *ingest.Writer
 }
 
+// OIDC is the identity provider sign-in, as internal/identity/oidc gives it.
+type OIDC interface {
+	Start() (oidc.Attempt, string)
+	Finish(ctx context.Context, a oidc.Attempt, gotState, code string) (oidc.Identity, error)
+}
+
 // Config configures the handler.
 type Config struct {
 	Store store.Store
@@ -38,39 +68,45 @@ type Config struct {
 	// Metrics serves /metrics; nil disables it.
 	Metrics http.Handler
 	// Unguarded lists route actions this listener serves without a token,
-	// whatever their access in the route table. It is for a separate,
-	// private admin listener (serving "metrics.read"), never the main one.
+	// whatever their access in the policy. It is for a separate, private
+	// admin listener (serving "metrics.read"), never the main one.
 	Unguarded []string
 	// Ready reports readiness for /readyz.
 	Ready func(ctx context.Context) error
-	// MaxBodyBytes bounds a request body. Default 64 MiB.
+	// MaxBodyBytes bounds an ingest request body. Default 64 MiB.
 	MaxBodyBytes int64
 	// MaxIngestRequests bounds ingest requests in flight; more get 503.
 	// Default 64.
 	MaxIngestRequests int
 	Logger            *slog.Logger
-}
-
-// Access is what a route requires of its caller.
-type Access int
-
-const (
-	Public Access = iota // anyone, no token
-	Source               // a source token
-	Admin                // the admin token
-)
-
-func (a Access) String() string {
-	return [...]string{"public", "source", "admin"}[a]
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Throttle slows password and code guessing. Default: a fresh one.
+	Throttle *identity.Throttle
+	// Grades maps staff grades to ranks. Default identity.DefaultGradeMap.
+	Grades identity.GradeMap
+	// OIDC, when set, offers sign-in through the identity provider.
+	OIDC OIDC
+	// Record writes one action of a person to the oversight log and
+	// returns once it is durable. Required.
+	Record func(ctx context.Context, actor, action string, details map[string]any) error
+	// SecureCookies marks cookies Secure. Set it whenever browsers reach
+	// lbm over HTTPS (lbm's own TLS or a proxy's); plain HTTP is for a
+	// demo on one machine.
+	SecureCookies bool
 }
 
 // Route is one entry of the route table.
 type Route struct {
 	Pattern string // net/http pattern with method
-	Action  string // the action's name, for the access table and logs
-	Access  Access
-	handler func(*server, http.ResponseWriter, *http.Request, identity.Principal)
+	Action  string // what it does; its key in the policy
+	// Page marks a browser page: it takes only the session cookie, and a
+	// refusal is a page (or a redirect to sign in), not problem+json.
+	Page    bool
+	handler handlerFunc
 }
+
+type handlerFunc func(*server, http.ResponseWriter, *http.Request, identity.Principal)
 
 // Routes returns the route table (without handlers), for documentation and tests.
 func Routes() []Route {
@@ -83,13 +119,42 @@ func Routes() []Route {
 
 func routes() []Route {
 	return []Route{
-		{"POST /v1/events", "events.ingest", Source, (*server).ingestEvents},
-		{"GET /v1/transparency-logs", "logs.list", Public, (*server).listLogs},
-		{"GET /log/{log}/checkpoint", "logs.checkpoint", Public, (*server).checkpoint},
-		{"GET /log/{log}/tile/{path...}", "logs.tile", Public, (*server).tile},
-		{"GET /healthz", "health.live", Public, (*server).healthz},
-		{"GET /readyz", "health.ready", Public, (*server).readyz},
-		{"GET /metrics", "metrics.read", Admin, (*server).metrics},
+		{"POST /v1/events", "events.ingest", false, (*server).ingestEvents},
+		{"GET /v1/transparency-logs", "logs.list", false, (*server).listLogs},
+		{"GET /log/{log}/checkpoint", "logs.checkpoint", false, (*server).checkpoint},
+		{"GET /log/{log}/tile/{path...}", "logs.tile", false, (*server).tile},
+		{"GET /healthz", "health.live", false, (*server).healthz},
+		{"GET /readyz", "health.ready", false, (*server).readyz},
+		{"GET /metrics", "metrics.read", false, (*server).metrics},
+
+		{"GET /v1/me", "me.read", false, (*server).apiMe},
+		{"POST /v1/sign-out", "session.sign-out", false, (*server).apiSignOut},
+		{"GET /v1/people", "people.list", false, (*server).apiPeople},
+		{"GET /v1/people/{id}", "people.read", false, (*server).apiPerson},
+		{"POST /v1/people/{id}/changes", "changes.propose", false, (*server).apiProposeChange},
+		{"GET /v1/changes", "changes.list", false, (*server).apiChanges},
+		{"POST /v1/changes/{id}/approval", "changes.decide", false, (*server).apiApproveChange},
+		{"POST /v1/changes/{id}/rejection", "changes.decide", false, (*server).apiRejectChange},
+
+		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
+		{"GET /sign-in", "session.sign-in", true, (*server).signInPage},
+		{"POST /sign-in", "session.sign-in", true, (*server).signIn},
+		{"GET /sign-in/oidc", "session.sign-in", true, (*server).oidcStart},
+		{"GET /sign-in/oidc/callback", "session.sign-in", true, (*server).oidcCallback},
+		{"GET /setup/{token}", "session.setup", true, (*server).setupPage},
+		{"POST /setup/{token}", "session.setup", true, (*server).setup},
+		{"POST /sign-out", "session.sign-out", true, (*server).signOut},
+		{"GET /step-up", "session.step-up", true, (*server).stepUpPage},
+		{"POST /step-up", "session.step-up", true, (*server).stepUp},
+		{"POST /session/role", "session.role", true, (*server).switchRole},
+		{"GET /{$}", "home.read", true, (*server).home},
+		{"GET /people", "people.list", true, (*server).peoplePage},
+		{"GET /people/{id}", "people.read", true, (*server).personPage},
+		{"GET /people/{id}/change", "changes.propose", true, (*server).proposePage},
+		{"POST /people/{id}/change", "changes.propose", true, (*server).propose},
+		{"GET /changes", "changes.list", true, (*server).changesPage},
+		{"POST /changes/{id}/approve", "changes.decide", true, (*server).approvePage},
+		{"POST /changes/{id}/reject", "changes.decide", true, (*server).rejectPage},
 	}
 }
 
@@ -97,10 +162,12 @@ type server struct {
 	cfg      Config
 	logs     map[string]Log
 	ingestSe chan struct{}
+	sessions *identity.Sessions
 }
 
-// New returns the HTTP handler.
-func New(cfg Config) http.Handler {
+// New returns the HTTP handler. It returns an error, and no handler, if
+// the route table and the policy disagree.
+func New(cfg Config) (http.Handler, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 20
 	}
@@ -110,51 +177,192 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{cfg: cfg, logs: map[string]Log{}, ingestSe: make(chan struct{}, cfg.MaxIngestRequests)}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Throttle == nil {
+		cfg.Throttle = &identity.Throttle{}
+	}
+	if cfg.Grades == nil {
+		cfg.Grades = identity.DefaultGradeMap()
+	}
+	if cfg.Record == nil {
+		return nil, errors.New("web: no oversight recorder configured")
+	}
+	pol := policy()
+	if err := checkRoutes(routes(), pol); err != nil {
+		return nil, err
+	}
+	for _, a := range cfg.Unguarded {
+		if _, ok := pol[a]; !ok {
+			return nil, fmt.Errorf("web: unguarded action %q is not in the policy", a)
+		}
+	}
+	s := &server{cfg: cfg, logs: map[string]Log{}, ingestSe: make(chan struct{}, cfg.MaxIngestRequests),
+		sessions: &identity.Sessions{Store: cfg.Store, Throttle: cfg.Throttle}}
 	for _, l := range cfg.Logs {
 		s.logs[l.Name] = l
 	}
 	mux := http.NewServeMux()
 	for _, r := range routes() {
-		access := r.Access
+		rule := pol[r.Action]
 		if slices.Contains(cfg.Unguarded, r.Action) {
-			access = Public
+			rule = Rule{Public: true}
 		}
-		mux.HandleFunc(r.Pattern, s.guard(r, access))
+		mux.HandleFunc(r.Pattern, s.guard(r, rule))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, s.cfg.Logger, errNotFound)
+		if isAPI(r.URL.Path) {
+			writeProblem(w, r, s.cfg.Logger, errNotFound)
+			return
+		}
+		s.pageError(w, r, identity.Principal{}, errNotFound)
 	})
-	return http.NewCrossOriginProtection().Handler(mux)
+	return securityHeaders(http.NewCrossOriginProtection().Handler(mux), cfg.SecureCookies), nil
 }
 
-// guard authenticates the caller and refuses those the route does not admit.
-func (s *server) guard(r Route, access Access) http.HandlerFunc {
-	return func(w http.ResponseWriter, req *http.Request) {
-		var p identity.Principal
-		if access != Public {
-			token, ok := bearer(req)
-			if !ok {
-				writeProblem(w, req, s.cfg.Logger, identity.ErrUnauthenticated)
-				return
-			}
-			var err error
-			if p, err = identity.Authenticate(req.Context(), s.cfg.Store, token); err != nil {
-				writeProblem(w, req, s.cfg.Logger, err)
-				return
-			}
-			want := map[Access]string{Source: identity.KindSource, Admin: identity.KindAdmin}[access]
-			if p.Kind != want {
-				writeProblem(w, req, s.cfg.Logger, errForbidden)
+// checkRoutes refuses a table in which a route cannot be authorised or the
+// policy names an action nothing serves.
+func checkRoutes(rs []Route, pol map[string]Rule) error {
+	seen := map[string]bool{}
+	used := map[string]bool{}
+	for _, r := range rs {
+		if r.Action == "" || r.handler == nil {
+			return fmt.Errorf("web: route %q has no action or handler", r.Pattern)
+		}
+		if seen[r.Pattern] {
+			return fmt.Errorf("web: route %q is registered twice", r.Pattern)
+		}
+		seen[r.Pattern] = true
+		rule, ok := pol[r.Action]
+		if !ok {
+			return fmt.Errorf("web: route %q: action %q is not in the access policy", r.Pattern, r.Action)
+		}
+		if rule.Public == (len(rule.Roles) > 0) {
+			return fmt.Errorf("web: action %q must be either public or name the roles that may act", r.Action)
+		}
+		used[r.Action] = true
+	}
+	for a := range pol {
+		if !used[a] {
+			return fmt.Errorf("web: policy action %q has no route", a)
+		}
+	}
+	return nil
+}
+
+func isAPI(path string) bool {
+	for _, p := range []string{"/v1/", "/log/", "/metrics", "/healthz", "/readyz", "/assets/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// guard authenticates the caller and lets through only those rule admits.
+func (s *server) guard(rt Route, rule Rule) http.HandlerFunc {
+	refuse := func(w http.ResponseWriter, r *http.Request, p identity.Principal, err error) {
+		if rt.Page {
+			s.pageError(w, r, p, err)
+		} else {
+			writeProblem(w, r, s.cfg.Logger, err)
+		}
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.principal(r, rt.Page)
+		if err != nil && !errors.Is(err, identity.ErrUnauthenticated) {
+			refuse(w, r, p, err)
+			return
+		}
+		if rule.Public {
+			rt.handler(s, w, r, p)
+			return
+		}
+		if err != nil || p.Kind == "" {
+			refuse(w, r, p, identity.ErrUnauthenticated)
+			return
+		}
+		cond, ok := rule.Roles[p.Role]
+		if !ok {
+			refuse(w, r, p, errForbidden)
+			return
+		}
+		// The condition first: it changes nothing, whereas a step-up
+		// spends a one-time code.
+		if cond != nil {
+			if err := cond(s, r, p); err != nil {
+				refuse(w, r, p, err)
 				return
 			}
 		}
-		r.handler(s, w, req, p)
+		if rule.StepUp {
+			if err := s.checkStepUp(r, p); err != nil {
+				refuse(w, r, p, err)
+				return
+			}
+		}
+		rt.handler(s, w, r, p)
 	}
 }
 
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	return strings.TrimSpace(token), ok && token != ""
+// sessionCookie names the session cookie.
+const sessionCookie = "lbm_session"
+
+// principal finds who is calling: a bearer token on API routes, else the
+// session cookie. The zero Principal is an anonymous caller.
+func (s *server) principal(r *http.Request, page bool) (identity.Principal, error) {
+	now := s.cfg.Now()
+	if h := r.Header.Get("Authorization"); h != "" && !page {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return identity.Principal{}, identity.ErrUnauthenticated
+		}
+		return identity.Authenticate(r.Context(), s.cfg.Store, strings.TrimSpace(token), now,
+			identity.KindAdmin, identity.KindSource, identity.KindUser)
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return identity.Principal{}, nil
+	}
+	return identity.Authenticate(r.Context(), s.cfg.Store, c.Value, now, identity.KindSession)
+}
+
+// checkStepUp refuses p unless it gave a second factor recently: a session
+// at /step-up, an API token in the LBM-OTP header of this request.
+func (s *server) checkStepUp(r *http.Request, p identity.Principal) error {
+	now := s.cfg.Now()
+	switch p.Kind {
+	case identity.KindSession:
+		if identity.SteppedUp(p, now) {
+			return nil
+		}
+		return identity.ErrStepUpRequired
+	case identity.KindUser:
+		code := r.Header.Get("LBM-OTP")
+		if code == "" {
+			return identity.ErrStepUpRequired
+		}
+		return s.sessions.CheckCode(r.Context(), p, code, now)
+	}
+	// The bootstrap admin token and sources have no second factor.
+	return identity.ErrStepUpRequired
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(h http.Handler, secure bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+		if secure || r.TLS != nil {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -2,9 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -74,24 +76,97 @@ func (db *DB) AddSource(ctx context.Context, s store.Source, t store.Token) erro
 		if _, err := tx.Exec(ctx, `INSERT INTO sources (id, created) VALUES ($1, $2)`, s.ID, s.Created.UnixNano()); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO tokens (hash, kind, subject, created) VALUES ($1, $2, $3, $4)`, t.Hash, t.Kind, t.Subject, t.Created.UnixNano())
-		return err
+		return insertToken(ctx, tx, t)
 	}))
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+const tokenColumns = `hash, kind, subject, role, created, expires, revoked, stepped_up`
+
+func insertToken(ctx context.Context, e execer, t store.Token) error {
+	_, err := e.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.Hash, t.Kind, t.Subject, t.Role, t.Created.UnixNano(), nanos(t.Expires), nanos(t.Revoked), nanos(t.SteppedUp))
+	return err
 }
 
 // AddToken stores a token hash.
 func (db *DB) AddToken(ctx context.Context, t store.Token) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO tokens (hash, kind, subject, created) VALUES ($1, $2, $3, $4)`, t.Hash, t.Kind, t.Subject, t.Created.UnixNano())
-	return translate(err)
+	return translate(insertToken(ctx, db.pool, t))
 }
 
 // TokenByHash finds a token by its hash.
 func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
 	var t store.Token
-	var created int64
-	err := db.pool.QueryRow(ctx, `SELECT hash, kind, subject, created FROM tokens WHERE hash = $1`, hash).Scan(&t.Hash, &t.Kind, &t.Subject, &created)
+	var created, expires, revoked, steppedUp int64
+	err := db.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash).
+		Scan(&t.Hash, &t.Kind, &t.Subject, &t.Role, &created, &expires, &revoked, &steppedUp)
+	if err != nil {
+		return store.Token{}, translate(err)
+	}
 	t.Created = time.Unix(0, created).UTC()
-	return t, translate(err)
+	t.Expires, t.Revoked, t.SteppedUp = fromNanos(expires), fromNanos(revoked), fromNanos(steppedUp)
+	return t, nil
+}
+
+// checkRevoke refuses a revocation at the zero time, which would be stored
+// as "not revoked" and leave the token working.
+func checkRevoke(at time.Time) error {
+	if nanos(at) == 0 {
+		return errors.New("revoking a token: no revocation time")
+	}
+	return nil
+}
+
+// RevokeToken revokes one token; revoking a revoked token keeps its first
+// revocation time. One statement: the UPDATE's row count says nothing of a
+// token already revoked, so the outer SELECT reports whether it exists.
+func (db *DB) RevokeToken(ctx context.Context, hash []byte, at time.Time) error {
+	if err := checkRevoke(at); err != nil {
+		return err
+	}
+	var exists bool
+	err := db.pool.QueryRow(ctx, `WITH r AS (UPDATE tokens SET revoked = $2 WHERE hash = $1 AND revoked = 0 RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM r) OR EXISTS (SELECT 1 FROM tokens WHERE hash = $1)`, hash, nanos(at)).Scan(&exists)
+	if err != nil {
+		return translate(err)
+	}
+	if !exists {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// RevokeTokensOf revokes a subject's unrevoked tokens of the given kinds.
+func (db *DB) RevokeTokensOf(ctx context.Context, subject string, kinds []string, at time.Time) (int, error) {
+	if err := checkRevoke(at); err != nil {
+		return 0, err
+	}
+	if len(kinds) == 0 {
+		return 0, nil
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET revoked = $3 WHERE subject = $1 AND revoked = 0 AND kind = ANY($2::text[])`, subject, kinds, nanos(at))
+	if err != nil {
+		return 0, translate(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// StepUp records a second factor on an unrevoked token.
+func (db *DB) StepUp(ctx context.Context, hash []byte, at time.Time) error {
+	if nanos(at) == 0 {
+		return errors.New("stepping up: no time")
+	}
+	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET stepped_up = $2 WHERE hash = $1 AND revoked = 0`, hash, nanos(at))
+	if err != nil {
+		return translate(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // ListSources lists sources in ID order.

@@ -5,7 +5,8 @@
 // # Two databases
 //
 // Open takes two connection URLs: the events database (logs, checkpoints,
-// sources, tokens) and the keys database (wrapped data keys). They must be
+// sources, tokens, and the directory of people with their credentials and
+// pending changes) and the keys database (wrapped data keys). They must be
 // different databases, and in production should be different clusters, so
 // that restoring a backup of events never brings back a data key destroyed
 // since (see docs/deployment.md).
@@ -57,6 +58,10 @@ type DB struct {
 	// partitions caches the months whose entries partition is known to
 	// exist, so that only a batch in a new month pays for the check.
 	partitions sync.Map // partition name -> struct{}
+
+	// testingOnlyAfterPeopleCopy, when set, runs in PutPeople between the
+	// COPY and the merge, so a test can fail the transaction half-way.
+	testingOnlyAfterPeopleCopy func()
 }
 
 var _ store.Store = (*DB)(nil)
@@ -286,7 +291,10 @@ func translate(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNotFound
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	// Already the contract's: a guarded update's ErrConflict, a batch's
+	// ErrExists; and a context's end, which callers test for.
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrConflict) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	var pe *pgconn.PgError

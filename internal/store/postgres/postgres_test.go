@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lbm-project/lbm/internal/store"
@@ -23,7 +26,7 @@ func TestConformance(t *testing.T) {
 }
 
 // open opens a store on two fresh databases and closes it when the test ends.
-func open(t *testing.T) *DB {
+func open(t testing.TB) *DB {
 	t.Helper()
 	dsn, keysDSN := pgtest.Databases(t)
 	db, err := Open(t.Context(), Config{DSN: dsn, KeysDSN: keysDSN})
@@ -220,5 +223,200 @@ func TestPartitionRollback(t *testing.T) {
 	}
 	if _, err := db.EntryByID(t.Context(), e.ID); err != nil {
 		t.Errorf("EntryByID = %v", err)
+	}
+}
+
+// TestMigrateTokens opens a database made before migration 0002 and checks
+// its tokens survive with the new fields zero, and that the table takes
+// the new kinds.
+func TestMigrateTokens(t *testing.T) {
+	ctx := t.Context()
+	dsn, keysDSN := pgtest.Databases(t)
+	created := time.Date(2025, 6, 1, 9, 30, 0, 123456789, time.UTC)
+	admin := store.Token{Hash: []byte("admin-hash-0123456789abcdef01234"), Kind: "admin", Subject: "admin", Created: created}
+	source := store.Token{Hash: []byte("source-hash-0123456789abcdef0123"), Kind: "source", Subject: "src-a", Created: created}
+	body, err := migrations.ReadFile("migrations/logs/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := `CREATE TABLE schema_migrations (version text PRIMARY KEY, applied bigint NOT NULL);
+		INSERT INTO schema_migrations VALUES ('0001_init', 1);` + string(body)
+	for _, tok := range []store.Token{admin, source} {
+		setup += fmt.Sprintf("\nINSERT INTO tokens (hash, kind, subject, created) VALUES ('\\x%x', '%s', '%s', %d);", tok.Hash, tok.Kind, tok.Subject, tok.Created.UnixNano())
+	}
+	pgtest.Exec(t, dsn, setup)
+
+	db, err := Open(ctx, Config{DSN: dsn, KeysDSN: keysDSN})
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	defer db.Close()
+	for _, want := range []store.Token{admin, source} {
+		if got, err := db.TokenByHash(ctx, want.Hash); err != nil || !cmp.Equal(want, got) {
+			t.Errorf("TokenByHash(%s) after migrating = %+v, %v; want %+v", want.Kind, got, err, want)
+		}
+	}
+	session := store.Token{Hash: []byte("session-hash-0123456789abcdef012"), Kind: "session", Subject: "p-1", Role: "staff", Created: created, Expires: created.Add(time.Hour)}
+	if err := db.AddToken(ctx, session); err != nil {
+		t.Fatalf("AddToken(session) after migrating = %v", err)
+	}
+	bad := store.Token{Hash: []byte("bad-hash-0123456789abcdef0123456"), Kind: "robot", Subject: "r", Created: created}
+	if err := db.AddToken(ctx, bad); err == nil {
+		t.Errorf("AddToken(kind robot) = nil, want the kind refused")
+	}
+	if n, err := db.RevokeTokensOf(ctx, "src-a", []string{"source"}, created); err != nil || n != 1 {
+		t.Errorf("RevokeTokensOf(src-a) after migrating = %d, %v; want 1", n, err)
+	}
+}
+
+// TestPutPeopleHalfWay cancels PutPeople's context once the batch is
+// copied into the temporary table, and checks the merge stores nothing.
+func TestPutPeopleHalfWay(t *testing.T) {
+	db := open(t)
+	base := hrImport(10, "")
+	if _, _, err := db.PutPeople(t.Context(), base); err != nil {
+		t.Fatalf("PutPeople = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	db.testingOnlyAfterPeopleCopy = cancel
+	added, changed, err := db.PutPeople(ctx, hrImport(500, " (renamed)"))
+	db.testingOnlyAfterPeopleCopy = nil
+	if !errors.Is(err, context.Canceled) || added != 0 || changed != 0 {
+		t.Errorf("PutPeople canceled half-way = %d, %d, %v; want 0, 0, context.Canceled", added, changed, err)
+	}
+	got, err := db.ListPeople(t.Context(), store.PeopleQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range base {
+		base[i].Version = 1
+	}
+	if diff := cmp.Diff(base, got); diff != "" {
+		t.Errorf("people after a canceled PutPeople (-want +got):\n%s", diff)
+	}
+	if added, changed, err := db.PutPeople(t.Context(), hrImport(20, "")); err != nil || added != 10 || changed != 0 {
+		t.Errorf("PutPeople after a canceled one = %d, %d, %v; want 10, 0, nil", added, changed, err)
+	}
+}
+
+// hrImport returns n people as an HR import gives them, their names
+// suffixed with suffix.
+func hrImport(n int, suffix string) []store.Person {
+	ps := make([]store.Person, n)
+	for i := range ps {
+		ps[i] = store.Person{
+			ID:      fmt.Sprintf("hr%06d", i),
+			Name:    fmt.Sprintf("Person %d%s", i, suffix),
+			Number:  fmt.Sprintf("PC %d", 1000+i),
+			Unit:    fmt.Sprintf("Unit %d", i%97),
+			Manager: fmt.Sprintf("hr%06d", i/10),
+			Rank:    "constable",
+			Roles:   []string{"staff"},
+			Updated: time.Date(2025, 6, 1, 9, 30, 0, 123456789, time.UTC),
+		}
+	}
+	return ps
+}
+
+// BenchmarkPutPeople50k times an HR import of 50,000 people into an empty
+// directory (add), again unchanged (same), and with every name changed
+// (change).
+func BenchmarkPutPeople50k(b *testing.B) {
+	const n = 50000
+	put := func(b *testing.B, db *DB, ps []store.Person, wantAdded, wantChanged int) {
+		added, changed, err := db.PutPeople(b.Context(), ps)
+		if err != nil || added != wantAdded || changed != wantChanged {
+			b.Fatalf("PutPeople = %d, %d, %v; want %d, %d", added, changed, err, wantAdded, wantChanged)
+		}
+	}
+	ps := hrImport(n, "")
+	b.Run("add", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			db := open(b)
+			b.StartTimer()
+			put(b, db, ps, n, 0)
+		}
+	})
+	b.Run("same", func(b *testing.B) {
+		db := open(b)
+		put(b, db, ps, n, 0)
+		for b.Loop() {
+			put(b, db, ps, 0, 0)
+		}
+	})
+	b.Run("change", func(b *testing.B) {
+		db := open(b)
+		put(b, db, ps, n, 0)
+		versions := [][]store.Person{hrImport(n, " (renamed)"), ps}
+		i := 0
+		for b.Loop() {
+			put(b, db, versions[i%2], 0, n)
+			i++
+		}
+	})
+}
+
+// TestPeopleByteOrder runs on an events database whose default collation
+// is English (ICU), under which "hr-1" sorts before "HR-2" and ILIKE folds
+// "É" to "é": people and changes must still be ordered and paged in byte
+// order of their IDs, and searched ignoring ASCII case only, as on SQLite.
+func TestPeopleByteOrder(t *testing.T) {
+	ctx := t.Context()
+	admin := pgtest.Server(t)
+	name := fmt.Sprintf("lbm_test_icu_%d", time.Now().UnixNano())
+	if err := pgtest.Run(admin, `CREATE DATABASE `+name+` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en'`); err != nil {
+		t.Skipf("no ICU collation on the test server: %v", err)
+	}
+	t.Cleanup(func() { pgtest.Exec(t, admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
+	keysDSN := pgtest.CreateDatabase(t, admin, name+"_keys")
+	db, err := Open(ctx, Config{DSN: pgtest.WithDatabase(t, admin, name), KeysDSN: keysDSN})
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	defer db.Close()
+
+	updated := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	ps := []store.Person{
+		{ID: "HR-0007", Name: "Grace", Updated: updated, Version: 1},
+		{ID: "hr-0001", Name: "Dan Évora", Updated: updated, Version: 1},
+		{ID: "hr-0002", Name: "Erin", Updated: updated, Version: 1},
+	}
+	if _, _, err := db.PutPeople(ctx, ps); err != nil {
+		t.Fatalf("PutPeople = %v", err)
+	}
+	tests := []struct {
+		q    store.PeopleQuery
+		want []store.Person
+	}{
+		{store.PeopleQuery{}, ps},
+		{store.PeopleQuery{After: "HR-0007"}, ps[1:]},
+		{store.PeopleQuery{After: "hr-0001"}, ps[2:]},
+		{store.PeopleQuery{Text: "Évora"}, ps[1:2]},
+		{store.PeopleQuery{Text: "évora"}, nil},
+	}
+	for _, tt := range tests {
+		got, err := db.ListPeople(ctx, tt.q)
+		if err != nil {
+			t.Errorf("ListPeople(%+v) = %v", tt.q, err)
+		} else if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("ListPeople(%+v) mismatch (-want +got):\n%s", tt.q, diff)
+		}
+	}
+
+	var want []store.Change
+	for _, id := range []string{"c-B", "c-a"} {
+		c := store.Change{ID: id, Kind: "person", Target: "hr-0001", Base: 1, Proposed: updated, State: "pending"}
+		if err := db.AddChange(ctx, c); err != nil {
+			t.Fatalf("AddChange(%s) = %v", id, err)
+		}
+		want = append([]store.Change{c}, want...)
+	}
+	got, err := db.ListChanges(ctx, "")
+	if err != nil {
+		t.Fatalf("ListChanges = %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ListChanges of one instant, not in descending byte order of ID (-want +got):\n%s", diff)
 	}
 }

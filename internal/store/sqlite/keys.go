@@ -1,8 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/store"
@@ -66,24 +69,97 @@ func (db *DB) AddSource(ctx context.Context, s store.Source, t store.Token) erro
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sources (id, created) VALUES (?, ?)`, s.ID, s.Created.UnixNano()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (hash, kind, subject, created) VALUES (?, ?, ?, ?)`, t.Hash, t.Kind, t.Subject, t.Created.UnixNano())
-		return err
+		return insertToken(ctx, tx, t)
 	}))
 }
 
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertToken(ctx context.Context, e execer, t store.Token) error {
+	_, err := e.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.Kind, t.Subject, t.Role, t.Created.UnixNano(), nanos(t.Expires), nanos(t.Revoked), nanos(t.SteppedUp))
+	return err
+}
+
+const tokenColumns = `hash, kind, subject, role, created, expires, revoked, stepped_up`
+
 // AddToken stores a token hash.
 func (db *DB) AddToken(ctx context.Context, t store.Token) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO tokens (hash, kind, subject, created) VALUES (?, ?, ?, ?)`, t.Hash, t.Kind, t.Subject, t.Created.UnixNano())
-	return translate(err)
+	return translate(insertToken(ctx, db.w, t))
 }
 
 // TokenByHash finds a token by its hash.
 func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
 	var t store.Token
-	var created int64
-	err := db.r.QueryRowContext(ctx, `SELECT hash, kind, subject, created FROM tokens WHERE hash = ?`, hash).Scan(&t.Hash, &t.Kind, &t.Subject, &created)
+	var created, expires, revoked, steppedUp int64
+	err := db.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash).
+		Scan(&t.Hash, &t.Kind, &t.Subject, &t.Role, &created, &expires, &revoked, &steppedUp)
+	if err != nil {
+		return store.Token{}, translate(err)
+	}
 	t.Created = time.Unix(0, created).UTC()
-	return t, translate(err)
+	t.Expires, t.Revoked, t.SteppedUp = fromNanos(expires), fromNanos(revoked), fromNanos(steppedUp)
+	return t, nil
+}
+
+// checkRevoke refuses a revocation at the zero time, which would be stored
+// as "not revoked" and leave the token working.
+func checkRevoke(at time.Time) error {
+	if nanos(at) == 0 {
+		return errors.New("revoking a token: no revocation time")
+	}
+	return nil
+}
+
+// RevokeToken revokes one token; revoking a revoked token keeps its first
+// revocation time.
+func (db *DB) RevokeToken(ctx context.Context, hash []byte, at time.Time) error {
+	if err := checkRevoke(at); err != nil {
+		return err
+	}
+	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE hash = ? AND revoked = 0`, nanos(at), hash); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE hash = ?`, hash).Scan(new(int))
+	}))
+}
+
+// RevokeTokensOf revokes a subject's unrevoked tokens of the given kinds.
+func (db *DB) RevokeTokensOf(ctx context.Context, subject string, kinds []string, at time.Time) (int, error) {
+	if err := checkRevoke(at); err != nil {
+		return 0, err
+	}
+	if len(kinds) == 0 {
+		return 0, nil
+	}
+	args := []any{nanos(at), subject}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	res, err := db.w.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE subject = ? AND revoked = 0 AND kind IN (?`+strings.Repeat(",?", len(kinds)-1)+`)`, args...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate(err)
+}
+
+// StepUp records a second factor on an unrevoked token.
+func (db *DB) StepUp(ctx context.Context, hash []byte, at time.Time) error {
+	if nanos(at) == 0 {
+		return errors.New("stepping up: no time")
+	}
+	res, err := db.w.ExecContext(ctx, `UPDATE tokens SET stepped_up = ? WHERE hash = ? AND revoked = 0`, nanos(at), hash)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(translate(err), store.ErrNotFound)
+	}
+	return nil
 }
 
 // ListSources lists sources in ID order.

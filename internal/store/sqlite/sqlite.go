@@ -3,7 +3,8 @@
 //
 // # Files
 //
-//	DIR/lbm.db    the logs, checkpoints, sources and tokens
+//	DIR/lbm.db    the logs, checkpoints, sources, tokens, and the directory
+//	              of people with their credentials and pending changes
 //	DIR/keys.db   wrapped data keys, kept apart (see internal/store)
 //
 // Both run in WAL mode with synchronous=FULL, so a committed transaction
@@ -47,6 +48,10 @@ type DB struct {
 	w    *sql.DB // one connection: SQLite has one writer anyway
 	r    *sql.DB // a pool for concurrent readers
 	keys *sql.DB
+
+	// testingOnlyAfterPeopleBatch, when set, runs after each statement of
+	// PutPeople, so a test can fail the transaction half-way.
+	testingOnlyAfterPeopleBatch func()
 }
 
 var _ store.Store = (*DB)(nil)
@@ -152,10 +157,18 @@ func withTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	// lock, until its context ends, which for a background writer is never.
 	// After Commit, Rollback does nothing.
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
+	err = fn(tx)
+	if err == nil {
+		err = tx.Commit()
 	}
-	return tx.Commit()
+	// When ctx ends mid-transaction, database/sql rolls back and closes the
+	// transaction's statements on a goroutine of its own, so the next call
+	// may fail with "statement is closed" instead: report the cause, which
+	// callers test for.
+	if ctxErr := ctx.Err(); err != nil && ctxErr != nil && !errors.Is(err, ctxErr) {
+		return ctxErr
+	}
+	return err
 }
 
 // Close closes every file.
@@ -187,6 +200,11 @@ func translate(err error) error {
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
+	}
+	// Already the contract's: a guarded update's ErrConflict, a batch's
+	// ErrExists.
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrConflict) {
+		return err
 	}
 	var se *sqlite3.Error
 	if errors.As(err, &se) {

@@ -24,7 +24,7 @@ func TestConformance(t *testing.T) {
 }
 
 // open opens the store in dir and closes it when the test ends.
-func open(t *testing.T, dir string) *DB {
+func open(t testing.TB, dir string) *DB {
 	t.Helper()
 	db, err := Open(t.Context(), dir)
 	if err != nil {
@@ -195,6 +195,12 @@ func TestDataKeysInKeysDB(t *testing.T) {
 		{"keys.db", "data_keys", true},
 		{"keys.db", "entries", false},
 		{"keys.db", "tokens", false},
+		{"lbm.db", "people", true},
+		{"lbm.db", "credentials", true},
+		{"lbm.db", "changes", true},
+		{"keys.db", "people", false},
+		{"keys.db", "credentials", false},
+		{"keys.db", "changes", false},
 	} {
 		if got := tables(t, filepath.Join(dir, c.file))[c.table]; got != c.want {
 			t.Errorf("%s has table %s = %v, want %v", c.file, c.table, got, c.want)
@@ -266,4 +272,154 @@ func TestTranslate(t *testing.T) {
 	if err := translate(nil); err != nil {
 		t.Errorf("translate(nil) = %v, want nil", err)
 	}
+}
+
+// TestMigrateTokens opens a store made before migration 0003 and checks
+// its tokens survive the rebuild of their table with the new fields zero,
+// and that the rebuilt table takes the new kinds.
+func TestMigrateTokens(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	old, err := openFile(filepath.Join(dir, "lbm.db"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(ctx, `CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []string{"0001_init", "0002_terms"} {
+		body, err := migrations.ReadFile("migrations/logs/" + version + ".sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("applying %s: %v", version, err)
+		}
+		if _, err := old.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, 1)`, version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := store.Token{Hash: []byte("admin-hash-0123456789abcdef01234"), Kind: "admin", Subject: "admin", Created: created}
+	for _, tok := range []store.Token{admin, token} {
+		if _, err := old.ExecContext(ctx, `INSERT INTO tokens (hash, kind, subject, created) VALUES (?, ?, ?, ?)`, tok.Hash, tok.Kind, tok.Subject, tok.Created.UnixNano()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := open(t, dir)
+	for _, want := range []store.Token{admin, token} {
+		if got, err := db.TokenByHash(ctx, want.Hash); err != nil || !cmp.Equal(want, got) {
+			t.Errorf("TokenByHash(%s) after migrating = %+v, %v; want %+v", want.Kind, got, err, want)
+		}
+	}
+	session := store.Token{Hash: []byte("session-hash-0123456789abcdef012"), Kind: "session", Subject: "p-1", Role: "staff", Created: created, Expires: created.Add(time.Hour)}
+	if err := db.AddToken(ctx, session); err != nil {
+		t.Fatalf("AddToken(session) after migrating = %v", err)
+	}
+	if n, err := db.RevokeTokensOf(ctx, "src-a", []string{"source"}, created); err != nil || n != 1 {
+		t.Errorf("RevokeTokensOf(src-a) after migrating = %d, %v; want 1", n, err)
+	}
+	var index string
+	if err := db.r.QueryRowContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tokens' AND sql LIKE '%subject%'`).Scan(&index); err != nil {
+		t.Errorf("no index on tokens(subject) after migrating: %v", err)
+	}
+}
+
+// TestPutPeopleHalfWay cancels PutPeople's context after its first
+// statement has stored people, and checks the transaction stores none.
+func TestPutPeopleHalfWay(t *testing.T) {
+	db := open(t, t.TempDir())
+	base := hrImport(10, "")
+	if _, _, err := db.PutPeople(t.Context(), base); err != nil {
+		t.Fatalf("PutPeople = %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	batches := 0
+	db.testingOnlyAfterPeopleBatch = func() {
+		batches++
+		cancel()
+	}
+	added, changed, err := db.PutPeople(ctx, hrImport(3*peoplePerInsert, " (renamed)"))
+	db.testingOnlyAfterPeopleBatch = nil
+	if !errors.Is(err, context.Canceled) || added != 0 || changed != 0 {
+		t.Errorf("PutPeople canceled half-way = %d, %d, %v; want 0, 0, context.Canceled", added, changed, err)
+	}
+	if batches != 1 {
+		t.Fatalf("PutPeople ran %d statements before failing, want 1", batches)
+	}
+	got, err := db.ListPeople(t.Context(), store.PeopleQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range base {
+		base[i].Version = 1
+	}
+	if diff := cmp.Diff(base, got); diff != "" {
+		t.Errorf("people after a canceled PutPeople (-want +got):\n%s", diff)
+	}
+	// The writer is free again.
+	if added, changed, err := db.PutPeople(t.Context(), hrImport(20, "")); err != nil || added != 10 || changed != 0 {
+		t.Errorf("PutPeople after a canceled one = %d, %d, %v; want 10, 0, nil", added, changed, err)
+	}
+}
+
+// hrImport returns n people as an HR import gives them, their names
+// suffixed with suffix.
+func hrImport(n int, suffix string) []store.Person {
+	ps := make([]store.Person, n)
+	for i := range ps {
+		ps[i] = store.Person{
+			ID:      fmt.Sprintf("hr%06d", i),
+			Name:    fmt.Sprintf("Person %d%s", i, suffix),
+			Number:  fmt.Sprintf("PC %d", 1000+i),
+			Unit:    fmt.Sprintf("Unit %d", i%97),
+			Manager: fmt.Sprintf("hr%06d", i/10),
+			Rank:    "constable",
+			Roles:   []string{"staff"},
+			Updated: created,
+		}
+	}
+	return ps
+}
+
+// BenchmarkPutPeople50k times an HR import of 50,000 people into an empty
+// directory (add), again unchanged (same), and with every name changed
+// (change).
+func BenchmarkPutPeople50k(b *testing.B) {
+	const n = 50000
+	put := func(b *testing.B, db *DB, ps []store.Person, wantAdded, wantChanged int) {
+		added, changed, err := db.PutPeople(b.Context(), ps)
+		if err != nil || added != wantAdded || changed != wantChanged {
+			b.Fatalf("PutPeople = %d, %d, %v; want %d, %d", added, changed, err, wantAdded, wantChanged)
+		}
+	}
+	ps := hrImport(n, "")
+	b.Run("add", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			db := open(b, b.TempDir())
+			b.StartTimer()
+			put(b, db, ps, n, 0)
+		}
+	})
+	b.Run("same", func(b *testing.B) {
+		db := open(b, b.TempDir())
+		put(b, db, ps, n, 0)
+		for b.Loop() {
+			put(b, db, ps, 0, 0)
+		}
+	})
+	b.Run("change", func(b *testing.B) {
+		db := open(b, b.TempDir())
+		put(b, db, ps, n, 0)
+		versions := [][]store.Person{hrImport(n, " (renamed)"), ps}
+		i := 0
+		for b.Loop() {
+			put(b, db, versions[i%2], 0, n)
+			i++
+		}
+	})
 }

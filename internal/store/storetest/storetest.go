@@ -27,12 +27,21 @@
 //
 // # Times
 //
-// Times (Checkpoint.Time, DataKey.Created, Token.Created, Source.Created)
-// must round-trip to the nanosecond, compared as instants with
-// [time.Time.Equal] (the location need not survive). The SQLite engine stores
-// Unix nanoseconds; an engine on a microsecond column type (PostgreSQL
-// timestamptz) must store nanoseconds in a bigint instead, so that a value
-// read back equals the value the caller wrote.
+// Times (Checkpoint.Time, DataKey.Created, Token.Created, Source.Created,
+// and those of people, credentials and changes) must round-trip to the
+// nanosecond, compared as instants with [time.Time.Equal] (the location need
+// not survive). The SQLite engine stores Unix nanoseconds; an engine on a
+// microsecond column type (PostgreSQL timestamptz) must store nanoseconds in
+// a bigint instead, so that a value read back equals the value the caller
+// wrote. A zero time (a token that never expires, a person who has not
+// left, an undecided change) reads back as the zero time.
+//
+// # People
+//
+// A person with no roles reads back with Roles nil, whether put with nil or
+// an empty slice; a credential's empty TOTPSecret and a change's empty
+// Payload read back nil likewise. PutPeople refuses a batch that names one
+// person twice with [store.ErrExists], and stores none of it.
 package storetest
 
 import (
@@ -84,6 +93,14 @@ var behaviours = []struct {
 	{"Checkpoints", testCheckpoints},
 	{"DataKeys", testDataKeys},
 	{"Principals", testPrincipals},
+	{"Tokens", testTokens},
+	{"People", testPeople},
+	{"ListPeople", testListPeople},
+	{"Leavers", testLeavers},
+	{"PeopleRollback", testPeopleRollback},
+	{"Credentials", testCredentials},
+	{"Changes", testChanges},
+	{"ConcurrentDecide", testConcurrentDecide},
 	{"SearchTerms", testSearchTerms},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
@@ -282,6 +299,21 @@ func testEmpty(t *testing.T, s store.Store) {
 	}
 	if k, err := s.DataKeyFor(ctx, "alice", "2025-03"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DataKeyFor(%q, %q) = %+v, %v; want ErrNotFound", "alice", "2025-03", k, err)
+	}
+	if n, err := s.CountPeople(ctx); err != nil || n != 0 {
+		t.Errorf("CountPeople() = %d, %v; want 0", n, err)
+	}
+	if ps, err := s.ListPeople(ctx, store.PeopleQuery{Text: "a"}); err != nil || len(ps) != 0 {
+		t.Errorf("ListPeople() = %v, %v; want none", ps, err)
+	}
+	if ids, err := s.LeaversWithTokens(ctx, epoch); err != nil || len(ids) != 0 {
+		t.Errorf("LeaversWithTokens() = %v, %v; want none", ids, err)
+	}
+	if c, err := s.CredentialOf(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CredentialOf(%q) = %+v, %v; want ErrNotFound", "alice", c, err)
+	}
+	if cs, err := s.ListChanges(ctx, ""); err != nil || len(cs) != 0 {
+		t.Errorf("ListChanges() = %v, %v; want none", cs, err)
 	}
 	err := s.UpdateLog(ctx, activity, func(tx store.LogTx) error {
 		st, err := tx.State(ctx)
@@ -1177,5 +1209,817 @@ func testConcurrentDataKeys(t *testing.T, s store.Store) {
 		if err != nil || byID.Subject != k.Subject {
 			t.Errorf("DataKeyByID(key of s%03d) = %+v, %v", j, byID, err)
 		}
+	}
+}
+
+// token returns a token of kind for subject whose hash depends on secret;
+// its times are distinct instants after epoch.
+func newToken(kind, subject, role, secret string) store.Token {
+	t := store.Token{Hash: hash("token " + secret), Kind: kind, Subject: subject, Role: role, Created: epoch.Add(time.Millisecond)}
+	switch kind {
+	case "user", "session", "setup":
+		t.Expires = epoch.Add(8 * time.Hour)
+	}
+	return t
+}
+
+// checkTokens checks each token reads back as want.
+func checkTokens(t *testing.T, s store.Store, when string, want ...store.Token) {
+	t.Helper()
+	for _, w := range want {
+		got, err := s.TokenByHash(t.Context(), w.Hash)
+		if err != nil {
+			t.Errorf("%s: TokenByHash(%s of %s) = %v", when, w.Kind, w.Subject, err)
+		} else if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("%s: TokenByHash(%s of %s) mismatch (-want +got):\n%s", when, w.Kind, w.Subject, diff)
+		}
+	}
+}
+
+// testTokens checks the new fields of a token round-trip and that
+// revocation and step-up change only the tokens they name, and only while
+// the contract allows.
+func testTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	admin := newToken("admin", "admin", "", "admin")
+	user := newToken("user", "p-1", "reviewer", "user p-1")
+	session := newToken("session", "p-1", "admin", "session p-1")
+	session.SteppedUp = epoch.Add(time.Second)
+	setup := newToken("setup", "p-1", "", "setup p-1")
+	// Stored already revoked: Revoked round-trips like any other field.
+	old := newToken("session", "p-1", "staff", "old session p-1")
+	old.Revoked = epoch.Add(-time.Hour)
+	other := newToken("session", "p-2", "staff", "session p-2")
+	toks := []*store.Token{&admin, &user, &session, &setup, &old, &other}
+	for _, tok := range toks {
+		if err := s.AddToken(ctx, *tok); err != nil {
+			t.Fatalf("AddToken(%s of %s) = %v, want nil", tok.Kind, tok.Subject, err)
+		}
+	}
+	all := func() []store.Token {
+		var out []store.Token
+		for _, tok := range toks {
+			out = append(out, *tok)
+		}
+		return out
+	}
+	checkTokens(t, s, "after adding", all()...)
+
+	// A refused call changes no token.
+	at := epoch.Add(time.Minute)
+	if err := s.RevokeToken(ctx, hash("no such token"), at); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RevokeToken(unknown) = %v, want ErrNotFound", err)
+	}
+	if got, err := s.TokenByHash(ctx, hash("no such token")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TokenByHash(unknown) after RevokeToken = %+v, %v; want ErrNotFound", got, err)
+	}
+	if err := s.RevokeToken(ctx, user.Hash, time.Time{}); err == nil {
+		t.Errorf("RevokeToken(user) at the zero time = nil, want an error: it would read back as never revoked")
+	}
+	if n, err := s.RevokeTokensOf(ctx, "p-1", []string{"user"}, time.Time{}); err == nil {
+		t.Errorf("RevokeTokensOf(p-1) at the zero time = %d, nil; want an error", n)
+	}
+	if err := s.StepUp(ctx, hash("no such token"), at); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("StepUp(unknown) = %v, want ErrNotFound", err)
+	}
+	if err := s.StepUp(ctx, old.Hash, at); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("StepUp(revoked session) = %v, want ErrNotFound", err)
+	}
+	checkTokens(t, s, "after refused calls", all()...)
+
+	if err := s.StepUp(ctx, session.Hash, at); err != nil {
+		t.Errorf("StepUp(session) = %v, want nil", err)
+	}
+	session.SteppedUp = at
+	checkTokens(t, s, "after StepUp", all()...)
+
+	// Revoking twice keeps the first time.
+	if err := s.RevokeToken(ctx, user.Hash, at); err != nil {
+		t.Errorf("RevokeToken(user) = %v, want nil", err)
+	}
+	user.Revoked = at
+	if err := s.RevokeToken(ctx, user.Hash, at.Add(time.Hour)); err != nil {
+		t.Errorf("RevokeToken(user) again = %v, want nil", err)
+	}
+	if err := s.RevokeToken(ctx, old.Hash, at); err != nil {
+		t.Errorf("RevokeToken(revoked session) = %v, want nil", err)
+	}
+	checkTokens(t, s, "after RevokeToken", all()...)
+	if err := s.StepUp(ctx, user.Hash, at.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("StepUp(revoked user token) = %v, want ErrNotFound", err)
+	}
+	checkTokens(t, s, "after StepUp of a revoked token", all()...)
+
+	// RevokeTokensOf: only the subject's unrevoked tokens of those kinds.
+	second := newToken("session", "p-1", "staff", "second session p-1")
+	if err := s.AddToken(ctx, second); err != nil {
+		t.Fatalf("AddToken(second session) = %v", err)
+	}
+	toks = append(toks, &second)
+	at2 := at.Add(2 * time.Minute)
+	tests := []struct {
+		subject string
+		kinds   []string
+		want    int
+		revoked []*store.Token
+	}{
+		{"p-1", nil, 0, nil},
+		{"p-1", []string{}, 0, nil},
+		{"nobody", []string{"user", "session", "setup"}, 0, nil},
+		{"p-1", []string{"session"}, 2, []*store.Token{&session, &second}},
+		{"p-1", []string{"session"}, 0, nil},
+		{"p-1", []string{"user", "session", "setup"}, 1, []*store.Token{&setup}},
+		{"p-1", []string{"user", "session", "setup"}, 0, nil},
+	}
+	for _, tt := range tests {
+		n, err := s.RevokeTokensOf(ctx, tt.subject, tt.kinds, at2)
+		if err != nil || n != tt.want {
+			t.Errorf("RevokeTokensOf(%q, %q) = %d, %v; want %d, nil", tt.subject, tt.kinds, n, err, tt.want)
+		}
+		for _, tok := range tt.revoked {
+			tok.Revoked = at2
+		}
+		checkTokens(t, s, fmt.Sprintf("after RevokeTokensOf(%q, %q)", tt.subject, tt.kinds), all()...)
+	}
+}
+
+// person returns a fully populated person; Version is left 0, for the
+// store to set.
+func person(id string, roles ...string) store.Person {
+	return store.Person{
+		ID:      id,
+		Name:    "Name of " + id,
+		Number:  "N" + id,
+		Unit:    "Unit of " + id,
+		Manager: "m-" + id,
+		Rank:    "sergeant",
+		Grade:   "",
+		Roles:   roles,
+		Adviser: "",
+		Updated: epoch,
+	}
+}
+
+// stored returns p as the store holds it at version v.
+func stored(p store.Person, v int64) store.Person {
+	p.Version = v
+	if len(p.Roles) == 0 {
+		p.Roles = nil
+	}
+	return p
+}
+
+func putPeople(t *testing.T, s store.Store, ps []store.Person, wantAdded, wantChanged int) {
+	t.Helper()
+	added, changed, err := s.PutPeople(t.Context(), ps)
+	if err != nil || added != wantAdded || changed != wantChanged {
+		t.Fatalf("PutPeople(%d people) = %d, %d, %v; want %d, %d, nil", len(ps), added, changed, err, wantAdded, wantChanged)
+	}
+}
+
+// checkPeople checks each of want reads back exactly.
+func checkPeople(t *testing.T, s store.Store, when string, want ...store.Person) {
+	t.Helper()
+	for _, w := range want {
+		got, err := s.PersonByID(t.Context(), w.ID)
+		if err != nil {
+			t.Errorf("%s: PersonByID(%q) = %v", when, w.ID, err)
+		} else if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("%s: PersonByID(%q) mismatch (-want +got):\n%s", when, w.ID, diff)
+		}
+	}
+}
+
+func checkNoPerson(t *testing.T, s store.Store, when, id string) {
+	t.Helper()
+	if p, err := s.PersonByID(t.Context(), id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("%s: PersonByID(%q) = %+v, %v; want ErrNotFound", when, id, p, err)
+	}
+}
+
+func checkCount(t *testing.T, s store.Store, when string, want int) {
+	t.Helper()
+	if n, err := s.CountPeople(t.Context()); err != nil || n != want {
+		t.Errorf("%s: CountPeople() = %d, %v; want %d", when, n, err, want)
+	}
+}
+
+// testPeople checks PutPeople's added and changed counts and versions, and
+// that a person reads back exactly as put: roles in the order given, no
+// roles as nil, times to the nanosecond.
+func testPeople(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	leaver := person("p-3", "staff")
+	leaver.LeftOn = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	leaver.Adviser, leaver.Grade, leaver.Rank = "dpo", "SEO", ""
+	noRoles := person("p-4")
+	emptyRoles := person("p-0")
+	emptyRoles.Roles = []string{}
+	// Out of ID order; roles sorted, as the contract has callers give them.
+	ps := []store.Person{person("p-2", "admin", "reviewer", "staff"), leaver, noRoles, emptyRoles, person("p-1", "staff")}
+	putPeople(t, s, ps, 5, 0)
+	var want []store.Person
+	for _, p := range ps {
+		want = append(want, stored(p, 1))
+	}
+	checkPeople(t, s, "after adding", want...)
+	if got, err := s.PersonByID(ctx, "p-0"); err == nil && got.Roles != nil {
+		t.Errorf("PersonByID(p-0) put with Roles []string{} has Roles %#v, want nil", got.Roles)
+	}
+	checkCount(t, s, "after adding", 5)
+	checkNoPerson(t, s, "after adding", "p-9")
+	checkNoPerson(t, s, "after adding", "")
+
+	// Putting the same people again, at a later time and with any Version,
+	// changes nothing: not Version, not Updated. Nil and empty roles are
+	// the same.
+	again := slices.Clone(ps)
+	for i := range again {
+		again[i].Updated = epoch.Add(time.Hour)
+		again[i].Version = 7
+	}
+	again[2].Roles, again[3].Roles = []string{}, nil
+	putPeople(t, s, again, 0, 0)
+	checkPeople(t, s, "after putting the same people", want...)
+	putPeople(t, s, nil, 0, 0)
+
+	// Each stored field but Updated and Version counts as a change, alone.
+	p := ps[0]
+	version := int64(1)
+	edits := []struct {
+		field string
+		edit  func(*store.Person)
+	}{
+		{"Name", func(p *store.Person) { p.Name = "Renamed" }},
+		{"Number", func(p *store.Person) { p.Number = "N-2b" }},
+		{"Unit", func(p *store.Person) { p.Unit = "Other unit" }},
+		{"Manager", func(p *store.Person) { p.Manager = "" }},
+		{"Rank", func(p *store.Person) { p.Rank = "inspector" }},
+		{"Grade", func(p *store.Person) { p.Grade = "HEO" }},
+		{"Roles", func(p *store.Person) { p.Roles = []string{"admin", "staff"} }},
+		{"Roles to none", func(p *store.Person) { p.Roles = nil }},
+		{"Roles from none", func(p *store.Person) { p.Roles = []string{"staff"} }},
+		{"Adviser", func(p *store.Person) { p.Adviser = "legal" }},
+		{"LeftOn", func(p *store.Person) { p.LeftOn = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"LeftOn by a nanosecond", func(p *store.Person) { p.LeftOn = p.LeftOn.Add(time.Nanosecond) }},
+		{"LeftOn to zero", func(p *store.Person) { p.LeftOn = time.Time{} }},
+	}
+	for i, e := range edits {
+		e.edit(&p)
+		p.Updated = epoch.Add(time.Duration(i+2) * time.Hour)
+		added, changed, err := s.PutPeople(ctx, []store.Person{p})
+		if err != nil || added != 0 || changed != 1 {
+			t.Errorf("PutPeople with %s edited = %d, %d, %v; want 0, 1, nil", e.field, added, changed, err)
+			continue
+		}
+		version++
+		checkPeople(t, s, "after editing "+e.field, stored(p, version))
+	}
+
+	// A batch that adds and changes some and leaves others alone.
+	changedLeaver := leaver
+	changedLeaver.Name, changedLeaver.Updated = "Left Person", epoch.Add(48*time.Hour)
+	putPeople(t, s, []store.Person{changedLeaver, person("p-5"), noRoles, person("p-6", "staff")}, 2, 1)
+	checkPeople(t, s, "after a mixed batch", stored(changedLeaver, 2), stored(person("p-5"), 1), want[2], stored(person("p-6", "staff"), 1))
+	checkCount(t, s, "after a mixed batch", 7)
+}
+
+// testListPeople checks the search and paging of the directory.
+func testListPeople(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mk := func(id, name, number, unit string) store.Person {
+		return store.Person{ID: id, Name: name, Number: number, Unit: unit, Updated: epoch, Version: 1}
+	}
+	// all is in byte order of ID: upper case before lower.
+	all := []store.Person{
+		mk("HR-0007", "Grace Hopper", "S 300", "Cyber"),
+		mk("hr-0001", "Alice Smith", "PC 101", "North"),
+		mk("hr-0002", "Bob Jones", "PC 102", "South"),
+		mk("hr-0003", "Carol 100% Sure", "DC_7", "north-east"),
+		mk("hr-0004", "Dan Évora", "S 200", "Cyber"),
+		mk("hr-0005", "Erin", `ab\c`, "West"),
+		mk("hr-0006", "Frank", "S 201", "West"),
+	}
+	put := slices.Clone(all)
+	slices.Reverse(put)
+	putPeople(t, s, put, len(all), 0)
+
+	tests := []struct {
+		name string
+		q    store.PeopleQuery
+		want []store.Person
+	}{
+		{"everyone", store.PeopleQuery{}, all},
+		{"name, other case", store.PeopleQuery{Text: "SMITH"}, all[1:2]},
+		{"unit, other case", store.PeopleQuery{Text: "north"}, []store.Person{all[1], all[3]}},
+		{"number", store.PeopleQuery{Text: "pc 10"}, all[1:3]},
+		{"id, other case", store.PeopleQuery{Text: "hr-000"}, all},
+		{"id exactly", store.PeopleQuery{Text: "hr-0005"}, all[5:6]},
+		{"no match", store.PeopleQuery{Text: "zebra"}, nil},
+		{"percent is literal", store.PeopleQuery{Text: "%"}, all[3:4]},
+		{"percent inside", store.PeopleQuery{Text: "0% s"}, all[3:4]},
+		{"underscore is literal", store.PeopleQuery{Text: "_"}, all[3:4]},
+		{"backslash is literal", store.PeopleQuery{Text: `\`}, all[5:6]},
+		{"backslash then letter", store.PeopleQuery{Text: `\c`}, all[5:6]},
+		{"non-ASCII, same case", store.PeopleQuery{Text: "Évora"}, all[4:5]},
+		{"after", store.PeopleQuery{After: "hr-0004"}, all[5:]},
+		{"after an absent ID", store.PeopleQuery{After: "hr-00035"}, all[4:]},
+		{"after the last", store.PeopleQuery{After: "hr-0006"}, nil},
+		{"after and text", store.PeopleQuery{Text: "cyber", After: "HR-0007"}, all[4:5]},
+		{"limit", store.PeopleQuery{Limit: 2}, all[:2]},
+		{"limit and text", store.PeopleQuery{Text: "s ", Limit: 2}, []store.Person{all[0], all[4]}},
+	}
+	for _, tt := range tests {
+		got, err := s.ListPeople(ctx, tt.q)
+		if err != nil {
+			t.Errorf("%s: ListPeople(%+v) = %v", tt.name, tt.q, err)
+			continue
+		}
+		if len(tt.want) == 0 {
+			if len(got) != 0 {
+				t.Errorf("%s: ListPeople(%+v) = %d people, want none", tt.name, tt.q, len(got))
+			}
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: ListPeople(%+v) mismatch (-want +got):\n%s", tt.name, tt.q, diff)
+		}
+	}
+
+	// Paging by After reaches everyone once, in order.
+	var paged []store.Person
+	q := store.PeopleQuery{Limit: 3}
+	for range len(all) {
+		page, err := s.ListPeople(ctx, q)
+		if err != nil {
+			t.Fatalf("ListPeople(%+v) = %v", q, err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		q.After = page[len(page)-1].ID
+	}
+	if diff := cmp.Diff(all, paged); diff != "" {
+		t.Errorf("paging by 3 mismatch (-want +got):\n%s", diff)
+	}
+
+	// No Limit means 100.
+	var many []store.Person
+	for i := range 150 {
+		many = append(many, mk(fmt.Sprintf("x-%03d", i), "Many", "", ""))
+	}
+	putPeople(t, s, many, len(many), 0)
+	checkCount(t, s, "after adding 150", len(all)+len(many))
+	got, err := s.ListPeople(ctx, store.PeopleQuery{Text: "many"})
+	if err != nil || len(got) != 100 || got[0].ID != "x-000" || got[99].ID != "x-099" {
+		t.Errorf("ListPeople(no limit) = %d people, %v; want x-000 to x-099", len(got), err)
+	}
+	got, err = s.ListPeople(ctx, store.PeopleQuery{Text: "many", Limit: 120})
+	if err != nil || len(got) != 120 {
+		t.Errorf("ListPeople(limit 120) = %d people, %v; want 120", len(got), err)
+	}
+}
+
+// testLeavers checks LeaversWithTokens against people leaving before, at
+// and after now, with and without unrevoked tokens.
+func testLeavers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC)
+	mk := func(id string, leftOn time.Time) store.Person {
+		p := person(id, "staff")
+		p.LeftOn = leftOn
+		return p
+	}
+	ps := []store.Person{
+		mk("l-yesterday", now.AddDate(0, 0, -1)),
+		mk("l-today", now), // not after now: left
+		mk("l-tomorrow", now.AddDate(0, 0, 1)),
+		mk("l-revoked", now.AddDate(0, 0, -1)),
+		mk("l-no-tokens", now.AddDate(-1, 0, 0)),
+		mk("l-expired", now.AddDate(0, -1, 0)),
+		mk("a-active", time.Time{}),
+	}
+	putPeople(t, s, ps, len(ps), 0)
+	add := func(tok store.Token) {
+		t.Helper()
+		if err := s.AddToken(ctx, tok); err != nil {
+			t.Fatalf("AddToken(%s of %s) = %v", tok.Kind, tok.Subject, err)
+		}
+	}
+	add(newToken("session", "l-yesterday", "staff", "s1"))
+	add(newToken("setup", "l-yesterday", "", "s2"))
+	add(newToken("user", "l-today", "staff", "s3"))
+	add(newToken("session", "l-tomorrow", "staff", "s4"))
+	revoked := newToken("session", "l-revoked", "staff", "s5")
+	revoked.Revoked = now.AddDate(0, 0, -1)
+	add(revoked)
+	// Expired but never revoked: still held, so still listed.
+	expired := newToken("session", "l-expired", "staff", "s6")
+	expired.Expires = now.AddDate(0, -1, 0)
+	add(expired)
+	add(newToken("session", "a-active", "staff", "s7"))
+
+	check := func(when string, now time.Time, want []string) {
+		t.Helper()
+		got, err := s.LeaversWithTokens(ctx, now)
+		if err != nil {
+			t.Errorf("%s: LeaversWithTokens(%v) = %v", when, now, err)
+			return
+		}
+		if len(want) == 0 && len(got) == 0 {
+			return
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: LeaversWithTokens(%v) mismatch (-want +got):\n%s", when, now, diff)
+		}
+	}
+	check("before", now, []string{"l-expired", "l-today", "l-yesterday"})
+	check("a nanosecond before today", now.Add(-time.Nanosecond), []string{"l-expired", "l-yesterday"})
+	check("long before", now.AddDate(-2, 0, 0), nil)
+	check("the day after", now.AddDate(0, 0, 1), []string{"l-expired", "l-today", "l-tomorrow", "l-yesterday"})
+	if n, err := s.RevokeTokensOf(ctx, "l-yesterday", []string{"session"}, now); err != nil || n != 1 {
+		t.Errorf("RevokeTokensOf(l-yesterday, session) = %d, %v; want 1", n, err)
+	}
+	check("with a set-up link left", now, []string{"l-expired", "l-today", "l-yesterday"})
+	if n, err := s.RevokeTokensOf(ctx, "l-yesterday", []string{"user", "session", "setup"}, now); err != nil || n != 1 {
+		t.Errorf("RevokeTokensOf(l-yesterday, all) = %d, %v; want 1", n, err)
+	}
+	check("after revoking", now, []string{"l-expired", "l-today"})
+}
+
+// testPeopleRollback puts batches that are refused, each after changes to
+// stored people and additions of new ones, and checks that none of it is
+// stored. A person twice in one batch is ErrExists: the store cannot know
+// which of the two the caller meant.
+func testPeopleRollback(t *testing.T, s store.Store) {
+	base := []store.Person{person("p-1", "staff"), person("p-2"), person("p-3", "admin")}
+	putPeople(t, s, base, len(base), 0)
+	want := []store.Person{stored(base[0], 1), stored(base[1], 1), stored(base[2], 1)}
+
+	// batch changes every stored person, adds 500, then appends bad.
+	batch := func(bad ...store.Person) []store.Person {
+		var ps []store.Person
+		for _, p := range base {
+			p.Name += " (renamed)"
+			p.Updated = epoch.Add(time.Hour)
+			ps = append(ps, p)
+		}
+		for i := range 500 {
+			ps = append(ps, person(fmt.Sprintf("new-%03d", i), "staff"))
+		}
+		return append(ps, bad...)
+	}
+	renamed := person("p-2")
+	renamed.Name = "Renamed again"
+	badRole := person("new-bad", "two words")
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		ps   []store.Person
+		want error // nil: any error
+	}{
+		{"new person twice", t.Context(), batch(person("new-250")), store.ErrExists},
+		{"stored person twice", t.Context(), batch(renamed), store.ErrExists},
+		{"role with a space", t.Context(), batch(badRole), nil},
+		{"empty role", t.Context(), batch(person("new-bad", "")), nil},
+		{"no ID", t.Context(), batch(person("")), nil},
+		{"canceled context", canceled, batch(), context.Canceled},
+	}
+	for _, tt := range tests {
+		added, changed, err := s.PutPeople(tt.ctx, tt.ps)
+		if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+			want := "an error"
+			if tt.want != nil {
+				want = tt.want.Error()
+			}
+			t.Errorf("%s: PutPeople = %d, %d, %v; want %s", tt.name, added, changed, err, want)
+		}
+		checkPeople(t, s, tt.name, want...)
+		checkCount(t, s, tt.name, len(base))
+		checkNoPerson(t, s, tt.name, "new-000")
+		checkNoPerson(t, s, tt.name, "new-499")
+	}
+	// The store still takes a good batch.
+	putPeople(t, s, batch(), 500, len(base))
+	checkCount(t, s, "after a good batch", len(base)+500)
+}
+
+// testCredentials checks credentials round-trip and that a TOTP step is
+// accepted once only.
+func testCredentials(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if c, err := s.CredentialOf(ctx, "p-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CredentialOf(p-1) = %+v, %v; want ErrNotFound", c, err)
+	}
+	check := func(when string, want store.Credential) {
+		t.Helper()
+		got, err := s.CredentialOf(ctx, want.Person)
+		if err != nil {
+			t.Errorf("%s: CredentialOf(%q) = %v", when, want.Person, err)
+		} else if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: CredentialOf(%q) mismatch (-want +got):\n%s", when, want.Person, diff)
+		}
+	}
+	c1 := store.Credential{
+		Person:     "p-1",
+		Password:   "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+		TOTPSecret: append([]byte{0, 0xff}, hash("totp p-1")[:18]...),
+		TOTPStep:   58000000,
+		Updated:    epoch,
+	}
+	// No second factor yet: nil, and an empty secret is none too.
+	c2 := store.Credential{Person: "p-2", Password: "$argon2id$v=19$x", Updated: epoch.Add(time.Second)}
+	c3 := store.Credential{Person: "p-3", TOTPSecret: []byte{}, Updated: epoch.Add(2 * time.Second)}
+	for _, c := range []store.Credential{c1, c2, c3} {
+		if err := s.PutCredential(ctx, c); err != nil {
+			t.Fatalf("PutCredential(%q) = %v", c.Person, err)
+		}
+	}
+	c3.TOTPSecret = nil
+	check("after putting", c1)
+	check("after putting", c2)
+	check("after putting", c3)
+
+	steps := []struct {
+		step int64
+		want error
+	}{
+		{c1.TOTPStep, store.ErrConflict}, // the stored step: a replay
+		{c1.TOTPStep - 1, store.ErrConflict},
+		{0, store.ErrConflict},
+		{c1.TOTPStep + 1, nil},
+		{c1.TOTPStep + 1, store.ErrConflict},
+		{c1.TOTPStep + 3, nil},
+		{c1.TOTPStep + 2, store.ErrConflict},
+	}
+	for _, tt := range steps {
+		err := s.UseTOTPStep(ctx, "p-1", tt.step)
+		if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+			t.Errorf("UseTOTPStep(p-1, %d) = %v, want %v", tt.step, err, tt.want)
+		}
+		if tt.want == nil {
+			c1.TOTPStep = tt.step
+		}
+		// Updated is when the credential was set, not when it was used.
+		check(fmt.Sprintf("after UseTOTPStep(%d)", tt.step), c1)
+	}
+	if err := s.UseTOTPStep(ctx, "p-9", 1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UseTOTPStep(p-9) = %v, want ErrNotFound", err)
+	}
+	if c, err := s.CredentialOf(ctx, "p-9"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CredentialOf(p-9) after UseTOTPStep = %+v, %v; want ErrNotFound", c, err)
+	}
+	check("after another person's steps", c2)
+
+	// PutCredential replaces the whole credential, step included.
+	c1 = store.Credential{Person: "p-1", Password: "$argon2id$v=19$new", Updated: epoch.Add(time.Hour)}
+	if err := s.PutCredential(ctx, c1); err != nil {
+		t.Fatalf("PutCredential(p-1) again = %v", err)
+	}
+	check("after replacing", c1)
+	check("after replacing another", c2)
+
+	// Of concurrent uses of one step, exactly one wins.
+	const users = 8
+	errs := make([]error, users)
+	var wg sync.WaitGroup
+	for i := range users {
+		wg.Go(func() { errs[i] = s.UseTOTPStep(ctx, "p-2", 100) })
+	}
+	wg.Wait()
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("concurrent UseTOTPStep %d = %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Errorf("concurrent UseTOTPStep of one step: %d succeeded, want 1", wins)
+	}
+	c2.TOTPStep = 100
+	check("after concurrent use", c2)
+}
+
+// newChange returns a pending change of target's roles proposed at epoch
+// plus proposed.
+func newChange(id, target string, base int64, proposed time.Duration) store.Change {
+	return store.Change{
+		ID:         id,
+		Kind:       "person",
+		Target:     target,
+		Payload:    fmt.Appendf(nil, `{"roles":["admin","staff"],"change":%q}`, id),
+		Base:       base,
+		Reason:     "reason for " + id,
+		ProposedBy: "admin-1",
+		Proposed:   epoch.Add(proposed),
+		State:      "pending",
+	}
+}
+
+func checkChanges(t *testing.T, s store.Store, when string, want ...store.Change) {
+	t.Helper()
+	for _, w := range want {
+		got, err := s.ChangeByID(t.Context(), w.ID)
+		if err != nil {
+			t.Errorf("%s: ChangeByID(%q) = %v", when, w.ID, err)
+		} else if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("%s: ChangeByID(%q) mismatch (-want +got):\n%s", when, w.ID, diff)
+		}
+	}
+}
+
+// testChanges checks the change listing and DecideChange's
+// compare-and-swap: a refused decision stores neither the change nor the
+// person, and a successful one stores both.
+func testChanges(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if c, err := s.ChangeByID(ctx, "c-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ChangeByID(c-1) = %+v, %v; want ErrNotFound", c, err)
+	}
+	p1, p2 := person("p-1", "staff"), person("p-2", "staff")
+	putPeople(t, s, []store.Person{p1, p2}, 2, 0)
+	p1, p2 = stored(p1, 1), stored(p2, 1)
+
+	c1 := newChange("c-1", "p-1", 1, 3*time.Minute)
+	c2 := newChange("c-2", "p-1", 1, time.Minute)
+	c3 := newChange("c-3", "ghost", 1, 2*time.Minute)
+	c4 := newChange("c-4", "p-1", 1, 2*time.Minute) // same instant as c-3
+	c5 := newChange("c-5", "p-1", 1, 0)
+	c5.Payload = nil
+	changes := []*store.Change{&c1, &c2, &c3, &c4, &c5}
+	for _, c := range changes {
+		if err := s.AddChange(ctx, *c); err != nil {
+			t.Fatalf("AddChange(%q) = %v", c.ID, err)
+		}
+	}
+	all := func() []store.Change {
+		var out []store.Change
+		for _, c := range changes {
+			out = append(out, *c)
+		}
+		return out
+	}
+	checkChanges(t, s, "after adding", all()...)
+	dup := newChange("c-2", "p-9", 5, time.Hour)
+	if err := s.AddChange(ctx, dup); !errors.Is(err, store.ErrExists) {
+		t.Errorf("AddChange(c-2) again = %v, want ErrExists", err)
+	}
+	checkChanges(t, s, "after a duplicate", all()...)
+
+	list := func(when, state string, want ...store.Change) {
+		t.Helper()
+		got, err := s.ListChanges(ctx, state)
+		if err != nil {
+			t.Errorf("%s: ListChanges(%q) = %v", when, state, err)
+			return
+		}
+		if len(want) == 0 && len(got) == 0 {
+			return
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: ListChanges(%q) mismatch (-want +got):\n%s", when, state, diff)
+		}
+	}
+	// Newest first; of two at one instant, the greater ID first.
+	list("after adding", "", c1, c4, c3, c2, c5)
+	list("after adding", "pending", c1, c4, c3, c2, c5)
+	list("after adding", "approved")
+
+	decided := func(c store.Change, state string, at time.Duration) store.Change {
+		c.State, c.DecidedBy, c.Decided = state, "admin-2", epoch.Add(at)
+		return c
+	}
+	approved := p1
+	approved.Roles, approved.Updated, approved.Version = []string{"admin", "staff"}, epoch.Add(time.Hour), 2
+	stale := approved
+	stale.Version = 3
+	same := approved
+	same.Version = 1
+	ghost := person("ghost", "admin")
+	ghost.Version = 2
+	other := approved
+	other.ID = "p-2"
+	refused := []struct {
+		name string
+		c    store.Change
+		p    *store.Person
+		want error // nil: any error
+	}{
+		{"unknown change", decided(newChange("c-9", "p-1", 1, 0), "approved", time.Hour), &approved, store.ErrNotFound},
+		{"unknown change, no person", decided(newChange("c-9", "p-1", 1, 0), "rejected", time.Hour), nil, store.ErrNotFound},
+		{"person moved on", decided(c2, "approved", time.Hour), &stale, store.ErrConflict},
+		{"person version not advanced", decided(c2, "approved", time.Hour), &same, store.ErrConflict},
+		{"absent person", decided(c3, "approved", time.Hour), &ghost, store.ErrNotFound},
+		// p-2 is at the version before other's: only the target guard
+		// stops the approval of a change to p-1 from rewriting p-2.
+		{"person not the target", decided(c2, "approved", time.Hour), &other, nil},
+		{"not a state", decided(c2, "maybe", time.Hour), nil, nil},
+	}
+	for _, tt := range refused {
+		err := s.DecideChange(ctx, tt.c, tt.p)
+		if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: DecideChange(%q) = %v, want %v", tt.name, tt.c.ID, err, tt.want)
+		}
+		checkChanges(t, s, tt.name, all()...)
+		checkPeople(t, s, tt.name, p1, p2)
+		checkNoPerson(t, s, tt.name, "ghost")
+		if c, err := s.ChangeByID(ctx, "c-9"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: ChangeByID(c-9) = %+v, %v; want ErrNotFound", tt.name, c, err)
+		}
+	}
+
+	// A rejection stores the decision alone.
+	c1 = decided(c1, "rejected", time.Hour)
+	if err := s.DecideChange(ctx, c1, nil); err != nil {
+		t.Fatalf("DecideChange(c-1, rejected) = %v", err)
+	}
+	checkChanges(t, s, "after rejecting", all()...)
+	checkPeople(t, s, "after rejecting", p1)
+	// A decided change stays decided, whichever way the second decision goes.
+	for _, again := range []store.Change{decided(c1, "approved", 2*time.Hour), decided(c1, "rejected", 2*time.Hour)} {
+		if err := s.DecideChange(ctx, again, &approved); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("DecideChange(c-1, %s) after rejecting = %v, want ErrConflict", again.State, err)
+		}
+		checkChanges(t, s, "after deciding twice", all()...)
+		checkPeople(t, s, "after deciding twice", p1)
+	}
+
+	// An approval stores the change and the person together.
+	c2 = decided(c2, "approved", time.Hour)
+	if err := s.DecideChange(ctx, c2, &approved); err != nil {
+		t.Fatalf("DecideChange(c-2, approved) = %v", err)
+	}
+	checkChanges(t, s, "after approving", all()...)
+	checkPeople(t, s, "after approving", approved)
+	// c-4 was proposed against version 1 too: the person has moved on.
+	next := approved
+	next.Roles, next.Version = []string{"staff"}, 2
+	if err := s.DecideChange(ctx, decided(c4, "approved", 2*time.Hour), &next); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("DecideChange(c-4) against a moved-on person = %v, want ErrConflict", err)
+	}
+	checkChanges(t, s, "after a stale approval", all()...)
+	checkPeople(t, s, "after a stale approval", approved)
+
+	list("after deciding", "", c1, c4, c3, c2, c5)
+	list("after deciding", "pending", c4, c3, c5)
+	list("after deciding", "approved", c2)
+	list("after deciding", "rejected", c1)
+}
+
+// testConcurrentDecide has deciders race on one pending change, with and
+// without a person: exactly one wins, and what is stored is the winner's.
+func testConcurrentDecide(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p := person("p-1", "staff")
+	putPeople(t, s, []store.Person{p}, 1, 0)
+	want := stored(p, 1)
+	for _, withPerson := range []bool{true, false} {
+		c := newChange(fmt.Sprintf("c-%v", withPerson), "p-1", 1, 0)
+		if err := s.AddChange(ctx, c); err != nil {
+			t.Fatalf("AddChange = %v", err)
+		}
+		const deciders = 8
+		errs := make([]error, deciders)
+		tried := make([]store.Change, deciders)
+		people := make([]store.Person, deciders)
+		var wg sync.WaitGroup
+		for i := range deciders {
+			d := c
+			d.State, d.DecidedBy, d.Decided = "approved", fmt.Sprintf("admin-%d", i), epoch.Add(time.Duration(i)*time.Second)
+			q := stored(p, 2)
+			q.Roles, q.Updated = []string{"admin", fmt.Sprintf("role_%d", i)}, epoch.Add(time.Duration(i)*time.Minute)
+			tried[i], people[i] = d, q
+			var qp *store.Person
+			if withPerson {
+				qp = &q
+			}
+			wg.Go(func() { errs[i] = s.DecideChange(ctx, d, qp) })
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Errorf("with person %v: deciders %d and %d both won", withPerson, winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("with person %v: DecideChange by decider %d = %v, want nil or ErrConflict", withPerson, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("with person %v: no decider won", withPerson)
+		}
+		if withPerson {
+			want = people[winner]
+		}
+		checkChanges(t, s, fmt.Sprintf("with person %v: after the race", withPerson), tried[winner])
+		checkPeople(t, s, fmt.Sprintf("with person %v: after the race", withPerson), want)
 	}
 }

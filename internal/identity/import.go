@@ -1,0 +1,86 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// ImportResult says what an import did.
+type ImportResult struct {
+	Rows      int // people in the file
+	Added     int // new to the directory
+	Changed   int // already there, with some field changed
+	Unchanged int
+	// Missing counts people in the directory but not in the file. They are
+	// left as they are: a leaver is marked by a leaving date, never by
+	// omission, so a truncated export cannot revoke a whole force.
+	Missing int
+	// Leavers counts people in the file whose leaving date has come.
+	Leavers int
+}
+
+// Import reads a whole HR directory export (see [ParseDirectory]) and
+// stores it in one transaction: all of it, or, on any bad row, none of it.
+// It is idempotent: importing the same file again changes nothing.
+//
+// The file is the authority for name, number, unit, manager, rank, grade
+// and leaving date. Roles and adviser kind in the file apply only to people
+// new to the directory; after that they change only through dual control,
+// so a later export cannot silently undo an approved change.
+//
+// progress, when not nil, is called as people are read and stored.
+func Import(ctx context.Context, st store.Store, r io.Reader, grades GradeMap, now time.Time, progress func(stage string, done, total int)) (ImportResult, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	ps, err := ParseDirectory(r, grades)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res := ImportResult{Rows: len(ps)}
+	total, err := st.CountPeople(ctx)
+	if err != nil {
+		return res, fmt.Errorf("reading the directory: %w", err)
+	}
+	existing := make(map[string]store.Person, total)
+	for after := ""; ; {
+		page, err := st.ListPeople(ctx, store.PeopleQuery{After: after, Limit: 10_000})
+		if err != nil {
+			return res, fmt.Errorf("reading the directory: %w", err)
+		}
+		for _, p := range page {
+			existing[p.ID] = p
+		}
+		progress("reading the directory", len(existing), total)
+		if len(page) < 10_000 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	inFile := 0
+	for i := range ps {
+		p := &ps[i]
+		p.Updated = now
+		if old, ok := existing[p.ID]; ok {
+			inFile++
+			p.Roles, p.Adviser = old.Roles, old.Adviser
+		}
+		if Left(*p, now) {
+			res.Leavers++
+		}
+	}
+	res.Missing = len(existing) - inFile
+	progress("storing", 0, len(ps))
+	added, changed, err := st.PutPeople(ctx, ps)
+	if err != nil {
+		return res, fmt.Errorf("storing the directory: %w", err)
+	}
+	progress("storing", len(ps), len(ps))
+	res.Added, res.Changed = added, changed
+	res.Unchanged = len(ps) - added - changed
+	return res, nil
+}

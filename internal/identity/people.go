@@ -1,0 +1,182 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+var personID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CheckPersonID refuses an ID that is not 1-64 letters, digits, '.', '_'
+// or '-', starting with a letter or digit.
+func CheckPersonID(id string) error {
+	if !personID.MatchString(id) {
+		return fmt.Errorf("person id %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", id)
+	}
+	return nil
+}
+
+// NewUser is a person added by `lbm user add`: break-glass, for
+// bootstrapping and tests.
+type NewUser struct {
+	ID    string
+	Name  string // default: the ID
+	Role  Role
+	Rank  Rank
+	Token bool // mint an API token in Role
+}
+
+// AddUser adds u to the directory, or gives an existing person u's role
+// (and rank, when given), and returns an API token when u.Token. It is the
+// offline, break-glass path: the caller records it in the oversight log
+// flagged as such. A leaver is refused.
+func AddUser(ctx context.Context, st store.Store, u NewUser, now time.Time) (store.Person, string, error) {
+	if err := CheckPersonID(u.ID); err != nil {
+		return store.Person{}, "", err
+	}
+	if _, err := ParseRole(string(u.Role)); err != nil {
+		return store.Person{}, "", err
+	}
+	if _, err := ParseRank(string(u.Rank)); err != nil {
+		return store.Person{}, "", err
+	}
+	p, err := st.PersonByID(ctx, u.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		p = store.Person{ID: u.ID, Name: u.ID, Roles: []string{string(RoleStaff)}}
+	case err != nil:
+		return store.Person{}, "", fmt.Errorf("adding user: %w", err)
+	case Left(p, now):
+		return store.Person{}, "", fmt.Errorf("%s left on %s", u.ID, p.LeftOn.Format(time.DateOnly))
+	}
+	if u.Name != "" {
+		p.Name = u.Name
+	}
+	if u.Rank != "" {
+		p.Rank, p.Grade = string(u.Rank), ""
+	}
+	p.Roles = withRole(p.Roles, u.Role)
+	p.Updated = now
+	if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
+		return store.Person{}, "", fmt.Errorf("adding user: %w", err)
+	}
+	if p, err = st.PersonByID(ctx, u.ID); err != nil {
+		return store.Person{}, "", fmt.Errorf("adding user: %w", err)
+	}
+	if !u.Token {
+		return p, "", nil
+	}
+	token, err := NewUserToken(ctx, st, p.ID, u.Role, now)
+	return p, token, err
+}
+
+// NewUserToken mints an API token for person acting in role, valid for
+// UserTokenLifetime.
+func NewUserToken(ctx context.Context, st store.Store, person string, role Role, now time.Time) (string, error) {
+	token, hash := NewToken()
+	t := store.Token{Hash: hash, Kind: KindUser, Subject: person, Role: string(role), Created: now, Expires: now.Add(UserTokenLifetime)}
+	if err := st.AddToken(ctx, t); err != nil {
+		return "", fmt.Errorf("minting a token: %w", err)
+	}
+	return token, nil
+}
+
+func withRole(roles []string, r Role) []string {
+	out := slices.Clone(roles)
+	if !slices.Contains(out, string(r)) {
+		out = append(out, string(r))
+	}
+	if !slices.Contains(out, string(RoleStaff)) {
+		out = append(out, string(RoleStaff))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RevokeLeavers revokes every token and session of each person whose
+// leaving date has come by now, and returns whose it revoked. Authenticate
+// refuses a leaver's token anyway; this makes the revocation a recorded
+// fact on the leaving date rather than on the next attempt.
+func RevokeLeavers(ctx context.Context, st store.Store, now time.Time) (map[string]int, error) {
+	ids, err := st.LeaversWithTokens(ctx, now)
+	if err != nil {
+		return nil, fmt.Errorf("finding leavers: %w", err)
+	}
+	out := map[string]int{}
+	for _, id := range ids {
+		n, err := st.RevokeTokensOf(ctx, id, allPersonKinds, now)
+		if err != nil {
+			return out, fmt.Errorf("revoking %s's tokens: %w", id, err)
+		}
+		out[id] = n
+	}
+	return out, nil
+}
+
+// External is a person as the identity provider vouches for them.
+type External struct {
+	ID, Name, Unit, Rank, Grade string
+	Roles                       []string // nil when the provider sends no roles claim
+}
+
+// MergeExternal updates the directory from an identity provider's claims
+// and returns the person as stored. The provider, like the HR import, is
+// an authority for name, unit, rank and grade; when it sends roles it is
+// the authority for those too (its group memberships are managed under the
+// organisation's own controls). Claims that do not parse are refused, and
+// nothing is stored.
+func MergeExternal(ctx context.Context, st store.Store, e External, grades GradeMap, now time.Time) (store.Person, error) {
+	if err := CheckPersonID(e.ID); err != nil {
+		return store.Person{}, err
+	}
+	rank, err := ParseRank(e.Rank)
+	if err != nil {
+		return store.Person{}, err
+	}
+	if e.Grade != "" {
+		if _, ok := grades.Rank(e.Grade); !ok {
+			return store.Person{}, fmt.Errorf("unknown staff grade %q", e.Grade)
+		}
+	}
+	var roles []string
+	for _, r := range e.Roles {
+		role, err := ParseRole(r)
+		if err != nil {
+			return store.Person{}, err
+		}
+		roles = withRole(roles, role)
+	}
+	p, err := st.PersonByID(ctx, e.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		p = store.Person{ID: e.ID, Roles: []string{string(RoleStaff)}}
+	case err != nil:
+		return store.Person{}, fmt.Errorf("reading %s: %w", e.ID, err)
+	}
+	if e.Name != "" {
+		p.Name = e.Name
+	}
+	if p.Name == "" {
+		p.Name = e.ID
+	}
+	if e.Unit != "" {
+		p.Unit = e.Unit
+	}
+	if e.Rank != "" || e.Grade != "" {
+		p.Rank, p.Grade = string(rank), e.Grade
+	}
+	if e.Roles != nil {
+		p.Roles = roles
+	}
+	p.Updated = now
+	if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
+		return store.Person{}, fmt.Errorf("storing %s: %w", e.ID, err)
+	}
+	return st.PersonByID(ctx, e.ID)
+}

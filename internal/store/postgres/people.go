@@ -1,0 +1,334 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// nanos is how a time is stored: Unix nanoseconds, 0 for the zero time.
+// The instant 1970-01-01T00:00:00Z itself therefore reads back as zero;
+// callers that store it mean "never" anyway.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos reverses nanos, in UTC.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// checkPeople refuses, before anything is written, a batch the directory
+// cannot store as given: a person with no ID, an ID twice in the batch
+// (store.ErrExists, as for an entry ID twice in one append: which of the two
+// is meant is the caller's to say), or a role that is empty or holds a space
+// (roles are stored space-separated, as on SQLite).
+func checkPeople(ps []store.Person) error {
+	seen := make(map[string]bool, len(ps))
+	for i, p := range ps {
+		if p.ID == "" {
+			return fmt.Errorf("putting people: person %d has no ID", i)
+		}
+		if seen[p.ID] {
+			return fmt.Errorf("putting people: %q twice in one batch: %w", p.ID, store.ErrExists)
+		}
+		seen[p.ID] = true
+		for _, r := range p.Roles {
+			if r == "" || strings.ContainsAny(r, " \t\n") {
+				return fmt.Errorf("putting people: %s: role %q is empty or holds a space", p.ID, r)
+			}
+		}
+	}
+	return nil
+}
+
+// joinRoles and splitRoles store roles as one space-separated column; no
+// roles, nil or empty, is "" and reads back nil.
+func joinRoles(roles []string) string { return strings.Join(roles, " ") }
+
+func splitRoles(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
+}
+
+const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, left_on, updated, version`
+
+// PutPeople copies ps into a temporary table and merges it into people with
+// one INSERT ... ON CONFLICT: a few round trips whatever the batch size (an
+// HR import puts 50,000 people in one call). The merge takes rows in ID
+// order, so two imports overlapping in
+// people lock them in the same order and cannot deadlock. A person is
+// replaced only when a stored field other than updated and version differs;
+// RETURNING yields only rows inserted (version 1) or replaced.
+func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed int, err error) {
+	if err := checkPeople(ps); err != nil {
+		return 0, 0, err
+	}
+	if len(ps) == 0 {
+		return 0, 0, nil
+	}
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE people_in (LIKE people) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"people_in"}, strings.Split(personColumns, ", "),
+			pgx.CopyFromSlice(len(ps), func(i int) ([]any, error) {
+				p := &ps[i]
+				return []any{p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), int64(1)}, nil
+			}))
+		if err != nil {
+			return err
+		}
+		if db.testingOnlyAfterPeopleCopy != nil {
+			db.testingOnlyAfterPeopleCopy()
+		}
+		return tx.QueryRow(ctx, `WITH up AS (
+				INSERT INTO people (`+personColumns+`)
+				SELECT `+personColumns+` FROM people_in ORDER BY id
+				ON CONFLICT (id) DO UPDATE SET
+					name = excluded.name, number = excluded.number, unit = excluded.unit,
+					manager = excluded.manager, rank = excluded.rank, grade = excluded.grade,
+					roles = excluded.roles, adviser = excluded.adviser, left_on = excluded.left_on,
+					updated = excluded.updated, version = people.version + 1
+				WHERE (people.name, people.number, people.unit, people.manager, people.rank, people.grade, people.roles, people.adviser, people.left_on)
+					IS DISTINCT FROM (excluded.name, excluded.number, excluded.unit, excluded.manager, excluded.rank, excluded.grade, excluded.roles, excluded.adviser, excluded.left_on)
+				RETURNING version)
+			SELECT count(*) FILTER (WHERE version = 1), count(*) FILTER (WHERE version > 1) FROM up`).Scan(&added, &changed)
+	})
+	if err != nil {
+		return 0, 0, translate(err)
+	}
+	return added, changed, nil
+}
+
+func scanPerson(row pgx.Row) (store.Person, error) {
+	var p store.Person
+	var roles string
+	var leftOn, updated int64
+	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &leftOn, &updated, &p.Version); err != nil {
+		return store.Person{}, translate(err)
+	}
+	p.Roles = splitRoles(roles)
+	p.LeftOn, p.Updated = fromNanos(leftOn), fromNanos(updated)
+	return p, nil
+}
+
+// PersonByID returns the person with that ID.
+func (db *DB) PersonByID(ctx context.Context, id string) (store.Person, error) {
+	return scanPerson(db.pool.QueryRow(ctx, `SELECT `+personColumns+` FROM people WHERE id = $1`, id))
+}
+
+// likeEscaper makes a user's text a literal inside a LIKE pattern whose
+// escape character is a backslash.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// ListPeople pages through the people in ID order. The searched columns are
+// COLLATE "C", under which ILIKE folds ASCII case only, as the contract
+// asks (and as SQLite's LIKE does); the search scans the table, which at
+// the directory's size (tens of thousands) takes milliseconds.
+func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Person, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var pat string
+	if q.Text != "" {
+		pat = "%" + likeEscaper.Replace(q.Text) + "%"
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+personColumns+` FROM people
+		WHERE id > $1 AND ($2 = '' OR id ILIKE $2 ESCAPE '\' OR name ILIKE $2 ESCAPE '\' OR number ILIKE $2 ESCAPE '\' OR unit ILIKE $2 ESCAPE '\')
+		ORDER BY id LIMIT $3`, q.After, pat, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []store.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, translate(rows.Err())
+}
+
+// CountPeople counts the directory.
+func (db *DB) CountPeople(ctx context.Context) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM people`).Scan(&n)
+	return n, translate(err)
+}
+
+// LeaversWithTokens finds leavers through the partial left_on index and
+// probes each one's unrevoked tokens through tokens_subject.
+func (db *DB) LeaversWithTokens(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT p.id FROM people p
+		WHERE p.left_on <> 0 AND p.left_on <= $1
+			AND EXISTS (SELECT 1 FROM tokens t WHERE t.subject = p.id AND t.revoked = 0)
+		ORDER BY p.id`, now.UnixNano())
+	if err != nil {
+		return nil, translate(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, translate(err)
+}
+
+// CredentialOf returns the person's credential.
+func (db *DB) CredentialOf(ctx context.Context, person string) (store.Credential, error) {
+	var c store.Credential
+	var updated int64
+	err := db.pool.QueryRow(ctx, `SELECT person, password, totp_secret, totp_step, updated FROM credentials WHERE person = $1`, person).
+		Scan(&c.Person, &c.Password, &c.TOTPSecret, &c.TOTPStep, &updated)
+	if err != nil {
+		return store.Credential{}, translate(err)
+	}
+	c.Updated = fromNanos(updated)
+	return c, nil
+}
+
+// PutCredential stores c, replacing the person's credential. An empty
+// TOTPSecret is stored as none and reads back nil.
+func (db *DB) PutCredential(ctx context.Context, c store.Credential) error {
+	if c.Person == "" {
+		return errors.New("putting a credential: no person")
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO credentials (person, password, totp_secret, totp_step, updated) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (person) DO UPDATE SET password = excluded.password, totp_secret = excluded.totp_secret,
+			totp_step = excluded.totp_step, updated = excluded.updated`,
+		c.Person, c.Password, nullBytes(c.TOTPSecret), c.TOTPStep, nanos(c.Updated))
+	return translate(err)
+}
+
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// UseTOTPStep moves the person's last accepted step forward in one guarded
+// UPDATE: of two requests presenting the same code, one updates the row
+// and the other, waiting on its lock, then finds the step taken.
+func (db *DB) UseTOTPStep(ctx context.Context, person string, step int64) error {
+	return translate(pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE credentials SET totp_step = $2 WHERE person = $1 AND totp_step < $2`, person, step)
+		if err != nil {
+			return err
+		}
+		return guarded(ctx, tx, tag.RowsAffected(), `SELECT 1 FROM credentials WHERE person = $1`, person)
+	}))
+}
+
+// guarded turns a guarded UPDATE that changed no row into store.ErrConflict
+// when the row exists (the guard failed) and store.ErrNotFound when it does
+// not; exists is a query selecting the row.
+func guarded(ctx context.Context, tx pgx.Tx, affected int64, exists string, args ...any) error {
+	if affected > 0 {
+		return nil
+	}
+	if err := tx.QueryRow(ctx, exists, args...).Scan(new(int)); err != nil {
+		return err // pgx.ErrNoRows: translated to ErrNotFound
+	}
+	return store.ErrConflict
+}
+
+const changeColumns = `id, kind, target, payload, base, reason, proposed_by, proposed, state, decided_by, decided`
+
+// AddChange stores a new change.
+func (db *DB) AddChange(ctx context.Context, c store.Change) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO changes (`+changeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.ID, c.Kind, c.Target, nullBytes(c.Payload), c.Base, c.Reason, c.ProposedBy, nanos(c.Proposed), c.State, c.DecidedBy, nanos(c.Decided))
+	return translate(err)
+}
+
+func scanChange(row pgx.Row) (store.Change, error) {
+	var c store.Change
+	var proposed, decided int64
+	if err := row.Scan(&c.ID, &c.Kind, &c.Target, &c.Payload, &c.Base, &c.Reason, &c.ProposedBy, &proposed, &c.State, &c.DecidedBy, &decided); err != nil {
+		return store.Change{}, translate(err)
+	}
+	c.Proposed, c.Decided = fromNanos(proposed), fromNanos(decided)
+	return c, nil
+}
+
+// ChangeByID returns the change with that ID.
+func (db *DB) ChangeByID(ctx context.Context, id string) (store.Change, error) {
+	return scanChange(db.pool.QueryRow(ctx, `SELECT `+changeColumns+` FROM changes WHERE id = $1`, id))
+}
+
+// ListChanges lists changes newest first; changes proposed at the same
+// instant come in descending ID order.
+func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+changeColumns+` FROM changes WHERE $1 = '' OR state = $1 ORDER BY proposed DESC, id DESC`, state)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []store.Change
+	for rows.Next() {
+		c, err := scanChange(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, translate(rows.Err())
+}
+
+// DecideChange is two guarded UPDATEs in one transaction: the change only
+// while pending, the person only at the version before p's. A concurrent
+// decision waits on the change's row lock and then finds it no longer
+// pending. If either UPDATE changes no row the transaction rolls back, so a
+// lost race or a stale person leaves both as they were.
+func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person) error {
+	if p != nil {
+		if err := checkPeople([]store.Person{*p}); err != nil {
+			return fmt.Errorf("deciding change %s: %w", c.ID, err)
+		}
+	}
+	return translate(pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var target string
+		err := tx.QueryRow(ctx, `UPDATE changes SET state = $2, decided_by = $3, decided = $4 WHERE id = $1 AND state = 'pending' RETURNING target`,
+			c.ID, c.State, c.DecidedBy, nanos(c.Decided)).Scan(&target)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if err := tx.QueryRow(ctx, `SELECT 1 FROM changes WHERE id = $1`, c.ID).Scan(new(int)); err != nil {
+				return err
+			}
+			return store.ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return nil
+		}
+		// The change applies to its own target and no other person.
+		if p.ID != target {
+			return fmt.Errorf("deciding change %s: person %q is not its target %q", c.ID, p.ID, target)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE people SET name = $2, number = $3, unit = $4, manager = $5, rank = $6, grade = $7,
+				roles = $8, adviser = $9, left_on = $10, updated = $11, version = $12
+			WHERE id = $1 AND version = $13`,
+			p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), p.Version,
+			p.Version-1)
+		if err != nil {
+			return err
+		}
+		return guarded(ctx, tx, tag.RowsAffected(), `SELECT 1 FROM people WHERE id = $1`, p.ID)
+	}))
+}

@@ -1,0 +1,388 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// nanos is how a time is stored: Unix nanoseconds, 0 for the zero time.
+// The instant 1970-01-01T00:00:00Z itself therefore reads back as zero;
+// callers that store it mean "never" anyway.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos reverses nanos, in UTC.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// checkPeople refuses, before anything is written, a batch the directory
+// cannot store as given: a person with no ID, an ID twice in the batch
+// (store.ErrExists, as for an entry ID twice in one append: which of the two
+// is meant is the caller's to say), or a role that is empty or holds a space
+// (roles are stored space-separated).
+func checkPeople(ps []store.Person) error {
+	seen := make(map[string]bool, len(ps))
+	for i, p := range ps {
+		if p.ID == "" {
+			return fmt.Errorf("putting people: person %d has no ID", i)
+		}
+		if seen[p.ID] {
+			return fmt.Errorf("putting people: %q twice in one batch: %w", p.ID, store.ErrExists)
+		}
+		seen[p.ID] = true
+		for _, r := range p.Roles {
+			if r == "" || strings.ContainsAny(r, " \t\n") {
+				return fmt.Errorf("putting people: %s: role %q is empty or holds a space", p.ID, r)
+			}
+		}
+	}
+	return nil
+}
+
+// joinRoles and splitRoles store roles as one space-separated column; no
+// roles, nil or empty, is "" and reads back nil.
+func joinRoles(roles []string) string { return strings.Join(roles, " ") }
+
+func splitRoles(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
+}
+
+const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, left_on, updated, version`
+
+// peoplePerInsert batches rows into one upsert, as rowsPerInsert does for
+// entries: 64 rows of 11 parameters each.
+const peoplePerInsert = 64
+
+// upsertPeople adds people at version 1 and replaces a stored person only
+// when a stored field other than updated and version differs, bumping its
+// version. RETURNING yields only rows it inserted or replaced, so a
+// returned version of 1 is an addition and any other a change.
+func upsertPeople(n int) string {
+	return `INSERT INTO people (` + personColumns + `) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,1),", n), ",") + `
+		ON CONFLICT (id) DO UPDATE SET
+			name = excluded.name, number = excluded.number, unit = excluded.unit,
+			manager = excluded.manager, rank = excluded.rank, grade = excluded.grade,
+			roles = excluded.roles, adviser = excluded.adviser, left_on = excluded.left_on,
+			updated = excluded.updated, version = people.version + 1
+		WHERE (people.name, people.number, people.unit, people.manager, people.rank, people.grade, people.roles, people.adviser, people.left_on)
+			IS NOT (excluded.name, excluded.number, excluded.unit, excluded.manager, excluded.rank, excluded.grade, excluded.roles, excluded.adviser, excluded.left_on)
+		RETURNING version`
+}
+
+// PutPeople stores ps in one IMMEDIATE transaction, 64 people to a
+// statement.
+func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed int, err error) {
+	if err := checkPeople(ps); err != nil {
+		return 0, 0, err
+	}
+	if len(ps) == 0 {
+		return 0, 0, nil
+	}
+	err = withTx(ctx, db.w, func(tx *sql.Tx) error {
+		var full *sql.Stmt
+		for len(ps) > 0 {
+			n := min(len(ps), peoplePerInsert)
+			stmt := full
+			if n < peoplePerInsert || full == nil {
+				s, err := tx.PrepareContext(ctx, upsertPeople(n))
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				if n == peoplePerInsert {
+					full = s
+				}
+				stmt = s
+			}
+			args := make([]any, 0, 11*n)
+			for _, p := range ps[:n] {
+				args = append(args, p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated))
+			}
+			rows, err := stmt.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var version int64
+				if err := rows.Scan(&version); err != nil {
+					rows.Close()
+					return err
+				}
+				if version == 1 {
+					added++
+				} else {
+					changed++
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			ps = ps[n:]
+			if db.testingOnlyAfterPeopleBatch != nil {
+				db.testingOnlyAfterPeopleBatch()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, translate(err)
+	}
+	return added, changed, nil
+}
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanPerson(row scanner) (store.Person, error) {
+	var p store.Person
+	var roles string
+	var leftOn, updated int64
+	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &leftOn, &updated, &p.Version); err != nil {
+		return store.Person{}, translate(err)
+	}
+	p.Roles = splitRoles(roles)
+	p.LeftOn, p.Updated = fromNanos(leftOn), fromNanos(updated)
+	return p, nil
+}
+
+// PersonByID returns the person with that ID.
+func (db *DB) PersonByID(ctx context.Context, id string) (store.Person, error) {
+	return scanPerson(db.r.QueryRowContext(ctx, `SELECT `+personColumns+` FROM people WHERE id = ?`, id))
+}
+
+// likeEscaper makes a user's text a literal inside a LIKE pattern whose
+// escape character is a backslash.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// ListPeople pages through the people in ID order. SQLite's LIKE ignores
+// ASCII case only, as the contract asks; the search scans the table, which
+// at the directory's size (tens of thousands) takes milliseconds.
+func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Person, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	where := `id > ?`
+	args := []any{q.After}
+	if q.Text != "" {
+		where += ` AND (id LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\' OR number LIKE ? ESCAPE '\' OR unit LIKE ? ESCAPE '\')`
+		pat := "%" + likeEscaper.Replace(q.Text) + "%"
+		args = append(args, pat, pat, pat, pat)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+personColumns+` FROM people WHERE `+where+` ORDER BY id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []store.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, translate(rows.Err())
+}
+
+// CountPeople counts the directory.
+func (db *DB) CountPeople(ctx context.Context) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM people`).Scan(&n)
+	return n, translate(err)
+}
+
+// LeaversWithTokens finds leavers through the partial left_on index and
+// probes each one's unrevoked tokens through tokens_subject.
+func (db *DB) LeaversWithTokens(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT p.id FROM people p
+		WHERE p.left_on <> 0 AND p.left_on <= ?
+			AND EXISTS (SELECT 1 FROM tokens t WHERE t.subject = p.id AND t.revoked = 0)
+		ORDER BY p.id`, now.UnixNano())
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, id)
+	}
+	return out, translate(rows.Err())
+}
+
+// CredentialOf returns the person's credential.
+func (db *DB) CredentialOf(ctx context.Context, person string) (store.Credential, error) {
+	var c store.Credential
+	var updated int64
+	err := db.r.QueryRowContext(ctx, `SELECT person, password, totp_secret, totp_step, updated FROM credentials WHERE person = ?`, person).
+		Scan(&c.Person, &c.Password, &c.TOTPSecret, &c.TOTPStep, &updated)
+	if err != nil {
+		return store.Credential{}, translate(err)
+	}
+	c.Updated = fromNanos(updated)
+	return c, nil
+}
+
+// PutCredential stores c, replacing the person's credential. An empty
+// TOTPSecret is stored as none and reads back nil.
+func (db *DB) PutCredential(ctx context.Context, c store.Credential) error {
+	if c.Person == "" {
+		return errors.New("putting a credential: no person")
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO credentials (person, password, totp_secret, totp_step, updated) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (person) DO UPDATE SET password = excluded.password, totp_secret = excluded.totp_secret,
+			totp_step = excluded.totp_step, updated = excluded.updated`,
+		c.Person, c.Password, nullBytes(c.TOTPSecret), c.TOTPStep, nanos(c.Updated))
+	return translate(err)
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// UseTOTPStep moves the person's last accepted step forward, in one
+// guarded UPDATE: of two requests presenting the same code, one updates the
+// row and the other finds the step already taken.
+func (db *DB) UseTOTPStep(ctx context.Context, person string, step int64) error {
+	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE credentials SET totp_step = ? WHERE person = ? AND totp_step < ?`, step, person, step)
+		if err != nil {
+			return err
+		}
+		return guarded(ctx, tx, res, `SELECT 1 FROM credentials WHERE person = ?`, person)
+	}))
+}
+
+// guarded turns a guarded UPDATE that changed no row into store.ErrConflict
+// when the row exists (the guard failed) and store.ErrNotFound when it does
+// not; exists is a query selecting the row.
+func guarded(ctx context.Context, tx *sql.Tx, res sql.Result, exists string, args ...any) error {
+	n, err := res.RowsAffected()
+	if err != nil || n > 0 {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, exists, args...).Scan(new(int)); err != nil {
+		return err // sql.ErrNoRows: translated to ErrNotFound
+	}
+	return store.ErrConflict
+}
+
+const changeColumns = `id, kind, target, payload, base, reason, proposed_by, proposed, state, decided_by, decided`
+
+// AddChange stores a new change.
+func (db *DB) AddChange(ctx context.Context, c store.Change) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO changes (`+changeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Kind, c.Target, nullBytes(c.Payload), c.Base, c.Reason, c.ProposedBy, nanos(c.Proposed), c.State, c.DecidedBy, nanos(c.Decided))
+	return translate(err)
+}
+
+func scanChange(row scanner) (store.Change, error) {
+	var c store.Change
+	var proposed, decided int64
+	if err := row.Scan(&c.ID, &c.Kind, &c.Target, &c.Payload, &c.Base, &c.Reason, &c.ProposedBy, &proposed, &c.State, &c.DecidedBy, &decided); err != nil {
+		return store.Change{}, translate(err)
+	}
+	c.Proposed, c.Decided = fromNanos(proposed), fromNanos(decided)
+	return c, nil
+}
+
+// ChangeByID returns the change with that ID.
+func (db *DB) ChangeByID(ctx context.Context, id string) (store.Change, error) {
+	return scanChange(db.r.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM changes WHERE id = ?`, id))
+}
+
+// ListChanges lists changes newest first; changes proposed at the same
+// instant come in descending ID order.
+func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, error) {
+	q := `SELECT ` + changeColumns + ` FROM changes ORDER BY proposed DESC, id DESC`
+	var args []any
+	if state != "" {
+		q = `SELECT ` + changeColumns + ` FROM changes WHERE state = ? ORDER BY proposed DESC, id DESC`
+		args = append(args, state)
+	}
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []store.Change
+	for rows.Next() {
+		c, err := scanChange(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, translate(rows.Err())
+}
+
+// DecideChange is two guarded UPDATEs in one IMMEDIATE transaction: the
+// change only while pending, the person only at the version before p's. If
+// either changes no row the transaction rolls back, so a lost race or a
+// stale person leaves both as they were.
+func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person) error {
+	if p != nil {
+		if err := checkPeople([]store.Person{*p}); err != nil {
+			return fmt.Errorf("deciding change %s: %w", c.ID, err)
+		}
+	}
+	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
+		var target string
+		err := tx.QueryRowContext(ctx, `UPDATE changes SET state = ?, decided_by = ?, decided = ? WHERE id = ? AND state = 'pending' RETURNING target`,
+			c.State, c.DecidedBy, nanos(c.Decided), c.ID).Scan(&target)
+		if errors.Is(err, sql.ErrNoRows) {
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM changes WHERE id = ?`, c.ID).Scan(new(int)); err != nil {
+				return err
+			}
+			return store.ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return nil
+		}
+		// The change applies to its own target and no other person.
+		if p.ID != target {
+			return fmt.Errorf("deciding change %s: person %q is not its target %q", c.ID, p.ID, target)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE people SET name = ?, number = ?, unit = ?, manager = ?, rank = ?, grade = ?,
+				roles = ?, adviser = ?, left_on = ?, updated = ?, version = ?
+			WHERE id = ? AND version = ?`,
+			p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), p.Version,
+			p.ID, p.Version-1)
+		if err != nil {
+			return err
+		}
+		return guarded(ctx, tx, res, `SELECT 1 FROM people WHERE id = ?`, p.ID)
+	}))
+}

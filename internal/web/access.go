@@ -1,0 +1,90 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/lbm-project/lbm/internal/identity"
+)
+
+// Rule says who may perform an action.
+type Rule struct {
+	// Public admits anyone, signed in or not.
+	Public bool
+	// Roles maps each role that may act to the condition under which it
+	// may; a nil Condition admits the role unconditionally. A role not in
+	// the map is refused.
+	Roles map[identity.Role]Condition
+	// StepUp requires a second factor given within
+	// identity.StepUpLifetime: every decision and review action has it.
+	StepUp bool
+}
+
+// A Condition refuses (with an error writeProblem maps) a principal whose
+// role the rule admits but who may not act on this particular request:
+// an authoriser deciding their own request, an admin deciding their own
+// change. It must not change anything.
+type Condition func(s *server, r *http.Request, p identity.Principal) error
+
+// Role sets for policy entries.
+var (
+	everyone = []identity.Role{identity.RoleStaff, identity.RoleInvestigator, identity.RoleAuthoriser,
+		identity.RoleAdviser, identity.RoleDPO, identity.RoleOversight, identity.RoleAdmin}
+)
+
+func allow(roles ...identity.Role) map[identity.Role]Condition {
+	m := map[identity.Role]Condition{}
+	for _, r := range roles {
+		m[r] = nil
+	}
+	return m
+}
+
+// policy is the access table: every action any route performs, and who
+// may perform it (DESIGN.md, "Who uses it"). An action not here cannot be
+// routed (New refuses to start), and a role not named is refused.
+func policy() map[string]Rule {
+	return map[string]Rule{
+		// Machines.
+		"events.ingest": {Roles: allow(identity.RoleSource)},
+		"metrics.read":  {Roles: allow(identity.RoleAdmin)},
+
+		// The logs hold only commitments: anyone may read and verify them.
+		"logs.list":       {Public: true},
+		"logs.checkpoint": {Public: true},
+		"logs.tile":       {Public: true},
+		"health.live":     {Public: true},
+		"health.ready":    {Public: true},
+		"assets.read":     {Public: true},
+
+		// Signing in and out.
+		"session.sign-in":  {Public: true},
+		"session.setup":    {Public: true}, // the link's token is the credential
+		"session.sign-out": {Roles: allow(everyone...)},
+		"session.step-up":  {Roles: allow(everyone...)},
+		"session.role":     {Roles: allow(everyone...)},
+		"home.read":        {Roles: allow(everyone...)},
+		"me.read":          {Roles: allow(everyone...)},
+
+		// The directory and dual control. Admins manage people but never
+		// see event content; oversight reads who holds which role.
+		"people.list":     {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
+		"people.read":     {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
+		"changes.list":    {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
+		"changes.propose": {Roles: allow(identity.RoleAdmin)},
+		"changes.decide": {
+			Roles:  map[identity.Role]Condition{identity.RoleAdmin: notProposer},
+			StepUp: true,
+		},
+	}
+}
+
+// notProposer refuses the administrator who proposed the change being
+// decided; identity.CheckDecider checks it again where the change is
+// decided.
+func notProposer(s *server, r *http.Request, p identity.Principal) error {
+	c, err := s.cfg.Store.ChangeByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return identity.CheckDecider(c, p)
+}

@@ -1,0 +1,229 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/web"
+)
+
+// The callers of the access matrix: anonymous, a source, the bootstrap
+// admin token, and one person in each role. "admin" is the second
+// administrator (adm2); adm1 proposed the pending change.
+var callers = []string{"anonymous", "source", "bootstrap", "staff", "investigator", "authoriser", "adviser", "dpo", "oversight", "admin"}
+
+const persons = "staff investigator authoriser adviser dpo oversight admin"
+
+// accessMatrix is the expected access of every route, written by hand
+// from DESIGN.md's role table ("Who uses it"), not generated from the
+// policy: a change to the policy that this table does not foresee fails.
+// allow lists the callers that must get through; "*" is everyone,
+// anonymous included. API routes are called with each caller's bearer
+// token, pages with their session cookie.
+var accessMatrix = []struct {
+	route string // the route's pattern
+	path  string // a concrete path; {change} and {setup} are filled in
+	body  string
+	allow string
+}{
+	{"POST /v1/events", "/v1/events", eventLine, "source"},
+	{"GET /v1/transparency-logs", "/v1/transparency-logs", "", "*"},
+	{"GET /log/{log}/checkpoint", "/log/activity/checkpoint", "", "*"},
+	{"GET /log/{log}/tile/{path...}", "/log/activity/tile/0/000.p/1", "", "*"},
+	{"GET /healthz", "/healthz", "", "*"},
+	{"GET /readyz", "/readyz", "", "*"},
+	{"GET /metrics", "/metrics", "", "admin bootstrap"},
+	{"GET /v1/me", "/v1/me", "", persons + " bootstrap"},
+	// The bootstrap admin token lives in a file; signing it out would
+	// leave no way back but the CLI, so it is refused.
+	{"POST /v1/sign-out", "/v1/sign-out", "", persons},
+	{"GET /v1/people", "/v1/people", "", "oversight admin bootstrap"},
+	{"GET /v1/people/{id}", "/v1/people/staff1", "", "oversight admin bootstrap"},
+	{"POST /v1/people/{id}/changes", "/v1/people/staff1/changes", `{"roles":["staff","investigator"],"reason":"joins the anti-corruption command"}`, "admin bootstrap"},
+	{"GET /v1/changes", "/v1/changes", "", "oversight admin bootstrap"},
+	// Decisions need a second factor: the bootstrap token has none.
+	{"POST /v1/changes/{id}/approval", "/v1/changes/{change}/approval", "", "admin"},
+	{"POST /v1/changes/{id}/rejection", "/v1/changes/{change}/rejection", "", "admin"},
+
+	{"GET /assets/{path...}", "/assets/lbm.css", "", "*"},
+	{"GET /sign-in", "/sign-in", "", "*"},
+	{"POST /sign-in", "/sign-in", "username=staff1&password=" + url.QueryEscape(staffPassword), "*"},
+	{"GET /sign-in/oidc", "/sign-in/oidc", "", "*"},
+	{"GET /sign-in/oidc/callback", "/sign-in/oidc/callback?state=x&code=y", "", "*"},
+	{"GET /setup/{token}", "/setup/{setup}", "", "*"},
+	{"POST /setup/{token}", "/setup/{setup}", "password=short&confirm=short&code=000000", "*"},
+	{"POST /sign-out", "/sign-out", "", persons},
+	{"GET /step-up", "/step-up", "", persons},
+	{"POST /step-up", "/step-up", "code={code}", persons},
+	{"POST /session/role", "/session/role", "role=staff", persons},
+	{"GET /{$}", "/", "", persons},
+	{"GET /people", "/people", "", "oversight admin"},
+	{"GET /people/{id}", "/people/staff1", "", "oversight admin"},
+	{"GET /people/{id}/change", "/people/staff1/change", "", "admin"},
+	{"POST /people/{id}/change", "/people/staff1/change", "roles=staff&roles=investigator&reason=joins+ACAC", "admin"},
+	{"GET /changes", "/changes", "", "oversight admin"},
+	{"POST /changes/{id}/approve", "/changes/{change}/approve", "", "admin"},
+	{"POST /changes/{id}/reject", "/changes/{change}/reject", "", "admin"},
+}
+
+const eventLine = `{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"u1"}}`
+
+// TestAccessMatrix runs every route as every caller on a fresh store. A
+// caller the matrix does not allow must be refused (401, 403, or a page
+// sending them to sign in) and leave the store exactly as it was.
+func TestAccessMatrix(t *testing.T) {
+	var patterns []string
+	for _, r := range web.Routes() {
+		patterns = append(patterns, r.Pattern)
+	}
+	var listed []string
+	for _, m := range accessMatrix {
+		listed = append(listed, m.route)
+	}
+	slices.Sort(patterns)
+	slices.Sort(listed)
+	if diff := cmp.Diff(patterns, listed); diff != "" {
+		t.Fatalf("the access matrix does not list exactly the routes served (-served +matrix):\n%s", diff)
+	}
+	page := map[string]bool{}
+	for _, r := range web.Routes() {
+		page[r.Pattern] = r.Page
+	}
+	for _, m := range accessMatrix {
+		t.Run(m.route, func(t *testing.T) {
+			t.Parallel()
+			e := newPeopleEnv(t)
+			allowed := func(who string) bool {
+				return m.allow == "*" || slices.Contains(strings.Fields(m.allow), who)
+			}
+			// Refusals first, each checked for side effects, while the
+			// store is as set up; then the callers who may act.
+			order := slices.Clone(callers)
+			slices.SortStableFunc(order, func(a, b string) int {
+				switch {
+				case !allowed(a) && allowed(b):
+					return -1
+				case allowed(a) && !allowed(b):
+					return 1
+				}
+				return 0
+			})
+			method, _, _ := strings.Cut(m.route, " ")
+			for _, who := range order {
+				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup).Replace(m.path)
+				body := strings.ReplaceAll(m.body, "{code}", e.code(who))
+				before := e.snapshot(t)
+				resp := e.call(t, who, page[m.route], method, path, body)
+				refused := resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
+					(resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/sign-in?next=")) ||
+					(resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/step-up"))
+				if allowed(who) && refused {
+					t.Errorf("%s %s as %s = %d (Location %q), want it allowed", method, path, who, resp.StatusCode, resp.Header.Get("Location"))
+				}
+				if !allowed(who) {
+					if !refused {
+						t.Errorf("%s %s as %s = %d, want it refused", method, path, who, resp.StatusCode)
+					}
+					if !page[m.route] && resp.Header.Get("Content-Type") != "application/problem+json" {
+						t.Errorf("%s %s as %s: Content-Type = %q, want application/problem+json", method, path, who, resp.Header.Get("Content-Type"))
+					}
+					if diff := cmp.Diff(before, e.snapshot(t)); diff != "" {
+						t.Errorf("%s %s as %s was refused but changed the store (-before +after):\n%s", method, path, who, diff)
+					}
+				}
+			}
+		})
+	}
+}
+
+// state is what a refused request must not change.
+type state struct {
+	People     []store.Person
+	Changes    []store.Change
+	LogSizes   map[string]uint64
+	Tokens     map[string]store.Token
+	TOTPSteps  map[string]int64
+	Passwords  map[string]string
+}
+
+func (e *peopleEnv) snapshot(t *testing.T) state {
+	t.Helper()
+	ctx := t.Context()
+	st := e.node.Store
+	var s state
+	var err error
+	if s.People, err = st.ListPeople(ctx, store.PeopleQuery{Limit: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Changes, err = st.ListChanges(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.LogSizes = map[string]uint64{}
+	for _, l := range []string{"activity", "oversight"} {
+		ts, err := st.LogState(ctx, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.LogSizes[l] = ts.Size
+	}
+	s.Tokens = map[string]store.Token{}
+	s.TOTPSteps = map[string]int64{}
+	s.Passwords = map[string]string{}
+	for who, c := range e.actors {
+		for _, tok := range []string{c.bearer, c.cookie} {
+			if tok == "" {
+				continue
+			}
+			got, err := st.TokenByHash(ctx, identity.HashToken(tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Tokens[who+"/"+got.Kind] = got
+		}
+		if c.person != "" {
+			cred, err := st.CredentialOf(ctx, c.person)
+			if err == nil {
+				s.TOTPSteps[c.person], s.Passwords[c.person] = cred.TOTPStep, cred.Password
+			}
+		}
+	}
+	return s
+}
+
+func TestRoutesNeedPolicy(t *testing.T) {
+	// New refuses a configuration it cannot run safely.
+	if _, err := web.New(web.Config{}); err == nil {
+		t.Error("New without an oversight recorder = nil error, want one")
+	}
+}
+
+func TestCrossSitePostRefused(t *testing.T) {
+	e := newPeopleEnv(t)
+	before := e.snapshot(t)
+	for _, c := range []struct{ path, body string }{
+		{"/people/staff1/change", "roles=staff&roles=admin&reason=x"},
+		{"/changes/" + e.change + "/approve", ""},
+		{"/sign-out", ""},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", e.srv.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Origin", "https://evil.example")
+		req.AddCookie(&http.Cookie{Name: "lbm_session", Value: e.actors["admin"].cookie})
+		resp := e.send(t, req)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-site POST %s = %d, want 403", c.path, resp.StatusCode)
+		}
+	}
+	if diff := cmp.Diff(before, e.snapshot(t)); diff != "" {
+		t.Errorf("cross-site POSTs changed the store (-before +after):\n%s", diff)
+	}
+}
+

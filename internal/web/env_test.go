@@ -1,0 +1,181 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/server"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/web"
+)
+
+// staffPassword is staff1's password in every people environment.
+const staffPassword = "correct horse battery staple"
+
+// actor is one caller of a people environment.
+type actor struct {
+	person string // "" for anonymous, a source or the bootstrap token
+	bearer string // API token
+	cookie string // session, stepped up at creation
+	secret []byte // TOTP secret
+}
+
+type peopleEnv struct {
+	srv    *httptest.Server
+	node   *server.Node
+	actors map[string]actor
+	change string // a pending change proposed by adm1 to staff1's roles
+	setup  string // a set-up link token for inv1
+}
+
+// newPeopleEnv is a server with one person in each role, each holding an
+// API token, a stepped-up session and a second factor.
+func newPeopleEnv(t *testing.T) *peopleEnv {
+	t.Helper()
+	ctx := t.Context()
+	n, err := server.Open(ctx, server.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	now := n.Now()
+	e := &peopleEnv{node: n, actors: map[string]actor{"anonymous": {}}}
+	feed, err := identity.AddSource(ctx, n.Store, "pnc", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.actors["source"] = actor{bearer: feed}
+	admin, err := readToken(n.AdminTokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.actors["bootstrap"] = actor{bearer: admin}
+	people := []struct{ id, role, rank, adviser string }{
+		{"staff1", "staff", "constable", ""},
+		{"inv1", "investigator", "sergeant", ""},
+		{"auth1", "authoriser", "superintendent", ""},
+		{"adv1", "adviser", "", "legal"},
+		{"dpo1", "dpo", "", ""},
+		{"ovs1", "oversight", "", ""},
+		{"adm1", "admin", "", ""},
+		{"adm2", "admin", "", ""},
+	}
+	var ps []store.Person
+	for _, p := range people {
+		roles := []string{"staff"}
+		if p.role != "staff" {
+			roles = append(roles, p.role)
+		}
+		ps = append(ps, store.Person{ID: p.id, Name: "Person " + p.id, Unit: "Unit A", Rank: p.rank, Roles: sortRoles(roles), Adviser: p.adviser, Updated: now})
+	}
+	if _, _, err := n.Store.PutPeople(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range people {
+		a := actor{person: p.id, secret: identity.NewTOTPSecret()}
+		if err := n.Store.PutCredential(ctx, store.Credential{Person: p.id, TOTPSecret: a.secret, Updated: now}); err != nil {
+			t.Fatal(err)
+		}
+		if a.bearer, err = identity.NewUserToken(ctx, n.Store, p.id, identity.Role(p.role), now); err != nil {
+			t.Fatal(err)
+		}
+		cookie, hash := identity.NewToken()
+		if err := n.Store.AddToken(ctx, store.Token{Hash: hash, Kind: identity.KindSession, Subject: p.id, Role: p.role,
+			Created: now, Expires: now.Add(identity.SessionLifetime), SteppedUp: now}); err != nil {
+			t.Fatal(err)
+		}
+		a.cookie = cookie
+		who := p.role
+		if p.id == "adm1" {
+			who = "proposer"
+		}
+		e.actors[who] = a
+	}
+	if err := identity.SetPassword(ctx, n.Store, "staff1", staffPassword, nil, now); err != nil {
+		t.Fatal(err)
+	}
+	adm1 := identity.Principal{Kind: identity.KindUser, Subject: "adm1", Role: identity.RoleAdmin}
+	c, err := identity.ProposePersonChange(ctx, n.Store, adm1, "staff1", identity.PersonChange{Roles: []string{"staff", "oversight"}}, "covers oversight duty", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.change = c.ID
+	if e.setup, err = identity.NewSetupLink(ctx, n.Store, "inv1", now); err != nil {
+		t.Fatal(err)
+	}
+	var logs []web.Log
+	for _, name := range server.LogNames {
+		l := n.Logs[name]
+		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
+	}
+	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Throttle: &identity.Throttle{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(h)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func sortRoles(r []string) []string {
+	out := append([]string(nil), r...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// code is a current second-factor code of who, or a wrong one.
+func (e *peopleEnv) code(who string) string {
+	a := e.actors[who]
+	if a.secret == nil {
+		return "000000"
+	}
+	return identity.TOTPCode(a.secret, e.node.Now())
+}
+
+// call sends a request as who: with their session cookie to a page, with
+// their bearer token (and a current code) to the API.
+func (e *peopleEnv) call(t *testing.T, who string, page bool, method, path, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.actors[who]
+	if strings.HasPrefix(body, "{") {
+		req.Header.Set("Content-Type", "application/json")
+	} else if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	switch {
+	case page && a.cookie != "":
+		req.AddCookie(&http.Cookie{Name: "lbm_session", Value: a.cookie})
+	case a.bearer != "":
+		// Pages ignore bearer tokens: a source or the bootstrap token on a
+		// page is an anonymous caller.
+		req.Header.Set("Authorization", "Bearer "+a.bearer)
+		if a.secret != nil {
+			req.Header.Set("LBM-OTP", e.code(who))
+		}
+	}
+	return e.send(t, req)
+}
+
+func (e *peopleEnv) send(t *testing.T, req *http.Request) *http.Response {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}

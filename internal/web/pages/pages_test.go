@@ -1,0 +1,510 @@
+package pages
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const hostile = `<script>alert(1)</script>`
+
+var adminNav = []NavItem{
+	{Label: "Home", Href: "/"},
+	{Label: "People", Href: "/people", Current: true},
+	{Label: "Changes", Href: "/changes"},
+	{Label: "Sources", Href: "/sources"},
+}
+
+func admin(title string) Layout {
+	return Layout{
+		Title:  title,
+		Person: "Sam Patel",
+		Role:   "Administrator",
+		Roles:  []Option{{Value: "oversight", Label: "Oversight"}, {Value: "staff", Label: "Staff"}},
+		Nav:    adminNav,
+	}
+}
+
+var person = PersonView{
+	ID: "p-42", Name: "Alex Morgan", Number: "4821", Unit: "Professional Standards",
+	Manager: "Chris Lee", Rank: "Inspector", Grade: "", Roles: "Investigator, Staff",
+	Adviser: "", Status: "Active", Version: "7",
+}
+
+var changes = []ChangeRow{
+	{ID: "c-1", Target: "Alex Morgan", TargetHref: "/people/p-42", Summary: "Add role Authoriser",
+		Reason: "Promoted to inspector", ProposedBy: "Sam Patel", Proposed: "2 March 2026 at 10:04",
+		State: "Pending", CanDecide: true},
+	{ID: "c-2", Target: "Jo Bloggs", TargetHref: "/people/p-7", Summary: "Remove role Administrator",
+		Reason: "Moved unit", ProposedBy: "Sam Patel", Proposed: "1 March 2026 at 16:40", State: "Pending"},
+}
+
+var decided = []ChangeRow{
+	{ID: "c-0", Target: "Alex Morgan", TargetHref: "/people/p-42", Summary: "Set adviser to DPO",
+		Reason: "New DPO", ProposedBy: "Kim Hale", Proposed: "20 February 2026", State: "Approved",
+		DecidedBy: "Sam Patel", Decided: "21 February 2026"},
+	{ID: "c-00", Target: "Jo Bloggs", Summary: "Add role Oversight", Reason: "Asked to",
+		ProposedBy: "Kim Hale", Proposed: "19 February 2026", State: "Rejected",
+		DecidedBy: "Sam Patel", Decided: "19 February 2026"},
+}
+
+// samples is one or more representative renderings of every page type.
+var samples = []struct {
+	name   string
+	page   Page
+	status int
+}{
+	{"sign-in", SignIn{Layout: Layout{Title: "Sign in"}, Next: "/people?q=a&b=c", OIDC: true}, 200},
+	{"sign-in-errors", SignIn{
+		Layout:   Layout{Title: "Sign in", Errors: []FieldError{{"username", "Enter your username"}, {"password", "Enter your password"}}},
+		Username: "amorgan",
+	}, 400},
+	{"step-up", StepUp{Layout: admin("Confirm it’s you"), Next: "/changes"}, 200},
+	{"step-up-error", &StepUp{Layout: Layout{Title: "Confirm it’s you", Person: "Sam Patel", Errors: []FieldError{{"code", "Enter the 6-digit code from your authenticator app"}}}}, 400},
+	{"setup-password", Setup{Layout: Layout{Title: "Create a password"}, Token: "tok-123", Step: "password"}, 200},
+	{"setup-password-errors", Setup{Layout: Layout{Title: "Create a password", Errors: []FieldError{{"confirm", "Enter the same password twice"}}}, Token: "tok-123", Step: "password"}, 400},
+	{"setup-totp", Setup{
+		Layout: Layout{Title: "Set up your authenticator app"}, Token: "tok-123", Step: "totp",
+		Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+		URI:    "otpauth://totp/lbm:amorgan?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=lbm&algorithm=SHA1&digits=6&period=30",
+	}, 200},
+	{"setup-both-errors", Setup{
+		Layout: Layout{Title: "Set your password", Errors: []FieldError{{"code", "The code is not right"}}},
+		Token:  "tok-123", Step: "password", Secret: "JBSW Y3DP EHPK 3PXP", URI: "otpauth://totp/lbm:setup?secret=JBSWY3DPEHPK3PXP",
+	}, 400},
+	{"home", Home{Layout: Layout{Title: "Home", Person: "Sam Patel", Role: "Administrator", Nav: []NavItem{{"Home", "/", true}, {"People", "/people", false}, {"Changes", "/changes", false}}, Notice: "You are now working as Administrator"}, Cards: []Card{
+		{"People", "/people", "Find people, see their roles and propose changes."},
+		{"Changes", "/changes", "Approve or reject changes other administrators have proposed."},
+		{"Sources", "/sources", "Manage the systems that send events."},
+		{"Retention", "/retention", "See and propose how long each kind of data is kept."},
+	}}, 200},
+	{"people", People{Layout: admin("People"), Query: "mor", Total: 2, Next: "/people?q=mor&after=p-43", Rows: []PersonRow{
+		{"p-42", "Alex Morgan", "4821", "Professional Standards", "Inspector", "Investigator, Staff", "Active"},
+		{"p-43", "Robin Morley", "S1033", "ICT", "Grade 6", "Staff", "Left on 2 March 2026"},
+	}}, 200},
+	{"people-empty", People{Layout: admin("People"), Query: "zzz"}, 200},
+	{"person", Person{Layout: admin("Alex Morgan"), P: person, Changes: append(changes[:1:1], decided...), CanPropose: true}, 200},
+	{"person-no-changes", Person{Layout: admin("Alex Morgan"), P: person}, 200},
+	{"propose-change", ProposeChange{Layout: admin("Propose a change"), P: person,
+		Roles: []Option{
+			{Value: "staff", Label: "Staff", Selected: true, Hint: "Reads notices and asks for their own data."},
+			{Value: "investigator", Label: "Investigator", Selected: true},
+			{Value: "authoriser", Label: "Authoriser", Hint: "Decides requests at or below their rank."},
+			{Value: "admin", Label: "Administrator"},
+		},
+		Advisers: []Option{
+			{Value: "", Label: "None", Selected: true},
+			{Value: "legal", Label: "Legal"},
+			{Value: "dpo", Label: "Data protection officer"},
+		},
+	}, 200},
+	{"propose-change-errors", ProposeChange{
+		Layout: func() Layout {
+			l := admin("Propose a change")
+			l.Errors = []FieldError{{"reason", "Enter why this change is needed"}, {"roles", "Select at least one role"}}
+			return l
+		}(),
+		P: person, Roles: []Option{{Value: "staff", Label: "Staff"}}, Advisers: []Option{{Value: "", Label: "None"}},
+	}, 400},
+	{"changes", Changes{Layout: admin("Changes"), Pending: changes, Decided: decided}, 200},
+	{"changes-empty", Changes{Layout: admin("Changes")}, 200},
+	{"forbidden", Message{Layout: admin(""), Status: 403, Body: "Your role does not allow this.\n\nAsk an administrator if you think it should."}, 403},
+	{"not-found", Message{Status: 404, Body: "Check the address."}, 404},
+	{"message", &Message{Layout: admin("Done"), Heading: "Change proposed", Body: "Another administrator must approve it."}, 200},
+}
+
+// sample is the page of the sample with the given name.
+func sample(name string) Page {
+	for _, s := range samples {
+		if s.name == name {
+			return s.page
+		}
+	}
+	panic("no sample " + name)
+}
+
+func render(t *testing.T, p Page, status int) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if err := Render(w, status, p); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	if w.Code != status {
+		t.Errorf("Render status = %d, want %d", w.Code, status)
+	}
+	if got := w.Header().Get("Content-Type"); got != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", got)
+	}
+	return w.Body.String()
+}
+
+func TestPages(t *testing.T) {
+	for _, tt := range samples {
+		t.Run(tt.name, func(t *testing.T) {
+			out := render(t, tt.page, tt.status)
+			l := tt.page.layout()
+			checkHTML(t, out)
+			checkCSP(t, out)
+			checkBranding(t, out)
+			checkErrors(t, out, l.Errors)
+
+			title := between(out, "<title>", "</title>")
+			if !strings.HasSuffix(title, "lbm") {
+				t.Errorf("title %q does not end with lbm", title)
+			}
+			if l.Title != "" && !strings.Contains(title, l.Title+" – lbm") {
+				t.Errorf("title %q lacks %q", title, l.Title+" – lbm")
+			}
+			if got, want := strings.HasPrefix(title, "Error: "), len(l.Errors) > 0; got != want {
+				t.Errorf("title %q: Error: prefix is %v, want %v", title, got, want)
+			}
+
+			signedIn := strings.Contains(out, `action="/sign-out"`)
+			if signedIn != (l.Person != "") {
+				t.Errorf("sign-out form shown = %v, want %v", signedIn, l.Person != "")
+			}
+			if hasNav := strings.Contains(out, "govuk-service-navigation__list"); hasNav != (l.Person != "" && len(l.Nav) > 0) {
+				t.Errorf("navigation shown = %v, want %v", hasNav, l.Person != "" && len(l.Nav) > 0)
+			}
+			if hasRoles := strings.Contains(out, `action="/session/role"`); hasRoles != (l.Person != "" && len(l.Roles) > 0) {
+				t.Errorf("switch role form shown = %v, want %v", hasRoles, len(l.Roles) > 0)
+			}
+			if l.Notice != "" && !strings.Contains(out, "govuk-notification-banner--success") {
+				t.Errorf("notice %q not shown", l.Notice)
+			}
+			if !strings.Contains(out, "Every access to monitored data is recorded.") {
+				t.Error("footer missing")
+			}
+		})
+	}
+}
+
+// TestContent checks what each page must say or offer.
+func TestContent(t *testing.T) {
+	for _, tt := range []struct {
+		page Page
+		want []string
+		not  []string
+	}{
+		{sample("sign-in"), []string{
+			`action="/sign-in"`, `name="username"`, `name="password"`, `type="password"`,
+			`name="next" value="/people?q=a&amp;b=c"`,
+			`href="/sign-in/oidc?next=%2fpeople%3fq%3da%26b%3dc"`, "Sign in with your organisation account",
+		}, nil},
+		{SignIn{}, []string{`action="/sign-in"`}, []string{"/sign-in/oidc"}},
+		{sample("step-up"), []string{`action="/step-up"`, `id="code"`, `autocomplete="one-time-code"`, `inputmode="numeric"`, `name="next" value="/changes"`}, nil},
+		{sample("setup-password"), []string{`action="/setup/tok-123"`, `name="password"`, `name="confirm"`}, []string{`/setup/tok-123/totp`}},
+		{sample("setup-both-errors"), []string{
+			`action="/setup/tok-123"`, `name="password"`, `name="confirm"`, `name="code"`,
+			">JBSW Y3DP EHPK 3PXP</p>", "otpauth://totp/lbm:setup?secret=JBSWY3DPEHPK3PXP",
+		}, []string{`/setup/tok-123/totp`}},
+		{sample("setup-totp"), []string{
+			`action="/setup/tok-123/totp"`, `name="code"`, "govuk-inset-text",
+			"JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP", "otpauth://totp/lbm:amorgan?secret=",
+		}, nil},
+		{sample("home"), []string{`<h1 class="govuk-heading-l">Home</h1>`, "Administrator", `href="/retention"`, "how long each kind of data is kept"}, nil},
+		{sample("people"), []string{
+			`action="/people"`, `method="get"`, `name="q"`, `value="mor"`, "govuk-table",
+			`href="/people/p-42"`, ">Rank or grade<", `govuk-tag govuk-tag--grey">Left on 2 March 2026`,
+			`<strong class="govuk-tag">Active`, `href="/people?q=mor&amp;after=p-43"`, "2 people",
+		}, nil},
+		{sample("people-empty"), []string{"Nobody matches"}, []string{"govuk-table", "govuk-pagination"}},
+		{sample("person"), []string{"govuk-summary-list", "Professional Standards", `href="/people/p-42/change"`, "Propose a change", "Set adviser to DPO"}, []string{">Person</th>"}},
+		{sample("person-no-changes"), []string{"No changes have been proposed"}, []string{"/people/p-42/change"}},
+		{sample("propose-change"), []string{
+			`action="/people/p-42/change"`, `name="version" value="7"`,
+			`id="roles" name="roles" type="checkbox" value="staff" checked`,
+			`id="roles-4" name="roles" type="checkbox" value="admin">`,
+			`id="adviser" name="adviser" type="radio" value="" checked`,
+			`name="reason"`, "required",
+			"A second administrator must approve this change before it takes effect. Ranks come only from the HR import or the identity provider and cannot be changed here.",
+		}, []string{`name="rank"`}},
+		{sample("changes"), []string{
+			`action="/changes/c-1/approve"`, `action="/changes/c-1/reject"`, "govuk-button--warning",
+			"You proposed this change; another administrator must decide it.", "Approved", "Rejected",
+			">Person</th>", `<a class="govuk-link" href="/people/p-42">Alex Morgan</a>`,
+		}, []string{`action="/changes/c-2/`}},
+		{sample("changes-empty"), []string{"There are no changes waiting", "No changes have been decided"}, []string{"/approve"}},
+		{sample("forbidden"), []string{"<title>You cannot see this page – lbm</title>", "Your role does not allow this.</p>", "<p class=\"govuk-body\">Ask an administrator"}, nil},
+		{sample("not-found"), []string{"<title>Page not found – lbm</title>", ">Page not found</h1>"}, nil},
+		{sample("message"), []string{">Change proposed</h1>", "<title>Done – lbm</title>"}, nil},
+	} {
+		out := render(t, tt.page, http.StatusOK)
+		for _, s := range tt.want {
+			if !strings.Contains(out, s) {
+				t.Errorf("%s: output lacks %q", tt.page.template(), s)
+			}
+		}
+		for _, s := range tt.not {
+			if strings.Contains(out, s) {
+				t.Errorf("%s: output contains %q", tt.page.template(), s)
+			}
+		}
+	}
+}
+
+// TestEscaping puts hostile text in every field a person or an import could
+// have written, and checks that none of it reaches the page as markup.
+func TestEscaping(t *testing.T) {
+	const js = "javascript:alert(1)"
+	l := Layout{
+		Title: hostile, Person: hostile, Role: hostile, Notice: hostile,
+		Roles:  []Option{{Value: hostile, Label: hostile}},
+		Nav:    []NavItem{{Label: hostile, Href: js}},
+		Errors: []FieldError{{Field: `x" onmouseover="alert(1)`, Message: hostile}},
+	}
+	row := ChangeRow{ID: hostile, Target: hostile, TargetHref: js, Summary: hostile, Reason: hostile,
+		ProposedBy: hostile, Proposed: hostile, State: hostile, DecidedBy: hostile, Decided: hostile, CanDecide: true}
+	pv := PersonView{hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile}
+	opt := []Option{{Value: hostile, Label: hostile, Hint: hostile}}
+	for _, p := range []Page{
+		SignIn{Layout: l, Username: hostile, OIDC: true, Next: hostile},
+		StepUp{Layout: l, Next: hostile},
+		Setup{Layout: l, Token: hostile, Step: "password"},
+		Setup{Layout: l, Token: hostile, Step: "totp", Secret: hostile, URI: hostile},
+		Home{Layout: l, Cards: []Card{{Title: hostile, Href: js, Text: hostile}}},
+		People{Layout: l, Query: hostile, Next: js, Total: 1, Rows: []PersonRow{{hostile, hostile, hostile, hostile, hostile, hostile, hostile}}},
+		Person{Layout: l, P: pv, Changes: []ChangeRow{row}, CanPropose: true},
+		ProposeChange{Layout: l, P: pv, Roles: opt, Advisers: opt, Reason: hostile},
+		Changes{Layout: l, Pending: []ChangeRow{row}, Decided: []ChangeRow{row}},
+		Message{Layout: l, Heading: hostile, Body: hostile, Status: 500},
+	} {
+		out := render(t, p, http.StatusOK)
+		checkCSP(t, out)
+		if strings.Contains(out, "alert(1)</script>") || strings.Contains(out, `" onmouseover=`) {
+			t.Errorf("%s: hostile input reached the page unescaped", p.template())
+		}
+		if strings.Contains(out, `href="javascript:`) {
+			t.Errorf("%s: a javascript: link reached the page", p.template())
+		}
+		if !strings.Contains(out, "&lt;script&gt;alert(1)&lt;/script&gt;") && !strings.Contains(out, "%3cscript%3ealert%281%29%3c%2fscript%3e") {
+			t.Errorf("%s: hostile input not shown escaped", p.template())
+		}
+	}
+}
+
+// TestRenderError checks that a page that fails to render leaves no half
+// page behind: the client gets a plain 500 and the caller the error.
+func TestRenderError(t *testing.T) {
+	w := httptest.NewRecorder()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	err := Render(w, http.StatusOK, broken{})
+	if err == nil {
+		t.Fatal("Render(broken) = nil, want an error")
+	}
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("status = %d, want 500", w.Code)
+	}
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type = %q, want text/plain", ct)
+	}
+	if strings.Contains(w.Body.String(), "<") {
+		t.Errorf("body %q holds markup", w.Body.String())
+	}
+}
+
+type broken struct{ Layout }
+
+func (broken) template() string { return "no-such.html" }
+
+// TestRenderStatus checks the status Render writes, including a Message's
+// own when the caller passes 0.
+func TestRenderStatus(t *testing.T) {
+	for _, tt := range []struct {
+		p          Page
+		status     int
+		wantStatus int
+	}{
+		{Message{Status: 404}, 0, 404},
+		{&Message{Status: 403}, 0, 403},
+		{Message{Status: 404}, 410, 410},
+		{Home{}, 0, 200},
+	} {
+		w := httptest.NewRecorder()
+		if err := Render(w, tt.status, tt.p); err != nil {
+			t.Fatal(err)
+		}
+		if w.Code != tt.wantStatus {
+			t.Errorf("Render(%T, %d): status %d, want %d", tt.p, tt.status, w.Code, tt.wantStatus)
+		}
+		if got := w.Header().Get("Cache-Control"); got != "no-store" {
+			t.Errorf("Render(%T): Cache-Control = %q, want no-store", tt.p, got)
+		}
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	w := failingWriter{httptest.NewRecorder()}
+	if err := Render(w, http.StatusOK, Home{}); !errors.Is(err, errWrite) {
+		t.Errorf("Render to a failing writer = %v, want %v", err, errWrite)
+	}
+}
+
+var errWrite = errors.New("write failed")
+
+type failingWriter struct{ *httptest.ResponseRecorder }
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
+
+// checkCSP checks that out runs under script-src 'self' and style-src 'self':
+// no inline script, style element or style attribute, and no event handler
+// attributes.
+func checkCSP(t *testing.T, out string) {
+	t.Helper()
+	const module = `<script type="module" src="/assets/init.js"></script>`
+	if n := strings.Count(out, "<script"); n != 1 || strings.Count(out, module) != 1 {
+		t.Errorf("want exactly one script, %s; found %d <script", module, n)
+	}
+	lower := strings.ToLower(out)
+	for _, bad := range []string{" style=", "<style", "javascript:"} {
+		if strings.Contains(lower, bad) {
+			t.Errorf("output contains %q", bad)
+		}
+	}
+	if m := regexp.MustCompile(`(?i)\son[a-z]+\s*=`).FindString(tagsOnly(out)); m != "" {
+		t.Errorf("output has an event handler attribute %q", m)
+	}
+	if !strings.Contains(out, `<link rel="stylesheet" href="/assets/lbm.css">`) {
+		t.Error("stylesheet /assets/lbm.css not linked")
+	}
+}
+
+// checkBranding checks that no GOV.UK branding reaches a page.
+func checkBranding(t *testing.T, out string) {
+	t.Helper()
+	lower := strings.ToLower(out)
+	for _, bad := range []string{"crown", "crest", "gov.uk", "gds transport", "govuk-logo", "logotype", "govuk-header"} {
+		if strings.Contains(lower, bad) {
+			t.Errorf("output contains %q", bad)
+		}
+	}
+}
+
+// checkErrors checks the GOV.UK error pattern: a summary linking to each
+// field, and each field marked and described by its message.
+func checkErrors(t *testing.T, out string, errs []FieldError) {
+	t.Helper()
+	if has := strings.Contains(out, "govuk-error-summary"); has != (len(errs) > 0) {
+		t.Errorf("error summary shown = %v, want %v", has, len(errs) > 0)
+	}
+	for _, e := range errs {
+		if !strings.Contains(out, `<a href="#`+e.Field+`">`+e.Message+`</a>`) {
+			t.Errorf("error summary lacks a link to #%s", e.Field)
+		}
+		if !strings.Contains(out, `id="`+e.Field+`"`) {
+			t.Errorf("no element has id %q, the error summary's link target", e.Field)
+		}
+		if !strings.Contains(out, `id="`+e.Field+`-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> `+e.Message+`</p>`) {
+			t.Errorf("field %s does not show its message inline", e.Field)
+		}
+		if !strings.Contains(out, e.Field+`-error"`) || !regexp.MustCompile(`aria-describedby="[^"]*\b`+regexp.QuoteMeta(e.Field)+`-error\b`).MatchString(out) {
+			t.Errorf("field %s is not described by its message", e.Field)
+		}
+	}
+	if n := strings.Count(out, "govuk-form-group--error"); n != len(errs) {
+		t.Errorf("%d form groups marked in error, want %d", n, len(errs))
+	}
+}
+
+var voidElements = map[string]bool{
+	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
+	"input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true,
+}
+
+var tagRE = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>` + "`" + `]+))?)*)\s*(/?)>`)
+
+// checkHTML checks that out is a well-formed document as our templates
+// write them: one doctype, every element closed in order, no stray "<", and
+// ids unique, with every label's for= naming an element.
+func checkHTML(t *testing.T, out string) {
+	t.Helper()
+	if !strings.HasPrefix(out, "<!DOCTYPE html>\n") {
+		t.Errorf("output does not start with the doctype")
+	}
+	rest := strings.TrimPrefix(out, "<!DOCTYPE html>\n")
+	var stack []string
+	ids := map[string]bool{}
+	var fors []string
+	idRE := regexp.MustCompile(`\sid="([^"]*)"`)
+	forRE := regexp.MustCompile(`\sfor="([^"]*)"`)
+	for len(rest) > 0 {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			break
+		}
+		if strings.ContainsAny(rest[:i], ">") {
+			t.Errorf("stray > in text near %q", snippet(rest[:i]))
+		}
+		rest = rest[i:]
+		m := tagRE.FindStringSubmatchIndex(rest)
+		if m == nil || m[0] != 0 {
+			t.Errorf("not a tag at %q", snippet(rest))
+			return
+		}
+		tag := rest[:m[1]]
+		closing := rest[m[2]:m[3]] == "/"
+		name := strings.ToLower(rest[m[4]:m[5]])
+		rest = rest[m[1]:]
+		switch {
+		case closing:
+			if len(stack) == 0 || stack[len(stack)-1] != name {
+				t.Errorf("</%s> closes %v", name, stack)
+				return
+			}
+			stack = stack[:len(stack)-1]
+		case voidElements[name]:
+		default:
+			stack = append(stack, name)
+			if name == "script" || name == "textarea" || name == "title" {
+				end := strings.Index(rest, "</"+name+">")
+				if end < 0 {
+					t.Errorf("<%s> is never closed", name)
+					return
+				}
+				if strings.Contains(rest[:end], "<") {
+					t.Errorf("<%s> holds %q", name, rest[:end])
+				}
+				rest = rest[end:]
+			}
+		}
+		if id := idRE.FindStringSubmatch(tag); id != nil {
+			if ids[id[1]] {
+				t.Errorf("id %q used twice", id[1])
+			}
+			ids[id[1]] = true
+		}
+		if f := forRE.FindStringSubmatch(tag); f != nil {
+			fors = append(fors, f[1])
+		}
+	}
+	if len(stack) != 0 {
+		t.Errorf("unclosed elements %v", stack)
+	}
+	for _, f := range fors {
+		if !ids[f] {
+			t.Errorf("label for=%q names no element", f)
+		}
+	}
+}
+
+// tagsOnly is out without its text, so that attribute checks do not trip on
+// text that merely looks like one.
+func tagsOnly(out string) string {
+	return strings.Join(tagRE.FindAllString(out, -1), "\n")
+}
+
+func between(s, start, end string) string {
+	_, after, _ := strings.Cut(s, start)
+	before, _, _ := strings.Cut(after, end)
+	return before
+}
+
+func snippet(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}

@@ -1,0 +1,609 @@
+package web
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/identity/oidc"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/web/assets"
+	"github.com/lbm-project/lbm/internal/web/pages"
+)
+
+// maxFormBytes bounds a form body.
+const maxFormBytes = 64 << 10
+
+func (s *server) assets(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	assets.Handler().ServeHTTP(w, r)
+}
+
+// layout is the frame of every page for p.
+func (s *server) layout(r *http.Request, p identity.Principal, title string) pages.Layout {
+	l := pages.Layout{Title: title}
+	if p.Kind != identity.KindSession || p.Person == nil {
+		return l
+	}
+	l.Person, l.Role = p.Name(), p.Role.Title()
+	for _, role := range identity.PersonRoles() {
+		if string(role) != string(p.Role) && slices.Contains(p.Person.Roles, string(role)) {
+			l.Roles = append(l.Roles, pages.Option{Value: string(role), Label: role.Title()})
+		}
+	}
+	nav := []pages.NavItem{{Label: "Home", Href: "/"}}
+	if p.Role == identity.RoleAdmin || p.Role == identity.RoleOversight {
+		nav = append(nav, pages.NavItem{Label: "People", Href: "/people"}, pages.NavItem{Label: "Changes", Href: "/changes"})
+	}
+	for i := range nav {
+		nav[i].Current = r.URL.Path == nav[i].Href || (nav[i].Href != "/" && strings.HasPrefix(r.URL.Path, nav[i].Href+"/"))
+	}
+	l.Nav = nav
+	return l
+}
+
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, p pages.Page) {
+	w.Header().Set("Cache-Control", "no-store")
+	if err := pages.Render(w, status, p); err != nil {
+		s.cfg.Logger.Error("rendering page", "route", r.Pattern, "err", err)
+	}
+}
+
+// pageError answers a refused or failed page request. A missing session
+// goes to sign in and a missing second factor to step up; everything else
+// is a page saying what went wrong, never how.
+func (s *server) pageError(w http.ResponseWriter, r *http.Request, p identity.Principal, err error) {
+	var te *identity.ThrottledError
+	var de *identity.DecidedError
+	var ce *identity.ChangeError
+	msg := pages.Message{Status: http.StatusInternalServerError, Heading: "Sorry, there is a problem with the service",
+		Body: "Try again later. The problem has been logged."}
+	switch {
+	case errors.Is(err, identity.ErrUnauthenticated):
+		clearCookie(w, sessionCookie, s.cfg.SecureCookies)
+		http.Redirect(w, r, "/sign-in?next="+url.QueryEscape(returnPath(r)), http.StatusSeeOther)
+		return
+	case errors.Is(err, identity.ErrStepUpRequired):
+		http.Redirect(w, r, "/step-up?next="+url.QueryEscape(returnPath(r)), http.StatusSeeOther)
+		return
+	case errors.Is(err, errForbidden), errors.Is(err, identity.ErrNotAdmin):
+		msg = pages.Message{Status: http.StatusForbidden, Heading: "You cannot do that",
+			Body: "Your role (" + p.Role.Title() + ") does not allow it. If you hold another role, switch to it first."}
+	case errors.Is(err, identity.ErrSelfApproval):
+		msg = pages.Message{Status: http.StatusForbidden, Heading: "You cannot decide your own change",
+			Body: "Another administrator must approve or reject a change you proposed."}
+	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
+		msg = pages.Message{Status: http.StatusNotFound, Heading: "Page not found",
+			Body: "If you typed the web address, check it is correct."}
+	case errors.As(err, &te):
+		msg = pages.Message{Status: http.StatusTooManyRequests, Heading: "Too many attempts", Body: te.Error()}
+	case errors.As(err, &de), errors.Is(err, identity.ErrStale), errors.Is(err, store.ErrConflict):
+		msg = pages.Message{Status: http.StatusConflict, Heading: "This has changed", Body: err.Error()}
+	case errors.As(err, &ce), errors.Is(err, identity.ErrNoChange):
+		msg = pages.Message{Status: http.StatusBadRequest, Heading: "That cannot be done", Body: err.Error()}
+	default:
+		// The route pattern, not the path: a set-up link's path is a secret.
+		s.cfg.Logger.Error("page failed", "method", r.Method, "route", r.Pattern, "err", err)
+	}
+	msg.Layout = s.layout(r, p, msg.Heading)
+	s.render(w, r, msg.Status, &msg)
+}
+
+// returnPath is where to come back to after signing in or stepping up: the
+// page itself for a GET, the page a form was on for a POST.
+func returnPath(r *http.Request) string {
+	if r.Method == http.MethodGet {
+		if r.URL.RawQuery != "" {
+			return r.URL.Path + "?" + r.URL.RawQuery
+		}
+		return r.URL.Path
+	}
+	if strings.HasPrefix(r.URL.Path, "/changes/") {
+		return "/changes"
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/people/"); ok {
+		return "/people/" + strings.TrimSuffix(id, "/change")
+	}
+	return "/"
+}
+
+// safeNext keeps next only if it is a path on this site, so that sign-in
+// cannot be turned into an open redirect.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || len(next) > 1024 {
+		return "/"
+	}
+	return next
+}
+
+func setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+func clearCookie(w http.ResponseWriter, name string, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	return r.ParseForm()
+}
+
+func (s *server) signInPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if p.Kind == identity.KindSession {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	page := &pages.SignIn{Layout: s.layout(r, p, "Sign in"), OIDC: s.cfg.OIDC != nil, Next: next}
+	s.render(w, r, http.StatusOK, page)
+}
+
+func (s *server) signIn(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	if err := parseForm(w, r); err != nil {
+		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		return
+	}
+	username, next := strings.TrimSpace(r.PostFormValue("username")), safeNext(r.PostFormValue("next"))
+	token, _, err := s.sessions.SignIn(r.Context(), username, r.PostFormValue("password"), clientAddr(r), s.cfg.Now())
+	if err != nil {
+		page := &pages.SignIn{Layout: s.layout(r, identity.Principal{}, "Sign in"), OIDC: s.cfg.OIDC != nil, Username: username, Next: next}
+		status := http.StatusUnauthorized
+		var te *identity.ThrottledError
+		switch {
+		case errors.As(err, &te):
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", fmt.Sprint(int(te.Wait.Seconds())+1))
+			page.Errors = []pages.FieldError{{Field: "username", Message: te.Error()}}
+		case errors.Is(err, identity.ErrBadCredentials):
+			page.Errors = []pages.FieldError{{Field: "password", Message: "The username or password is not right"}}
+		default:
+			s.pageError(w, r, p, err)
+			return
+		}
+		s.render(w, r, status, page)
+		return
+	}
+	setCookie(w, sessionCookie, token, identity.SessionLifetime, s.cfg.SecureCookies)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// clientAddr is the caller's IP address, for throttling. Behind a proxy
+// every caller shares the proxy's address; the per-username throttle
+// still holds.
+func clientAddr(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+func (s *server) signOut(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	if err := s.sessions.SignOut(r.Context(), p, s.cfg.Now()); err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	clearCookie(w, sessionCookie, s.cfg.SecureCookies)
+	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+}
+
+func (s *server) stepUpPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it's you"), Next: safeNext(r.URL.Query().Get("next"))}
+	s.render(w, r, http.StatusOK, page)
+}
+
+func (s *server) stepUp(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	if err := parseForm(w, r); err != nil {
+		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	err := s.sessions.StepUp(r.Context(), p, strings.TrimSpace(r.PostFormValue("code")), s.cfg.Now())
+	if err != nil {
+		page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it's you"), Next: next}
+		var te *identity.ThrottledError
+		status := http.StatusForbidden
+		switch {
+		case errors.As(err, &te):
+			status = http.StatusTooManyRequests
+			page.Errors = []pages.FieldError{{Field: "code", Message: te.Error()}}
+		case errors.Is(err, identity.ErrBadCode):
+			page.Errors = []pages.FieldError{{Field: "code", Message: "The code is not right, or has been used. Enter the code your app shows now"}}
+		case errors.Is(err, identity.ErrNoSecondFactor):
+			page.Errors = []pages.FieldError{{Field: "code", Message: "You have no second factor set up. Ask an administrator for a set-up link"}}
+		default:
+			s.pageError(w, r, p, err)
+			return
+		}
+		s.render(w, r, status, page)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *server) switchRole(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	if err := parseForm(w, r); err != nil {
+		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		return
+	}
+	token, _, err := s.sessions.SwitchRole(r.Context(), p, identity.Role(r.PostFormValue("role")), s.cfg.Now())
+	if errors.Is(err, identity.ErrRoleNotHeld) {
+		s.pageError(w, r, p, errForbidden)
+		return
+	} else if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	setCookie(w, sessionCookie, token, identity.SessionLifetime, s.cfg.SecureCookies)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *server) setupPage(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	token := r.PathValue("token")
+	p, err := identity.Authenticate(r.Context(), s.cfg.Store, token, s.cfg.Now(), identity.KindSetup)
+	if err != nil {
+		s.setupGone(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, s.setupForm(r, token, p.Subject))
+}
+
+// setupForm is the set-up page; account names the person in the
+// authenticator app.
+func (s *server) setupForm(r *http.Request, token, account string) *pages.Setup {
+	secret := identity.SetupSecret(token)
+	p := &pages.Setup{Layout: s.layout(r, identity.Principal{}, "Set your password"), Token: token, Step: "password",
+		Secret: identity.FormatTOTPSecret(secret), URI: identity.TOTPURI("lbm", account, secret)}
+	return p
+}
+
+func (s *server) setupGone(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, identity.ErrUnauthenticated) {
+		s.pageError(w, r, identity.Principal{}, err)
+		return
+	}
+	msg := &pages.Message{Layout: s.layout(r, identity.Principal{}, "Link not valid"), Status: http.StatusNotFound,
+		Heading: "This link is not valid", Body: "It has expired or has already been used. Ask an administrator for a new set-up link."}
+	s.render(w, r, http.StatusNotFound, msg)
+}
+
+func (s *server) setup(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	token := r.PathValue("token")
+	if err := parseForm(w, r); err != nil {
+		s.pageError(w, r, identity.Principal{}, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		return
+	}
+	_, err := identity.CompleteSetup(r.Context(), s.cfg.Store, token, r.PostFormValue("password"), r.PostFormValue("confirm"),
+		strings.TrimSpace(r.PostFormValue("code")), s.cfg.Now())
+	if err == nil {
+		page := &pages.SignIn{Layout: s.layout(r, identity.Principal{}, "Sign in"), OIDC: s.cfg.OIDC != nil, Next: "/"}
+		page.Notice = "Your password and second factor are set. Sign in with them now."
+		s.render(w, r, http.StatusOK, page)
+		return
+	}
+	holder, _ := identity.Authenticate(r.Context(), s.cfg.Store, token, s.cfg.Now(), identity.KindSetup)
+	page := s.setupForm(r, token, holder.Subject)
+	switch {
+	case errors.Is(err, identity.ErrUnauthenticated):
+		s.setupGone(w, r, err)
+		return
+	case errors.Is(err, identity.ErrPasswordsDiffer):
+		page.Errors = []pages.FieldError{{Field: "confirm", Message: "The passwords do not match"}}
+	case errors.Is(err, identity.ErrBadCode):
+		page.Errors = []pages.FieldError{{Field: "code", Message: "The code is not right. Enter the code your app shows now"}}
+	default:
+		if strings.HasPrefix(err.Error(), "password") {
+			page.Errors = []pages.FieldError{{Field: "password", Message: strings.ToUpper(err.Error()[:1]) + err.Error()[1:]}}
+			break
+		}
+		s.pageError(w, r, identity.Principal{}, err)
+		return
+	}
+	s.render(w, r, http.StatusBadRequest, page)
+}
+
+func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	page := &pages.Home{Layout: s.layout(r, p, "Home")}
+	switch p.Role {
+	case identity.RoleAdmin:
+		pending, err := s.cfg.Store.ListChanges(r.Context(), identity.ChangePending)
+		if err != nil {
+			s.pageError(w, r, p, err)
+			return
+		}
+		page.Cards = []pages.Card{
+			{Title: "People", Href: "/people", Text: "Find people in the directory and propose changes to their roles."},
+			{Title: "Changes", Href: "/changes", Text: waiting(len(pending))},
+		}
+	case identity.RoleOversight:
+		page.Cards = []pages.Card{
+			{Title: "People", Href: "/people", Text: "Who holds which role and rank."},
+			{Title: "Changes", Href: "/changes", Text: "Every proposed change to roles, who proposed it and who decided it."},
+		}
+	}
+	s.render(w, r, http.StatusOK, page)
+}
+
+func waiting(n int) string {
+	switch n {
+	case 0:
+		return "No changes are waiting for a second administrator."
+	case 1:
+		return "1 change is waiting for a second administrator."
+	}
+	return fmt.Sprintf("%d changes are waiting for a second administrator.", n)
+}
+
+func (s *server) personRow(p store.Person, now time.Time) pages.PersonRow {
+	row := pages.PersonRow{ID: p.ID, Name: p.Name, Number: p.Number, Unit: p.Unit, RankOrGrade: rankOrGrade(p),
+		Roles: roleTitles(p.Roles), Status: "Active"}
+	if !p.LeftOn.IsZero() {
+		verb := "Leaves on "
+		if identity.Left(p, now) {
+			verb = "Left on "
+		}
+		row.Status = verb + p.LeftOn.Format("2 January 2006")
+	}
+	return row
+}
+
+func rankOrGrade(p store.Person) string {
+	if p.Rank != "" {
+		return identity.Rank(p.Rank).Title()
+	}
+	if p.Grade != "" {
+		return "Grade " + p.Grade
+	}
+	return ""
+}
+
+func roleTitles(roles []string) string {
+	var out []string
+	for _, r := range roles {
+		out = append(out, identity.Role(r).Title())
+	}
+	return strings.Join(out, ", ")
+}
+
+func (s *server) peoplePage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	ps, next, err := s.listPeople(r)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	total, err := s.cfg.Store.CountPeople(r.Context())
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	page := &pages.People{Layout: s.layout(r, p, "People"), Query: r.URL.Query().Get("q"), Total: total}
+	now := s.cfg.Now()
+	for _, person := range ps {
+		page.Rows = append(page.Rows, s.personRow(person, now))
+	}
+	if next != "" {
+		page.Next = "/people?" + url.Values{"q": {page.Query}, "after": {next}}.Encode()
+	}
+	s.render(w, r, http.StatusOK, page)
+}
+
+func (s *server) personView(p store.Person, now time.Time) pages.PersonView {
+	row := s.personRow(p, now)
+	adviser := map[string]string{identity.AdviserLegal: "Legal", identity.AdviserDPO: "Data protection", identity.AdviserEthics: "Ethics"}[p.Adviser]
+	rank := ""
+	if p.Rank != "" {
+		rank = identity.Rank(p.Rank).Title()
+	}
+	return pages.PersonView{ID: p.ID, Name: p.Name, Number: p.Number, Unit: p.Unit, Manager: p.Manager, Rank: rank,
+		Grade: p.Grade, Roles: row.Roles, Adviser: adviser, Status: row.Status, Version: fmt.Sprint(p.Version)}
+}
+
+func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.ChangeRow {
+	cj := changeJSON(c)
+	summary := "Roles: " + roleTitles(cj.Proposed.Roles)
+	if cj.Proposed.Adviser != "" {
+		summary += "; adviser: " + cj.Proposed.Adviser
+	}
+	row := pages.ChangeRow{ID: c.ID, Target: c.Target, TargetHref: "/people/" + url.PathEscape(c.Target), Summary: summary,
+		Reason: c.Reason, ProposedBy: c.ProposedBy, Proposed: c.Proposed.UTC().Format("2 January 2006 15:04 UTC"),
+		State: c.State, DecidedBy: c.DecidedBy}
+	if !c.Decided.IsZero() {
+		row.Decided = c.Decided.UTC().Format("2 January 2006 15:04 UTC")
+	}
+	row.CanDecide = c.State == identity.ChangePending && identity.CheckDecider(c, viewer) == nil
+	return row
+}
+
+func (s *server) personPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	person, err := s.cfg.Store.PersonByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	cs, err := s.cfg.Store.ListChanges(r.Context(), "")
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	page := &pages.Person{Layout: s.layout(r, p, person.Name), P: s.personView(person, s.cfg.Now()),
+		CanPropose: p.Role == identity.RoleAdmin && !identity.Left(person, s.cfg.Now())}
+	for _, c := range cs {
+		if c.Kind == identity.ChangePerson && c.Target == person.ID {
+			page.Changes = append(page.Changes, s.changeRow(c, p))
+		}
+	}
+	if r.URL.Query().Has("proposed") {
+		page.Notice = "Change proposed. It takes effect when another administrator approves it."
+	}
+	s.render(w, r, http.StatusOK, page)
+}
+
+func (s *server) proposeForm(r *http.Request, p identity.Principal, person store.Person, roles []string, adviser, reason string) *pages.ProposeChange {
+	page := &pages.ProposeChange{Layout: s.layout(r, p, "Propose a change"), P: s.personView(person, s.cfg.Now()), Reason: reason}
+	for _, role := range identity.PersonRoles() {
+		page.Roles = append(page.Roles, pages.Option{Value: string(role), Label: role.Title(), Selected: slices.Contains(roles, string(role))})
+	}
+	for _, a := range []struct{ v, l string }{{"", "None"}, {identity.AdviserLegal, "Legal"}, {identity.AdviserDPO, "Data protection"}, {identity.AdviserEthics, "Ethics"}} {
+		page.Advisers = append(page.Advisers, pages.Option{Value: a.v, Label: a.l, Selected: adviser == a.v})
+	}
+	return page
+}
+
+func (s *server) proposePage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	person, err := s.cfg.Store.PersonByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, s.proposeForm(r, p, person, person.Roles, person.Adviser, ""))
+}
+
+func (s *server) propose(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	if err := parseForm(w, r); err != nil {
+		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		return
+	}
+	person, err := s.cfg.Store.PersonByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	roles, adviser, reason := r.PostForm["roles"], r.PostFormValue("adviser"), r.PostFormValue("reason")
+	_, err = s.proposeChange(r, p, person.ID, identity.PersonChange{Roles: roles, Adviser: adviser}, reason)
+	var ce *identity.ChangeError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/people/"+url.PathEscape(person.ID)+"?proposed=1", http.StatusSeeOther)
+		return
+	case errors.As(err, &ce):
+		page := s.proposeForm(r, p, person, roles, adviser, reason)
+		page.Errors = []pages.FieldError{{Field: ce.Field, Message: strings.ToUpper(ce.Msg[:1]) + ce.Msg[1:]}}
+		s.render(w, r, http.StatusBadRequest, page)
+	case errors.Is(err, identity.ErrNoChange):
+		page := s.proposeForm(r, p, person, roles, adviser, reason)
+		page.Errors = []pages.FieldError{{Field: "roles", Message: "The change would change nothing: choose different roles or adviser kind"}}
+		s.render(w, r, http.StatusBadRequest, page)
+	default:
+		s.pageError(w, r, p, err)
+	}
+}
+
+func (s *server) changesPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	cs, err := s.cfg.Store.ListChanges(r.Context(), "")
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	page := &pages.Changes{Layout: s.layout(r, p, "Changes")}
+	for _, c := range cs {
+		row := s.changeRow(c, p)
+		if c.State == identity.ChangePending {
+			page.Pending = append(page.Pending, row)
+		} else if len(page.Decided) < 100 {
+			page.Decided = append(page.Decided, row)
+		}
+	}
+	switch r.URL.Query().Get("decided") {
+	case identity.ChangeApproved:
+		page.Notice = "Change approved. It has taken effect."
+	case identity.ChangeRejected:
+		page.Notice = "Change rejected."
+	}
+	s.render(w, r, http.StatusOK, page)
+}
+
+func (s *server) decidePage(w http.ResponseWriter, r *http.Request, p identity.Principal, approve bool) {
+	c, _, err := s.decideChange(r, p, approve)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	http.Redirect(w, r, "/changes?decided="+c.State, http.StatusSeeOther)
+}
+
+func (s *server) approvePage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	s.decidePage(w, r, p, true)
+}
+
+func (s *server) rejectPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	s.decidePage(w, r, p, false)
+}
+
+// oidcCookie holds a sign-in attempt between lbm and the provider. It is
+// SameSite=Lax because the provider's redirect back is a cross-site
+// top-level navigation, which Strict would strip it from.
+const oidcCookie = "lbm_oidc"
+
+type oidcAttempt struct {
+	oidc.Attempt
+	Next string
+}
+
+func (s *server) oidcStart(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	if s.cfg.OIDC == nil {
+		s.pageError(w, r, p, errNotFound)
+		return
+	}
+	a, authURL := s.cfg.OIDC.Start()
+	b, _ := json.Marshal(oidcAttempt{Attempt: a, Next: safeNext(r.URL.Query().Get("next"))})
+	setCookie(w, oidcCookie, base64.RawURLEncoding.EncodeToString(b), 10*time.Minute, s.cfg.SecureCookies)
+	http.Redirect(w, r, authURL, http.StatusSeeOther)
+}
+
+func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	if s.cfg.OIDC == nil {
+		s.pageError(w, r, p, errNotFound)
+		return
+	}
+	failed := func(why string, err error) {
+		if err != nil {
+			s.cfg.Logger.Warn("identity provider sign-in failed", "why", why, "err", err)
+		}
+		page := &pages.SignIn{Layout: s.layout(r, identity.Principal{}, "Sign in"), OIDC: true, Next: "/"}
+		page.Errors = []pages.FieldError{{Field: "username", Message: "Signing in with your organisation account did not work: " + why}}
+		s.render(w, r, http.StatusUnauthorized, page)
+	}
+	c, err := r.Cookie(oidcCookie)
+	clearCookie(w, oidcCookie, s.cfg.SecureCookies)
+	if err != nil {
+		failed("the sign-in took too long or was started elsewhere. Try again", nil)
+		return
+	}
+	var a oidcAttempt
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || json.Unmarshal(b, &a) != nil {
+		failed("the sign-in took too long or was started elsewhere. Try again", nil)
+		return
+	}
+	if e := r.URL.Query().Get("error"); e != "" {
+		failed("the identity provider refused", errors.New(e))
+		return
+	}
+	id, err := s.cfg.OIDC.Finish(r.Context(), a.Attempt, r.URL.Query().Get("state"), r.URL.Query().Get("code"))
+	if err != nil {
+		failed("the identity provider's answer could not be checked", err)
+		return
+	}
+	now := s.cfg.Now()
+	person, err := identity.MergeExternal(r.Context(), s.cfg.Store, identity.External{ID: id.ID, Name: id.Name, Unit: id.Unit,
+		Rank: id.Rank, Grade: id.Grade, Roles: id.Roles}, s.cfg.Grades, now)
+	if err != nil {
+		failed("your account's details were not accepted", err)
+		return
+	}
+	token, _, err := s.sessions.SignInExternal(r.Context(), person, now)
+	if err != nil {
+		failed("your account cannot sign in to lbm", err)
+		return
+	}
+	setCookie(w, sessionCookie, token, identity.SessionLifetime, s.cfg.SecureCookies)
+	http.Redirect(w, r, safeNext(a.Next), http.StatusSeeOther)
+}
