@@ -145,12 +145,12 @@ func TestAccessMatrix(t *testing.T) {
 
 // state is what a refused request must not change.
 type state struct {
-	People     []store.Person
-	Changes    []store.Change
-	LogSizes   map[string]uint64
-	Tokens     map[string]store.Token
-	TOTPSteps  map[string]int64
-	Passwords  map[string]string
+	People    []store.Person
+	Changes   []store.Change
+	LogSizes  map[string]uint64
+	Tokens    map[string]store.Token
+	TOTPSteps map[string]int64
+	Passwords map[string]string
 }
 
 func (e *peopleEnv) snapshot(t *testing.T) state {
@@ -226,4 +226,3 @@ func TestCrossSitePostRefused(t *testing.T) {
 		t.Errorf("cross-site POSTs changed the store (-before +after):\n%s", diff)
 	}
 }
-
