@@ -87,9 +87,33 @@ func TestDriversStayInEngines(t *testing.T) {
 	}
 }
 
+// testOnly are modules and packages the lbm binary must never link: test
+// servers and browsers, each with the reason.
+var testOnly = map[string]string{
+	"github.com/zitadel/oidc":                                    "an OpenID provider for tests; lbm is only a relying party",
+	"github.com/lbm-project/lbm/internal/identity/oidc/oidctest": "runs that provider for tests",
+	"github.com/chromedp/chromedp":                               "drives a browser in tests",
+}
+
+func TestBinaryLinksNoTestSupport(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", module+"/cmd/lbm")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for bad, why := range testOnly {
+			if dep == bad || strings.HasPrefix(dep, bad+"/") {
+				t.Errorf("the lbm binary links %s: %s", dep, why)
+			}
+		}
+	}
+}
+
 // clockFree packages take time as an input: pure functions get `now`, so
 // expiry and retention are testable and no rule depends on when it runs.
-var clockFree = []string{"event", "search", "requests", "policy", "detect", "retention", "tlog", "record"}
+var clockFree = []string{"event", "search", "requests", "policy", "detect", "retention", "tlog", "record", "identity", "identity/oidc"}
 
 func TestNoClockReads(t *testing.T) {
 	for _, name := range clockFree {

@@ -126,38 +126,50 @@ type External struct {
 }
 
 // MergeExternal updates the directory from an identity provider's claims
-// and returns the person as stored. The provider, like the HR import, is
-// an authority for name, unit, rank and grade; when it sends roles it is
-// the authority for those too (its group memberships are managed under the
-// organisation's own controls). Claims that do not parse are refused, and
-// nothing is stored.
-func MergeExternal(ctx context.Context, st store.Store, e External, grades GradeMap, now time.Time) (store.Person, error) {
+// and returns the person as stored, and the person as they were before
+// (zero if new). The provider, like the HR import, is an authority for
+// name, unit, rank and grade; when it sends roles it is the authority for
+// those too (its group memberships are managed under the organisation's own
+// controls), and the caller records any change of roles or rank in the
+// oversight log. Claims that do not parse, and leavers, are refused with
+// nothing stored.
+func MergeExternal(ctx context.Context, st store.Store, e External, grades GradeMap, now time.Time) (after, before store.Person, err error) {
 	if err := CheckPersonID(e.ID); err != nil {
-		return store.Person{}, err
+		return store.Person{}, store.Person{}, err
 	}
 	rank, err := ParseRank(e.Rank)
 	if err != nil {
-		return store.Person{}, err
+		return store.Person{}, store.Person{}, err
 	}
 	if e.Grade != "" {
 		if _, ok := grades.Rank(e.Grade); !ok {
-			return store.Person{}, fmt.Errorf("unknown staff grade %q", e.Grade)
+			return store.Person{}, store.Person{}, fmt.Errorf("unknown staff grade %q", e.Grade)
+		}
+		if e.Rank != "" {
+			return store.Person{}, store.Person{}, fmt.Errorf("both a rank (%q) and a staff grade (%q)", e.Rank, e.Grade)
 		}
 	}
 	var roles []string
 	for _, r := range e.Roles {
 		role, err := ParseRole(r)
 		if err != nil {
-			return store.Person{}, err
+			return store.Person{}, store.Person{}, err
 		}
 		roles = withRole(roles, role)
+	}
+	if e.Roles != nil && roles == nil {
+		roles = []string{string(RoleStaff)}
 	}
 	p, err := st.PersonByID(ctx, e.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p = store.Person{ID: e.ID, Roles: []string{string(RoleStaff)}}
 	case err != nil:
-		return store.Person{}, fmt.Errorf("reading %s: %w", e.ID, err)
+		return store.Person{}, store.Person{}, fmt.Errorf("reading %s: %w", e.ID, err)
+	case Left(p, now):
+		return store.Person{}, store.Person{}, fmt.Errorf("%s left on %s", e.ID, p.LeftOn.Format(time.DateOnly))
+	default:
+		before = p
 	}
 	if e.Name != "" {
 		p.Name = e.Name
@@ -173,10 +185,14 @@ func MergeExternal(ctx context.Context, st store.Store, e External, grades Grade
 	}
 	if e.Roles != nil {
 		p.Roles = roles
+		if p.Adviser != "" && !adviserAllowed(p.Adviser, roles) {
+			p.Adviser = ""
+		}
 	}
 	p.Updated = now
 	if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
-		return store.Person{}, fmt.Errorf("storing %s: %w", e.ID, err)
+		return store.Person{}, store.Person{}, fmt.Errorf("storing %s: %w", e.ID, err)
 	}
-	return st.PersonByID(ctx, e.ID)
+	after, err = st.PersonByID(ctx, e.ID)
+	return after, before, err
 }

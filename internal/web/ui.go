@@ -122,13 +122,34 @@ func safeNext(next string) string {
 	return next
 }
 
+// cookieName is name with the __Host- prefix when cookies are Secure: a
+// browser then refuses the cookie from anything but this exact host over
+// HTTPS, so a sibling subdomain cannot plant a session or a sign-in
+// attempt (login CSRF).
+func cookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
 func setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration, secure bool) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
+	http.SetCookie(w, &http.Cookie{Name: cookieName(name, secure), Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 }
 
 func clearCookie(w http.ResponseWriter, name string, secure bool) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: cookieName(name, secure), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+// endSession revokes the session a browser already holds before it signs
+// in again, so that one browser never holds two live sessions.
+func (s *server) endSession(r *http.Request, p identity.Principal) {
+	if p.Kind == identity.KindSession {
+		if err := s.sessions.SignOut(r.Context(), p, s.cfg.Now()); err != nil {
+			s.cfg.Logger.Warn("revoking the previous session", "err", err)
+		}
+	}
 }
 
 func parseForm(w http.ResponseWriter, r *http.Request) error {
@@ -171,6 +192,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, p identity.Princ
 		s.render(w, r, status, page)
 		return
 	}
+	s.endSession(r, p)
 	setCookie(w, sessionCookie, token, identity.SessionLifetime, s.cfg.SecureCookies)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -563,15 +585,16 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request, p identity
 		s.pageError(w, r, p, errNotFound)
 		return
 	}
+	next := "/"
 	failed := func(why string, err error) {
 		if err != nil {
-			s.cfg.Logger.Warn("identity provider sign-in failed", "why", why, "err", err)
+			s.cfg.Logger.Warn("identity provider sign-in refused", "why", why, "err", err)
 		}
-		page := &pages.SignIn{Layout: s.layout(r, identity.Principal{}, "Sign in"), OIDC: true, Next: "/"}
+		page := &pages.SignIn{Layout: s.layout(r, identity.Principal{}, "Sign in"), OIDC: true, Next: next}
 		page.Errors = []pages.FieldError{{Field: "username", Message: "Signing in with your organisation account did not work: " + why}}
 		s.render(w, r, http.StatusUnauthorized, page)
 	}
-	c, err := r.Cookie(oidcCookie)
+	c, err := r.Cookie(cookieName(oidcCookie, s.cfg.SecureCookies))
 	clearCookie(w, oidcCookie, s.cfg.SecureCookies)
 	if err != nil {
 		failed("the sign-in took too long or was started elsewhere. Try again", nil)
@@ -583,7 +606,13 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request, p identity
 		failed("the sign-in took too long or was started elsewhere. Try again", nil)
 		return
 	}
+	next = safeNext(a.Next)
 	if e := r.URL.Query().Get("error"); e != "" {
+		// Anyone can put anything here: only the codes RFC 6749 §4.1.2.1
+		// and OpenID Connect define reach the log.
+		if !slices.Contains(oauthErrors, e) {
+			e = "(not a standard error code)"
+		}
 		failed("the identity provider refused", errors.New(e))
 		return
 	}
@@ -593,17 +622,36 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request, p identity
 		return
 	}
 	now := s.cfg.Now()
-	person, err := identity.MergeExternal(r.Context(), s.cfg.Store, identity.External{ID: id.ID, Name: id.Name, Unit: id.Unit,
+	person, before, err := identity.MergeExternal(r.Context(), s.cfg.Store, identity.External{ID: id.ID, Name: id.Name, Unit: id.Unit,
 		Rank: id.Rank, Grade: id.Grade, Roles: id.Roles}, s.cfg.Grades, now)
 	if err != nil {
 		failed("your account's details were not accepted", err)
 		return
+	}
+	if !slices.Equal(before.Roles, person.Roles) || before.Rank != person.Rank || before.Grade != person.Grade {
+		// Who may do what changed at the provider: oversight sees it here,
+		// as it sees dual-control changes and HR imports.
+		err := s.cfg.Record(r.Context(), "lbm", "person_updated_by_identity_provider", map[string]any{
+			"person": person.ID, "roles": person.Roles, "rank": person.Rank, "grade": person.Grade,
+			"previous_roles": before.Roles, "previous_rank": before.Rank, "previous_grade": before.Grade,
+		})
+		if err != nil {
+			s.pageError(w, r, p, err)
+			return
+		}
 	}
 	token, _, err := s.sessions.SignInExternal(r.Context(), person, now)
 	if err != nil {
 		failed("your account cannot sign in to lbm", err)
 		return
 	}
+	s.endSession(r, p)
 	setCookie(w, sessionCookie, token, identity.SessionLifetime, s.cfg.SecureCookies)
-	http.Redirect(w, r, safeNext(a.Next), http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
+
+// oauthErrors are the error codes an authorization response may carry.
+var oauthErrors = []string{"invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
+	"invalid_scope", "server_error", "temporarily_unavailable", "interaction_required", "login_required",
+	"account_selection_required", "consent_required", "invalid_request_uri", "invalid_request_object",
+	"request_not_supported", "request_uri_not_supported", "registration_not_supported"}

@@ -321,7 +321,7 @@ func (s *server) principal(r *http.Request, page bool) (identity.Principal, erro
 		return identity.Authenticate(r.Context(), s.cfg.Store, strings.TrimSpace(token), now,
 			identity.KindAdmin, identity.KindSource, identity.KindUser)
 	}
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(cookieName(sessionCookie, s.cfg.SecureCookies))
 	if err != nil {
 		return identity.Principal{}, nil
 	}
