@@ -20,6 +20,11 @@ source scripts/postgres.sh
 trap postgres_stop EXIT
 postgres_start
 export LBM_REQUIRE_POSTGRES=1
+# The browser tests drive headless Chromium; LBM_REQUIRE_CHROMIUM turns a
+# missing browser into a failure, not a skip.
+source scripts/chromium.sh
+chromium_install
+export LBM_REQUIRE_CHROMIUM=1
 go test -race -count=1 -timeout 30m ./...
 if [ -d bench ]; then
 	(cd bench && go vet ./... && go build ./...)
