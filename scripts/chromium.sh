@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes sure headless Chromium is here for the browser tests (e2e's
+# TestBrowser*) and points them at it; sourced by scripts/test.sh.
+#
+#   source scripts/chromium.sh && chromium_install
+#
+# Debian's chromium package is installed when /usr/bin/chromium is missing:
+# as root directly (CI runs as root on a fresh machine), otherwise through
+# sudo. The tests find the browser through LBM_TEST_CHROMIUM and skip
+# without it, unless LBM_REQUIRE_CHROMIUM=1 turns that into a failure.
+
+CHROMIUM_BIN=/usr/bin/chromium
+
+chromium_install() {
+	if [ ! -x "$CHROMIUM_BIN" ]; then
+		echo "chromium: $CHROMIUM_BIN not found; installing Debian's chromium package" >&2
+		local sudo=""
+		if [ "$(id -u)" -ne 0 ]; then
+			if ! command -v sudo >/dev/null 2>&1; then
+				echo "chromium: not root and no sudo: install Debian's chromium package (apt-get install chromium) and run again" >&2
+				return 1
+			fi
+			sudo="sudo"
+		fi
+		$sudo apt-get update -qq >&2 || return 1
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >&2 || return 1
+		if [ ! -x "$CHROMIUM_BIN" ]; then
+			echo "chromium: still no $CHROMIUM_BIN after installing the chromium package" >&2
+			return 1
+		fi
+	fi
+	export LBM_TEST_CHROMIUM="$CHROMIUM_BIN"
+	echo "chromium: $("$CHROMIUM_BIN" --version 2>/dev/null || echo "$CHROMIUM_BIN")" >&2
+}
