@@ -164,6 +164,12 @@ func (s *server) signInPage(w http.ResponseWriter, r *http.Request, p identity.P
 		return
 	}
 	page := &pages.SignIn{Layout: s.layout(r, p, "Sign in"), OIDC: s.cfg.OIDC != nil, Next: next}
+	switch r.URL.Query().Get("done") {
+	case "setup":
+		page.Notice = "Your password and second factor are set. Sign in with them now."
+	case "sign-out":
+		page.Notice = "You have signed out."
+	}
 	s.render(w, r, http.StatusOK, page)
 }
 
@@ -214,11 +220,11 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request, p identity.Prin
 		return
 	}
 	clearCookie(w, sessionCookie, s.cfg.SecureCookies)
-	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+	http.Redirect(w, r, "/sign-in?done=sign-out", http.StatusSeeOther)
 }
 
 func (s *server) stepUpPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it's you"), Next: safeNext(r.URL.Query().Get("next"))}
+	page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it’s you"), Next: safeNext(r.URL.Query().Get("next"))}
 	s.render(w, r, http.StatusOK, page)
 }
 
@@ -230,7 +236,7 @@ func (s *server) stepUp(w http.ResponseWriter, r *http.Request, p identity.Princ
 	next := safeNext(r.PostFormValue("next"))
 	err := s.sessions.StepUp(r.Context(), p, strings.TrimSpace(r.PostFormValue("code")), s.cfg.Now())
 	if err != nil {
-		page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it's you"), Next: next}
+		page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it’s you"), Next: next}
 		var te *identity.ThrottledError
 		status := http.StatusForbidden
 		switch {
@@ -282,7 +288,7 @@ func (s *server) setupPage(w http.ResponseWriter, r *http.Request, _ identity.Pr
 // authenticator app.
 func (s *server) setupForm(r *http.Request, token, account string) *pages.Setup {
 	secret := identity.SetupSecret(token)
-	p := &pages.Setup{Layout: s.layout(r, identity.Principal{}, "Set your password"), Token: token, Step: "password",
+	p := &pages.Setup{Layout: s.layout(r, identity.Principal{}, "Set up your account"), Token: token, Account: account,
 		Secret: identity.FormatTOTPSecret(secret), URI: identity.TOTPURI("lbm", account, secret)}
 	return p
 }
@@ -306,9 +312,9 @@ func (s *server) setup(w http.ResponseWriter, r *http.Request, _ identity.Princi
 	_, err := identity.CompleteSetup(r.Context(), s.cfg.Store, token, r.PostFormValue("password"), r.PostFormValue("confirm"),
 		strings.TrimSpace(r.PostFormValue("code")), s.cfg.Now())
 	if err == nil {
-		page := &pages.SignIn{Layout: s.layout(r, identity.Principal{}, "Sign in"), OIDC: s.cfg.OIDC != nil, Next: "/"}
-		page.Notice = "Your password and second factor are set. Sign in with them now."
-		s.render(w, r, http.StatusOK, page)
+		// Redirect, so that the spent link leaves the address bar and a
+		// reload does not post the form again.
+		http.Redirect(w, r, "/sign-in?done=setup", http.StatusSeeOther)
 		return
 	}
 	holder, _ := identity.Authenticate(r.Context(), s.cfg.Store, token, s.cfg.Now(), identity.KindSetup)
@@ -471,7 +477,7 @@ func (s *server) personPage(w http.ResponseWriter, r *http.Request, p identity.P
 func (s *server) proposeForm(r *http.Request, p identity.Principal, person store.Person, roles []string, adviser, reason string) *pages.ProposeChange {
 	page := &pages.ProposeChange{Layout: s.layout(r, p, "Propose a change"), P: s.personView(person, s.cfg.Now()), Reason: reason}
 	for _, role := range identity.PersonRoles() {
-		page.Roles = append(page.Roles, pages.Option{Value: string(role), Label: role.Title(), Selected: slices.Contains(roles, string(role))})
+		page.RoleOptions = append(page.RoleOptions, pages.Option{Value: string(role), Label: role.Title(), Selected: slices.Contains(roles, string(role))})
 	}
 	for _, a := range []struct{ v, l string }{{"", "None"}, {identity.AdviserLegal, "Legal"}, {identity.AdviserDPO, "Data protection"}, {identity.AdviserEthics, "Ethics"}} {
 		page.Advisers = append(page.Advisers, pages.Option{Value: a.v, Label: a.l, Selected: adviser == a.v})

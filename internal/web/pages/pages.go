@@ -115,21 +115,16 @@ type StepUp struct {
 	Next string
 }
 
-// Setup is the one-time set-up link at /setup/{Token}, in one step or two.
-//
-// At Step "password" it asks for a new password (POST /setup/{Token} with
-// "password" and "confirm"). If Secret is set too, the same form also shows
-// the authenticator Secret and URI and asks for a "code", so that password
-// and second factor are set together.
-//
-// At Step "totp" it shows the authenticator Secret and its otpauth URI and
-// asks for a code (POST /setup/{Token}/totp with "code").
+// Setup is the one-time set-up link at /setup/{Token}: one form (POST
+// /setup/{Token} with "password", "confirm" and "code") sets the password
+// and the second factor together, showing the authenticator Secret and its
+// otpauth URI.
 type Setup struct {
 	Layout
-	Token  string
-	Step   string // "password" or "totp"
-	Secret string // base32, shown in groups of four (any spaces in it are ignored)
-	URI    string // otpauth:// URI, shown as text; "" hides it
+	Token   string
+	Account string // the person's id, for password managers
+	Secret  string // base32, shown in groups of four (any spaces in it are ignored)
+	URI     string // otpauth:// URI, shown as text; "" hides it
 }
 
 // Home is a role's home page: what the role is for, and links to its tasks.
@@ -180,10 +175,10 @@ type PersonView struct {
 // identity provider.
 type ProposeChange struct {
 	Layout
-	P        PersonView
-	Roles    []Option
-	Advisers []Option
-	Reason   string
+	P           PersonView
+	RoleOptions []Option // checkboxes; not Layout.Roles, the viewer's own roles
+	Advisers    []Option
+	Reason      string
 }
 
 // Changes is the dual-control queue: changes waiting for a second

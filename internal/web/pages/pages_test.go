@@ -64,16 +64,14 @@ var samples = []struct {
 	}, 400},
 	{"step-up", StepUp{Layout: admin("Confirm it’s you"), Next: "/changes"}, 200},
 	{"step-up-error", &StepUp{Layout: Layout{Title: "Confirm it’s you", Person: "Sam Patel", Errors: []FieldError{{"code", "Enter the 6-digit code from your authenticator app"}}}}, 400},
-	{"setup-password", Setup{Layout: Layout{Title: "Create a password"}, Token: "tok-123", Step: "password"}, 200},
-	{"setup-password-errors", Setup{Layout: Layout{Title: "Create a password", Errors: []FieldError{{"confirm", "Enter the same password twice"}}}, Token: "tok-123", Step: "password"}, 400},
-	{"setup-totp", Setup{
-		Layout: Layout{Title: "Set up your authenticator app"}, Token: "tok-123", Step: "totp",
+	{"setup", Setup{
+		Layout: Layout{Title: "Set up your account"}, Token: "tok-123", Account: "amorgan",
 		Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
 		URI:    "otpauth://totp/lbm:amorgan?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=lbm&algorithm=SHA1&digits=6&period=30",
 	}, 200},
-	{"setup-both-errors", Setup{
-		Layout: Layout{Title: "Set your password", Errors: []FieldError{{"code", "The code is not right"}}},
-		Token:  "tok-123", Step: "password", Secret: "JBSW Y3DP EHPK 3PXP", URI: "otpauth://totp/lbm:setup?secret=JBSWY3DPEHPK3PXP",
+	{"setup-errors", Setup{
+		Layout: Layout{Title: "Set up your account", Errors: []FieldError{{"confirm", "Enter the same password twice"}, {"code", "The code is not right"}}},
+		Token:  "tok-123", Account: "amorgan", Secret: "JBSW Y3DP EHPK 3PXP", URI: "otpauth://totp/lbm:amorgan?secret=JBSWY3DPEHPK3PXP",
 	}, 400},
 	{"home", Home{Layout: Layout{Title: "Home", Person: "Sam Patel", Role: "Administrator", Nav: []NavItem{{"Home", "/", true}, {"People", "/people", false}, {"Changes", "/changes", false}}, Notice: "You are now working as Administrator"}, Cards: []Card{
 		{"People", "/people", "Find people, see their roles and propose changes."},
@@ -89,7 +87,7 @@ var samples = []struct {
 	{"person", Person{Layout: admin("Alex Morgan"), P: person, Changes: append(changes[:1:1], decided...), CanPropose: true}, 200},
 	{"person-no-changes", Person{Layout: admin("Alex Morgan"), P: person}, 200},
 	{"propose-change", ProposeChange{Layout: admin("Propose a change"), P: person,
-		Roles: []Option{
+		RoleOptions: []Option{
 			{Value: "staff", Label: "Staff", Selected: true, Hint: "Reads notices and asks for their own data."},
 			{Value: "investigator", Label: "Investigator", Selected: true},
 			{Value: "authoriser", Label: "Authoriser", Hint: "Decides requests at or below their rank."},
@@ -107,7 +105,7 @@ var samples = []struct {
 			l.Errors = []FieldError{{"reason", "Enter why this change is needed"}, {"roles", "Select at least one role"}}
 			return l
 		}(),
-		P: person, Roles: []Option{{Value: "staff", Label: "Staff"}}, Advisers: []Option{{Value: "", Label: "None"}},
+		P: person, RoleOptions: []Option{{Value: "staff", Label: "Staff"}}, Advisers: []Option{{Value: "", Label: "None"}},
 	}, 400},
 	{"changes", Changes{Layout: admin("Changes"), Pending: changes, Decided: decided}, 200},
 	{"changes-empty", Changes{Layout: admin("Changes")}, 200},
@@ -196,14 +194,13 @@ func TestContent(t *testing.T) {
 		}, nil},
 		{SignIn{}, []string{`action="/sign-in"`}, []string{"/sign-in/oidc"}},
 		{sample("step-up"), []string{`action="/step-up"`, `id="code"`, `autocomplete="one-time-code"`, `inputmode="numeric"`, `name="next" value="/changes"`}, nil},
-		{sample("setup-password"), []string{`action="/setup/tok-123"`, `name="password"`, `name="confirm"`}, []string{`/setup/tok-123/totp`}},
-		{sample("setup-both-errors"), []string{
-			`action="/setup/tok-123"`, `name="password"`, `name="confirm"`, `name="code"`,
-			">JBSW Y3DP EHPK 3PXP</p>", "otpauth://totp/lbm:setup?secret=JBSWY3DPEHPK3PXP",
-		}, []string{`/setup/tok-123/totp`}},
-		{sample("setup-totp"), []string{
-			`action="/setup/tok-123/totp"`, `name="code"`, "govuk-inset-text",
+		{sample("setup"), []string{
+			`action="/setup/tok-123"`, `name="password"`, `name="confirm"`, `name="code"`, "govuk-inset-text",
+			`name="username" value="amorgan" autocomplete="username" readonly hidden`,
 			"JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP", "otpauth://totp/lbm:amorgan?secret=",
+		}, nil},
+		{sample("setup-errors"), []string{
+			`action="/setup/tok-123"`, ">JBSW Y3DP EHPK 3PXP</p>", `href="#confirm"`, `href="#code"`,
 		}, nil},
 		{sample("home"), []string{`<h1 class="govuk-heading-l">Home</h1>`, "Administrator", `href="/retention"`, "how long each kind of data is kept"}, nil},
 		{sample("people"), []string{
@@ -263,12 +260,11 @@ func TestEscaping(t *testing.T) {
 	for _, p := range []Page{
 		SignIn{Layout: l, Username: hostile, OIDC: true, Next: hostile},
 		StepUp{Layout: l, Next: hostile},
-		Setup{Layout: l, Token: hostile, Step: "password"},
-		Setup{Layout: l, Token: hostile, Step: "totp", Secret: hostile, URI: hostile},
+		Setup{Layout: l, Token: hostile, Account: hostile, Secret: hostile, URI: hostile},
 		Home{Layout: l, Cards: []Card{{Title: hostile, Href: js, Text: hostile}}},
 		People{Layout: l, Query: hostile, Next: js, Total: 1, Rows: []PersonRow{{hostile, hostile, hostile, hostile, hostile, hostile, hostile}}},
 		Person{Layout: l, P: pv, Changes: []ChangeRow{row}, CanPropose: true},
-		ProposeChange{Layout: l, P: pv, Roles: opt, Advisers: opt, Reason: hostile},
+		ProposeChange{Layout: l, P: pv, RoleOptions: opt, Advisers: opt, Reason: hostile},
 		Changes{Layout: l, Pending: []ChangeRow{row}, Decided: []ChangeRow{row}},
 		Message{Layout: l, Heading: hostile, Body: hostile, Status: 500},
 	} {
