@@ -71,6 +71,9 @@ func policy() map[string]Rule {
 		"people.read":     {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
 		"changes.list":    {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
 		"changes.propose": {Roles: allow(identity.RoleAdmin)},
+		// The oversight log holds no event content: oversight reads it,
+		// and administrators see their own actions there.
+		"oversight.read": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
 		"changes.decide": {
 			Roles:  map[identity.Role]Condition{identity.RoleAdmin: notProposer},
 			StepUp: true,

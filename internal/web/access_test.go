@@ -51,6 +51,9 @@ var accessMatrix = []struct {
 	// Decisions need a second factor: the bootstrap token has none.
 	{"POST /v1/changes/{id}/approval", "/v1/changes/{change}/approval", "", "admin"},
 	{"POST /v1/changes/{id}/rejection", "/v1/changes/{change}/rejection", "", "admin"},
+	// The oversight log holds no content: oversight reads it, and admins
+	// see what they and their colleagues did.
+	{"GET /v1/oversight-log", "/v1/oversight-log", "", "oversight admin bootstrap"},
 
 	{"GET /assets/{path...}", "/assets/lbm.css", "", "*"},
 	{"GET /sign-in", "/sign-in", "", "*"},
@@ -69,6 +72,7 @@ var accessMatrix = []struct {
 	{"GET /people/{id}/change", "/people/staff1/change", "", "admin"},
 	{"POST /people/{id}/change", "/people/staff1/change", "roles=staff&roles=investigator&reason=joins+ACAC", "admin"},
 	{"GET /changes", "/changes", "", "oversight admin"},
+	{"GET /oversight", "/oversight", "", "oversight admin"},
 	{"POST /changes/{id}/approve", "/changes/{change}/approve", "", "admin"},
 	{"POST /changes/{id}/reject", "/changes/{change}/reject", "", "admin"},
 }

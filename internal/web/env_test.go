@@ -111,7 +111,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		l := n.Logs[name]
 		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
 	}
-	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Throttle: &identity.Throttle{}})
+	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, Throttle: &identity.Throttle{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,8 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 	}
 	nav := []pages.NavItem{{Label: "Home", Href: "/"}}
 	if p.Role == identity.RoleAdmin || p.Role == identity.RoleOversight {
-		nav = append(nav, pages.NavItem{Label: "People", Href: "/people"}, pages.NavItem{Label: "Changes", Href: "/changes"})
+		nav = append(nav, pages.NavItem{Label: "People", Href: "/people"}, pages.NavItem{Label: "Changes", Href: "/changes"},
+			pages.NavItem{Label: "Oversight log", Href: "/oversight"})
 	}
 	for i := range nav {
 		nav[i].Current = r.URL.Path == nav[i].Href || (nav[i].Href != "/" && strings.HasPrefix(r.URL.Path, nav[i].Href+"/"))
@@ -350,11 +351,13 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 		page.Cards = []pages.Card{
 			{Title: "People", Href: "/people", Text: "Find people in the directory and propose changes to their roles."},
 			{Title: "Changes", Href: "/changes", Text: waiting(len(pending))},
+			{Title: "Oversight log", Href: "/oversight", Text: "What administrators did, including changes made offline (break-glass)."},
 		}
 	case identity.RoleOversight:
 		page.Cards = []pages.Card{
 			{Title: "People", Href: "/people", Text: "Who holds which role and rank."},
 			{Title: "Changes", Href: "/changes", Text: "Every proposed change to roles, who proposed it and who decided it."},
+			{Title: "Oversight log", Href: "/oversight", Text: "Everything the monitors and administrators did, with break-glass changes marked."},
 		}
 	}
 	s.render(w, r, http.StatusOK, page)

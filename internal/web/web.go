@@ -44,6 +44,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/ingest"
+	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
 )
 
@@ -65,6 +66,9 @@ type OIDC interface {
 type Config struct {
 	Store store.Store
 	Logs  []Log
+	// Opener opens and re-checks log entries before they are shown.
+	// Required.
+	Opener *record.Opener
 	// Metrics serves /metrics; nil disables it.
 	Metrics http.Handler
 	// Unguarded lists route actions this listener serves without a token,
@@ -135,6 +139,7 @@ func routes() []Route {
 		{"GET /v1/changes", "changes.list", false, (*server).apiChanges},
 		{"POST /v1/changes/{id}/approval", "changes.decide", false, (*server).apiApproveChange},
 		{"POST /v1/changes/{id}/rejection", "changes.decide", false, (*server).apiRejectChange},
+		{"GET /v1/oversight-log", "oversight.read", false, (*server).apiOversightLog},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
 		{"GET /sign-in", "session.sign-in", true, (*server).signInPage},
@@ -153,6 +158,7 @@ func routes() []Route {
 		{"GET /people/{id}/change", "changes.propose", true, (*server).proposePage},
 		{"POST /people/{id}/change", "changes.propose", true, (*server).propose},
 		{"GET /changes", "changes.list", true, (*server).changesPage},
+		{"GET /oversight", "oversight.read", true, (*server).oversightLogPage},
 		{"POST /changes/{id}/approve", "changes.decide", true, (*server).approvePage},
 		{"POST /changes/{id}/reject", "changes.decide", true, (*server).rejectPage},
 	}
@@ -188,6 +194,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Record == nil {
 		return nil, errors.New("web: no oversight recorder configured")
+	}
+	if cfg.Opener == nil {
+		return nil, errors.New("web: no entry opener configured")
 	}
 	pol := policy()
 	if err := checkRoutes(routes(), pol); err != nil {

@@ -45,7 +45,7 @@ func newEnv(t *testing.T) *env {
 		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
 	}
 	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
-		MaxBodyBytes: 1 << 20, Now: n.Now, Record: recorder(n)})
+		MaxBodyBytes: 1 << 20, Now: n.Now, Record: recorder(n), Opener: n.Opener})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestTransparencyLogsAndMetrics(t *testing.T) {
 func TestUnguardedListener(t *testing.T) {
 	e := newEnv(t)
 	h, err := web.New(web.Config{Store: e.node.Store, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
-		Unguarded: []string{"metrics.read"}, Record: recorder(e.node)})
+		Unguarded: []string{"metrics.read"}, Record: recorder(e.node), Opener: e.node.Opener})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,6 +217,27 @@ func (Person) template() string        { return "person.html" }
 func (ProposeChange) template() string { return "propose-change.html" }
 func (Changes) template() string       { return "changes.html" }
 func (Message) template() string       { return "message.html" }
+func (OversightLog) template() string  { return "oversight-log.html" }
+
+// OversightLog lists the latest leaves of the oversight log, newest first:
+// what the monitors and administrators did, with changes made offline
+// (break-glass) marked.
+type OversightLog struct {
+	Layout
+	Rows  []OversightRow
+	Older string // link to the next older page; "" when none
+	Size  uint64 // entries in the log
+}
+
+// OversightRow is one oversight-log leaf.
+type OversightRow struct {
+	Index      string
+	Time       string
+	Actor      string
+	Action     string
+	BreakGlass bool
+	Details    []string // "name: value", in name order
+}
 
 var funcs = template.FuncMap{
 	// errorFor is the message for the input with the given id, or "".

@@ -109,6 +109,11 @@ var samples = []struct {
 	}, 400},
 	{"changes", Changes{Layout: admin("Changes"), Pending: changes, Decided: decided}, 200},
 	{"changes-empty", Changes{Layout: admin("Changes")}, 200},
+	{"oversight-log", OversightLog{Layout: admin("Oversight log"), Size: 2, Older: "/oversight?before=1", Rows: []OversightRow{
+		{Index: "1", Time: "27 Nov 2026 07:22:00", Actor: "adm1", Action: "person change proposed", Details: []string{"person: staff1"}},
+		{Index: "0", Time: "27 Nov 2026 07:20:00", Actor: "cli", Action: "user add", BreakGlass: true, Details: []string{"person: adm1", "role: admin"}},
+	}}, 200},
+	{"oversight-log-empty", OversightLog{Layout: admin("Oversight log")}, 200},
 	{"forbidden", Message{Layout: admin(""), Status: 403, Body: "Your role does not allow this.\n\nAsk an administrator if you think it should."}, 403},
 	{"not-found", Message{Status: 404, Body: "Check the address."}, 404},
 	{"message", &Message{Layout: admin("Done"), Heading: "Change proposed", Body: "Another administrator must approve it."}, 200},
@@ -265,6 +270,7 @@ func TestEscaping(t *testing.T) {
 		People{Layout: l, Query: hostile, Next: js, Total: 1, Rows: []PersonRow{{hostile, hostile, hostile, hostile, hostile, hostile, hostile}}},
 		Person{Layout: l, P: pv, Changes: []ChangeRow{row}, CanPropose: true},
 		ProposeChange{Layout: l, P: pv, RoleOptions: opt, Advisers: opt, Reason: hostile},
+		OversightLog{Layout: l, Older: hostile, Rows: []OversightRow{{Index: hostile, Time: hostile, Actor: hostile, Action: hostile, Details: []string{hostile}}}},
 		Changes{Layout: l, Pending: []ChangeRow{row}, Decided: []ChangeRow{row}},
 		Message{Layout: l, Heading: hostile, Body: hostile, Status: 500},
 	} {
