@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/web"
@@ -30,15 +29,9 @@ func serveCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			grades := identity.DefaultGradeMap()
-			if gradesFile != "" {
-				b, err := os.ReadFile(gradesFile)
-				if err != nil {
-					return err
-				}
-				if grades, err = identity.ParseGradeMap(b); err != nil {
-					return fmt.Errorf("%s: %w", gradesFile, err)
-				}
+			grades, err := loadGrades(gradesFile)
+			if err != nil {
+				return err
 			}
 			var provider web.OIDC
 			if oc.Issuer != "" {

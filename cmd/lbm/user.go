@@ -127,15 +127,9 @@ leaving dates; roles in the file apply only to people new to the directory.
 A leaver's sessions and tokens stop working on their leaving date.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			grades := identity.DefaultGradeMap()
-			if gradesFile != "" {
-				b, err := os.ReadFile(gradesFile)
-				if err != nil {
-					return err
-				}
-				if grades, err = identity.ParseGradeMap(b); err != nil {
-					return fmt.Errorf("%s: %w", gradesFile, err)
-				}
+			grades, err := loadGrades(gradesFile)
+			if err != nil {
+				return err
 			}
 			f, err := os.Open(args[0])
 			if err != nil {
@@ -225,4 +219,20 @@ reaches only the person. Recorded in the oversight log as break-glass.`,
 	cmd.MarkFlagRequired("id")
 	where.register(cmd, "./lbm-data", "data directory: keys, and the SQLite store unless --db")
 	return cmd
+}
+
+// loadGrades reads the grade map at path, or the built-in one when path is "".
+func loadGrades(path string) (identity.GradeMap, error) {
+	if path == "" {
+		return identity.DefaultGradeMap(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	grades, err := identity.ParseGradeMap(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return grades, nil
 }

@@ -113,11 +113,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	if err := n.PublishAll(ctx); err != nil {
 		return err
 	}
-	var logs []web.Log
-	for _, name := range LogNames {
-		l := n.Logs[name]
-		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
-	}
+	logs := WebLogs(n)
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("serving TLS needs both a certificate and a key")
 	}
@@ -241,4 +237,14 @@ func RevokeLeavers(ctx context.Context, n *Node) error {
 		}
 	}
 	return err
+}
+
+// WebLogs describes n's logs for the web layer.
+func WebLogs(n *Node) []web.Log {
+	var logs []web.Log
+	for _, name := range LogNames {
+		l := n.Logs[name]
+		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
+	}
+	return logs
 }

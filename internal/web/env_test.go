@@ -106,11 +106,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	if e.setup, err = identity.NewSetupLink(ctx, n.Store, "inv1", now); err != nil {
 		t.Fatal(err)
 	}
-	var logs []web.Log
-	for _, name := range server.LogNames {
-		l := n.Logs[name]
-		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
-	}
+	logs := server.WebLogs(n)
 	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, Throttle: &identity.Throttle{}})
 	if err != nil {
 		t.Fatal(err)

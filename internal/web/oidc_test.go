@@ -76,11 +76,7 @@ func newOIDCEnv(t *testing.T) *oidcEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs []web.Log
-	for _, name := range server.LogNames {
-		l := n.Logs[name]
-		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
-	}
+	logs := server.WebLogs(n)
 	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, OIDC: rp,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {

@@ -39,11 +39,7 @@ func newEnv(t *testing.T) *env {
 	if err := n.PublishAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	var logs []web.Log
-	for _, name := range server.LogNames {
-		l := n.Logs[name]
-		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
-	}
+	logs := server.WebLogs(n)
 	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
 		MaxBodyBytes: 1 << 20, Now: n.Now, Record: recorder(n), Opener: n.Opener})
 	if err != nil {
