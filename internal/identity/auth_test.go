@@ -24,6 +24,9 @@ func openStore(t *testing.T) store.Store {
 
 func putPerson(t *testing.T, st store.Store, p store.Person) {
 	t.Helper()
+	if old, err := st.PersonByID(t.Context(), p.ID); err == nil {
+		p.Version = old.Version
+	}
 	if _, _, err := st.PutPeople(t.Context(), []store.Person{p}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,10 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/store"
@@ -32,6 +34,12 @@ type ImportResult struct {
 // new to the directory; after that they change only through dual control,
 // so a later export cannot silently undo an approved change.
 //
+// Import keeps each person's roles as it read them, and puts them back
+// only if the person is still at the version it read (see
+// [store.People.PutPeople]): a change approved, or a person signing in,
+// while the file is merged makes the put fail, and Import reads the
+// directory and merges the file again, up to three times in all.
+//
 // progress, when not nil, is called as people are read and stored.
 func Import(ctx context.Context, st store.Store, r io.Reader, grades GradeMap, now time.Time, progress func(stage string, done, total int)) (ImportResult, error) {
 	if progress == nil {
@@ -41,7 +49,21 @@ func Import(ctx context.Context, st store.Store, r io.Reader, grades GradeMap, n
 	if err != nil {
 		return ImportResult{}, err
 	}
-	res := ImportResult{Rows: len(ps)}
+	var res ImportResult
+	err = retryConflict(func() (err error) {
+		res, err = importPeople(ctx, st, ps, now, progress)
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return res, fmt.Errorf("the directory changed while importing, %d times; try again (%w)", putAttempts, err)
+	}
+	return res, err
+}
+
+// importPeople reads the directory, merges the parsed people into a copy
+// of it, and puts them, each at the version read.
+func importPeople(ctx context.Context, st store.Store, parsed []store.Person, now time.Time, progress func(stage string, done, total int)) (ImportResult, error) {
+	res := ImportResult{Rows: len(parsed)}
 	total, err := st.CountPeople(ctx)
 	if err != nil {
 		return res, fmt.Errorf("reading the directory: %w", err)
@@ -61,13 +83,14 @@ func Import(ctx context.Context, st store.Store, r io.Reader, grades GradeMap, n
 		}
 		after = page[len(page)-1].ID
 	}
+	ps := slices.Clone(parsed)
 	inFile := 0
 	for i := range ps {
 		p := &ps[i]
 		p.Updated = now
 		if old, ok := existing[p.ID]; ok {
 			inFile++
-			p.Roles, p.Adviser = old.Roles, old.Adviser
+			p.Roles, p.Adviser, p.Version = old.Roles, old.Adviser, old.Version
 		}
 		if Left(*p, now) {
 			res.Leavers++

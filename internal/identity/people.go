@@ -32,10 +32,29 @@ type NewUser struct {
 	Token bool // mint an API token in Role
 }
 
+// putAttempts bounds how often a read, change and put of people is tried.
+// A put fails with store.ErrConflict when someone changed a person between
+// the read and the put; reading again and retrying is then right, but a
+// directory that keeps changing underneath is reported, not chased.
+const putAttempts = 3
+
+// retryConflict calls put until it returns anything but store.ErrConflict,
+// at most putAttempts times, and returns what it returned last.
+func retryConflict(put func() error) error {
+	var err error
+	for range putAttempts {
+		if err = put(); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
 // AddUser adds u to the directory, or gives an existing person u's role
 // (and rank, when given), and returns an API token when u.Token. It is the
 // offline, break-glass path: the caller records it in the oversight log
-// flagged as such. A leaver is refused.
+// flagged as such. A leaver is refused. A person changed while AddUser
+// changes them is read again, up to three times in all.
 func AddUser(ctx context.Context, st store.Store, u NewUser, now time.Time) (store.Person, string, error) {
 	if err := CheckPersonID(u.ID); err != nil {
 		return store.Person{}, "", err
@@ -46,27 +65,35 @@ func AddUser(ctx context.Context, st store.Store, u NewUser, now time.Time) (sto
 	if _, err := ParseRank(string(u.Rank)); err != nil {
 		return store.Person{}, "", err
 	}
+	err := retryConflict(func() error {
+		// Read at its Version, or new at Version 0: the put compares it.
+		p, err := st.PersonByID(ctx, u.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			p = store.Person{ID: u.ID, Name: u.ID, Roles: []string{string(RoleStaff)}}
+		case err != nil:
+			return fmt.Errorf("adding user: %w", err)
+		case Left(p, now):
+			return fmt.Errorf("%s left on %s", u.ID, p.LeftOn.Format(time.DateOnly))
+		}
+		if u.Name != "" {
+			p.Name = u.Name
+		}
+		if u.Rank != "" {
+			p.Rank, p.Grade = string(u.Rank), ""
+		}
+		p.Roles = withRole(p.Roles, u.Role)
+		p.Updated = now
+		if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
+			return fmt.Errorf("adding user: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Person{}, "", err
+	}
 	p, err := st.PersonByID(ctx, u.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		p = store.Person{ID: u.ID, Name: u.ID, Roles: []string{string(RoleStaff)}}
-	case err != nil:
-		return store.Person{}, "", fmt.Errorf("adding user: %w", err)
-	case Left(p, now):
-		return store.Person{}, "", fmt.Errorf("%s left on %s", u.ID, p.LeftOn.Format(time.DateOnly))
-	}
-	if u.Name != "" {
-		p.Name = u.Name
-	}
-	if u.Rank != "" {
-		p.Rank, p.Grade = string(u.Rank), ""
-	}
-	p.Roles = withRole(p.Roles, u.Role)
-	p.Updated = now
-	if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
-		return store.Person{}, "", fmt.Errorf("adding user: %w", err)
-	}
-	if p, err = st.PersonByID(ctx, u.ID); err != nil {
+	if err != nil {
 		return store.Person{}, "", fmt.Errorf("adding user: %w", err)
 	}
 	if !u.Token {
@@ -132,7 +159,9 @@ type External struct {
 // those too (its group memberships are managed under the organisation's own
 // controls), and the caller records any change of roles or rank in the
 // oversight log. Claims that do not parse, and leavers, are refused with
-// nothing stored.
+// nothing stored. A person changed while MergeExternal merges them (a
+// change approved, say) is read and merged again, up to three times in
+// all, so that the claims never overwrite what they were not merged with.
 func MergeExternal(ctx context.Context, st store.Store, e External, grades GradeMap, now time.Time) (after, before store.Person, err error) {
 	if err := CheckPersonID(e.ID); err != nil {
 		return store.Person{}, store.Person{}, err
@@ -160,38 +189,46 @@ func MergeExternal(ctx context.Context, st store.Store, e External, grades Grade
 	if e.Roles != nil && roles == nil {
 		roles = []string{string(RoleStaff)}
 	}
-	p, err := st.PersonByID(ctx, e.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		p = store.Person{ID: e.ID, Roles: []string{string(RoleStaff)}}
-	case err != nil:
-		return store.Person{}, store.Person{}, fmt.Errorf("reading %s: %w", e.ID, err)
-	case Left(p, now):
-		return store.Person{}, store.Person{}, fmt.Errorf("%s left on %s", e.ID, p.LeftOn.Format(time.DateOnly))
-	default:
-		before = p
-	}
-	if e.Name != "" {
-		p.Name = e.Name
-	}
-	if p.Name == "" {
-		p.Name = e.ID
-	}
-	if e.Unit != "" {
-		p.Unit = e.Unit
-	}
-	if e.Rank != "" || e.Grade != "" {
-		p.Rank, p.Grade = string(rank), e.Grade
-	}
-	if e.Roles != nil {
-		p.Roles = roles
-		if p.Adviser != "" && !adviserAllowed(p.Adviser, roles) {
-			p.Adviser = ""
+	err = retryConflict(func() error {
+		// Read at its Version, or new at Version 0: the put compares it.
+		p, err := st.PersonByID(ctx, e.ID)
+		before = store.Person{}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			p = store.Person{ID: e.ID, Roles: []string{string(RoleStaff)}}
+		case err != nil:
+			return fmt.Errorf("reading %s: %w", e.ID, err)
+		case Left(p, now):
+			return fmt.Errorf("%s left on %s", e.ID, p.LeftOn.Format(time.DateOnly))
+		default:
+			before = p
 		}
-	}
-	p.Updated = now
-	if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
-		return store.Person{}, store.Person{}, fmt.Errorf("storing %s: %w", e.ID, err)
+		if e.Name != "" {
+			p.Name = e.Name
+		}
+		if p.Name == "" {
+			p.Name = e.ID
+		}
+		if e.Unit != "" {
+			p.Unit = e.Unit
+		}
+		if e.Rank != "" || e.Grade != "" {
+			p.Rank, p.Grade = string(rank), e.Grade
+		}
+		if e.Roles != nil {
+			p.Roles = roles
+			if p.Adviser != "" && !adviserAllowed(p.Adviser, roles) {
+				p.Adviser = ""
+			}
+		}
+		p.Updated = now
+		if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
+			return fmt.Errorf("storing %s: %w", e.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Person{}, store.Person{}, err
 	}
 	after, err = st.PersonByID(ctx, e.ID)
 	return after, before, err

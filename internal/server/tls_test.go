@@ -104,7 +104,7 @@ func TestServeTLS(t *testing.T) {
 	resp.Body.Close()
 	var session *http.Cookie
 	for _, c := range resp.Cookies() {
-		if c.Name == "lbm_session" {
+		if c.Name == "__Host-lbm_session" {
 			session = c
 		}
 	}

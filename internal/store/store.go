@@ -267,8 +267,9 @@ type Person struct {
 	// the person is active. From that instant nothing they hold works.
 	LeftOn  time.Time
 	Updated time.Time
-	// Version counts the person's stored changes, from 1; DecideChange
-	// compares it.
+	// Version counts the person's stored changes, from 1; PutPeople and
+	// DecideChange compare it, so that nothing read before a change can
+	// overwrite it.
 	Version int64
 }
 
@@ -285,11 +286,21 @@ type PeopleQuery struct {
 
 // People is the directory.
 type People interface {
-	// PutPeople stores ps in one transaction: a person with a new ID is
-	// added at Version 1, a person whose stored fields (all but Updated
-	// and Version) differ is replaced and its Version incremented, and an
-	// identical person is left untouched. It returns how many it added and
-	// changed. On error nothing is stored.
+	// PutPeople stores ps in one transaction, comparing versions. A person
+	// whose Version is zero is new: it is added at Version 1. A person
+	// whose Version is not zero was read at that Version and is written
+	// only if the stored person with that ID still has exactly it: replaced
+	// and its Version incremented if a stored field (all but Updated and
+	// Version) differs, left untouched if none does. It returns how many it
+	// added and changed.
+	//
+	// If a person with Version zero is stored already, or a person with
+	// Version n is not stored at n (a change was approved, or another put
+	// landed, since the caller read it), PutPeople returns ErrConflict and
+	// stores none of ps; the caller reads again and retries. Without the
+	// comparison a put of people read before an approval would silently
+	// undo the approved Roles and Adviser. It returns ErrExists if ps names
+	// one ID twice. On any error nothing is stored.
 	PutPeople(ctx context.Context, ps []Person) (added, changed int, err error)
 	// PersonByID returns the person; ErrNotFound if none.
 	PersonByID(ctx context.Context, id string) (Person, error)

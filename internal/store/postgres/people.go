@@ -67,19 +67,42 @@ func splitRoles(s string) []string {
 
 const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, left_on, updated, version`
 
-// PutPeople copies ps into a temporary table and merges it into people with
-// one INSERT ... ON CONFLICT: a few round trips whatever the batch size (an
-// HR import puts 50,000 people in one call). The merge takes rows in ID
-// order, so two imports overlapping in
-// people lock them in the same order and cannot deadlock. A person is
-// replaced only when a stored field other than updated and version differs;
-// RETURNING yields only rows inserted (version 1) or replaced.
+// personFields are the columns PutPeople compares and replaces: all but
+// id, updated and version.
+const personFields = `name, number, unit, manager, rank, grade, roles, adviser, left_on`
+
+// conflict reports a person the directory does not hold at the version
+// the batch gives; 0 is "not stored".
+func conflict(id string, given, stored int64) error {
+	return fmt.Errorf("putting people: %s is at version %d, not %d: %w", id, stored, given, store.ErrConflict)
+}
+
+// PutPeople copies ps into a temporary table, its version column holding
+// the versions the caller read, and merges it into people in a few round
+// trips whatever the batch size (an HR import puts 50,000 people in one
+// call):
+//
+//  1. It locks the batch's stored people, in ID order, so that no approval
+//     can change one until it commits, and two imports overlapping in
+//     people lock them in the same order and cannot deadlock; and it
+//     counts those not at the version given.
+//  2. It inserts the new people, in ID order, at version 1. A person
+//     added by another transaction since step 1 is not inserted, and
+//     makes the counts short: ErrConflict.
+//  3. It updates the people whose fields differ, bumping their versions;
+//     they are locked and checked, so this needs no guard.
 func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed int, err error) {
 	if err := checkPeople(ps); err != nil {
 		return 0, 0, err
 	}
 	if len(ps) == 0 {
 		return 0, 0, nil
+	}
+	fresh := 0
+	for _, p := range ps {
+		if p.Version == 0 {
+			fresh++
+		}
 	}
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE people_in (LIKE people) ON COMMIT DROP`); err != nil {
@@ -88,7 +111,7 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"people_in"}, strings.Split(personColumns, ", "),
 			pgx.CopyFromSlice(len(ps), func(i int) ([]any, error) {
 				p := &ps[i]
-				return []any{p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), int64(1)}, nil
+				return []any{p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), p.Version}, nil
 			}))
 		if err != nil {
 			return err
@@ -96,18 +119,59 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 		if db.testingOnlyAfterPeopleCopy != nil {
 			db.testingOnlyAfterPeopleCopy()
 		}
-		return tx.QueryRow(ctx, `WITH up AS (
-				INSERT INTO people (`+personColumns+`)
-				SELECT `+personColumns+` FROM people_in ORDER BY id
-				ON CONFLICT (id) DO UPDATE SET
-					name = excluded.name, number = excluded.number, unit = excluded.unit,
-					manager = excluded.manager, rank = excluded.rank, grade = excluded.grade,
-					roles = excluded.roles, adviser = excluded.adviser, left_on = excluded.left_on,
-					updated = excluded.updated, version = people.version + 1
-				WHERE (people.name, people.number, people.unit, people.manager, people.rank, people.grade, people.roles, people.adviser, people.left_on)
-					IS DISTINCT FROM (excluded.name, excluded.number, excluded.unit, excluded.manager, excluded.rank, excluded.grade, excluded.roles, excluded.adviser, excluded.left_on)
-				RETURNING version)
-			SELECT count(*) FILTER (WHERE version = 1), count(*) FILTER (WHERE version > 1) FROM up`).Scan(&added, &changed)
+
+		// The count consumes every row of the locking subquery, so every
+		// stored person in the batch is locked. Each version read is the
+		// latest: a row locked after waiting is read again.
+		var stored, stale int
+		err = tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE stored <> given) FROM (
+				SELECT p.version AS stored, i.version AS given FROM people p JOIN people_in i ON i.id = p.id
+				ORDER BY p.id FOR UPDATE OF p) batch`).Scan(&stored, &stale)
+		if err != nil {
+			return err
+		}
+		// With none stale, every stored person was given its version, so
+		// the rest of the batch, if not new, names people not stored.
+		if stale > 0 || stored != len(ps)-fresh {
+			var id string
+			var given, was int64
+			err := tx.QueryRow(ctx, `SELECT i.id, i.version, coalesce(p.version, 0)
+				FROM people_in i LEFT JOIN people p ON p.id = i.id
+				WHERE i.version <> coalesce(p.version, 0) ORDER BY i.id LIMIT 1`).Scan(&id, &given, &was)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				// Not stored at step 1, added since: a conflict all the same.
+				return fmt.Errorf("putting people: %w", store.ErrConflict)
+			case err != nil:
+				return err
+			}
+			return conflict(id, given, was)
+		}
+
+		if fresh > 0 {
+			tag, err := tx.Exec(ctx, `INSERT INTO people (`+personColumns+`)
+				SELECT id, `+personFields+`, updated, 1 FROM people_in WHERE version = 0 ORDER BY id
+				ON CONFLICT (id) DO NOTHING`)
+			if err != nil {
+				return err
+			}
+			if added = int(tag.RowsAffected()); added != fresh {
+				return fmt.Errorf("putting people: %d of %d new people added meanwhile: %w", fresh-added, fresh, store.ErrConflict)
+			}
+		}
+		if fresh < len(ps) {
+			tag, err := tx.Exec(ctx, `UPDATE people p SET (`+personFields+`, updated, version) =
+					(i.name, i.number, i.unit, i.manager, i.rank, i.grade, i.roles, i.adviser, i.left_on, i.updated, p.version + 1)
+				FROM people_in i
+				WHERE p.id = i.id AND i.version <> 0
+					AND (p.name, p.number, p.unit, p.manager, p.rank, p.grade, p.roles, p.adviser, p.left_on)
+						IS DISTINCT FROM (i.name, i.number, i.unit, i.manager, i.rank, i.grade, i.roles, i.adviser, i.left_on)`)
+			if err != nil {
+				return err
+			}
+			changed = int(tag.RowsAffected())
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, 0, translate(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,7 +280,7 @@ func TestPutPeopleHalfWay(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	db.testingOnlyAfterPeopleCopy = cancel
-	added, changed, err := db.PutPeople(ctx, hrImport(500, " (renamed)"))
+	added, changed, err := db.PutPeople(ctx, atVersion(hrImport(500, " (renamed)"), len(base), 1))
 	db.testingOnlyAfterPeopleCopy = nil
 	if !errors.Is(err, context.Canceled) || added != 0 || changed != 0 {
 		t.Errorf("PutPeople canceled half-way = %d, %d, %v; want 0, 0, context.Canceled", added, changed, err)
@@ -294,7 +295,7 @@ func TestPutPeopleHalfWay(t *testing.T) {
 	if diff := cmp.Diff(base, got); diff != "" {
 		t.Errorf("people after a canceled PutPeople (-want +got):\n%s", diff)
 	}
-	if added, changed, err := db.PutPeople(t.Context(), hrImport(20, "")); err != nil || added != 10 || changed != 0 {
+	if added, changed, err := db.PutPeople(t.Context(), atVersion(hrImport(20, ""), len(base), 1)); err != nil || added != 10 || changed != 0 {
 		t.Errorf("PutPeople after a canceled one = %d, %d, %v; want 10, 0, nil", added, changed, err)
 	}
 }
@@ -314,6 +315,16 @@ func hrImport(n int, suffix string) []store.Person {
 			Roles:   []string{"staff"},
 			Updated: time.Date(2025, 6, 1, 9, 30, 0, 123456789, time.UTC),
 		}
+	}
+	return ps
+}
+
+// atVersion returns a copy of ps whose first n people are at version v,
+// as a caller that read them from the directory gives them.
+func atVersion(ps []store.Person, n int, v int64) []store.Person {
+	ps = slices.Clone(ps)
+	for i := range ps[:n] {
+		ps[i].Version = v
 	}
 	return ps
 }
@@ -341,17 +352,22 @@ func BenchmarkPutPeople50k(b *testing.B) {
 	b.Run("same", func(b *testing.B) {
 		db := open(b)
 		put(b, db, ps, n, 0)
+		same := atVersion(ps, n, 1)
 		for b.Loop() {
-			put(b, db, ps, 0, 0)
+			put(b, db, same, 0, 0)
 		}
 	})
 	b.Run("change", func(b *testing.B) {
 		db := open(b)
 		put(b, db, ps, n, 0)
-		versions := [][]store.Person{hrImport(n, " (renamed)"), ps}
+		versions := [][]store.Person{hrImport(n, " (renamed)"), hrImport(n, "")}
 		i := 0
 		for b.Loop() {
-			put(b, db, versions[i%2], 0, n)
+			next := versions[i%2]
+			for j := range next {
+				next[j].Version = int64(i + 1)
+			}
+			put(b, db, next, 0, n)
 			i++
 		}
 	})
@@ -382,7 +398,7 @@ func TestPeopleByteOrder(t *testing.T) {
 		{ID: "hr-0001", Name: "Dan Évora", Updated: updated, Version: 1},
 		{ID: "hr-0002", Name: "Erin", Updated: updated, Version: 1},
 	}
-	if _, _, err := db.PutPeople(ctx, ps); err != nil {
+	if _, _, err := db.PutPeople(ctx, atVersion(ps, len(ps), 0)); err != nil {
 		t.Fatalf("PutPeople = %v", err)
 	}
 	tests := []struct {

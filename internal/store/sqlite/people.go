@@ -3,10 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -30,15 +33,19 @@ func fromNanos(n int64) time.Time {
 }
 
 // checkPeople refuses, before anything is written, a batch the directory
-// cannot store as given: a person with no ID, an ID twice in the batch
-// (store.ErrExists, as for an entry ID twice in one append: which of the two
-// is meant is the caller's to say), or a role that is empty or holds a space
-// (roles are stored space-separated).
+// cannot store as given: a person with no ID or one not UTF-8 (PostgreSQL
+// refuses it too, and PutPeople passes IDs as JSON), an ID twice in the
+// batch (store.ErrExists, as for an entry ID twice in one append: which of
+// the two is meant is the caller's to say), or a role that is empty or
+// holds a space (roles are stored space-separated).
 func checkPeople(ps []store.Person) error {
 	seen := make(map[string]bool, len(ps))
 	for i, p := range ps {
 		if p.ID == "" {
 			return fmt.Errorf("putting people: person %d has no ID", i)
+		}
+		if !utf8.ValidString(p.ID) {
+			return fmt.Errorf("putting people: person %d: ID %q is not UTF-8", i, p.ID)
 		}
 		if seen[p.ID] {
 			return fmt.Errorf("putting people: %q twice in one batch: %w", p.ID, store.ErrExists)
@@ -70,6 +77,32 @@ const personColumns = `id, name, number, unit, manager, rank, grade, roles, advi
 // entries: 64 rows of 11 parameters each.
 const peoplePerInsert = 64
 
+// staleVersion selects, of the people given as a JSON object from ID to
+// version, the first whose stored version is not the given one, with the
+// stored version (0 when the person is not stored). One parameter for the
+// whole batch: binding two per person costs more than the lookups.
+const staleVersion = `SELECT batch.key, batch.value, coalesce(people.version, 0)
+	FROM json_each(?) AS batch LEFT JOIN people ON people.id = batch.key
+	WHERE coalesce(people.version, 0) <> batch.value
+	LIMIT 1`
+
+// versionsJSON encodes ps's IDs and versions for staleVersion.
+func versionsJSON(ps []store.Person) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id, _ := json.Marshal(p.ID) // a string always encodes
+		b.Write(id)
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(p.Version, 10))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
 // upsertPeople adds people at version 1 and replaces a stored person only
 // when a stored field other than updated and version differs, bumping its
 // version. RETURNING yields only rows it inserted or replaced, so a
@@ -87,8 +120,18 @@ func upsertPeople(n int) string {
 		RETURNING version`
 }
 
-// PutPeople stores ps in one IMMEDIATE transaction, 64 people to a
-// statement.
+// conflict reports a person the directory does not hold at the version
+// the batch gives; 0 is "not stored".
+func conflict(id string, given, stored int64) error {
+	return fmt.Errorf("putting people: %s is at version %d, not %d: %w", id, stored, given, store.ErrConflict)
+}
+
+// PutPeople stores ps in one IMMEDIATE transaction: one statement checks
+// every version, then upserts write 64 people each. The transaction shuts
+// out every other writer, so the check and the writes are one
+// compare-and-swap: no approval can land in between. Once the check passes
+// the upsert needs no guard of its own, for every person given a version is
+// stored at it and no person given none is stored.
 func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed int, err error) {
 	if err := checkPeople(ps); err != nil {
 		return 0, 0, err
@@ -97,6 +140,14 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 		return 0, 0, nil
 	}
 	err = withTx(ctx, db.w, func(tx *sql.Tx) error {
+		var id string
+		var given, stored int64
+		switch err := tx.QueryRowContext(ctx, staleVersion, versionsJSON(ps)).Scan(&id, &given, &stored); {
+		case err == nil:
+			return conflict(id, given, stored)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		var full *sql.Stmt
 		for len(ps) > 0 {
 			n := min(len(ps), peoplePerInsert)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -342,7 +343,7 @@ func TestPutPeopleHalfWay(t *testing.T) {
 		batches++
 		cancel()
 	}
-	added, changed, err := db.PutPeople(ctx, hrImport(3*peoplePerInsert, " (renamed)"))
+	added, changed, err := db.PutPeople(ctx, atVersion(hrImport(3*peoplePerInsert, " (renamed)"), len(base), 1))
 	db.testingOnlyAfterPeopleBatch = nil
 	if !errors.Is(err, context.Canceled) || added != 0 || changed != 0 {
 		t.Errorf("PutPeople canceled half-way = %d, %d, %v; want 0, 0, context.Canceled", added, changed, err)
@@ -361,7 +362,7 @@ func TestPutPeopleHalfWay(t *testing.T) {
 		t.Errorf("people after a canceled PutPeople (-want +got):\n%s", diff)
 	}
 	// The writer is free again.
-	if added, changed, err := db.PutPeople(t.Context(), hrImport(20, "")); err != nil || added != 10 || changed != 0 {
+	if added, changed, err := db.PutPeople(t.Context(), atVersion(hrImport(20, ""), len(base), 1)); err != nil || added != 10 || changed != 0 {
 		t.Errorf("PutPeople after a canceled one = %d, %d, %v; want 10, 0, nil", added, changed, err)
 	}
 }
@@ -381,6 +382,16 @@ func hrImport(n int, suffix string) []store.Person {
 			Roles:   []string{"staff"},
 			Updated: created,
 		}
+	}
+	return ps
+}
+
+// atVersion returns a copy of ps whose first n people are at version v,
+// as a caller that read them from the directory gives them.
+func atVersion(ps []store.Person, n int, v int64) []store.Person {
+	ps = slices.Clone(ps)
+	for i := range ps[:n] {
+		ps[i].Version = v
 	}
 	return ps
 }
@@ -408,17 +419,22 @@ func BenchmarkPutPeople50k(b *testing.B) {
 	b.Run("same", func(b *testing.B) {
 		db := open(b, b.TempDir())
 		put(b, db, ps, n, 0)
+		same := atVersion(ps, n, 1)
 		for b.Loop() {
-			put(b, db, ps, 0, 0)
+			put(b, db, same, 0, 0)
 		}
 	})
 	b.Run("change", func(b *testing.B) {
 		db := open(b, b.TempDir())
 		put(b, db, ps, n, 0)
-		versions := [][]store.Person{hrImport(n, " (renamed)"), ps}
+		versions := [][]store.Person{hrImport(n, " (renamed)"), hrImport(n, "")}
 		i := 0
 		for b.Loop() {
-			put(b, db, versions[i%2], 0, n)
+			next := versions[i%2]
+			for j := range next {
+				next[j].Version = int64(i + 1)
+			}
+			put(b, db, next, 0, n)
 			i++
 		}
 	})

@@ -42,6 +42,12 @@
 // an empty slice; a credential's empty TOTPSecret and a change's empty
 // Payload read back nil likewise. PutPeople refuses a batch that names one
 // person twice with [store.ErrExists], and stores none of it.
+//
+// PutPeople compares versions as DecideChange does: a person is put at the
+// Version it was read at, 0 for one not yet stored. A person stored at
+// another version, a new person already stored, or a version given for a
+// person not stored, is [store.ErrConflict], and none of the batch is
+// stored. So a put of people read before an approved change cannot undo it.
 package storetest
 
 import (
@@ -98,9 +104,11 @@ var behaviours = []struct {
 	{"ListPeople", testListPeople},
 	{"Leavers", testLeavers},
 	{"PeopleRollback", testPeopleRollback},
+	{"PeopleConflict", testPeopleConflict},
 	{"Credentials", testCredentials},
 	{"Changes", testChanges},
 	{"ConcurrentDecide", testConcurrentDecide},
+	{"ConcurrentPutDecide", testConcurrentPutDecide},
 	{"SearchTerms", testSearchTerms},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
@@ -1369,6 +1377,16 @@ func stored(p store.Person, v int64) store.Person {
 	return p
 }
 
+// unstored returns a copy of ps at Version 0, as people not yet stored
+// are put.
+func unstored(ps []store.Person) []store.Person {
+	ps = slices.Clone(ps)
+	for i := range ps {
+		ps[i].Version = 0
+	}
+	return ps
+}
+
 func putPeople(t *testing.T, s store.Store, ps []store.Person, wantAdded, wantChanged int) {
 	t.Helper()
 	added, changed, err := s.PutPeople(t.Context(), ps)
@@ -1430,13 +1448,12 @@ func testPeople(t *testing.T, s store.Store) {
 	checkNoPerson(t, s, "after adding", "p-9")
 	checkNoPerson(t, s, "after adding", "")
 
-	// Putting the same people again, at a later time and with any Version,
-	// changes nothing: not Version, not Updated. Nil and empty roles are
-	// the same.
+	// Putting the same people again, as read, at a later time changes
+	// nothing: not Version, not Updated. Nil and empty roles are the same.
 	again := slices.Clone(ps)
 	for i := range again {
 		again[i].Updated = epoch.Add(time.Hour)
-		again[i].Version = 7
+		again[i].Version = 1
 	}
 	again[2].Roles, again[3].Roles = []string{}, nil
 	putPeople(t, s, again, 0, 0)
@@ -1467,6 +1484,7 @@ func testPeople(t *testing.T, s store.Store) {
 	for i, e := range edits {
 		e.edit(&p)
 		p.Updated = epoch.Add(time.Duration(i+2) * time.Hour)
+		p.Version = version
 		added, changed, err := s.PutPeople(ctx, []store.Person{p})
 		if err != nil || added != 0 || changed != 1 {
 			t.Errorf("PutPeople with %s edited = %d, %d, %v; want 0, 1, nil", e.field, added, changed, err)
@@ -1477,9 +1495,9 @@ func testPeople(t *testing.T, s store.Store) {
 	}
 
 	// A batch that adds and changes some and leaves others alone.
-	changedLeaver := leaver
+	changedLeaver := stored(leaver, 1)
 	changedLeaver.Name, changedLeaver.Updated = "Left Person", epoch.Add(48*time.Hour)
-	putPeople(t, s, []store.Person{changedLeaver, person("p-5"), noRoles, person("p-6", "staff")}, 2, 1)
+	putPeople(t, s, []store.Person{changedLeaver, person("p-5"), stored(noRoles, 1), person("p-6", "staff")}, 2, 1)
 	checkPeople(t, s, "after a mixed batch", stored(changedLeaver, 2), stored(person("p-5"), 1), want[2], stored(person("p-6", "staff"), 1))
 	checkCount(t, s, "after a mixed batch", 7)
 }
@@ -1500,7 +1518,7 @@ func testListPeople(t *testing.T, s store.Store) {
 		mk("hr-0005", "Erin", `ab\c`, "West"),
 		mk("hr-0006", "Frank", "S 201", "West"),
 	}
-	put := slices.Clone(all)
+	put := unstored(all)
 	slices.Reverse(put)
 	putPeople(t, s, put, len(all), 0)
 
@@ -1569,7 +1587,7 @@ func testListPeople(t *testing.T, s store.Store) {
 	for i := range 150 {
 		many = append(many, mk(fmt.Sprintf("x-%03d", i), "Many", "", ""))
 	}
-	putPeople(t, s, many, len(many), 0)
+	putPeople(t, s, unstored(many), len(many), 0)
 	checkCount(t, s, "after adding 150", len(all)+len(many))
 	got, err := s.ListPeople(ctx, store.PeopleQuery{Text: "many"})
 	if err != nil || len(got) != 100 || got[0].ID != "x-000" || got[99].ID != "x-099" {
@@ -1657,10 +1675,11 @@ func testPeopleRollback(t *testing.T, s store.Store) {
 	putPeople(t, s, base, len(base), 0)
 	want := []store.Person{stored(base[0], 1), stored(base[1], 1), stored(base[2], 1)}
 
-	// batch changes every stored person, adds 500, then appends bad.
+	// batch changes every stored person, as read, adds 500, then appends
+	// bad.
 	batch := func(bad ...store.Person) []store.Person {
 		var ps []store.Person
-		for _, p := range base {
+		for _, p := range want {
 			p.Name += " (renamed)"
 			p.Updated = epoch.Add(time.Hour)
 			ps = append(ps, p)
@@ -1686,6 +1705,7 @@ func testPeopleRollback(t *testing.T, s store.Store) {
 		{"role with a space", t.Context(), batch(badRole), nil},
 		{"empty role", t.Context(), batch(person("new-bad", "")), nil},
 		{"no ID", t.Context(), batch(person("")), nil},
+		{"ID not UTF-8", t.Context(), batch(person("new-\xff")), nil},
 		{"canceled context", canceled, batch(), context.Canceled},
 	}
 	for _, tt := range tests {
@@ -1705,6 +1725,87 @@ func testPeopleRollback(t *testing.T, s store.Store) {
 	// The store still takes a good batch.
 	putPeople(t, s, batch(), 500, len(base))
 	checkCount(t, s, "after a good batch", len(base)+500)
+}
+
+// testPeopleConflict checks PutPeople's compare-and-swap. A person read
+// before an approval, a stored person given as new, a version the store
+// never reached, and a version given for a person not stored, each refuse
+// the whole batch, wherever in it they come; read again, the batch is
+// stored.
+func testPeopleConflict(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	base := []store.Person{person("p-1", "staff"), person("p-2", "staff"), person("p-3", "admin")}
+	putPeople(t, s, base, len(base), 0)
+	// An approved change moves p-2 to version 2.
+	approved := stored(base[1], 2)
+	approved.Roles, approved.Updated = []string{"admin", "staff"}, epoch.Add(time.Minute)
+	c := newChange("c-1", "p-2", 1, 0)
+	if err := s.AddChange(ctx, c); err != nil {
+		t.Fatalf("AddChange = %v", err)
+	}
+	c.State, c.DecidedBy, c.Decided = "approved", "admin-2", epoch.Add(time.Minute)
+	if err := s.DecideChange(ctx, c, &approved); err != nil {
+		t.Fatalf("DecideChange = %v", err)
+	}
+	want := []store.Person{stored(base[0], 1), approved, stored(base[2], 1)}
+
+	// batch adds 500 people and then renames ps, so that on an engine
+	// that writes in chunks the conflict comes after some are written.
+	batch := func(ps ...store.Person) []store.Person {
+		var out []store.Person
+		for i := range 500 {
+			out = append(out, person(fmt.Sprintf("new-%03d", i), "staff"))
+		}
+		for _, p := range ps {
+			p.Name += " (renamed)"
+			p.Updated = epoch.Add(time.Hour)
+			out = append(out, p)
+		}
+		return out
+	}
+	at := func(p store.Person, v int64) store.Person {
+		p.Version = v
+		return p
+	}
+	tests := []struct {
+		name string
+		ps   []store.Person
+	}{
+		// The lost update PutPeople exists to prevent: p-2's roles as
+		// they were before the approval.
+		{"read before an approval", batch(want[0], stored(base[1], 1), want[2])},
+		{"read before an approval, first", append([]store.Person{stored(base[1], 1)}, batch(want[0], want[2])...)},
+		{"stored person given as new", batch(want[0], want[1], at(want[2], 0))},
+		{"stored person given as new, first", append([]store.Person{at(want[0], 0)}, batch(want[1], want[2])...)},
+		{"version not reached", batch(want[0], at(want[1], 3), want[2])},
+		{"version of a person not stored", batch(append(slices.Clone(want), at(person("ghost"), 1))...)},
+		{"same fields, stale version", batch(want[0], want[1], at(want[2], 2))},
+	}
+	for _, tt := range tests {
+		added, changed, err := s.PutPeople(ctx, tt.ps)
+		if !errors.Is(err, store.ErrConflict) || added != 0 || changed != 0 {
+			t.Errorf("%s: PutPeople = %d, %d, %v; want 0, 0, ErrConflict", tt.name, added, changed, err)
+		}
+		checkPeople(t, s, tt.name, want...)
+		checkCount(t, s, tt.name, len(base))
+		checkNoPerson(t, s, tt.name, "new-000")
+		checkNoPerson(t, s, tt.name, "new-499")
+	}
+	// An unchanged person at a stale version is a conflict too, even alone:
+	// the caller's read is out of date, whatever it would write.
+	if added, changed, err := s.PutPeople(ctx, []store.Person{at(want[1], 1)}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("PutPeople(p-2 unchanged at version 1) = %d, %d, %v; want ErrConflict", added, changed, err)
+	}
+
+	// Read again, the batch is stored, and p-2 keeps its approved roles.
+	putPeople(t, s, batch(want...), 500, len(want))
+	for i, p := range batch(want...)[500:] {
+		want[i] = stored(p, p.Version+1)
+	}
+	checkPeople(t, s, "after reading again", want...)
+	if got, err := s.PersonByID(ctx, "p-2"); err != nil || !slices.Equal(got.Roles, approved.Roles) {
+		t.Errorf("PersonByID(p-2) = %+v, %v; want roles %q", got, err, approved.Roles)
+	}
 }
 
 // testCredentials checks credentials round-trip and that a TOTP step is
@@ -2022,4 +2123,70 @@ func testConcurrentDecide(t *testing.T, s store.Store) {
 		checkChanges(t, s, fmt.Sprintf("with person %v: after the race", withPerson), tried[winner])
 		checkPeople(t, s, fmt.Sprintf("with person %v: after the race", withPerson), want)
 	}
+}
+
+// testConcurrentPutDecide races, round after round, an import of people
+// read at version 1 against the approval of a change proposed at version 1
+// to one of them. Exactly one wins and the other gets ErrConflict: the
+// import never undoes the approved roles, and the approval never lands on
+// a person the import has since replaced.
+func testConcurrentPutDecide(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var others []store.Person
+	for i := range 200 {
+		others = append(others, person(fmt.Sprintf("other-%03d", i), "staff"))
+	}
+	putPeople(t, s, others, len(others), 0)
+	for i := range others {
+		others[i] = stored(others[i], 1)
+	}
+	const rounds = 10
+	var putWins, decideWins int
+	for r := range rounds {
+		id := fmt.Sprintf("p-%02d", r)
+		p := person(id, "staff")
+		putPeople(t, s, []store.Person{p}, 1, 0)
+		c := newChange("c-"+id, id, 1, 0)
+		if err := s.AddChange(ctx, c); err != nil {
+			t.Fatalf("AddChange(%s) = %v", c.ID, err)
+		}
+		approval := c
+		approval.State, approval.DecidedBy, approval.Decided = "approved", "admin-2", epoch.Add(time.Hour)
+		approved := stored(p, 2)
+		approved.Roles, approved.Updated = []string{"admin", "staff"}, epoch.Add(time.Hour)
+		// The import holds the contested person last, after the others.
+		renamed := stored(p, 1)
+		renamed.Name, renamed.Updated = "Renamed "+id, epoch.Add(2*time.Hour)
+		batch := append(slices.Clone(others), renamed)
+
+		var added, changed int
+		var putErr, decideErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { added, changed, putErr = s.PutPeople(ctx, batch) })
+		wg.Go(func() {
+			// Later each round, so that the approval meets the import at
+			// each of its steps.
+			time.Sleep(time.Duration(r) * time.Millisecond)
+			decideErr = s.DecideChange(ctx, approval, &approved)
+		})
+		wg.Wait()
+		when := fmt.Sprintf("round %d", r)
+		switch {
+		case putErr == nil && errors.Is(decideErr, store.ErrConflict):
+			putWins++
+			if added != 0 || changed != 1 {
+				t.Errorf("%s: PutPeople = %d, %d; want 0, 1", when, added, changed)
+			}
+			checkPeople(t, s, when, stored(renamed, 2))
+			checkChanges(t, s, when, c)
+		case decideErr == nil && errors.Is(putErr, store.ErrConflict):
+			decideWins++
+			checkPeople(t, s, when, approved)
+			checkChanges(t, s, when, approval)
+		default:
+			t.Errorf("%s: PutPeople = %v, DecideChange = %v; want one nil and one ErrConflict", when, putErr, decideErr)
+		}
+		checkPeople(t, s, when, others[0], others[len(others)-1])
+	}
+	t.Logf("of %d rounds the import won %d and the approval %d", rounds, putWins, decideWins)
 }
