@@ -88,7 +88,7 @@ const tokenColumns = `hash, kind, subject, role, created, expires, revoked, step
 
 func insertToken(ctx context.Context, e execer, t store.Token) error {
 	_, err := e.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.Hash, t.Kind, t.Subject, t.Role, t.Created.UnixNano(), nanos(t.Expires), nanos(t.Revoked), nanos(t.SteppedUp))
+		t.Hash, t.Kind, t.Subject, t.Role, t.Created.UnixNano(), store.Nanos(t.Expires), store.Nanos(t.Revoked), store.Nanos(t.SteppedUp))
 	return err
 }
 
@@ -107,14 +107,14 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 		return store.Token{}, translate(err)
 	}
 	t.Created = time.Unix(0, created).UTC()
-	t.Expires, t.Revoked, t.SteppedUp = fromNanos(expires), fromNanos(revoked), fromNanos(steppedUp)
+	t.Expires, t.Revoked, t.SteppedUp = store.FromNanos(expires), store.FromNanos(revoked), store.FromNanos(steppedUp)
 	return t, nil
 }
 
 // checkRevoke refuses a revocation at the zero time, which would be stored
 // as "not revoked" and leave the token working.
 func checkRevoke(at time.Time) error {
-	if nanos(at) == 0 {
+	if store.Nanos(at) == 0 {
 		return errors.New("revoking a token: no revocation time")
 	}
 	return nil
@@ -129,7 +129,7 @@ func (db *DB) RevokeToken(ctx context.Context, hash []byte, at time.Time) error 
 	}
 	var exists bool
 	err := db.pool.QueryRow(ctx, `WITH r AS (UPDATE tokens SET revoked = $2 WHERE hash = $1 AND revoked = 0 RETURNING 1)
-		SELECT EXISTS (SELECT 1 FROM r) OR EXISTS (SELECT 1 FROM tokens WHERE hash = $1)`, hash, nanos(at)).Scan(&exists)
+		SELECT EXISTS (SELECT 1 FROM r) OR EXISTS (SELECT 1 FROM tokens WHERE hash = $1)`, hash, store.Nanos(at)).Scan(&exists)
 	if err != nil {
 		return translate(err)
 	}
@@ -147,7 +147,7 @@ func (db *DB) RevokeTokensOf(ctx context.Context, subject string, kinds []string
 	if len(kinds) == 0 {
 		return 0, nil
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET revoked = $3 WHERE subject = $1 AND revoked = 0 AND kind = ANY($2::text[])`, subject, kinds, nanos(at))
+	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET revoked = $3 WHERE subject = $1 AND revoked = 0 AND kind = ANY($2::text[])`, subject, kinds, store.Nanos(at))
 	if err != nil {
 		return 0, translate(err)
 	}
@@ -156,10 +156,10 @@ func (db *DB) RevokeTokensOf(ctx context.Context, subject string, kinds []string
 
 // StepUp records a second factor on an unrevoked token.
 func (db *DB) StepUp(ctx context.Context, hash []byte, at time.Time) error {
-	if nanos(at) == 0 {
+	if store.Nanos(at) == 0 {
 		return errors.New("stepping up: no time")
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET stepped_up = $2 WHERE hash = $1 AND revoked = 0`, hash, nanos(at))
+	tag, err := db.pool.Exec(ctx, `UPDATE tokens SET stepped_up = $2 WHERE hash = $1 AND revoked = 0`, hash, store.Nanos(at))
 	if err != nil {
 		return translate(err)
 	}

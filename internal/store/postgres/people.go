@@ -12,59 +12,6 @@ import (
 	"github.com/lbm-project/lbm/internal/store"
 )
 
-// nanos is how a time is stored: Unix nanoseconds, 0 for the zero time.
-// The instant 1970-01-01T00:00:00Z itself therefore reads back as zero;
-// callers that store it mean "never" anyway.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNanos reverses nanos, in UTC.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// checkPeople refuses, before anything is written, a batch the directory
-// cannot store as given: a person with no ID, an ID twice in the batch
-// (store.ErrExists, as for an entry ID twice in one append: which of the two
-// is meant is the caller's to say), or a role that is empty or holds a space
-// (roles are stored space-separated, as on SQLite).
-func checkPeople(ps []store.Person) error {
-	seen := make(map[string]bool, len(ps))
-	for i, p := range ps {
-		if p.ID == "" {
-			return fmt.Errorf("putting people: person %d has no ID", i)
-		}
-		if seen[p.ID] {
-			return fmt.Errorf("putting people: %q twice in one batch: %w", p.ID, store.ErrExists)
-		}
-		seen[p.ID] = true
-		for _, r := range p.Roles {
-			if r == "" || strings.ContainsAny(r, " \t\n") {
-				return fmt.Errorf("putting people: %s: role %q is empty or holds a space", p.ID, r)
-			}
-		}
-	}
-	return nil
-}
-
-// joinRoles and splitRoles store roles as one space-separated column; no
-// roles, nil or empty, is "" and reads back nil.
-func joinRoles(roles []string) string { return strings.Join(roles, " ") }
-
-func splitRoles(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, " ")
-}
-
 const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, left_on, updated, version`
 
 // personFields are the columns PutPeople compares and replaces: all but
@@ -92,7 +39,7 @@ func conflict(id string, given, stored int64) error {
 //  3. It updates the people whose fields differ, bumping their versions;
 //     they are locked and checked, so this needs no guard.
 func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed int, err error) {
-	if err := checkPeople(ps); err != nil {
+	if err := store.CheckPeople(ps); err != nil {
 		return 0, 0, err
 	}
 	if len(ps) == 0 {
@@ -111,7 +58,7 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"people_in"}, strings.Split(personColumns, ", "),
 			pgx.CopyFromSlice(len(ps), func(i int) ([]any, error) {
 				p := &ps[i]
-				return []any{p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), p.Version}, nil
+				return []any{p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version}, nil
 			}))
 		if err != nil {
 			return err
@@ -186,8 +133,8 @@ func scanPerson(row pgx.Row) (store.Person, error) {
 	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &leftOn, &updated, &p.Version); err != nil {
 		return store.Person{}, translate(err)
 	}
-	p.Roles = splitRoles(roles)
-	p.LeftOn, p.Updated = fromNanos(leftOn), fromNanos(updated)
+	p.Roles = store.ParseRoles(roles)
+	p.LeftOn, p.Updated = store.FromNanos(leftOn), store.FromNanos(updated)
 	return p, nil
 }
 
@@ -261,7 +208,7 @@ func (db *DB) CredentialOf(ctx context.Context, person string) (store.Credential
 	if err != nil {
 		return store.Credential{}, translate(err)
 	}
-	c.Updated = fromNanos(updated)
+	c.Updated = store.FromNanos(updated)
 	return c, nil
 }
 
@@ -274,7 +221,7 @@ func (db *DB) PutCredential(ctx context.Context, c store.Credential) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO credentials (person, password, totp_secret, totp_step, updated) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (person) DO UPDATE SET password = excluded.password, totp_secret = excluded.totp_secret,
 			totp_step = excluded.totp_step, updated = excluded.updated`,
-		c.Person, c.Password, nullBytes(c.TOTPSecret), c.TOTPStep, nanos(c.Updated))
+		c.Person, c.Password, nullBytes(c.TOTPSecret), c.TOTPStep, store.Nanos(c.Updated))
 	return translate(err)
 }
 
@@ -316,7 +263,7 @@ const changeColumns = `id, kind, target, payload, base, reason, proposed_by, pro
 // AddChange stores a new change.
 func (db *DB) AddChange(ctx context.Context, c store.Change) error {
 	_, err := db.pool.Exec(ctx, `INSERT INTO changes (`+changeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		c.ID, c.Kind, c.Target, nullBytes(c.Payload), c.Base, c.Reason, c.ProposedBy, nanos(c.Proposed), c.State, c.DecidedBy, nanos(c.Decided))
+		c.ID, c.Kind, c.Target, nullBytes(c.Payload), c.Base, c.Reason, c.ProposedBy, store.Nanos(c.Proposed), c.State, c.DecidedBy, store.Nanos(c.Decided))
 	return translate(err)
 }
 
@@ -326,7 +273,7 @@ func scanChange(row pgx.Row) (store.Change, error) {
 	if err := row.Scan(&c.ID, &c.Kind, &c.Target, &c.Payload, &c.Base, &c.Reason, &c.ProposedBy, &proposed, &c.State, &c.DecidedBy, &decided); err != nil {
 		return store.Change{}, translate(err)
 	}
-	c.Proposed, c.Decided = fromNanos(proposed), fromNanos(decided)
+	c.Proposed, c.Decided = store.FromNanos(proposed), store.FromNanos(decided)
 	return c, nil
 }
 
@@ -361,14 +308,14 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 // lost race or a stale person leaves both as they were.
 func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person) error {
 	if p != nil {
-		if err := checkPeople([]store.Person{*p}); err != nil {
+		if err := store.CheckPeople([]store.Person{*p}); err != nil {
 			return fmt.Errorf("deciding change %s: %w", c.ID, err)
 		}
 	}
 	return translate(pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var target string
 		err := tx.QueryRow(ctx, `UPDATE changes SET state = $2, decided_by = $3, decided = $4 WHERE id = $1 AND state = 'pending' RETURNING target`,
-			c.ID, c.State, c.DecidedBy, nanos(c.Decided)).Scan(&target)
+			c.ID, c.State, c.DecidedBy, store.Nanos(c.Decided)).Scan(&target)
 		if errors.Is(err, pgx.ErrNoRows) {
 			if err := tx.QueryRow(ctx, `SELECT 1 FROM changes WHERE id = $1`, c.ID).Scan(new(int)); err != nil {
 				return err
@@ -388,7 +335,7 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person)
 		tag, err := tx.Exec(ctx, `UPDATE people SET name = $2, number = $3, unit = $4, manager = $5, rank = $6, grade = $7,
 				roles = $8, adviser = $9, left_on = $10, updated = $11, version = $12
 			WHERE id = $1 AND version = $13`,
-			p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), p.Version,
+			p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
 			p.Version-1)
 		if err != nil {
 			return err

@@ -79,7 +79,7 @@ type execer interface {
 
 func insertToken(ctx context.Context, e execer, t store.Token) error {
 	_, err := e.ExecContext(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.Hash, t.Kind, t.Subject, t.Role, t.Created.UnixNano(), nanos(t.Expires), nanos(t.Revoked), nanos(t.SteppedUp))
+		t.Hash, t.Kind, t.Subject, t.Role, t.Created.UnixNano(), store.Nanos(t.Expires), store.Nanos(t.Revoked), store.Nanos(t.SteppedUp))
 	return err
 }
 
@@ -100,14 +100,14 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 		return store.Token{}, translate(err)
 	}
 	t.Created = time.Unix(0, created).UTC()
-	t.Expires, t.Revoked, t.SteppedUp = fromNanos(expires), fromNanos(revoked), fromNanos(steppedUp)
+	t.Expires, t.Revoked, t.SteppedUp = store.FromNanos(expires), store.FromNanos(revoked), store.FromNanos(steppedUp)
 	return t, nil
 }
 
 // checkRevoke refuses a revocation at the zero time, which would be stored
 // as "not revoked" and leave the token working.
 func checkRevoke(at time.Time) error {
-	if nanos(at) == 0 {
+	if store.Nanos(at) == 0 {
 		return errors.New("revoking a token: no revocation time")
 	}
 	return nil
@@ -120,7 +120,7 @@ func (db *DB) RevokeToken(ctx context.Context, hash []byte, at time.Time) error 
 		return err
 	}
 	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE hash = ? AND revoked = 0`, nanos(at), hash); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = ? WHERE hash = ? AND revoked = 0`, store.Nanos(at), hash); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE hash = ?`, hash).Scan(new(int))
@@ -135,7 +135,7 @@ func (db *DB) RevokeTokensOf(ctx context.Context, subject string, kinds []string
 	if len(kinds) == 0 {
 		return 0, nil
 	}
-	args := []any{nanos(at), subject}
+	args := []any{store.Nanos(at), subject}
 	for _, k := range kinds {
 		args = append(args, k)
 	}
@@ -149,10 +149,10 @@ func (db *DB) RevokeTokensOf(ctx context.Context, subject string, kinds []string
 
 // StepUp records a second factor on an unrevoked token.
 func (db *DB) StepUp(ctx context.Context, hash []byte, at time.Time) error {
-	if nanos(at) == 0 {
+	if store.Nanos(at) == 0 {
 		return errors.New("stepping up: no time")
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE tokens SET stepped_up = ? WHERE hash = ? AND revoked = 0`, nanos(at), hash)
+	res, err := db.w.ExecContext(ctx, `UPDATE tokens SET stepped_up = ? WHERE hash = ? AND revoked = 0`, store.Nanos(at), hash)
 	if err != nil {
 		return translate(err)
 	}

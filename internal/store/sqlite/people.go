@@ -9,67 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lbm-project/lbm/internal/store"
 )
-
-// nanos is how a time is stored: Unix nanoseconds, 0 for the zero time.
-// The instant 1970-01-01T00:00:00Z itself therefore reads back as zero;
-// callers that store it mean "never" anyway.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNanos reverses nanos, in UTC.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// checkPeople refuses, before anything is written, a batch the directory
-// cannot store as given: a person with no ID or one not UTF-8 (PostgreSQL
-// refuses it too, and PutPeople passes IDs as JSON), an ID twice in the
-// batch (store.ErrExists, as for an entry ID twice in one append: which of
-// the two is meant is the caller's to say), or a role that is empty or
-// holds a space (roles are stored space-separated).
-func checkPeople(ps []store.Person) error {
-	seen := make(map[string]bool, len(ps))
-	for i, p := range ps {
-		if p.ID == "" {
-			return fmt.Errorf("putting people: person %d has no ID", i)
-		}
-		if !utf8.ValidString(p.ID) {
-			return fmt.Errorf("putting people: person %d: ID %q is not UTF-8", i, p.ID)
-		}
-		if seen[p.ID] {
-			return fmt.Errorf("putting people: %q twice in one batch: %w", p.ID, store.ErrExists)
-		}
-		seen[p.ID] = true
-		for _, r := range p.Roles {
-			if r == "" || strings.ContainsAny(r, " \t\n") {
-				return fmt.Errorf("putting people: %s: role %q is empty or holds a space", p.ID, r)
-			}
-		}
-	}
-	return nil
-}
-
-// joinRoles and splitRoles store roles as one space-separated column; no
-// roles, nil or empty, is "" and reads back nil.
-func joinRoles(roles []string) string { return strings.Join(roles, " ") }
-
-func splitRoles(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, " ")
-}
 
 const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, left_on, updated, version`
 
@@ -133,7 +75,7 @@ func conflict(id string, given, stored int64) error {
 // the upsert needs no guard of its own, for every person given a version is
 // stored at it and no person given none is stored.
 func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed int, err error) {
-	if err := checkPeople(ps); err != nil {
+	if err := store.CheckPeople(ps); err != nil {
 		return 0, 0, err
 	}
 	if len(ps) == 0 {
@@ -165,7 +107,7 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 			}
 			args := make([]any, 0, 11*n)
 			for _, p := range ps[:n] {
-				args = append(args, p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated))
+				args = append(args, p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated))
 			}
 			rows, err := stmt.QueryContext(ctx, args...)
 			if err != nil {
@@ -213,8 +155,8 @@ func scanPerson(row scanner) (store.Person, error) {
 	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &leftOn, &updated, &p.Version); err != nil {
 		return store.Person{}, translate(err)
 	}
-	p.Roles = splitRoles(roles)
-	p.LeftOn, p.Updated = fromNanos(leftOn), fromNanos(updated)
+	p.Roles = store.ParseRoles(roles)
+	p.LeftOn, p.Updated = store.FromNanos(leftOn), store.FromNanos(updated)
 	return p, nil
 }
 
@@ -296,7 +238,7 @@ func (db *DB) CredentialOf(ctx context.Context, person string) (store.Credential
 	if err != nil {
 		return store.Credential{}, translate(err)
 	}
-	c.Updated = fromNanos(updated)
+	c.Updated = store.FromNanos(updated)
 	return c, nil
 }
 
@@ -309,7 +251,7 @@ func (db *DB) PutCredential(ctx context.Context, c store.Credential) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO credentials (person, password, totp_secret, totp_step, updated) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (person) DO UPDATE SET password = excluded.password, totp_secret = excluded.totp_secret,
 			totp_step = excluded.totp_step, updated = excluded.updated`,
-		c.Person, c.Password, nullBytes(c.TOTPSecret), c.TOTPStep, nanos(c.Updated))
+		c.Person, c.Password, nullBytes(c.TOTPSecret), c.TOTPStep, store.Nanos(c.Updated))
 	return translate(err)
 }
 
@@ -352,7 +294,7 @@ const changeColumns = `id, kind, target, payload, base, reason, proposed_by, pro
 // AddChange stores a new change.
 func (db *DB) AddChange(ctx context.Context, c store.Change) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO changes (`+changeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Kind, c.Target, nullBytes(c.Payload), c.Base, c.Reason, c.ProposedBy, nanos(c.Proposed), c.State, c.DecidedBy, nanos(c.Decided))
+		c.ID, c.Kind, c.Target, nullBytes(c.Payload), c.Base, c.Reason, c.ProposedBy, store.Nanos(c.Proposed), c.State, c.DecidedBy, store.Nanos(c.Decided))
 	return translate(err)
 }
 
@@ -362,7 +304,7 @@ func scanChange(row scanner) (store.Change, error) {
 	if err := row.Scan(&c.ID, &c.Kind, &c.Target, &c.Payload, &c.Base, &c.Reason, &c.ProposedBy, &proposed, &c.State, &c.DecidedBy, &decided); err != nil {
 		return store.Change{}, translate(err)
 	}
-	c.Proposed, c.Decided = fromNanos(proposed), fromNanos(decided)
+	c.Proposed, c.Decided = store.FromNanos(proposed), store.FromNanos(decided)
 	return c, nil
 }
 
@@ -402,14 +344,14 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 // stale person leaves both as they were.
 func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person) error {
 	if p != nil {
-		if err := checkPeople([]store.Person{*p}); err != nil {
+		if err := store.CheckPeople([]store.Person{*p}); err != nil {
 			return fmt.Errorf("deciding change %s: %w", c.ID, err)
 		}
 	}
 	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
 		var target string
 		err := tx.QueryRowContext(ctx, `UPDATE changes SET state = ?, decided_by = ?, decided = ? WHERE id = ? AND state = 'pending' RETURNING target`,
-			c.State, c.DecidedBy, nanos(c.Decided), c.ID).Scan(&target)
+			c.State, c.DecidedBy, store.Nanos(c.Decided), c.ID).Scan(&target)
 		if errors.Is(err, sql.ErrNoRows) {
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM changes WHERE id = ?`, c.ID).Scan(new(int)); err != nil {
 				return err
@@ -429,7 +371,7 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person)
 		res, err := tx.ExecContext(ctx, `UPDATE people SET name = ?, number = ?, unit = ?, manager = ?, rank = ?, grade = ?,
 				roles = ?, adviser = ?, left_on = ?, updated = ?, version = ?
 			WHERE id = ? AND version = ?`,
-			p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, joinRoles(p.Roles), p.Adviser, nanos(p.LeftOn), nanos(p.Updated), p.Version,
+			p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
 			p.ID, p.Version-1)
 		if err != nil {
 			return err
