@@ -39,7 +39,7 @@ func TestBrowserSignInWithSecondFactor(t *testing.T) {
 	if got := b.options("header #switch-role"); !slices.Equal(got, []string{"Staff"}) {
 		t.Errorf("header's Switch role offers %q, want [Staff]", got)
 	}
-	if want := []string{"Home", "People", "Changes"}; !slices.Equal(v.Nav, want) {
+	if want := []string{"Home", "People", "Changes", "Oversight log"}; !slices.Equal(v.Nav, want) {
 		t.Errorf("navigation %q, want %q", v.Nav, want)
 	}
 	// The session cookie is out of reach of scripts and of other sites.
@@ -195,6 +195,17 @@ func TestBrowserDualControl(t *testing.T) {
 	if got := b.summaryValue("Roles"); !slices.Equal(rolesIn("Roles: "+got), []string{"Investigator", "Staff"}) {
 		t.Errorf("Sam's roles after approval: %q, want Investigator and Staff", got)
 	}
+
+	// The oversight log shows the proposal and the approval, and marks the
+	// accounts made offline with the CLI as break-glass.
+	v = b.open("/oversight")
+	wantPage(t, v, "/oversight", "Oversight log")
+	for _, want := range []string{"person change proposed", "person change approved", "user add", "Break-glass"} {
+		if !strings.Contains(v.Main, want) {
+			t.Errorf("the oversight log does not show %q:\n%s", want, v.Main)
+		}
+	}
+	b.screenshot("oversight-log")
 }
 
 // TestBrowserWrongPassword: a wrong password gets the error summary and no

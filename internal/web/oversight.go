@@ -115,7 +115,9 @@ func (s *server) oversightLogPage(w http.ResponseWriter, r *http.Request, p iden
 		row := pages.OversightRow{Index: strconv.FormatUint(e.Index, 10), Time: e.Time.Format("2 Jan 2006 15:04:05"),
 			Actor: e.Actor, Action: strings.ReplaceAll(e.Action, "_", " "), BreakGlass: e.BreakGlass}
 		for _, k := range sortedKeys(e.Details) {
-			row.Details = append(row.Details, fmt.Sprintf("%s: %v", strings.ReplaceAll(k, "_", " "), e.Details[k]))
+			if v := detailText(e.Details[k]); v != "" {
+				row.Details = append(row.Details, strings.ReplaceAll(k, "_", " ")+": "+v)
+			}
 		}
 		page.Rows = append(page.Rows, row)
 	}
@@ -132,4 +134,20 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// detailText is a detail's value as the page shows it: lists joined with
+// commas, and "" for an empty value, which the page leaves out.
+func detailText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, 0, len(v))
+		for _, x := range v {
+			parts = append(parts, detailText(x))
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
 }
