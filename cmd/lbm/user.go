@@ -83,7 +83,7 @@ stdin. A second factor is set through a set-up link ("lbm user link").`,
 				return err
 			}
 			if passwordStdin {
-				if err := identity.SetPassword(cmd.Context(), n.Store, p.ID, password, nil, n.Now()); err != nil {
+				if err := identity.SetPassword(cmd.Context(), n.Store, n.KEK, p.ID, password, nil, n.Now()); err != nil {
 					return err
 				}
 			}

@@ -1,16 +1,27 @@
 package identity
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/store/sqlite"
 )
 
 var day0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// testKEK seals second-factor secrets in tests.
+var testKEK = func() keys.KEK {
+	k, err := keys.NewLocalKEK(make([]byte, 32))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 func openStore(t *testing.T) store.Store {
 	t.Helper()
@@ -63,8 +74,8 @@ func TestAuthenticateRefuses(t *testing.T) {
 	if _, err := Authenticate(ctx, st, lee, day0.Add(23*time.Hour), KindUser); err != nil {
 		t.Errorf("a leaver's token the day before they leave = %v, want it to work", err)
 	}
-	sessions := &Sessions{Store: st, Throttle: &Throttle{}}
-	if err := SetPassword(ctx, st, "ann", "a long enough password", nil, day0); err != nil {
+	sessions := &Sessions{Store: st, Throttle: &Throttle{}, KEK: testKEK}
+	if err := SetPassword(ctx, st, testKEK, "ann", "a long enough password", nil, day0); err != nil {
 		t.Fatal(err)
 	}
 	session, _, err := sessions.SignIn(ctx, "ann", "a long enough password", "127.0.0.1", day0)
@@ -216,10 +227,10 @@ func TestSignInThrottled(t *testing.T) {
 	ctx := t.Context()
 	st := openStore(t)
 	putPerson(t, st, store.Person{ID: "ann", Name: "Ann", Roles: []string{"authoriser", "staff"}})
-	if err := SetPassword(ctx, st, "ann", "a long enough password", nil, day0); err != nil {
+	if err := SetPassword(ctx, st, testKEK, "ann", "a long enough password", nil, day0); err != nil {
 		t.Fatal(err)
 	}
-	s := &Sessions{Store: st, Throttle: &Throttle{FreeAttempts: 2}}
+	s := &Sessions{Store: st, Throttle: &Throttle{FreeAttempts: 2}, KEK: testKEK}
 	for range 2 {
 		if _, _, err := s.SignIn(ctx, "ann", "wrong password!", "10.0.0.1", day0); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("wrong password = %v, want ErrBadCredentials", err)
@@ -247,10 +258,10 @@ func TestStepUpAndReplay(t *testing.T) {
 	st := openStore(t)
 	putPerson(t, st, store.Person{ID: "ann", Name: "Ann", Roles: []string{"admin", "staff"}})
 	secret := NewTOTPSecret()
-	if err := SetPassword(ctx, st, "ann", "a long enough password", secret, day0); err != nil {
+	if err := SetPassword(ctx, st, testKEK, "ann", "a long enough password", secret, day0); err != nil {
 		t.Fatal(err)
 	}
-	s := &Sessions{Store: st, Throttle: &Throttle{}}
+	s := &Sessions{Store: st, Throttle: &Throttle{}, KEK: testKEK}
 	token, _, err := s.SignIn(ctx, "ann", "a long enough password", "127.0.0.1", day0)
 	if err != nil {
 		t.Fatal(err)
@@ -300,26 +311,26 @@ func TestSetupLink(t *testing.T) {
 		{"passwords differ", "a long enough password", "a long enough passwork", code, ErrPasswordsDiffer},
 		{"wrong code", "a long enough password", "a long enough password", "000000", ErrBadCode},
 	} {
-		if _, err := CompleteSetup(ctx, st, link, c.pw, c.confirm, c.code, day0); !errors.Is(err, c.want) {
+		if _, err := CompleteSetup(ctx, st, testKEK, link, c.pw, c.confirm, c.code, day0); !errors.Is(err, c.want) {
 			t.Errorf("%s: CompleteSetup = %v, want %v", c.name, err, c.want)
 		}
 	}
-	if _, err := CompleteSetup(ctx, st, link, "short", "short", code, day0); err == nil {
+	if _, err := CompleteSetup(ctx, st, testKEK, link, "short", "short", code, day0); err == nil {
 		t.Error("short password accepted")
 	}
 	if _, err := st.CredentialOf(ctx, "ann"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("refused set-ups stored a credential: %v", err)
 	}
-	if _, err := CompleteSetup(ctx, st, link, "a long enough password", "a long enough password", code, day0.Add(SetupLinkLifetime)); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := CompleteSetup(ctx, st, testKEK, link, "a long enough password", "a long enough password", code, day0.Add(SetupLinkLifetime)); !errors.Is(err, ErrUnauthenticated) {
 		t.Errorf("expired link = %v, want ErrUnauthenticated", err)
 	}
-	if _, err := CompleteSetup(ctx, st, link, "a long enough password", "a long enough password", code, day0); err != nil {
+	if _, err := CompleteSetup(ctx, st, testKEK, link, "a long enough password", "a long enough password", code, day0); err != nil {
 		t.Fatalf("CompleteSetup = %v", err)
 	}
-	if _, err := CompleteSetup(ctx, st, link, "another long password", "another long password", TOTPCode(secret, day0.Add(time.Minute)), day0.Add(time.Minute)); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := CompleteSetup(ctx, st, testKEK, link, "another long password", "another long password", TOTPCode(secret, day0.Add(time.Minute)), day0.Add(time.Minute)); !errors.Is(err, ErrUnauthenticated) {
 		t.Errorf("link used twice = %v, want ErrUnauthenticated", err)
 	}
-	s := &Sessions{Store: st, Throttle: &Throttle{}}
+	s := &Sessions{Store: st, Throttle: &Throttle{}, KEK: testKEK}
 	if _, _, err := s.SignIn(ctx, "ann", "a long enough password", "127.0.0.1", day0); err != nil {
 		t.Errorf("sign-in with the password set by the link = %v", err)
 	}
@@ -359,4 +370,43 @@ func TestRanks(t *testing.T) {
 // openRapidStore opens a store in a fresh directory for one rapid case.
 func openRapidStore(t *testing.T) (*sqlite.DB, error) {
 	return sqlite.Open(t.Context(), t.TempDir())
+}
+
+// TestTOTPSealed: the stored second-factor secret is sealed with the KEK,
+// bound to its person: a copy of the database holds no usable secret, and
+// a sealed secret copied onto another person's row does not open.
+func TestTOTPSealed(t *testing.T) {
+	ctx := t.Context()
+	st := openStore(t)
+	putPerson(t, st, store.Person{ID: "ann", Name: "Ann", Roles: []string{"admin", "staff"}})
+	putPerson(t, st, store.Person{ID: "bob", Name: "Bob", Roles: []string{"admin", "staff"}})
+	secret := NewTOTPSecret()
+	if err := SetPassword(ctx, st, testKEK, "ann", "a long enough password", secret, day0); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := st.CredentialOf(ctx, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(cred.TOTPSecret, secret) {
+		t.Fatal("the stored second factor holds the raw secret")
+	}
+	// Bob's row gets Ann's sealed secret: it must not open for Bob.
+	if err := st.PutCredential(ctx, store.Credential{Person: "bob", TOTPSecret: cred.TOTPSecret, Updated: day0}); err != nil {
+		t.Fatal(err)
+	}
+	s := &Sessions{Store: st, Throttle: &Throttle{}, KEK: testKEK}
+	bob := Principal{Kind: KindUser, Subject: "bob", Role: RoleAdmin, Person: &store.Person{ID: "bob"}}
+	if err := s.CheckCode(ctx, bob, TOTPCode(secret, day0), day0); err == nil || errors.Is(err, ErrBadCode) {
+		t.Errorf("Ann's secret on Bob's row = %v, want it not to open", err)
+	}
+	ann := Principal{Kind: KindUser, Subject: "ann", Role: RoleAdmin, Person: &store.Person{ID: "ann"}}
+	if err := s.CheckCode(ctx, ann, TOTPCode(secret, day0), day0); err != nil {
+		t.Errorf("Ann's own code = %v", err)
+	}
+	other, _ := keys.NewLocalKEK(bytes.Repeat([]byte{1}, 32))
+	s.KEK = other
+	if err := s.CheckCode(ctx, ann, TOTPCode(secret, day0.Add(time.Minute)), day0.Add(time.Minute)); err == nil {
+		t.Error("the secret opened under another KEK")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/store"
 )
 
@@ -48,6 +49,7 @@ func (e *ThrottledError) Error() string {
 type Sessions struct {
 	Store    store.Store
 	Throttle *Throttle
+	KEK      keys.KEK // opens second-factor secrets (SealTOTP)
 }
 
 // SignIn checks username and password from clientAddr at now, and opens a
@@ -170,7 +172,11 @@ func (s *Sessions) CheckCode(ctx context.Context, p Principal, code string, now 
 	if err != nil {
 		return fmt.Errorf("checking code: %w", err)
 	}
-	step, ok := MatchTOTP(cred.TOTPSecret, code, now)
+	secret, err := openTOTP(s.KEK, p.Subject, cred.TOTPSecret)
+	if err != nil {
+		return err
+	}
+	step, ok := MatchTOTP(secret, code, now)
 	if !ok {
 		s.Throttle.Fail(key, now)
 		return ErrBadCode
@@ -231,7 +237,7 @@ func SetupSecret(token string) []byte {
 // leaves the link usable. The link is spent before the credential is
 // written, so a store failure in between costs a new link, never leaves a
 // link that could set a second password.
-func CompleteSetup(ctx context.Context, st store.Store, token, password, confirm, code string, now time.Time) (store.Person, error) {
+func CompleteSetup(ctx context.Context, st store.Store, kek keys.KEK, token, password, confirm, code string, now time.Time) (store.Person, error) {
 	p, err := Authenticate(ctx, st, token, now, KindSetup)
 	if err != nil {
 		return store.Person{}, err
@@ -247,7 +253,11 @@ func CompleteSetup(ctx context.Context, st store.Store, token, password, confirm
 	if !ok {
 		return store.Person{}, ErrBadCode
 	}
-	cred := store.Credential{Person: p.Subject, Password: HashPassword(password), TOTPSecret: secret, TOTPStep: step, Updated: now}
+	sealed, err := SealTOTP(kek, p.Subject, secret)
+	if err != nil {
+		return store.Person{}, err
+	}
+	cred := store.Credential{Person: p.Subject, Password: HashPassword(password), TOTPSecret: sealed, TOTPStep: step, Updated: now}
 	if err := st.RevokeToken(ctx, p.TokenHash, now); err != nil {
 		return store.Person{}, fmt.Errorf("spending the set-up link: %w", err)
 	}
@@ -260,7 +270,7 @@ func CompleteSetup(ctx context.Context, st store.Store, token, password, confirm
 // SetPassword sets person's password directly (the CLI's --password-stdin,
 // for bootstrapping), keeping any second factor. A nil totpSecret keeps
 // the current one; otherwise it replaces it.
-func SetPassword(ctx context.Context, st store.Store, person, password string, totpSecret []byte, now time.Time) error {
+func SetPassword(ctx context.Context, st store.Store, kek keys.KEK, person, password string, totpSecret []byte, now time.Time) error {
 	if err := CheckNewPassword(password); err != nil {
 		return err
 	}
@@ -270,7 +280,11 @@ func SetPassword(ctx context.Context, st store.Store, person, password string, t
 	}
 	cred.Person, cred.Password, cred.Updated = person, HashPassword(password), now
 	if totpSecret != nil {
-		cred.TOTPSecret, cred.TOTPStep = totpSecret, 0
+		sealed, err := SealTOTP(kek, person, totpSecret)
+		if err != nil {
+			return err
+		}
+		cred.TOTPSecret, cred.TOTPStep = sealed, 0
 	}
 	if err := st.PutCredential(ctx, cred); err != nil {
 		return fmt.Errorf("setting the password: %w", err)

@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base32"
+	"fmt"
 	"net/url"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
@@ -23,6 +25,29 @@ const (
 )
 
 var totpEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// SealTOTP wraps a person's TOTP secret with the key-encryption key, bound
+// to the person, for storing: a copy of the database (a backup, a replica)
+// then yields no second factor, and a secret cannot be moved to another
+// person's row.
+func SealTOTP(kek keys.KEK, person string, secret []byte) ([]byte, error) {
+	w, err := kek.Wrap(secret, totpAAD(person))
+	if err != nil {
+		return nil, fmt.Errorf("sealing the second factor: %w", err)
+	}
+	return w, nil
+}
+
+// openTOTP reverses SealTOTP.
+func openTOTP(kek keys.KEK, person string, sealed []byte) ([]byte, error) {
+	secret, err := kek.Unwrap(sealed, totpAAD(person))
+	if err != nil {
+		return nil, fmt.Errorf("opening %s's second factor: %w", person, err)
+	}
+	return secret, nil
+}
+
+func totpAAD(person string) []byte { return []byte("lbm/totp/v1\n" + person) }
 
 // NewTOTPSecret returns a fresh 20-byte shared secret.
 func NewTOTPSecret() []byte {

@@ -77,8 +77,10 @@ type Config struct {
 
 // Node is an opened data directory.
 type Node struct {
-	Store          store.Store
-	Ring           *keys.Ring
+	Store store.Store
+	Ring  *keys.Ring
+	// KEK wraps data keys and second-factor secrets.
+	KEK            keys.KEK
 	Opener         *record.Opener
 	Logs           map[string]*Log
 	AdminTokenPath string
@@ -142,6 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{Store: st, Logs: map[string]*Log{}, Now: cfg.Now, logger: cfg.Logger,
 		StoreName: engine.Describe(engine.Config{DataDir: cfg.DataDir, DB: cfg.DB, KeysDB: cfg.KeysDB})}
+	n.KEK = kek
 	n.Ring = keys.NewRing(kek, st, cfg.Now)
 	n.Opener = &record.Opener{Ring: n.Ring, Store: st}
 	for _, name := range LogNames {

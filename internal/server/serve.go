@@ -126,7 +126,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	metricsHandler := promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{})
-	wcfg := web.Config{Store: n.Store, Logs: logs, Opener: n.Opener, Metrics: metricsHandler, Logger: cfg.Logger,
+	wcfg := web.Config{Store: n.Store, Logs: logs, Opener: n.Opener, KEK: n.KEK, Metrics: metricsHandler, Logger: cfg.Logger,
 		Ready:  func(ctx context.Context) error { return n.Store.Ping(ctx) },
 		Now:    n.Now,
 		Grades: cfg.Grades, OIDC: cfg.OIDC, SecureCookies: cfg.SecureCookies || tlsConfig != nil,

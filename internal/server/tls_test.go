@@ -66,7 +66,7 @@ func TestServeTLS(t *testing.T) {
 	if _, _, err := n.Store.PutPeople(t.Context(), []store.Person{{ID: "ann", Name: "Ann", Roles: []string{"staff"}, Updated: now}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := identity.SetPassword(t.Context(), n.Store, "ann", "a long enough password", nil, now); err != nil {
+	if err := identity.SetPassword(t.Context(), n.Store, n.KEK, "ann", "a long enough password", nil, now); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

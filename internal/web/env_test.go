@@ -76,7 +76,11 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	}
 	for _, p := range people {
 		a := actor{person: p.id, secret: identity.NewTOTPSecret()}
-		if err := n.Store.PutCredential(ctx, store.Credential{Person: p.id, TOTPSecret: a.secret, Updated: now}); err != nil {
+		sealed, err := identity.SealTOTP(n.KEK, p.id, a.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Store.PutCredential(ctx, store.Credential{Person: p.id, TOTPSecret: sealed, Updated: now}); err != nil {
 			t.Fatal(err)
 		}
 		if a.bearer, err = identity.NewUserToken(ctx, n.Store, p.id, identity.Role(p.role), now); err != nil {
@@ -94,7 +98,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		}
 		e.actors[who] = a
 	}
-	if err := identity.SetPassword(ctx, n.Store, "staff1", staffPassword, nil, now); err != nil {
+	if err := identity.SetPassword(ctx, n.Store, n.KEK, "staff1", staffPassword, nil, now); err != nil {
 		t.Fatal(err)
 	}
 	adm1 := identity.Principal{Kind: identity.KindUser, Subject: "adm1", Role: identity.RoleAdmin}
@@ -107,7 +111,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	logs := server.WebLogs(n)
-	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, Throttle: &identity.Throttle{}})
+	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, KEK: n.KEK, Throttle: &identity.Throttle{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func newOIDCEnv(t *testing.T) *oidcEnv {
 		t.Fatal(err)
 	}
 	logs := server.WebLogs(n)
-	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, OIDC: rp,
+	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, KEK: n.KEK, OIDC: rp,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)

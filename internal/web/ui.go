@@ -310,7 +310,7 @@ func (s *server) setup(w http.ResponseWriter, r *http.Request, _ identity.Princi
 		s.pageError(w, r, identity.Principal{}, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
 		return
 	}
-	_, err := identity.CompleteSetup(r.Context(), s.cfg.Store, token, r.PostFormValue("password"), r.PostFormValue("confirm"),
+	_, err := identity.CompleteSetup(r.Context(), s.cfg.Store, s.cfg.KEK, token, r.PostFormValue("password"), r.PostFormValue("confirm"),
 		strings.TrimSpace(r.PostFormValue("code")), s.cfg.Now())
 	if err == nil {
 		// Redirect, so that the spent link leaves the address bar and a

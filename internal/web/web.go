@@ -44,6 +44,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/ingest"
+	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -69,6 +70,8 @@ type Config struct {
 	// Opener opens and re-checks log entries before they are shown.
 	// Required.
 	Opener *record.Opener
+	// KEK seals and opens second-factor secrets. Required.
+	KEK keys.KEK
 	// Metrics serves /metrics; nil disables it.
 	Metrics http.Handler
 	// Unguarded lists route actions this listener serves without a token,
@@ -198,6 +201,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Opener == nil {
 		return nil, errors.New("web: no entry opener configured")
 	}
+	if cfg.KEK == nil {
+		return nil, errors.New("web: no key-encryption key configured")
+	}
 	pol := policy()
 	if err := checkRoutes(routes(), pol); err != nil {
 		return nil, err
@@ -208,7 +214,7 @@ func New(cfg Config) (http.Handler, error) {
 		}
 	}
 	s := &server{cfg: cfg, logs: map[string]Log{}, ingestSe: make(chan struct{}, cfg.MaxIngestRequests),
-		sessions: &identity.Sessions{Store: cfg.Store, Throttle: cfg.Throttle}}
+		sessions: &identity.Sessions{Store: cfg.Store, Throttle: cfg.Throttle, KEK: cfg.KEK}}
 	for _, l := range cfg.Logs {
 		s.logs[l.Name] = l
 	}

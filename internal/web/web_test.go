@@ -41,7 +41,7 @@ func newEnv(t *testing.T) *env {
 	}
 	logs := server.WebLogs(n)
 	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
-		MaxBodyBytes: 1 << 20, Now: n.Now, Record: recorder(n), Opener: n.Opener})
+		MaxBodyBytes: 1 << 20, Now: n.Now, Record: recorder(n), Opener: n.Opener, KEK: n.KEK})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestTransparencyLogsAndMetrics(t *testing.T) {
 func TestUnguardedListener(t *testing.T) {
 	e := newEnv(t)
 	h, err := web.New(web.Config{Store: e.node.Store, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
-		Unguarded: []string{"metrics.read"}, Record: recorder(e.node), Opener: e.node.Opener})
+		Unguarded: []string{"metrics.read"}, Record: recorder(e.node), Opener: e.node.Opener, KEK: e.node.KEK})
 	if err != nil {
 		t.Fatal(err)
 	}
