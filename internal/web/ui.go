@@ -341,6 +341,10 @@ func (s *server) setup(w http.ResponseWriter, r *http.Request, _ identity.Princi
 
 func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	page := &pages.Home{Layout: s.layout(r, p, "Home")}
+	if p.Person != nil {
+		me := s.personView(*p.Person, s.cfg.Now())
+		page.Me = &me
+	}
 	switch p.Role {
 	case identity.RoleAdmin:
 		pending, err := s.cfg.Store.ListChanges(r.Context(), identity.ChangePending)

@@ -131,6 +131,7 @@ type Setup struct {
 type Home struct {
 	Layout
 	Cards []Card
+	Me    *PersonView // the signed-in person's own directory entry; nil hides it
 }
 
 // People lists people for administrators, with a search (GET /people?q=).

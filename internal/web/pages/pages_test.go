@@ -79,6 +79,7 @@ var samples = []struct {
 		{"Sources", "/sources", "Manage the systems that send events."},
 		{"Retention", "/retention", "See and propose how long each kind of data is kept."},
 	}}, 200},
+	{"home-staff", Home{Layout: Layout{Title: "Home", Person: "Alex Morgan", Role: "Staff"}, Me: &person}, 200},
 	{"people", People{Layout: admin("People"), Query: "mor", Total: 2, Next: "/people?q=mor&after=p-43", Rows: []PersonRow{
 		{"p-42", "Alex Morgan", "4821", "Professional Standards", "Inspector", "Investigator, Staff", "Active"},
 		{"p-43", "Robin Morley", "S1033", "ICT", "Grade 6", "Staff", "Left on 2 March 2026"},
@@ -207,6 +208,7 @@ func TestContent(t *testing.T) {
 		{sample("setup-errors"), []string{
 			`action="/setup/tok-123"`, ">JBSW Y3DP EHPK 3PXP</p>", `href="#confirm"`, `href="#code"`,
 		}, nil},
+		{sample("home-staff"), []string{"<h2 class=\"govuk-heading-m\">Your details</h2>", "Investigator, Staff", "You are working as Staff"}, nil},
 		{sample("home"), []string{`<h1 class="govuk-heading-l">Home</h1>`, "Administrator", `href="/retention"`, "how long each kind of data is kept"}, nil},
 		{sample("people"), []string{
 			`action="/people"`, `method="get"`, `name="q"`, `value="mor"`, "govuk-table",
