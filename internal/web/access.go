@@ -39,10 +39,10 @@ func allow(roles ...identity.Role) map[identity.Role]Condition {
 	return m
 }
 
-// policy is the access table: every action any route performs, and who
+// accessPolicy is the access table: every action any route performs, and who
 // may perform it (DESIGN.md, "Who uses it"). An action not here cannot be
 // routed (New refuses to start), and a role not named is refused.
-func policy() map[string]Rule {
+func accessPolicy() map[string]Rule {
 	return map[string]Rule{
 		// Machines.
 		"events.ingest": {Roles: allow(identity.RoleSource)},
@@ -55,6 +55,10 @@ func policy() map[string]Rule {
 		"health.live":     {Public: true},
 		"health.ready":    {Public: true},
 		"assets.read":     {Public: true},
+
+		// Why staff may be monitored, and under which law: everyone may
+		// read it, signed in or not (SI 2018/356 reg 4(1)(c)).
+		"catalogue.read": {Public: true},
 
 		// Signing in and out.
 		"session.sign-in":  {Public: true},

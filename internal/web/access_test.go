@@ -40,6 +40,12 @@ var accessMatrix = []struct {
 	{"GET /healthz", "/healthz", "", "*"},
 	{"GET /readyz", "/readyz", "", "*"},
 	{"GET /metrics", "/metrics", "", "admin bootstrap"},
+	{"GET /v1/purposes", "/v1/purposes", "", "*"},
+	{"GET /v1/legislation", "/v1/legislation", "", "*"},
+	{"GET /v1/criteria", "/v1/criteria", "", "*"},
+	{"GET /purposes", "/purposes", "", "*"},
+	{"GET /legislation", "/legislation", "", "*"},
+	{"GET /criteria", "/criteria", "", "*"},
 	{"GET /v1/me", "/v1/me", "", persons + " bootstrap"},
 	// The bootstrap admin token lives in a file; signing it out would
 	// leave no way back but the CLI, so it is refused.

@@ -12,7 +12,7 @@ import (
 // route serves, and an entry both public and role-bound are startup errors.
 func TestCheckRoutes(t *testing.T) {
 	h := func(*server, http.ResponseWriter, *http.Request, identity.Principal) {}
-	if err := checkRoutes(routes(), policy()); err != nil {
+	if err := checkRoutes(routes(), accessPolicy()); err != nil {
 		t.Fatalf("the shipped table: %v", err)
 	}
 	for _, c := range []struct {

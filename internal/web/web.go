@@ -8,7 +8,7 @@
 //
 // Every route is declared once in [routes], naming the action it performs;
 // who may perform each action, and under which condition, is declared once
-// in [policy]. A request reaches its handler only through [server.guard],
+// in [accessPolicy]. A request reaches its handler only through [server.guard],
 // which authenticates the caller and asks the policy: a role the policy
 // does not name for the action is refused (deny by default). [New]
 // refuses to start if a route names an action the policy does not know,
@@ -45,6 +45,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -72,6 +73,9 @@ type Config struct {
 	Opener *record.Opener
 	// KEK seals and opens second-factor secrets. Required.
 	KEK keys.KEK
+	// Catalogue holds the lawful purposes, the legislation register and
+	// the proportionality criteria. Default policy.Default().
+	Catalogue *policy.Catalogue
 	// Metrics serves /metrics; nil disables it.
 	Metrics http.Handler
 	// Unguarded lists route actions this listener serves without a token,
@@ -134,6 +138,9 @@ func routes() []Route {
 		{"GET /readyz", "health.ready", false, (*server).readyz},
 		{"GET /metrics", "metrics.read", false, (*server).metrics},
 
+		{"GET /v1/purposes", "catalogue.read", false, (*server).apiPurposes},
+		{"GET /v1/legislation", "catalogue.read", false, (*server).apiLegislation},
+		{"GET /v1/criteria", "catalogue.read", false, (*server).apiCriteria},
 		{"GET /v1/me", "me.read", false, (*server).apiMe},
 		{"POST /v1/sign-out", "session.sign-out", false, (*server).apiSignOut},
 		{"GET /v1/people", "people.list", false, (*server).apiPeople},
@@ -145,6 +152,9 @@ func routes() []Route {
 		{"GET /v1/oversight-log", "oversight.read", false, (*server).apiOversightLog},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
+		{"GET /purposes", "catalogue.read", true, (*server).purposesPage},
+		{"GET /legislation", "catalogue.read", true, (*server).legislationPage},
+		{"GET /criteria", "catalogue.read", true, (*server).criteriaPage},
 		{"GET /sign-in", "session.sign-in", true, (*server).signInPage},
 		{"POST /sign-in", "session.sign-in", true, (*server).signIn},
 		{"GET /sign-in/oidc", "session.sign-in", true, (*server).oidcStart},
@@ -192,6 +202,10 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Throttle == nil {
 		cfg.Throttle = &identity.Throttle{}
 	}
+	if cfg.Catalogue == nil {
+		c := policy.Default()
+		cfg.Catalogue = &c
+	}
 	if cfg.Grades == nil {
 		cfg.Grades = identity.DefaultGradeMap()
 	}
@@ -204,7 +218,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.KEK == nil {
 		return nil, errors.New("web: no key-encryption key configured")
 	}
-	pol := policy()
+	pol := accessPolicy()
 	if err := checkRoutes(routes(), pol); err != nil {
 		return nil, err
 	}

@@ -219,6 +219,24 @@ func (ProposeChange) template() string { return "propose-change.html" }
 func (Changes) template() string       { return "changes.html" }
 func (Message) template() string       { return "message.html" }
 func (OversightLog) template() string  { return "oversight-log.html" }
+func (Catalogue) template() string     { return "catalogue.html" }
+
+// Catalogue is a public page listing one catalogue: the lawful purposes,
+// the legislation register or the proportionality criteria.
+type Catalogue struct {
+	Layout
+	Heading string
+	Intro   []string // paragraphs
+	Items   []CatalogueItem
+}
+
+// CatalogueItem is one entry; its ID is also the card's anchor.
+type CatalogueItem struct {
+	ID, Title, Explanation, Reference string
+	Question                          string   // criteria only
+	Verify                            bool     // shows "To be verified" by the reference
+	Limits                            []string // e.g. "Monitor only: never record."
+}
 
 // OversightLog lists the latest leaves of the oversight log, newest first:
 // what the monitors and administrators did, with changes made offline

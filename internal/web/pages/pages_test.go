@@ -115,6 +115,12 @@ var samples = []struct {
 		{Index: "0", Time: "27 Nov 2026 07:20:00", Actor: "cli", Action: "user add", BreakGlass: true, Details: []string{"person: adm1", "role: admin"}},
 	}}, 200},
 	{"oversight-log-empty", OversightLog{Layout: admin("Oversight log")}, 200},
+	{"catalogue", Catalogue{Layout: Layout{Title: "Why we may monitor"}, Heading: "Why we may monitor", Intro: []string{"The law allows monitoring only for these purposes."},
+		Items: []CatalogueItem{
+			{ID: "PREVENT_DETECT_CRIME", Title: "Prevent or detect crime", Explanation: "To stop crime.", Reference: "SI 2018/356 reg 3(2)", Verify: true},
+			{ID: "RELEVANCE_CHECK", Title: "Check relevance", Explanation: "Whether a message is business.", Reference: "reg 3(3)", Limits: []string{"Monitor only."}},
+			{ID: "NOTICE", Title: "Notice", Question: "Was the person told?", Explanation: "Acknowledgements show it.", Reference: "Bărbulescu §121"},
+		}}, 200},
 	{"forbidden", Message{Layout: admin(""), Status: 403, Body: "Your role does not allow this.\n\nAsk an administrator if you think it should."}, 403},
 	{"not-found", Message{Status: 404, Body: "Check the address."}, 404},
 	{"message", &Message{Layout: admin("Done"), Heading: "Change proposed", Body: "Another administrator must approve it."}, 200},
@@ -208,6 +214,7 @@ func TestContent(t *testing.T) {
 		{sample("setup-errors"), []string{
 			`action="/setup/tok-123"`, ">JBSW Y3DP EHPK 3PXP</p>", `href="#confirm"`, `href="#code"`,
 		}, nil},
+		{sample("catalogue"), []string{`id="PREVENT_DETECT_CRIME"`, `govuk-tag--yellow">To be verified`, "Monitor only.", "Was the person told?", `href="/purposes"`}, nil},
 		{sample("home-staff"), []string{"<h2 class=\"govuk-heading-m\">Your details</h2>", "Investigator, Staff", "You are working as Staff"}, nil},
 		{sample("home"), []string{`<h1 class="govuk-heading-l">Home</h1>`, "Administrator", `href="/retention"`, "how long each kind of data is kept"}, nil},
 		{sample("people"), []string{
@@ -272,6 +279,7 @@ func TestEscaping(t *testing.T) {
 		People{Layout: l, Query: hostile, Next: js, Total: 1, Rows: []PersonRow{{hostile, hostile, hostile, hostile, hostile, hostile, hostile}}},
 		Person{Layout: l, P: pv, Changes: []ChangeRow{row}, CanPropose: true},
 		ProposeChange{Layout: l, P: pv, RoleOptions: opt, Advisers: opt, Reason: hostile},
+		Catalogue{Layout: l, Heading: hostile, Intro: []string{hostile}, Items: []CatalogueItem{{ID: hostile, Title: hostile, Explanation: hostile, Reference: hostile, Question: hostile, Limits: []string{hostile}}}},
 		OversightLog{Layout: l, Older: hostile, Rows: []OversightRow{{Index: hostile, Time: hostile, Actor: hostile, Action: hostile, Details: []string{hostile}}}},
 		Changes{Layout: l, Pending: []ChangeRow{row}, Decided: []ChangeRow{row}},
 		Message{Layout: l, Heading: hostile, Body: hostile, Status: 500},
