@@ -17,7 +17,7 @@ const module = "github.com/lbm-project/lbm"
 // domainPackages hold the rules of the domain. They stay free of I/O so that
 // they can be tested without a database or a network, and so that a change
 // of engine or transport can never change a rule.
-var domainPackages = []string{"event", "search", "requests", "policy", "detect", "retention"}
+var domainPackages = []string{"event", "search", "requests", "policy", "detect", "retention", "safetext"}
 
 // forbidden maps an import to the reason domain packages must not use it.
 var forbidden = map[string]string{

@@ -11,10 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/lbm-project/lbm/internal/store"
+
+	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 // Directory columns, in the order [FormatDirectory] writes them.
@@ -73,17 +74,6 @@ type RowError struct {
 	Line  int
 	Field string
 	Msg   string
-}
-
-// fieldName is s as a RowError's Field: as it is if it is plain, quoted
-// if it could be mistaken for something else or hold terminal escapes.
-func fieldName(s string) string {
-	for _, c := range []byte(s) {
-		if !isAlnum(c) && c != '_' && c != '-' && c != '.' {
-			return strconv.Quote(s)
-		}
-	}
-	return s
 }
 
 func (e *RowError) Error() string {
@@ -362,7 +352,7 @@ func (p *directoryParser) readHeader(cr *csv.Reader, lim *lineLimiter) error {
 		case name == "":
 			p.add(line, "", fmt.Sprintf("column %d has no name", i+1))
 		case c < 0:
-			p.add(line, fieldName(name), "unknown column (want id, name, number, unit, manager, rank, grade, roles, adviser, left_on)")
+			p.add(line, safetext.Quote(name), "unknown column (want id, name, number, unit, manager, rank, grade, roles, adviser, left_on)")
 		case p.cols[c] >= 0:
 			p.add(line, name, fmt.Sprintf("repeated column (columns %d and %d)", p.cols[c]+1, i+1))
 		default:
@@ -639,7 +629,7 @@ func checkText(s string, max int) string {
 	n := 0
 	for _, r := range s {
 		n++
-		if hiddenRune(r) {
+		if safetext.Hidden(r) {
 			return fmt.Sprintf("contains the control or formatting character %U", r)
 		}
 	}
@@ -647,20 +637,6 @@ func checkText(s string, max int) string {
 		return fmt.Sprintf("longer than %d characters", max)
 	}
 	return ""
-}
-
-// hiddenRune reports whether r changes how text around it is shown, or
-// hides, rather than showing itself: control and formatting characters
-// (but the zero-width joiner and non-joiner, which some scripts need
-// inside words), and line and paragraph separators.
-func hiddenRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return r < 0x20 || r == 0x7f
-	}
-	if r == 0x200c || r == 0x200d {
-		return false
-	}
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // FormatDirectory writes ps as a directory file that ParseDirectory reads

@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lbm-project/lbm/internal/store"
+
+	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 const header = "id,name,number,unit,manager,rank,grade,roles,adviser,left_on\n"
@@ -589,7 +591,7 @@ func FuzzParseDirectory(f *testing.F) {
 			}
 			// Messages go to terminals: the input's bytes are quoted.
 			for _, r := range de.Rows {
-				if msg := r.Error(); strings.ContainsFunc(msg, hiddenRune) || !utf8.ValidString(msg) {
+				if msg := r.Error(); strings.ContainsFunc(msg, safetext.Hidden) || !utf8.ValidString(msg) {
 					t.Fatalf("ParseDirectory(%q): error %q holds a control character", data, msg)
 				}
 			}

@@ -10,9 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 // A GradeMap maps police staff grades to the rank each counts as for
@@ -102,7 +103,7 @@ func ParseGradeMap(data []byte) (GradeMap, error) {
 	for _, k := range keys {
 		n := f.Grades[k]
 		if !gradeID.MatchString(k) {
-			return nil, &RowError{Line: n.Line, Field: fieldName(k), Msg: "not a grade id (want snake_case: a-z, 0-9 and _, starting with a letter, at most 64 characters)"}
+			return nil, &RowError{Line: n.Line, Field: safetext.Quote(k), Msg: "not a grade id (want snake_case: a-z, 0-9 and _, starting with a letter, at most 64 characters)"}
 		}
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" || n.Value == "" {
 			return nil, &RowError{Line: n.Line, Field: k, Msg: "want a rank id"}
@@ -134,18 +135,18 @@ func yamlError(err error) *RowError {
 	}
 	m := yamlLine.FindStringSubmatch(msg)
 	if m == nil {
-		return &RowError{Msg: escapeHidden(strings.TrimPrefix(msg, "yaml: "))}
+		return &RowError{Msg: safetext.Escape(strings.TrimPrefix(msg, "yaml: "))}
 	}
 	e := &RowError{Msg: m[2]}
 	e.Line, _ = strconv.Atoi(m[1])
 	if k := yamlUnknownKey.FindStringSubmatch(e.Msg); k != nil {
-		e.Field, e.Msg = fieldName(k[1]), "unknown key (the only key is \"grades\")"
+		e.Field, e.Msg = safetext.Quote(k[1]), "unknown key (the only key is \"grades\")"
 	} else if k := yamlDuplicate.FindStringSubmatch(e.Msg); k != nil {
 		key, err := strconv.Unquote(`"` + k[1] + `"`)
 		if err != nil {
 			key = k[1]
 		}
-		e.Field, e.Msg = fieldName(key), "duplicate of line "+k[2]
+		e.Field, e.Msg = safetext.Quote(key), "duplicate of line "+k[2]
 	} else if k := yamlWrongType.FindStringSubmatch(e.Msg); k != nil {
 		// Values are decoded into nodes, so only a key (into a string) or
 		// a mapping (into a struct or map) can have the wrong type.
@@ -157,31 +158,8 @@ func yamlError(err error) *RowError {
 	}
 	// yaml.v3 puts some of the input in its messages as it is (a tag, a
 	// key), and messages go to terminals.
-	e.Msg = escapeHidden(e.Msg)
+	e.Msg = safetext.Escape(e.Msg)
 	return e
-}
-
-// escapeHidden returns s with its invalid UTF-8 and hidden characters
-// (see hiddenRune) written as Go escapes, e.g. \x00.
-func escapeHidden(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, hiddenRune) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case hiddenRune(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
 }
 
 //go:embed grades.yaml

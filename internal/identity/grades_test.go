@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 func TestParseGradeMap(t *testing.T) {
@@ -164,7 +166,7 @@ func FuzzParseGradeMap(f *testing.F) {
 				t.Fatalf("ParseGradeMap(%q) = %v (%T), want a *RowError", data, err, err)
 			}
 			// Messages go to terminals: the input's bytes are quoted.
-			if msg := err.Error(); strings.ContainsFunc(msg, hiddenRune) || !utf8.ValidString(msg) {
+			if msg := err.Error(); strings.ContainsFunc(msg, safetext.Hidden) || !utf8.ValidString(msg) {
 				t.Fatalf("ParseGradeMap(%q): error %q holds a control character", data, msg)
 			}
 			return

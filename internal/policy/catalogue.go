@@ -11,10 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 // A Purpose is a lawful purpose for monitoring a system's own
@@ -420,7 +421,7 @@ func parseList[Doc, Item, T any](data []byte, s schema[Doc, Item, T]) ([]T, erro
 	// else that is not a mapping, so that items and nodes line up.
 	for _, n := range list.Content {
 		if n.Kind != yaml.MappingNode {
-			return fail(&ParseError{Line: n.Line, Field: s.key, Msg: "want each item to be a mapping, not " + escapeHidden(n.ShortTag())})
+			return fail(&ParseError{Line: n.Line, Field: s.key, Msg: "want each item to be a mapping, not " + safetext.Escape(n.ShortTag())})
 		}
 	}
 	if len(items) != len(list.Content) {
@@ -476,7 +477,7 @@ func idField(n *yaml.Node, itemLine int) (string, *ParseError) {
 		return "", err
 	}
 	if !idPattern.MatchString(v) {
-		return "", &ParseError{Line: n.Line, Field: "id", Msg: fmt.Sprintf("%s is not an id (want A-Z, 0-9 and _, starting with a letter, at most 64 characters)", quote(v))}
+		return "", &ParseError{Line: n.Line, Field: "id", Msg: fmt.Sprintf("%s is not an id (want A-Z, 0-9 and _, starting with a letter, at most 64 characters)", safetext.Quote(v))}
 	}
 	return v, nil
 }
@@ -496,11 +497,11 @@ func textField(n *yaml.Node, itemLine int, name string, max int) (string, *Parse
 	case n.ShortTag() == "!!null" || n.ShortTag() == "!!str" && n.Value == "":
 		return fail(n.Line, "empty")
 	case n.ShortTag() != "!!str":
-		return fail(n.Line, "want text, not %s (put it in quotes)", escapeHidden(n.ShortTag()))
+		return fail(n.Line, "want text, not %s (put it in quotes)", safetext.Escape(n.ShortTag()))
 	case !utf8.ValidString(n.Value):
 		return fail(n.Line, "not valid UTF-8")
-	case strings.ContainsFunc(n.Value, hiddenRune):
-		i := strings.IndexFunc(n.Value, hiddenRune)
+	case strings.ContainsFunc(n.Value, safetext.Hidden):
+		i := strings.IndexFunc(n.Value, safetext.Hidden)
 		r, _ := utf8.DecodeRuneInString(n.Value[i:])
 		return fail(n.Line, "contains the hidden character %U (text is one line, without control characters)", r)
 	case strings.TrimSpace(n.Value) != n.Value:
@@ -538,32 +539,6 @@ func kindName(k yaml.Kind) string {
 	return "an alias"
 }
 
-// hiddenRune reports whether r is a character that text must not hold:
-// control characters (including tab and newline: every field is one line)
-// and characters that change how text displays without showing (format
-// characters such as bidi overrides, and line and paragraph separators).
-// Zero-width joiners are allowed: some scripts need them.
-func hiddenRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return r < 0x20 || r == 0x7f
-	}
-	if r == 0x200c || r == 0x200d {
-		return false
-	}
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
-}
-
-// quote returns s as it is if it is plain, else quoted, so that an error
-// message shows what it holds.
-func quote(s string) string {
-	for _, c := range []byte(s) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
-
 // yaml.v3 error texts.
 var (
 	yamlLine       = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
@@ -584,12 +559,12 @@ func yamlError[Doc, Item, T any](err error, s schema[Doc, Item, T]) *ParseError 
 	}
 	m := yamlLine.FindStringSubmatch(msg)
 	if m == nil {
-		return &ParseError{Msg: escapeHidden(strings.TrimPrefix(msg, "yaml: "))}
+		return &ParseError{Msg: safetext.Escape(strings.TrimPrefix(msg, "yaml: "))}
 	}
 	e := &ParseError{Msg: m[2]}
 	e.Line, _ = strconv.Atoi(m[1])
 	if k := yamlUnknownKey.FindStringSubmatch(e.Msg); k != nil {
-		e.Field = quote(k[1])
+		e.Field = safetext.Quote(k[1])
 		switch {
 		case strings.HasSuffix(e.Msg, "Doc"):
 			e.Msg = fmt.Sprintf("unknown key (the only key is %q)", s.key)
@@ -603,7 +578,7 @@ func yamlError[Doc, Item, T any](err error, s schema[Doc, Item, T]) *ParseError 
 		if err != nil {
 			key = k[1]
 		}
-		e.Field, e.Msg = quote(key), "duplicate of line "+k[2]
+		e.Field, e.Msg = safetext.Quote(key), "duplicate of line "+k[2]
 	} else if k := yamlWrongType.FindStringSubmatch(e.Msg); k != nil {
 		switch {
 		case strings.HasPrefix(k[2], "[]"):
@@ -614,29 +589,6 @@ func yamlError[Doc, Item, T any](err error, s schema[Doc, Item, T]) *ParseError 
 			e.Msg = "want a mapping, not " + k[1]
 		}
 	}
-	e.Msg = escapeHidden(e.Msg)
+	e.Msg = safetext.Escape(e.Msg)
 	return e
-}
-
-// escapeHidden returns s with its invalid UTF-8 and hidden characters
-// written as Go escapes, e.g. \x00.
-func escapeHidden(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, hiddenRune) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case hiddenRune(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
 }
