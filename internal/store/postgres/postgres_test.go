@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,13 +273,13 @@ func TestMigrateTokens(t *testing.T) {
 // copied into the temporary table, and checks the merge stores nothing.
 func TestPutPeopleHalfWay(t *testing.T) {
 	db := open(t)
-	base := hrImport(10, "")
+	base := storetest.HRImport(10, "")
 	if _, _, err := db.PutPeople(t.Context(), base); err != nil {
 		t.Fatalf("PutPeople = %v", err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	db.testingOnlyAfterPeopleCopy = cancel
-	added, changed, err := db.PutPeople(ctx, atVersion(hrImport(500, " (renamed)"), len(base), 1))
+	added, changed, err := db.PutPeople(ctx, storetest.AtVersion(storetest.HRImport(500, " (renamed)"), len(base), 1))
 	db.testingOnlyAfterPeopleCopy = nil
 	if !errors.Is(err, context.Canceled) || added != 0 || changed != 0 {
 		t.Errorf("PutPeople canceled half-way = %d, %d, %v; want 0, 0, context.Canceled", added, changed, err)
@@ -295,82 +294,9 @@ func TestPutPeopleHalfWay(t *testing.T) {
 	if diff := cmp.Diff(base, got); diff != "" {
 		t.Errorf("people after a canceled PutPeople (-want +got):\n%s", diff)
 	}
-	if added, changed, err := db.PutPeople(t.Context(), atVersion(hrImport(20, ""), len(base), 1)); err != nil || added != 10 || changed != 0 {
+	if added, changed, err := db.PutPeople(t.Context(), storetest.AtVersion(storetest.HRImport(20, ""), len(base), 1)); err != nil || added != 10 || changed != 0 {
 		t.Errorf("PutPeople after a canceled one = %d, %d, %v; want 10, 0, nil", added, changed, err)
 	}
-}
-
-// hrImport returns n people as an HR import gives them, their names
-// suffixed with suffix.
-func hrImport(n int, suffix string) []store.Person {
-	ps := make([]store.Person, n)
-	for i := range ps {
-		ps[i] = store.Person{
-			ID:      fmt.Sprintf("hr%06d", i),
-			Name:    fmt.Sprintf("Person %d%s", i, suffix),
-			Number:  fmt.Sprintf("PC %d", 1000+i),
-			Unit:    fmt.Sprintf("Unit %d", i%97),
-			Manager: fmt.Sprintf("hr%06d", i/10),
-			Rank:    "constable",
-			Roles:   []string{"staff"},
-			Updated: time.Date(2025, 6, 1, 9, 30, 0, 123456789, time.UTC),
-		}
-	}
-	return ps
-}
-
-// atVersion returns a copy of ps whose first n people are at version v,
-// as a caller that read them from the directory gives them.
-func atVersion(ps []store.Person, n int, v int64) []store.Person {
-	ps = slices.Clone(ps)
-	for i := range ps[:n] {
-		ps[i].Version = v
-	}
-	return ps
-}
-
-// BenchmarkPutPeople50k times an HR import of 50,000 people into an empty
-// directory (add), again unchanged (same), and with every name changed
-// (change).
-func BenchmarkPutPeople50k(b *testing.B) {
-	const n = 50000
-	put := func(b *testing.B, db *DB, ps []store.Person, wantAdded, wantChanged int) {
-		added, changed, err := db.PutPeople(b.Context(), ps)
-		if err != nil || added != wantAdded || changed != wantChanged {
-			b.Fatalf("PutPeople = %d, %d, %v; want %d, %d", added, changed, err, wantAdded, wantChanged)
-		}
-	}
-	ps := hrImport(n, "")
-	b.Run("add", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			db := open(b)
-			b.StartTimer()
-			put(b, db, ps, n, 0)
-		}
-	})
-	b.Run("same", func(b *testing.B) {
-		db := open(b)
-		put(b, db, ps, n, 0)
-		same := atVersion(ps, n, 1)
-		for b.Loop() {
-			put(b, db, same, 0, 0)
-		}
-	})
-	b.Run("change", func(b *testing.B) {
-		db := open(b)
-		put(b, db, ps, n, 0)
-		versions := [][]store.Person{hrImport(n, " (renamed)"), hrImport(n, "")}
-		i := 0
-		for b.Loop() {
-			next := versions[i%2]
-			for j := range next {
-				next[j].Version = int64(i + 1)
-			}
-			put(b, db, next, 0, n)
-			i++
-		}
-	})
 }
 
 // TestPeopleByteOrder runs on an events database whose default collation
@@ -398,7 +324,7 @@ func TestPeopleByteOrder(t *testing.T) {
 		{ID: "hr-0001", Name: "Dan Évora", Updated: updated, Version: 1},
 		{ID: "hr-0002", Name: "Erin", Updated: updated, Version: 1},
 	}
-	if _, _, err := db.PutPeople(ctx, atVersion(ps, len(ps), 0)); err != nil {
+	if _, _, err := db.PutPeople(ctx, storetest.AtVersion(ps, len(ps), 0)); err != nil {
 		t.Fatalf("PutPeople = %v", err)
 	}
 	tests := []struct {
@@ -435,4 +361,9 @@ func TestPeopleByteOrder(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ListChanges of one instant, not in descending byte order of ID (-want +got):\n%s", diff)
 	}
+}
+
+// BenchmarkPutPeople50k: see storetest.BenchmarkPutPeople50k.
+func BenchmarkPutPeople50k(b *testing.B) {
+	storetest.BenchmarkPutPeople50k(b, func(b *testing.B) store.People { return open(b) })
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -333,7 +332,7 @@ func TestMigrateTokens(t *testing.T) {
 // statement has stored people, and checks the transaction stores none.
 func TestPutPeopleHalfWay(t *testing.T) {
 	db := open(t, t.TempDir())
-	base := hrImport(10, "")
+	base := storetest.HRImport(10, "")
 	if _, _, err := db.PutPeople(t.Context(), base); err != nil {
 		t.Fatalf("PutPeople = %v", err)
 	}
@@ -343,7 +342,7 @@ func TestPutPeopleHalfWay(t *testing.T) {
 		batches++
 		cancel()
 	}
-	added, changed, err := db.PutPeople(ctx, atVersion(hrImport(3*peoplePerInsert, " (renamed)"), len(base), 1))
+	added, changed, err := db.PutPeople(ctx, storetest.AtVersion(storetest.HRImport(3*peoplePerInsert, " (renamed)"), len(base), 1))
 	db.testingOnlyAfterPeopleBatch = nil
 	if !errors.Is(err, context.Canceled) || added != 0 || changed != 0 {
 		t.Errorf("PutPeople canceled half-way = %d, %d, %v; want 0, 0, context.Canceled", added, changed, err)
@@ -362,80 +361,12 @@ func TestPutPeopleHalfWay(t *testing.T) {
 		t.Errorf("people after a canceled PutPeople (-want +got):\n%s", diff)
 	}
 	// The writer is free again.
-	if added, changed, err := db.PutPeople(t.Context(), atVersion(hrImport(20, ""), len(base), 1)); err != nil || added != 10 || changed != 0 {
+	if added, changed, err := db.PutPeople(t.Context(), storetest.AtVersion(storetest.HRImport(20, ""), len(base), 1)); err != nil || added != 10 || changed != 0 {
 		t.Errorf("PutPeople after a canceled one = %d, %d, %v; want 10, 0, nil", added, changed, err)
 	}
 }
 
-// hrImport returns n people as an HR import gives them, their names
-// suffixed with suffix.
-func hrImport(n int, suffix string) []store.Person {
-	ps := make([]store.Person, n)
-	for i := range ps {
-		ps[i] = store.Person{
-			ID:      fmt.Sprintf("hr%06d", i),
-			Name:    fmt.Sprintf("Person %d%s", i, suffix),
-			Number:  fmt.Sprintf("PC %d", 1000+i),
-			Unit:    fmt.Sprintf("Unit %d", i%97),
-			Manager: fmt.Sprintf("hr%06d", i/10),
-			Rank:    "constable",
-			Roles:   []string{"staff"},
-			Updated: created,
-		}
-	}
-	return ps
-}
-
-// atVersion returns a copy of ps whose first n people are at version v,
-// as a caller that read them from the directory gives them.
-func atVersion(ps []store.Person, n int, v int64) []store.Person {
-	ps = slices.Clone(ps)
-	for i := range ps[:n] {
-		ps[i].Version = v
-	}
-	return ps
-}
-
-// BenchmarkPutPeople50k times an HR import of 50,000 people into an empty
-// directory (add), again unchanged (same), and with every name changed
-// (change).
+// BenchmarkPutPeople50k: see storetest.BenchmarkPutPeople50k.
 func BenchmarkPutPeople50k(b *testing.B) {
-	const n = 50000
-	put := func(b *testing.B, db *DB, ps []store.Person, wantAdded, wantChanged int) {
-		added, changed, err := db.PutPeople(b.Context(), ps)
-		if err != nil || added != wantAdded || changed != wantChanged {
-			b.Fatalf("PutPeople = %d, %d, %v; want %d, %d", added, changed, err, wantAdded, wantChanged)
-		}
-	}
-	ps := hrImport(n, "")
-	b.Run("add", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			db := open(b, b.TempDir())
-			b.StartTimer()
-			put(b, db, ps, n, 0)
-		}
-	})
-	b.Run("same", func(b *testing.B) {
-		db := open(b, b.TempDir())
-		put(b, db, ps, n, 0)
-		same := atVersion(ps, n, 1)
-		for b.Loop() {
-			put(b, db, same, 0, 0)
-		}
-	})
-	b.Run("change", func(b *testing.B) {
-		db := open(b, b.TempDir())
-		put(b, db, ps, n, 0)
-		versions := [][]store.Person{hrImport(n, " (renamed)"), hrImport(n, "")}
-		i := 0
-		for b.Loop() {
-			next := versions[i%2]
-			for j := range next {
-				next[j].Version = int64(i + 1)
-			}
-			put(b, db, next, 0, n)
-			i++
-		}
-	})
+	storetest.BenchmarkPutPeople50k(b, func(b *testing.B) store.People { return open(b, b.TempDir()) })
 }
