@@ -113,7 +113,6 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	if err := n.PublishAll(ctx); err != nil {
 		return err
 	}
-	logs := WebLogs(n)
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New("serving TLS needs both a certificate and a key")
 	}
@@ -126,15 +125,9 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	metricsHandler := promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{})
-	wcfg := web.Config{Store: n.Store, Logs: logs, Opener: n.Opener, KEK: n.KEK, Metrics: metricsHandler, Logger: cfg.Logger,
-		Ready:  func(ctx context.Context) error { return n.Store.Ping(ctx) },
-		Now:    n.Now,
-		Grades: cfg.Grades, OIDC: cfg.OIDC, SecureCookies: cfg.SecureCookies || tlsConfig != nil,
-		Record: func(ctx context.Context, actor, action string, details map[string]any) error {
-			_, err := n.Oversight(ctx, actor, action, details, false)
-			return err
-		},
-	}
+	wcfg := WebConfig(n)
+	wcfg.Metrics, wcfg.Logger, wcfg.Grades, wcfg.OIDC = metricsHandler, cfg.Logger, cfg.Grades, cfg.OIDC
+	wcfg.SecureCookies = cfg.SecureCookies || tlsConfig != nil
 	handler, err := web.New(wcfg)
 	if err != nil {
 		return err
@@ -239,12 +232,21 @@ func RevokeLeavers(ctx context.Context, n *Node) error {
 	return err
 }
 
-// WebLogs describes n's logs for the web layer.
-func WebLogs(n *Node) []web.Log {
+// WebConfig is the part of the web configuration that comes from n: its
+// store, logs, clock and keys, readiness, and the recorder of oversight
+// leaves for actions taken through the web.
+func WebConfig(n *Node) web.Config {
 	var logs []web.Log
 	for _, name := range LogNames {
 		l := n.Logs[name]
 		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
 	}
-	return logs
+	return web.Config{
+		Store: n.Store, Logs: logs, Opener: n.Opener, KEK: n.KEK, Now: n.Now,
+		Ready: func(ctx context.Context) error { return n.Store.Ping(ctx) },
+		Record: func(ctx context.Context, actor, action string, details map[string]any) error {
+			_, err := n.Oversight(ctx, actor, action, details, false)
+			return err
+		},
+	}
 }

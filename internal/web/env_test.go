@@ -110,8 +110,9 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	if e.setup, err = identity.NewSetupLink(ctx, n.Store, "inv1", now); err != nil {
 		t.Fatal(err)
 	}
-	logs := server.WebLogs(n)
-	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, KEK: n.KEK, Throttle: &identity.Throttle{}})
+	cfg := server.WebConfig(n)
+	cfg.Throttle = &identity.Throttle{}
+	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

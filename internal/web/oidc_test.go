@@ -76,9 +76,9 @@ func newOIDCEnv(t *testing.T) *oidcEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := server.WebLogs(n)
-	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Now: n.Now, Record: recorder(n), Opener: n.Opener, KEK: n.KEK, OIDC: rp,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	cfg := server.WebConfig(n)
+	cfg.OIDC, cfg.Logger = rp, slog.New(slog.NewTextHandler(t.Output(), nil))
+	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

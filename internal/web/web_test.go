@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -39,9 +38,9 @@ func newEnv(t *testing.T) *env {
 	if err := n.PublishAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	logs := server.WebLogs(n)
-	h, err := web.New(web.Config{Store: n.Store, Logs: logs, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
-		MaxBodyBytes: 1 << 20, Now: n.Now, Record: recorder(n), Opener: n.Opener, KEK: n.KEK})
+	cfg := server.WebConfig(n)
+	cfg.Metrics, cfg.MaxBodyBytes = fakeMetrics, 1<<20
+	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +53,8 @@ func newEnv(t *testing.T) *env {
 	return &env{srv: srv, node: n, admin: admin, feed: feed}
 }
 
-// recorder records oversight leaves the way the server does.
-func recorder(n *server.Node) func(ctx context.Context, actor, action string, details map[string]any) error {
-	return func(ctx context.Context, actor, action string, details map[string]any) error {
-		_, err := n.Oversight(ctx, actor, action, details, false)
-		return err
-	}
-}
+// fakeMetrics stands for the Prometheus handler.
+var fakeMetrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") })
 
 func readToken(path string) (string, error) {
 	b, err := os.ReadFile(path)
@@ -198,8 +192,9 @@ func TestTransparencyLogsAndMetrics(t *testing.T) {
 // what it names: /metrics without a token there, nothing else opened.
 func TestUnguardedListener(t *testing.T) {
 	e := newEnv(t)
-	h, err := web.New(web.Config{Store: e.node.Store, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "lbm_up 1\n") }),
-		Unguarded: []string{"metrics.read"}, Record: recorder(e.node), Opener: e.node.Opener, KEK: e.node.KEK})
+	cfg := server.WebConfig(e.node)
+	cfg.Logs, cfg.Metrics, cfg.Unguarded = nil, fakeMetrics, []string{"metrics.read"}
+	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
