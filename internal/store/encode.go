@@ -65,3 +65,13 @@ func CheckPeople(ps []Person) error {
 	}
 	return nil
 }
+
+// likeEscaper escapes LIKE's wildcards and its escape character, '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// ContainsPattern is a LIKE pattern, with ESCAPE '\', matching text that
+// contains text literally: a person searching for "50%" finds "50%", not
+// everything that starts with "50".
+func ContainsPattern(text string) string {
+	return "%" + likeEscaper.Replace(text) + "%"
+}

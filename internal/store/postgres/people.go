@@ -143,10 +143,6 @@ func (db *DB) PersonByID(ctx context.Context, id string) (store.Person, error) {
 	return scanPerson(db.pool.QueryRow(ctx, `SELECT `+personColumns+` FROM people WHERE id = $1`, id))
 }
 
-// likeEscaper makes a user's text a literal inside a LIKE pattern whose
-// escape character is a backslash.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
 // ListPeople pages through the people in ID order. The searched columns are
 // COLLATE "C", under which ILIKE folds ASCII case only, as the contract
 // asks (and as SQLite's LIKE does); the search scans the table, which at
@@ -158,7 +154,7 @@ func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Pers
 	}
 	var pat string
 	if q.Text != "" {
-		pat = "%" + likeEscaper.Replace(q.Text) + "%"
+		pat = store.ContainsPattern(q.Text)
 	}
 	rows, err := db.pool.Query(ctx, `SELECT `+personColumns+` FROM people
 		WHERE id > $1 AND ($2 = '' OR id ILIKE $2 ESCAPE '\' OR name ILIKE $2 ESCAPE '\' OR number ILIKE $2 ESCAPE '\' OR unit ILIKE $2 ESCAPE '\')

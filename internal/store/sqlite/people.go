@@ -165,10 +165,6 @@ func (db *DB) PersonByID(ctx context.Context, id string) (store.Person, error) {
 	return scanPerson(db.r.QueryRowContext(ctx, `SELECT `+personColumns+` FROM people WHERE id = ?`, id))
 }
 
-// likeEscaper makes a user's text a literal inside a LIKE pattern whose
-// escape character is a backslash.
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
 // ListPeople pages through the people in ID order. SQLite's LIKE ignores
 // ASCII case only, as the contract asks; the search scans the table, which
 // at the directory's size (tens of thousands) takes milliseconds.
@@ -181,7 +177,7 @@ func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Pers
 	args := []any{q.After}
 	if q.Text != "" {
 		where += ` AND (id LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\' OR number LIKE ? ESCAPE '\' OR unit LIKE ? ESCAPE '\')`
-		pat := "%" + likeEscaper.Replace(q.Text) + "%"
+		pat := store.ContainsPattern(q.Text)
 		args = append(args, pat, pat, pat, pat)
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+personColumns+` FROM people WHERE `+where+` ORDER BY id LIMIT ?`, append(args, limit)...)
