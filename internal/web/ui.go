@@ -63,6 +63,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p identity.Pr
 	var te *identity.ThrottledError
 	var de *identity.DecidedError
 	var ce *identity.ChangeError
+	var ve *validationError
 	msg := pages.Message{Status: http.StatusInternalServerError, Heading: "Sorry, there is a problem with the service",
 		Body: "Try again later. The problem has been logged."}
 	switch {
@@ -86,7 +87,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p identity.Pr
 		msg = pages.Message{Status: http.StatusTooManyRequests, Heading: "Too many attempts", Body: te.Error()}
 	case errors.As(err, &de), errors.Is(err, identity.ErrStale), errors.Is(err, store.ErrConflict):
 		msg = pages.Message{Status: http.StatusConflict, Heading: "This has changed", Body: err.Error()}
-	case errors.As(err, &ce), errors.Is(err, identity.ErrNoChange):
+	case errors.As(err, &ce), errors.As(err, &ve), errors.Is(err, identity.ErrNoChange):
 		msg = pages.Message{Status: http.StatusBadRequest, Heading: "That cannot be done", Body: err.Error()}
 	default:
 		// The route pattern, not the path: a set-up link's path is a secret.
@@ -153,9 +154,13 @@ func (s *server) endSession(r *http.Request, p identity.Principal) {
 	}
 }
 
+// parseForm reads a form body of at most maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	return r.ParseForm()
+	if err := r.ParseForm(); err != nil {
+		return &validationError{"form", "the form could not be read"}
+	}
+	return nil
 }
 
 func (s *server) signInPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -176,7 +181,7 @@ func (s *server) signInPage(w http.ResponseWriter, r *http.Request, p identity.P
 
 func (s *server) signIn(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	if err := parseForm(w, r); err != nil {
-		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		s.pageError(w, r, p, err)
 		return
 	}
 	username, next := strings.TrimSpace(r.PostFormValue("username")), safeNext(r.PostFormValue("next"))
@@ -231,7 +236,7 @@ func (s *server) stepUpPage(w http.ResponseWriter, r *http.Request, p identity.P
 
 func (s *server) stepUp(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	if err := parseForm(w, r); err != nil {
-		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		s.pageError(w, r, p, err)
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
@@ -260,7 +265,7 @@ func (s *server) stepUp(w http.ResponseWriter, r *http.Request, p identity.Princ
 
 func (s *server) switchRole(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	if err := parseForm(w, r); err != nil {
-		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		s.pageError(w, r, p, err)
 		return
 	}
 	token, _, err := s.sessions.SwitchRole(r.Context(), p, identity.Role(r.PostFormValue("role")), s.cfg.Now())
@@ -307,7 +312,7 @@ func (s *server) setupGone(w http.ResponseWriter, r *http.Request, err error) {
 func (s *server) setup(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
 	token := r.PathValue("token")
 	if err := parseForm(w, r); err != nil {
-		s.pageError(w, r, identity.Principal{}, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		s.pageError(w, r, identity.Principal{}, err)
 		return
 	}
 	_, err := identity.CompleteSetup(r.Context(), s.cfg.Store, s.cfg.KEK, token, r.PostFormValue("password"), r.PostFormValue("confirm"),
@@ -503,7 +508,7 @@ func (s *server) proposePage(w http.ResponseWriter, r *http.Request, p identity.
 
 func (s *server) propose(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	if err := parseForm(w, r); err != nil {
-		s.pageError(w, r, p, &identity.ChangeError{Field: "form", Msg: "the form could not be read"})
+		s.pageError(w, r, p, err)
 		return
 	}
 	person, err := s.cfg.Store.PersonByID(r.Context(), r.PathValue("id"))
