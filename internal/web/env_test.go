@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,7 +70,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		if p.role != "staff" {
 			roles = append(roles, p.role)
 		}
-		ps = append(ps, store.Person{ID: p.id, Name: "Person " + p.id, Unit: "Unit A", Rank: p.rank, Roles: sortRoles(roles), Adviser: p.adviser, Updated: now})
+		ps = append(ps, store.Person{ID: p.id, Name: "Person " + p.id, Unit: "Unit A", Rank: p.rank, Roles: slices.Sorted(slices.Values(roles)), Adviser: p.adviser, Updated: now})
 	}
 	if _, _, err := n.Store.PutPeople(ctx, ps); err != nil {
 		t.Fatal(err)
@@ -119,18 +120,6 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 	return e
-}
-
-func sortRoles(r []string) []string {
-	out := append([]string(nil), r...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 // code is a current second-factor code of who, or a wrong one.
