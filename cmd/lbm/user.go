@@ -152,10 +152,13 @@ A leaver's sessions and tokens stop working on their leaving date.`,
 				progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
 			r := progressbar.NewReader(f, bar)
 			start := time.Now()
-			res, err := identity.Import(cmd.Context(), n.Store, &r, grades, n.Now(), func(stage string, done, total int) {
-				if !quiet && done == 0 {
+			// The bar covers checking the file; each later stage is a line.
+			lastStage := ""
+			res, err := identity.Import(cmd.Context(), n.Store, &r, grades, n.Now(), func(stage string, _, total int) {
+				if !quiet && stage != lastStage {
+					lastStage = stage
 					bar.Finish()
-					fmt.Fprintf(stderr, "%s %d people…\n", stage, total)
+					fmt.Fprintf(stderr, "%s: %d people…\n", stage, total)
 				}
 			})
 			if err != nil {
