@@ -340,12 +340,16 @@ type Credentials interface {
 // Change is a proposed change that takes effect only once a second admin
 // approves it (dual control).
 type Change struct {
-	ID      string
-	Kind    string // what it changes: "person" so far
-	Target  string // for "person", the person's ID
+	ID   string
+	Kind string // what it changes: "person", "notice" or "catalogue"
+	// Target names what it changes: for "person" the person's ID, for
+	// "notice" the draft notice's version, for "catalogue" "catalogue".
+	Target  string
 	Payload []byte // the proposed state as JSON; its shape is the Kind's
-	// Base is the target's Version the change was proposed against; a
-	// change whose target has moved on since cannot be approved.
+	// Base is the target's version the change was proposed against (the
+	// person's Version; the published notice's or the catalogue's version,
+	// 0 for none); a change whose target has moved on since cannot be
+	// approved.
 	Base       int64
 	Reason     string
 	ProposedBy string
@@ -365,11 +369,141 @@ type Changes interface {
 	// ""), most recently proposed first.
 	ListChanges(ctx context.Context, state string) ([]Change, error)
 	// DecideChange stores c's State, DecidedBy and Decided, in one
-	// transaction with p when p is not nil. It returns ErrConflict, and
-	// stores nothing, if the stored change is no longer pending or the
-	// stored person's Version is not p.Version-1; ErrNotFound if either is
-	// absent.
-	DecideChange(ctx context.Context, c Change, p *Person) error
+	// transaction with the effect e of an approval. It returns ErrConflict,
+	// and stores nothing, if the stored change is no longer pending or e's
+	// comparison fails (see [ChangeEffect]); ErrNotFound if the change or
+	// what e names is absent.
+	DecideChange(ctx context.Context, c Change, e ChangeEffect) error
+}
+
+// ChangeEffect is what an approved change does, applied in the decision's
+// transaction. At most one field is set; none for a rejection.
+type ChangeEffect struct {
+	// Person replaces the stored person, whose Version must be
+	// Person.Version-1.
+	Person *Person
+	// Publish publishes a draft notice.
+	Publish *Publication
+	// Catalogue adds a catalogue version, whose Version must be one more
+	// than the stored latest (1 when none is stored).
+	Catalogue *CatalogueVersion
+}
+
+// Publication publishes the draft notice Version at At. ErrConflict if the
+// notice is already published, or the latest published notice's version is
+// not Previous (0: none is published).
+type Publication struct {
+	Version  int64
+	Previous int64
+	At       time.Time
+	By       string // the administrator who approved it
+}
+
+// Notice is one version of the monitoring notice staff are asked to
+// acknowledge, with the public notice that goes with it. The texts are in
+// internal/notice's text format.
+type Notice struct {
+	Version     int64 // from 1, in order of drafting
+	Title       string
+	Text        string // the notice for staff
+	Short       string // a few sentences for other systems' sign-in screens
+	PublicText  string // the notice for members of the public
+	PublicShort string // for e-mail footers and auto-replies
+	// Categories are the event categories the notice tells staff are
+	// monitored, sorted and unique: an acknowledgement of it covers those.
+	Categories  []string
+	Created     time.Time
+	CreatedBy   string
+	Published   time.Time // zero while a draft
+	PublishedBy string
+}
+
+// Acknowledgement records that a person acknowledged a published notice.
+type Acknowledgement struct {
+	Person  string
+	Version int64
+	Time    time.Time
+	Via     string // "web" or "api"
+	// Entry is the index of the acknowledgement's leaf in the oversight
+	// log, which `lbm verify inclusion` proves.
+	Entry uint64
+}
+
+// NoticeCoverage counts who has acknowledged a notice version.
+type NoticeCoverage struct {
+	Active       int // people in the directory who have not left
+	Acknowledged int // of those, how many acknowledged the version
+}
+
+// Notices stores monitoring notices and acknowledgements.
+type Notices interface {
+	// AddNotice stores n as a draft at the next version (ignoring
+	// n.Version, n.Published and n.PublishedBy) and returns it as stored.
+	AddNotice(ctx context.Context, n Notice) (Notice, error)
+	// NoticeByVersion returns that version; ErrNotFound if none.
+	NoticeByVersion(ctx context.Context, version int64) (Notice, error)
+	// ListNotices returns every version, newest first.
+	ListNotices(ctx context.Context) ([]Notice, error)
+	// CurrentNotice returns the latest published notice; ErrNotFound if
+	// none is published.
+	CurrentNotice(ctx context.Context) (Notice, error)
+	// AddAcknowledgement stores a. ErrExists if the person acknowledged
+	// that version already; ErrNotFound if the person or a published
+	// notice of that version is absent.
+	AddAcknowledgement(ctx context.Context, a Acknowledgement) error
+	// AcknowledgementsOf returns the person's acknowledgements, newest
+	// version first.
+	AcknowledgementsOf(ctx context.Context, person string) ([]Acknowledgement, error)
+	// Unacknowledged returns the people who have not left at now and
+	// have not acknowledged version, ordered by unit, then manager, then ID.
+	Unacknowledged(ctx context.Context, version int64, now time.Time) ([]Person, error)
+	// Coverage counts, among the people who have not left at now, those
+	// who acknowledged version.
+	Coverage(ctx context.Context, version int64, now time.Time) (NoticeCoverage, error)
+}
+
+// CatalogueVersion is one approved version of the catalogues (lawful
+// purposes, legislation, proportionality criteria), as the YAML files
+// internal/policy parses. Until a version is stored, the embedded default
+// is in force.
+type CatalogueVersion struct {
+	Version     int64 // from 1
+	Purposes    []byte
+	Legislation []byte
+	Criteria    []byte
+	Created     time.Time
+	Change      string // the ID of the change that approved it
+}
+
+// Catalogues keeps the catalogue's version history.
+type Catalogues interface {
+	// CurrentCatalogue returns the latest version; ErrNotFound if none
+	// is stored.
+	CurrentCatalogue(ctx context.Context) (CatalogueVersion, error)
+	// CatalogueByVersion returns that version; ErrNotFound if none.
+	CatalogueByVersion(ctx context.Context, version int64) (CatalogueVersion, error)
+	// ListCatalogueVersions returns every version, newest first.
+	ListCatalogueVersions(ctx context.Context) ([]CatalogueVersion, error)
+}
+
+// SubjectAccessRequest is a person's request for their own data (UK GDPR
+// Art 15), routed to the DPO.
+type SubjectAccessRequest struct {
+	ID      string
+	Person  string
+	Made    time.Time
+	Details string // what the person asked for, in their words; may be ""
+	State   string // "received"; handling comes with retention
+}
+
+// SubjectAccessRequests stores subject access requests.
+type SubjectAccessRequests interface {
+	// AddSubjectAccessRequest stores r; ErrExists if its ID is stored,
+	// ErrNotFound if the person is absent.
+	AddSubjectAccessRequest(ctx context.Context, r SubjectAccessRequest) error
+	// ListSubjectAccessRequests returns the requests of person (everyone's
+	// if person is ""), most recent first.
+	ListSubjectAccessRequests(ctx context.Context, person string) ([]SubjectAccessRequest, error)
 }
 
 // Store is everything an engine provides.
@@ -383,6 +517,9 @@ type Store interface {
 	People
 	Credentials
 	Changes
+	Notices
+	Catalogues
+	SubjectAccessRequests
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
