@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -297,21 +298,22 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 	return out, translate(rows.Err())
 }
 
-// DecideChange is two guarded UPDATEs in one transaction: the change only
-// while pending, the person only at the version before p's. A concurrent
-// decision waits on the change's row lock and then finds it no longer
-// pending. If either UPDATE changes no row the transaction rolls back, so a
-// lost race or a stale person leaves both as they were.
-func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person) error {
-	if p != nil {
-		if err := store.CheckPeople([]store.Person{*p}); err != nil {
-			return fmt.Errorf("deciding change %s: %w", c.ID, err)
-		}
+// DecideChange is a guarded UPDATE of the change, only while pending, and
+// e's guarded write, in one transaction: the person only at the version
+// before e.Person's, the notice only while a draft and while the latest
+// published is e.Publish.Previous (under noticeLock), the catalogue only at
+// the version after the latest. A concurrent decision of the same change
+// waits on the change's row lock and then finds it no longer pending. If
+// either write changes no row the transaction rolls back, so a lost race
+// or a stale target leaves both as they were.
+func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEffect) error {
+	if err := checkEffect(c, e); err != nil {
+		return err
 	}
 	return translate(pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		var target string
-		err := tx.QueryRow(ctx, `UPDATE changes SET state = $2, decided_by = $3, decided = $4 WHERE id = $1 AND state = 'pending' RETURNING target`,
-			c.ID, c.State, c.DecidedBy, store.Nanos(c.Decided)).Scan(&target)
+		var kind, target string
+		err := tx.QueryRow(ctx, `UPDATE changes SET state = $2, decided_by = $3, decided = $4 WHERE id = $1 AND state = 'pending' RETURNING kind, target`,
+			c.ID, c.State, c.DecidedBy, store.Nanos(c.Decided)).Scan(&kind, &target)
 		if errors.Is(err, pgx.ErrNoRows) {
 			if err := tx.QueryRow(ctx, `SELECT 1 FROM changes WHERE id = $1`, c.ID).Scan(new(int)); err != nil {
 				return err
@@ -321,21 +323,88 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person)
 		if err != nil {
 			return err
 		}
-		if p == nil {
-			return nil
-		}
-		// The change applies to its own target and no other person.
-		if p.ID != target {
-			return fmt.Errorf("deciding change %s: person %q is not its target %q", c.ID, p.ID, target)
-		}
-		tag, err := tx.Exec(ctx, `UPDATE people SET name = $2, number = $3, unit = $4, manager = $5, rank = $6, grade = $7,
-				roles = $8, adviser = $9, left_on = $10, updated = $11, version = $12
-			WHERE id = $1 AND version = $13`,
-			p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
-			p.Version-1)
-		if err != nil {
+		if err := checkTarget(c, e, kind, target); err != nil {
 			return err
 		}
-		return guarded(ctx, tx, tag.RowsAffected(), `SELECT 1 FROM people WHERE id = $1`, p.ID)
+		switch {
+		case e.Person != nil:
+			return putApproved(ctx, tx, e.Person)
+		case e.Publish != nil:
+			return publish(ctx, tx, e.Publish)
+		case e.Catalogue != nil:
+			return addCatalogue(ctx, tx, e.Catalogue)
+		}
+		return nil
 	}))
+}
+
+// putApproved is DecideChange's Person effect.
+func putApproved(ctx context.Context, tx pgx.Tx, p *store.Person) error {
+	tag, err := tx.Exec(ctx, `UPDATE people SET name = $2, number = $3, unit = $4, manager = $5, rank = $6, grade = $7,
+			roles = $8, adviser = $9, left_on = $10, updated = $11, version = $12
+		WHERE id = $1 AND version = $13`,
+		p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
+		p.Version-1)
+	if err != nil {
+		return err
+	}
+	return guarded(ctx, tx, tag.RowsAffected(), `SELECT 1 FROM people WHERE id = $1`, p.ID)
+}
+
+// checkEffect refuses, before anything is written, an effect no decision
+// can carry: more than one, one on a decision other than an approval, or
+// one that is malformed in itself.
+func checkEffect(c store.Change, e store.ChangeEffect) error {
+	n := 0
+	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return nil
+	case n > 1:
+		return fmt.Errorf("deciding change %s: %d effects, want at most one", c.ID, n)
+	case c.State != "approved":
+		return fmt.Errorf("deciding change %s: an effect on a decision %q, not an approval", c.ID, c.State)
+	}
+	switch {
+	case e.Person != nil:
+		if err := store.CheckPeople([]store.Person{*e.Person}); err != nil {
+			return fmt.Errorf("deciding change %s: %w", c.ID, err)
+		}
+	case e.Publish != nil:
+		// Published zero means a draft: a publication without a time
+		// would approve the change and publish nothing.
+		if e.Publish.At.IsZero() {
+			return fmt.Errorf("deciding change %s: publishing notice %d at the zero time", c.ID, e.Publish.Version)
+		}
+	case e.Catalogue != nil:
+		if e.Catalogue.Change != c.ID {
+			return fmt.Errorf("deciding change %s: catalogue version %d names change %q", c.ID, e.Catalogue.Version, e.Catalogue.Change)
+		}
+	}
+	return nil
+}
+
+// checkTarget refuses an effect on anything but the stored change's own
+// kind and target: approving a change to one person must not rewrite
+// another, nor publish a notice no one proposed to publish.
+func checkTarget(c store.Change, e store.ChangeEffect, kind, target string) error {
+	var wantKind, wantTarget string
+	switch {
+	case e.Person != nil:
+		wantKind, wantTarget = "person", e.Person.ID
+	case e.Publish != nil:
+		wantKind, wantTarget = "notice", strconv.FormatInt(e.Publish.Version, 10)
+	case e.Catalogue != nil:
+		wantKind, wantTarget = "catalogue", "catalogue"
+	default:
+		return nil
+	}
+	if kind != wantKind || target != wantTarget {
+		return fmt.Errorf("deciding change %s: the effect is on %s %q, not the change's %s %q", c.ID, wantKind, wantTarget, kind, target)
+	}
+	return nil
 }

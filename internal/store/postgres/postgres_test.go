@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -301,8 +302,10 @@ func TestPutPeopleHalfWay(t *testing.T) {
 
 // TestPeopleByteOrder runs on an events database whose default collation
 // is English (ICU), under which "hr-1" sorts before "HR-2" and ILIKE folds
-// "É" to "é": people and changes must still be ordered and paged in byte
-// order of their IDs, and searched ignoring ASCII case only, as on SQLite.
+// "É" to "é": people, changes and subject access requests must still be
+// ordered and paged in byte order of their IDs, the unacknowledged in byte
+// order of unit, manager and ID, and people searched ignoring ASCII case
+// only, as on SQLite.
 func TestPeopleByteOrder(t *testing.T) {
 	ctx := t.Context()
 	admin := pgtest.Server(t)
@@ -361,9 +364,47 @@ func TestPeopleByteOrder(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ListChanges of one instant, not in descending byte order of ID (-want +got):\n%s", diff)
 	}
+
+	// Unacknowledged orders by manager too, a column people keeps in the
+	// database's collation: under English "m-a" would come before "m-B".
+	more := []store.Person{
+		{ID: "hr-0003", Name: "Fay", Unit: "Z", Manager: "m-a", Updated: updated, Version: 1},
+		{ID: "hr-0004", Name: "Gus", Unit: "Z", Manager: "m-B", Updated: updated, Version: 1},
+	}
+	if _, _, err := db.PutPeople(ctx, storetest.AtVersion(more, len(more), 0)); err != nil {
+		t.Fatalf("PutPeople = %v", err)
+	}
+	unacked, err := db.Unacknowledged(ctx, 1, updated)
+	if err != nil {
+		t.Fatalf("Unacknowledged = %v", err)
+	}
+	if diff := cmp.Diff(append(slices.Clone(ps), more[1], more[0]), unacked); diff != "" {
+		t.Errorf("Unacknowledged, not in byte order of unit, manager and ID (-want +got):\n%s", diff)
+	}
+
+	var requests []store.SubjectAccessRequest
+	for _, id := range []string{"sar-B", "sar-a"} {
+		r := store.SubjectAccessRequest{ID: id, Person: "hr-0001", Made: updated, State: "received"}
+		if err := db.AddSubjectAccessRequest(ctx, r); err != nil {
+			t.Fatalf("AddSubjectAccessRequest(%s) = %v", id, err)
+		}
+		requests = append([]store.SubjectAccessRequest{r}, requests...)
+	}
+	gotRequests, err := db.ListSubjectAccessRequests(ctx, "")
+	if err != nil {
+		t.Fatalf("ListSubjectAccessRequests = %v", err)
+	}
+	if diff := cmp.Diff(requests, gotRequests); diff != "" {
+		t.Errorf("ListSubjectAccessRequests of one instant, not in descending byte order of ID (-want +got):\n%s", diff)
+	}
 }
 
 // BenchmarkPutPeople50k: see storetest.BenchmarkPutPeople50k.
 func BenchmarkPutPeople50k(b *testing.B) {
 	storetest.BenchmarkPutPeople50k(b, func(b *testing.B) store.People { return open(b) })
+}
+
+// BenchmarkUnacknowledged50k: see storetest.BenchmarkUnacknowledged50k.
+func BenchmarkUnacknowledged50k(b *testing.B) {
+	storetest.BenchmarkUnacknowledged50k(b, func(b *testing.B) store.Store { return open(b) })
 }

@@ -334,20 +334,20 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 	return out, translate(rows.Err())
 }
 
-// DecideChange is two guarded UPDATEs in one IMMEDIATE transaction: the
-// change only while pending, the person only at the version before p's. If
-// either changes no row the transaction rolls back, so a lost race or a
-// stale person leaves both as they were.
-func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person) error {
-	if p != nil {
-		if err := store.CheckPeople([]store.Person{*p}); err != nil {
-			return fmt.Errorf("deciding change %s: %w", c.ID, err)
-		}
+// DecideChange is a guarded UPDATE of the change, only while pending, and
+// e's guarded write, in one IMMEDIATE transaction: the person only at the
+// version before e.Person's, the notice only while a draft and while the
+// latest published is e.Publish.Previous, the catalogue only at the
+// version after the latest. If either writes no row the transaction rolls
+// back, so a lost race or a stale target leaves both as they were.
+func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEffect) error {
+	if err := checkEffect(c, e); err != nil {
+		return err
 	}
 	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
-		var target string
-		err := tx.QueryRowContext(ctx, `UPDATE changes SET state = ?, decided_by = ?, decided = ? WHERE id = ? AND state = 'pending' RETURNING target`,
-			c.State, c.DecidedBy, store.Nanos(c.Decided), c.ID).Scan(&target)
+		var kind, target string
+		err := tx.QueryRowContext(ctx, `UPDATE changes SET state = ?, decided_by = ?, decided = ? WHERE id = ? AND state = 'pending' RETURNING kind, target`,
+			c.State, c.DecidedBy, store.Nanos(c.Decided), c.ID).Scan(&kind, &target)
 		if errors.Is(err, sql.ErrNoRows) {
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM changes WHERE id = ?`, c.ID).Scan(new(int)); err != nil {
 				return err
@@ -357,21 +357,88 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, p *store.Person)
 		if err != nil {
 			return err
 		}
-		if p == nil {
-			return nil
-		}
-		// The change applies to its own target and no other person.
-		if p.ID != target {
-			return fmt.Errorf("deciding change %s: person %q is not its target %q", c.ID, p.ID, target)
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE people SET name = ?, number = ?, unit = ?, manager = ?, rank = ?, grade = ?,
-				roles = ?, adviser = ?, left_on = ?, updated = ?, version = ?
-			WHERE id = ? AND version = ?`,
-			p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
-			p.ID, p.Version-1)
-		if err != nil {
+		if err := checkTarget(c, e, kind, target); err != nil {
 			return err
 		}
-		return guarded(ctx, tx, res, `SELECT 1 FROM people WHERE id = ?`, p.ID)
+		switch {
+		case e.Person != nil:
+			return putApproved(ctx, tx, e.Person)
+		case e.Publish != nil:
+			return publish(ctx, tx, e.Publish)
+		case e.Catalogue != nil:
+			return addCatalogue(ctx, tx, e.Catalogue)
+		}
+		return nil
 	}))
+}
+
+// putApproved is DecideChange's Person effect.
+func putApproved(ctx context.Context, tx *sql.Tx, p *store.Person) error {
+	res, err := tx.ExecContext(ctx, `UPDATE people SET name = ?, number = ?, unit = ?, manager = ?, rank = ?, grade = ?,
+			roles = ?, adviser = ?, left_on = ?, updated = ?, version = ?
+		WHERE id = ? AND version = ?`,
+		p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
+		p.ID, p.Version-1)
+	if err != nil {
+		return err
+	}
+	return guarded(ctx, tx, res, `SELECT 1 FROM people WHERE id = ?`, p.ID)
+}
+
+// checkEffect refuses, before anything is written, an effect no decision
+// can carry: more than one, one on a decision other than an approval, or
+// one that is malformed in itself.
+func checkEffect(c store.Change, e store.ChangeEffect) error {
+	n := 0
+	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return nil
+	case n > 1:
+		return fmt.Errorf("deciding change %s: %d effects, want at most one", c.ID, n)
+	case c.State != "approved":
+		return fmt.Errorf("deciding change %s: an effect on a decision %q, not an approval", c.ID, c.State)
+	}
+	switch {
+	case e.Person != nil:
+		if err := store.CheckPeople([]store.Person{*e.Person}); err != nil {
+			return fmt.Errorf("deciding change %s: %w", c.ID, err)
+		}
+	case e.Publish != nil:
+		// Published zero means a draft: a publication without a time
+		// would approve the change and publish nothing.
+		if e.Publish.At.IsZero() {
+			return fmt.Errorf("deciding change %s: publishing notice %d at the zero time", c.ID, e.Publish.Version)
+		}
+	case e.Catalogue != nil:
+		if e.Catalogue.Change != c.ID {
+			return fmt.Errorf("deciding change %s: catalogue version %d names change %q", c.ID, e.Catalogue.Version, e.Catalogue.Change)
+		}
+	}
+	return nil
+}
+
+// checkTarget refuses an effect on anything but the stored change's own
+// kind and target: approving a change to one person must not rewrite
+// another, nor publish a notice no one proposed to publish.
+func checkTarget(c store.Change, e store.ChangeEffect, kind, target string) error {
+	var wantKind, wantTarget string
+	switch {
+	case e.Person != nil:
+		wantKind, wantTarget = "person", e.Person.ID
+	case e.Publish != nil:
+		wantKind, wantTarget = "notice", strconv.FormatInt(e.Publish.Version, 10)
+	case e.Catalogue != nil:
+		wantKind, wantTarget = "catalogue", "catalogue"
+	default:
+		return nil
+	}
+	if kind != wantKind || target != wantTarget {
+		return fmt.Errorf("deciding change %s: the effect is on %s %q, not the change's %s %q", c.ID, wantKind, wantTarget, kind, target)
+	}
+	return nil
 }

@@ -201,6 +201,14 @@ func TestDataKeysInKeysDB(t *testing.T) {
 		{"keys.db", "people", false},
 		{"keys.db", "credentials", false},
 		{"keys.db", "changes", false},
+		{"lbm.db", "notices", true},
+		{"lbm.db", "acknowledgements", true},
+		{"lbm.db", "catalogue_versions", true},
+		{"lbm.db", "subject_access_requests", true},
+		{"keys.db", "notices", false},
+		{"keys.db", "acknowledgements", false},
+		{"keys.db", "catalogue_versions", false},
+		{"keys.db", "subject_access_requests", false},
 	} {
 		if got := tables(t, filepath.Join(dir, c.file))[c.table]; got != c.want {
 			t.Errorf("%s has table %s = %v, want %v", c.file, c.table, got, c.want)
@@ -369,4 +377,9 @@ func TestPutPeopleHalfWay(t *testing.T) {
 // BenchmarkPutPeople50k: see storetest.BenchmarkPutPeople50k.
 func BenchmarkPutPeople50k(b *testing.B) {
 	storetest.BenchmarkPutPeople50k(b, func(b *testing.B) store.People { return open(b, b.TempDir()) })
+}
+
+// BenchmarkUnacknowledged50k: see storetest.BenchmarkUnacknowledged50k.
+func BenchmarkUnacknowledged50k(b *testing.B) {
+	storetest.BenchmarkUnacknowledged50k(b, func(b *testing.B) store.Store { return open(b, b.TempDir()) })
 }

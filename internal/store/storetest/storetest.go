@@ -28,7 +28,8 @@
 // # Times
 //
 // Times (Checkpoint.Time, DataKey.Created, Token.Created, Source.Created,
-// and those of people, credentials and changes) must round-trip to the
+// and those of people, credentials, changes, notices, acknowledgements,
+// catalogue versions and subject access requests) must round-trip to the
 // nanosecond, compared as instants with [time.Time.Equal] (the location need
 // not survive). The SQLite engine stores Unix nanoseconds; an engine on a
 // microsecond column type (PostgreSQL timestamptz) must store nanoseconds in
@@ -48,6 +49,31 @@
 // another version, a new person already stored, or a version given for a
 // person not stored, is [store.ErrConflict], and none of the batch is
 // stored. So a put of people read before an approved change cannot undo it.
+//
+// # Effects of approved changes
+//
+// DecideChange applies a [store.ChangeEffect] in the decision's
+// transaction, and a refused effect leaves the change pending. Besides the
+// comparisons store.go states, the suite pins what engines refuse before
+// writing anything, with an error that is none of the sentinels: more than
+// one effect, an effect on a decision other than "approved", an effect on
+// anything but the change's own kind and target (a "notice" change's
+// Target is the notice version in decimal, a "catalogue" change's is
+// "catalogue"), a catalogue version whose Change is not the change's ID,
+// and a publication at the zero time, which would read back as a draft.
+// Of concurrent approvals that each publish a notice against the same
+// previous one, or each add the same catalogue version, exactly one wins.
+//
+// # Notices and catalogues
+//
+// A notice's empty Categories, like a person's Roles, read back nil; a
+// catalogue version's empty YAML files read back nil, as a change's empty
+// Payload does. The current notice is the published one of the greatest
+// version: publishing version 3 over version 1 leaves version 2 a draft.
+// An Acknowledgement's Entry keeps all 64 bits. Unacknowledged and
+// ListSubjectAccessRequests order text byte by byte, as the people listing
+// does; requests made at one instant come in descending ID order, as
+// changes do.
 package storetest
 
 import (
@@ -109,6 +135,16 @@ var behaviours = []struct {
 	{"Changes", testChanges},
 	{"ConcurrentDecide", testConcurrentDecide},
 	{"ConcurrentPutDecide", testConcurrentPutDecide},
+	{"Notices", testNotices},
+	{"ConcurrentNotices", testConcurrentNotices},
+	{"NoticePublication", testNoticePublication},
+	{"ConcurrentPublication", testConcurrentPublication},
+	{"Catalogues", testCatalogues},
+	{"ConcurrentCatalogue", testConcurrentCatalogue},
+	{"Effects", testEffects},
+	{"Acknowledgements", testAcknowledgements},
+	{"Unacknowledged", testUnacknowledged},
+	{"SubjectAccessRequests", testSubjectAccessRequests},
 	{"SearchTerms", testSearchTerms},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
@@ -322,6 +358,24 @@ func testEmpty(t *testing.T, s store.Store) {
 	}
 	if cs, err := s.ListChanges(ctx, ""); err != nil || len(cs) != 0 {
 		t.Errorf("ListChanges() = %v, %v; want none", cs, err)
+	}
+	if ns, err := s.ListNotices(ctx); err != nil || len(ns) != 0 {
+		t.Errorf("ListNotices() = %v, %v; want none", ns, err)
+	}
+	if n, err := s.CurrentNotice(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CurrentNotice() = %+v, %v; want ErrNotFound", n, err)
+	}
+	if as, err := s.AcknowledgementsOf(ctx, "alice"); err != nil || len(as) != 0 {
+		t.Errorf("AcknowledgementsOf(%q) = %v, %v; want none", "alice", as, err)
+	}
+	if c, err := s.CurrentCatalogue(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CurrentCatalogue() = %+v, %v; want ErrNotFound", c, err)
+	}
+	if vs, err := s.ListCatalogueVersions(ctx); err != nil || len(vs) != 0 {
+		t.Errorf("ListCatalogueVersions() = %v, %v; want none", vs, err)
+	}
+	if rs, err := s.ListSubjectAccessRequests(ctx, ""); err != nil || len(rs) != 0 {
+		t.Errorf("ListSubjectAccessRequests() = %v, %v; want none", rs, err)
 	}
 	err := s.UpdateLog(ctx, activity, func(tx store.LogTx) error {
 		st, err := tx.State(ctx)
@@ -1744,7 +1798,7 @@ func testPeopleConflict(t *testing.T, s store.Store) {
 		t.Fatalf("AddChange = %v", err)
 	}
 	c.State, c.DecidedBy, c.Decided = "approved", "admin-2", epoch.Add(time.Minute)
-	if err := s.DecideChange(ctx, c, &approved); err != nil {
+	if err := s.DecideChange(ctx, c, store.ChangeEffect{Person: &approved}); err != nil {
 		t.Fatalf("DecideChange = %v", err)
 	}
 	want := []store.Person{stored(base[0], 1), approved, stored(base[2], 1)}
@@ -2023,7 +2077,7 @@ func testChanges(t *testing.T, s store.Store) {
 		{"not a state", decided(c2, "maybe", time.Hour), nil, nil},
 	}
 	for _, tt := range refused {
-		err := s.DecideChange(ctx, tt.c, tt.p)
+		err := s.DecideChange(ctx, tt.c, store.ChangeEffect{Person: tt.p})
 		if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
 			t.Errorf("%s: DecideChange(%q) = %v, want %v", tt.name, tt.c.ID, err, tt.want)
 		}
@@ -2037,14 +2091,19 @@ func testChanges(t *testing.T, s store.Store) {
 
 	// A rejection stores the decision alone.
 	c1 = decided(c1, "rejected", time.Hour)
-	if err := s.DecideChange(ctx, c1, nil); err != nil {
+	if err := s.DecideChange(ctx, c1, store.ChangeEffect{}); err != nil {
 		t.Fatalf("DecideChange(c-1, rejected) = %v", err)
 	}
 	checkChanges(t, s, "after rejecting", all()...)
 	checkPeople(t, s, "after rejecting", p1)
-	// A decided change stays decided, whichever way the second decision goes.
+	// A decided change stays decided, whichever way the second decision
+	// goes: an approval with its effect, or a rejection with none.
 	for _, again := range []store.Change{decided(c1, "approved", 2*time.Hour), decided(c1, "rejected", 2*time.Hour)} {
-		if err := s.DecideChange(ctx, again, &approved); !errors.Is(err, store.ErrConflict) {
+		var e store.ChangeEffect
+		if again.State == "approved" {
+			e.Person = &approved
+		}
+		if err := s.DecideChange(ctx, again, e); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("DecideChange(c-1, %s) after rejecting = %v, want ErrConflict", again.State, err)
 		}
 		checkChanges(t, s, "after deciding twice", all()...)
@@ -2053,7 +2112,7 @@ func testChanges(t *testing.T, s store.Store) {
 
 	// An approval stores the change and the person together.
 	c2 = decided(c2, "approved", time.Hour)
-	if err := s.DecideChange(ctx, c2, &approved); err != nil {
+	if err := s.DecideChange(ctx, c2, store.ChangeEffect{Person: &approved}); err != nil {
 		t.Fatalf("DecideChange(c-2, approved) = %v", err)
 	}
 	checkChanges(t, s, "after approving", all()...)
@@ -2061,7 +2120,7 @@ func testChanges(t *testing.T, s store.Store) {
 	// c-4 was proposed against version 1 too: the person has moved on.
 	next := approved
 	next.Roles, next.Version = []string{"staff"}, 2
-	if err := s.DecideChange(ctx, decided(c4, "approved", 2*time.Hour), &next); !errors.Is(err, store.ErrConflict) {
+	if err := s.DecideChange(ctx, decided(c4, "approved", 2*time.Hour), store.ChangeEffect{Person: &next}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("DecideChange(c-4) against a moved-on person = %v, want ErrConflict", err)
 	}
 	checkChanges(t, s, "after a stale approval", all()...)
@@ -2100,7 +2159,7 @@ func testConcurrentDecide(t *testing.T, s store.Store) {
 			if withPerson {
 				qp = &q
 			}
-			wg.Go(func() { errs[i] = s.DecideChange(ctx, d, qp) })
+			wg.Go(func() { errs[i] = s.DecideChange(ctx, d, store.ChangeEffect{Person: qp}) })
 		}
 		wg.Wait()
 		winner := -1
@@ -2167,7 +2226,7 @@ func testConcurrentPutDecide(t *testing.T, s store.Store) {
 			// Later each round, so that the approval meets the import at
 			// each of its steps.
 			time.Sleep(time.Duration(r) * time.Millisecond)
-			decideErr = s.DecideChange(ctx, approval, &approved)
+			decideErr = s.DecideChange(ctx, approval, store.ChangeEffect{Person: &approved})
 		})
 		wg.Wait()
 		when := fmt.Sprintf("round %d", r)
