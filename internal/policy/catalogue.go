@@ -165,10 +165,11 @@ const (
 var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 
 // A ParseError is one problem in a catalogue file: the file
-// ("purposes.yaml", "legislation.yaml" or "criteria.yaml"), the 1-based
-// line (0 when the problem is not on one line), the key that is wrong (""
-// when it is not one key), and what is wrong. Every error ParseCatalogue
-// returns for malformed input is a *ParseError.
+// ("purposes.yaml", "legislation.yaml", "criteria.yaml", "categories.yaml"
+// or "detection.yaml"), the 1-based line (0 when the problem is not on one
+// line), the key that is wrong ("" when it is not one key), and what is
+// wrong. Every error ParseCatalogue, ParseCategories and ParseDetection
+// return for malformed input is a *ParseError.
 type ParseError struct {
 	File  string
 	Line  int

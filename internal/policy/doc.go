@@ -55,6 +55,31 @@
 // remedy. Every request answers each question and every authoriser records
 // a view on each.
 //
+// # Data categories and detection inputs
+//
+// Two more lists say what the monitoring notice must tell staff. The data
+// categories ([DataCategory], catalogue/categories.yaml) are the kinds of
+// activity lbm records, one per event.category value (email, web,
+// record_query, file, device, authentication, telephony): what is
+// recorded as metadata, what counts as content (stored encrypted, and
+// read only under an authorisation that covers content), and how long
+// each is kept. The periods are the project's defaults, 12 months for
+// routine activity and 6 for e-mail content; they become editable policy
+// with the retention work.
+//
+// The detection inputs ([DetectionInput], catalogue/detection.yaml) are
+// the reference lists detection rules may compare activity with: VIP and
+// restricted records, each person's own surname and address, family
+// declared in vetting, leave and absence. Vetting data about family and
+// sickness absence are sensitive (LEGAL.md §5), so those lists carry
+// special_category: true; a rule using them needs a DPIA reference, and
+// the notice names them. The flag is required in the file, so that no list
+// passes as ordinary because someone forgot it.
+//
+// [ParseCategories] and [ParseDetection] are as strict as
+// [ParseCatalogue], and [DefaultCategories] and [DefaultDetection] return
+// the embedded files.
+//
 // # Verify
 //
 // Where LEGAL.md marks a fact "(verify)", the item carries verify: true

@@ -59,3 +59,75 @@ func FuzzParseCatalogue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseCategories checks ParseCategories the way FuzzParseCatalogue
+// checks ParseCatalogue: no panic, a *ParseError naming the file for what
+// it refuses, and a yaml.Marshal round trip for what it accepts.
+func FuzzParseCategories(f *testing.F) {
+	b, err := embedded.ReadFile("catalogue/" + categoriesFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(okCategories))
+	f.Add([]byte("categories:\n  - {id: device, title: t, collected: c, content: '', retention_months: 12, content_retention_months: 0}\n"))
+	f.Add([]byte("categories:\n  - {id: email, title: t, collected: c, content: x, retention_months: 0x0C, content_retention_months: 6}\n"))
+	f.Add([]byte("categories:\n  - {id: email, title: t, collected: c, content: , retention_months: 12, content_retention_months: 06}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cs, err := ParseCategories(data)
+		if err != nil {
+			if pe, ok := err.(*ParseError); !ok || pe.File != categoriesFile || pe.Msg == "" {
+				t.Fatalf("ParseCategories = %#v, want a *ParseError naming %s", err, categoriesFile)
+			}
+			return
+		}
+		out, err := yaml.Marshal(struct {
+			Categories Categories `yaml:"categories"`
+		}{cs})
+		if err != nil {
+			t.Fatalf("yaml.Marshal(%+v): %v", cs, err)
+		}
+		again, err := ParseCategories(out)
+		if err != nil {
+			t.Fatalf("ParseCategories(yaml.Marshal(%+v)) = %v\n%s", cs, err, out)
+		}
+		if diff := cmp.Diff(cs, again); diff != "" {
+			t.Fatalf("ParseCategories(yaml.Marshal(cs)) (-cs +again):\n%s", diff)
+		}
+	})
+}
+
+// FuzzParseDetection checks ParseDetection the way FuzzParseCatalogue
+// checks ParseCatalogue.
+func FuzzParseDetection(f *testing.F) {
+	b, err := embedded.ReadFile("catalogue/" + detectionFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(okDetection))
+	f.Add([]byte("detection:\n  - {id: D, title: t, explanation: e, source: s}\n"))
+	f.Add([]byte("detection:\n  - {id: D, title: \"a\\u200db\", explanation: e, special_category: !!bool true, source: s}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := ParseDetection(data)
+		if err != nil {
+			if pe, ok := err.(*ParseError); !ok || pe.File != detectionFile || pe.Msg == "" {
+				t.Fatalf("ParseDetection = %#v, want a *ParseError naming %s", err, detectionFile)
+			}
+			return
+		}
+		out, err := yaml.Marshal(struct {
+			Detection Detection `yaml:"detection"`
+		}{d})
+		if err != nil {
+			t.Fatalf("yaml.Marshal(%+v): %v", d, err)
+		}
+		again, err := ParseDetection(out)
+		if err != nil {
+			t.Fatalf("ParseDetection(yaml.Marshal(%+v)) = %v\n%s", d, err, out)
+		}
+		if diff := cmp.Diff(d, again); diff != "" {
+			t.Fatalf("ParseDetection(yaml.Marshal(d)) (-d +again):\n%s", diff)
+		}
+	})
+}
