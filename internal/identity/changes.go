@@ -30,7 +30,9 @@ const (
 	ChangeApproved = "approved"
 	ChangeRejected = "rejected"
 
-	ChangePerson = "person"
+	ChangePerson    = "person"
+	ChangeNotice    = "notice"
+	ChangeCatalogue = "catalogue"
 )
 
 // MaxReasonLen bounds a change's reason.
@@ -48,7 +50,7 @@ var (
 	ErrSelfApproval = errors.New("a change cannot be decided by the administrator who proposed it")
 	ErrNotAdmin     = errors.New("only an administrator may propose or decide a change")
 	ErrNoChange     = errors.New("the proposed change changes nothing")
-	ErrStale        = errors.New("the person has changed since this change was proposed; propose it again")
+	ErrStale        = errors.New("what this change changes has moved on since it was proposed; propose it again")
 )
 
 // ChangeError is returned for a change that is not valid as proposed.
@@ -111,12 +113,9 @@ func ProposePersonChange(ctx context.Context, st store.Store, actor Principal, i
 	if err != nil {
 		return store.Change{}, err
 	}
-	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "":
-		return store.Change{}, &ChangeError{"reason", "say why the change is needed"}
-	case utf8.RuneCountInString(reason) > MaxReasonLen || !utf8.ValidString(reason):
-		return store.Change{}, &ChangeError{"reason", fmt.Sprintf("at most %d characters of text", MaxReasonLen)}
+	reason, err = checkReason(reason)
+	if err != nil {
+		return store.Change{}, err
 	}
 	p, err := st.PersonByID(ctx, id)
 	if err != nil {
@@ -129,14 +128,20 @@ func ProposePersonChange(ctx context.Context, st store.Store, actor Principal, i
 		return store.Change{}, ErrNoChange
 	}
 	payload, _ := json.Marshal(pc)
-	c := store.Change{
-		ID: newChangeID(), Kind: ChangePerson, Target: id, Payload: payload, Base: p.Version,
-		Reason: reason, ProposedBy: actor.Subject, Proposed: now, State: ChangePending,
+	return addChange(ctx, st, store.Change{Kind: ChangePerson, Target: id, Payload: payload, Base: p.Version,
+		Reason: reason, ProposedBy: actor.Subject, Proposed: now})
+}
+
+// checkReason returns the reason for a change trimmed, or a ChangeError.
+func checkReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return "", &ChangeError{"reason", "say why the change is needed"}
+	case utf8.RuneCountInString(reason) > MaxReasonLen || !utf8.ValidString(reason):
+		return "", &ChangeError{"reason", fmt.Sprintf("at most %d characters of text", MaxReasonLen)}
 	}
-	if err := st.AddChange(ctx, c); err != nil {
-		return store.Change{}, fmt.Errorf("storing the change: %w", err)
-	}
-	return c, nil
+	return reason, nil
 }
 
 func newChangeID() string {
@@ -146,55 +151,69 @@ func newChangeID() string {
 }
 
 // DecideChange approves or rejects the pending change id as actor at now.
-// An approved person change is applied in the same transaction as the
-// decision, and only if the person is still as it was proposed against.
-// It returns the decided change and, when one was applied, the person as
-// now stored.
-func DecideChange(ctx context.Context, st store.Store, actor Principal, id string, approve bool, now time.Time) (store.Change, *store.Person, error) {
+// An approved change takes effect in the same transaction as the decision,
+// and only if its target is still as it was proposed against. It returns
+// the decided change and, for an approval, what it did.
+func DecideChange(ctx context.Context, st store.Store, actor Principal, id string, approve bool, now time.Time) (store.Change, store.ChangeEffect, error) {
 	c, err := st.ChangeByID(ctx, id)
 	if err != nil {
-		return store.Change{}, nil, fmt.Errorf("reading change %s: %w", id, err)
+		return store.Change{}, store.ChangeEffect{}, fmt.Errorf("reading change %s: %w", id, err)
 	}
 	if err := CheckDecider(c, actor); err != nil {
-		return store.Change{}, nil, err
+		return store.Change{}, store.ChangeEffect{}, err
 	}
 	if c.State != ChangePending {
-		return store.Change{}, nil, &DecidedError{State: c.State}
+		return store.Change{}, store.ChangeEffect{}, &DecidedError{State: c.State}
 	}
 	c.DecidedBy, c.Decided = actor.Subject, now
-	if !approve {
-		c.State = ChangeRejected
-		if err := st.DecideChange(ctx, c, nil); err != nil {
-			return store.Change{}, nil, decideError(ctx, st, id, err)
+	var effect store.ChangeEffect
+	if approve {
+		c.State = ChangeApproved
+		switch c.Kind {
+		case ChangePerson:
+			effect, err = personEffect(ctx, st, c, now)
+		case ChangeNotice:
+			effect, err = noticeEffect(ctx, st, c, actor, now)
+		case ChangeCatalogue:
+			effect, err = catalogueEffect(ctx, st, c, now)
+		default:
+			err = fmt.Errorf("change %s: unknown kind %q", id, c.Kind)
 		}
-		return c, nil, nil
+		if err != nil {
+			return store.Change{}, store.ChangeEffect{}, err
+		}
+	} else {
+		c.State = ChangeRejected
 	}
-	c.State = ChangeApproved
-	if c.Kind != ChangePerson {
-		return store.Change{}, nil, fmt.Errorf("change %s: unknown kind %q", id, c.Kind)
+	if err := st.DecideChange(ctx, c, effect); err != nil {
+		return store.Change{}, store.ChangeEffect{}, decideError(ctx, st, id, err)
 	}
+	return c, effect, nil
+}
+
+// personEffect is what approving a person change does: the person with
+// the proposed roles and adviser kind, at the next version.
+func personEffect(ctx context.Context, st store.Store, c store.Change, now time.Time) (store.ChangeEffect, error) {
 	var pc PersonChange
 	if err := json.Unmarshal(c.Payload, &pc); err != nil {
-		return store.Change{}, nil, fmt.Errorf("change %s: reading payload: %v", id, err)
+		return store.ChangeEffect{}, fmt.Errorf("change %s: reading payload: %v", c.ID, err)
 	}
-	if pc, err = pc.normalise(); err != nil {
-		return store.Change{}, nil, err
+	pc, err := pc.normalise()
+	if err != nil {
+		return store.ChangeEffect{}, err
 	}
 	p, err := st.PersonByID(ctx, c.Target)
 	if err != nil {
-		return store.Change{}, nil, fmt.Errorf("reading %s: %w", c.Target, err)
+		return store.ChangeEffect{}, fmt.Errorf("reading %s: %w", c.Target, err)
 	}
 	if p.Version != c.Base {
-		return store.Change{}, nil, ErrStale
+		return store.ChangeEffect{}, ErrStale
 	}
 	if Left(p, now) {
-		return store.Change{}, nil, &ChangeError{"person", "has left"}
+		return store.ChangeEffect{}, &ChangeError{"person", "has left"}
 	}
 	p.Roles, p.Adviser, p.Updated, p.Version = pc.Roles, pc.Adviser, now, c.Base+1
-	if err := st.DecideChange(ctx, c, &p); err != nil {
-		return store.Change{}, nil, decideError(ctx, st, id, err)
-	}
-	return c, &p, nil
+	return store.ChangeEffect{Person: &p}, nil
 }
 
 // decideError explains a lost compare-and-swap: someone decided the change

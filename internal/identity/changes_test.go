@@ -42,12 +42,12 @@ func TestDualControl(t *testing.T) {
 	if got, _ := st.ChangeByID(ctx, c.ID); got.State != ChangePending {
 		t.Fatalf("refused decisions left the change %s", got.State)
 	}
-	decided, p, err := DecideChange(ctx, st, admin("bob"), c.ID, true, day0.Add(time.Minute))
+	decided, effect, err := DecideChange(ctx, st, admin("bob"), c.ID, true, day0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if decided.State != ChangeApproved || decided.DecidedBy != "bob" || !slices.Equal(p.Roles, []string{"investigator", "staff"}) {
-		t.Errorf("approved: change %+v, person roles %v", decided, p.Roles)
+	if decided.State != ChangeApproved || decided.DecidedBy != "bob" || effect.Person == nil || !slices.Equal(effect.Person.Roles, []string{"investigator", "staff"}) {
+		t.Errorf("approved: change %+v, effect %+v", decided, effect)
 	}
 	if stored, _ := st.PersonByID(ctx, "sam"); !slices.Equal(stored.Roles, []string{"investigator", "staff"}) || stored.Rank != "constable" {
 		t.Errorf("stored after approval: roles %v rank %q", stored.Roles, stored.Rank)
@@ -138,7 +138,7 @@ func TestDualControlProperties(t *testing.T) {
 			id := rapid.SampledFrom(ids).Draw(rt, "change")
 			approve := rapid.Bool().Draw(rt, "approve")
 			before, _ := st.ChangeByID(ctx, id)
-			c, p, err := DecideChange(ctx, st, actor, id, approve, now)
+			c, effect, err := DecideChange(ctx, st, actor, id, approve, now)
 			switch {
 			case before.ProposedBy == actor.Subject:
 				if !errors.Is(err, ErrSelfApproval) {
@@ -151,8 +151,8 @@ func TestDualControlProperties(t *testing.T) {
 				}
 			case err == nil:
 				decidedState[id] = c.State
-				if p != nil {
-					want[c.Target] = p.Roles
+				if effect.Person != nil {
+					want[c.Target] = effect.Person.Roles
 				}
 			case errors.Is(err, ErrStale):
 			default:

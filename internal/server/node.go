@@ -220,10 +220,10 @@ func (n *Node) PublishAll(ctx context.Context) error {
 }
 
 // Oversight records one action of the monitors in the oversight log, and
-// returns once it is durable. actor is who did it; breakGlass marks a change
+// returns the leaf's index once it is durable. actor is who did it; breakGlass marks a change
 // made offline through the CLI on the data directory, which oversight must
 // be able to pick out.
-func (n *Node) Oversight(ctx context.Context, actor, action string, details map[string]any, breakGlass bool) (event.ID, error) {
+func (n *Node) Oversight(ctx context.Context, actor, action string, details map[string]any, breakGlass bool) (uint64, error) {
 	obj := map[string]any{
 		"@timestamp": n.Now().UTC().Format(time.RFC3339Nano),
 		"event":      map[string]any{"category": "configuration", "action": action, "outcome": "success"},
@@ -235,15 +235,15 @@ func (n *Node) Oversight(ctx context.Context, actor, action string, details map[
 	}
 	line, err := json.Marshal(obj)
 	if err != nil {
-		return event.ID{}, err
+		return 0, err
 	}
 	e, err := event.Parse(line, OversightSource)
 	if err != nil {
-		return event.ID{}, fmt.Errorf("building oversight event: %w", err)
+		return 0, fmt.Errorf("building oversight event: %w", err)
 	}
 	res, err := n.Logs[Oversight].Writer.Append(ctx, []*event.Event{e})
 	if err != nil {
-		return event.ID{}, fmt.Errorf("recording %s in the oversight log: %w", action, err)
+		return 0, fmt.Errorf("recording %s in the oversight log: %w", action, err)
 	}
-	return res.IDs[0], nil
+	return res.Indexes[0], nil
 }

@@ -244,9 +244,8 @@ func WebConfig(n *Node) web.Config {
 	return web.Config{
 		Store: n.Store, Logs: logs, Opener: n.Opener, KEK: n.KEK, Now: n.Now,
 		Ready: func(ctx context.Context) error { return n.Store.Ping(ctx) },
-		Record: func(ctx context.Context, actor, action string, details map[string]any) error {
-			_, err := n.Oversight(ctx, actor, action, details, false)
-			return err
+		Record: func(ctx context.Context, actor, action string, details map[string]any) (uint64, error) {
+			return n.Oversight(ctx, actor, action, details, false)
 		},
 	}
 }
