@@ -59,6 +59,27 @@ func accessPolicy() map[string]Rule {
 		// Why staff may be monitored, and under which law: everyone may
 		// read it, signed in or not (SI 2018/356 reg 4(1)(c)).
 		"catalogue.read": {Public: true},
+		// So is the monitoring notice in force, its short forms and the
+		// notice for members of the public.
+		"notice.read": {Public: true},
+		// Every person acknowledges for themselves, whichever role they
+		// are acting in.
+		"notice.acknowledge": {Roles: allow(everyone...)},
+		// Staff ask for their own data; the DPO handles the requests.
+		"subject-access.request": {Roles: allow(everyone...)},
+		"subject-access.list":    {Roles: allow(identity.RoleDPO)},
+
+		// Policy under dual control: administrators draft and propose,
+		// a second administrator approves at changes.decide. Oversight
+		// reads the history.
+		"notices.list":      {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
+		"notices.draft":     {Roles: allow(identity.RoleAdmin)},
+		"notices.publish":   {Roles: allow(identity.RoleAdmin)},
+		"catalogue.history": {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
+		"catalogue.propose": {Roles: allow(identity.RoleAdmin)},
+		// Who has not acknowledged the notice: administrators chase it,
+		// oversight and the DPO check it was done.
+		"reports.notices": {Roles: allow(identity.RoleAdmin, identity.RoleOversight, identity.RoleDPO)},
 
 		// Signing in and out.
 		"session.sign-in":  {Public: true},

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/inform"
+	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web"
 )
@@ -60,6 +63,27 @@ var accessMatrix = []struct {
 	// The oversight log holds no content: oversight reads it, and admins
 	// see what they and their colleagues did.
 	{"GET /v1/oversight-log", "/v1/oversight-log", "", "oversight admin bootstrap"},
+	// The catalogues' history, and changes to them under dual control.
+	{"GET /v1/catalogue/versions", "/v1/catalogue/versions", "", "oversight admin bootstrap"},
+	{"GET /v1/catalogue/versions/{version}", "/v1/catalogue/versions/0", "", "oversight admin bootstrap"},
+	{"POST /v1/catalogue/changes", "/v1/catalogue/changes", "{catalogue}", "admin bootstrap"},
+	// The notice in force and the public notice tell people what happens
+	// to them: anyone may read them.
+	{"GET /v1/notices/current", "/v1/notices/current", "", "*"},
+	{"GET /v1/notices/current/banner", "/v1/notices/current/banner", "", "*"},
+	{"GET /v1/public-notice", "/v1/public-notice", "", "*"},
+	{"GET /v1/public-notice/short", "/v1/public-notice/short", "", "*"},
+	// Only a person acknowledges, for themselves, in any role.
+	{"POST /v1/notices/current/acknowledgement", "/v1/notices/current/acknowledgement", `{"version":1}`, persons},
+	{"GET /v1/me/acknowledgements", "/v1/me/acknowledgements", "", persons},
+	{"GET /v1/notices", "/v1/notices", "", "oversight admin bootstrap"},
+	{"GET /v1/notices/default", "/v1/notices/default", "", "admin bootstrap"},
+	{"GET /v1/notices/{version}", "/v1/notices/{draft}", "", "oversight admin bootstrap"},
+	{"POST /v1/notices", "/v1/notices", "{draft}", "admin bootstrap"},
+	{"POST /v1/notices/{version}/publication", "/v1/notices/{draft}/publication", `{"reason":"clearer wording"}`, "admin bootstrap"},
+	{"GET /v1/reports/notices", "/v1/reports/notices", "", "oversight admin dpo bootstrap"},
+	{"POST /v1/me/subject-access-requests", "/v1/me/subject-access-requests", `{"details":"all my e-mail metadata"}`, persons},
+	{"GET /v1/subject-access-requests", "/v1/subject-access-requests", "", "dpo"},
 
 	{"GET /assets/{path...}", "/assets/lbm.css", "", "*"},
 	{"GET /sign-in", "/sign-in", "", "*"},
@@ -81,6 +105,43 @@ var accessMatrix = []struct {
 	{"GET /oversight", "/oversight", "", "oversight admin"},
 	{"POST /changes/{id}/approve", "/changes/{change}/approve", "", "admin"},
 	{"POST /changes/{id}/reject", "/changes/{change}/reject", "", "admin"},
+	{"GET /catalogue", "/catalogue", "", "oversight admin"},
+	{"GET /catalogue/edit", "/catalogue/edit", "", "admin"},
+	{"POST /catalogue/edit", "/catalogue/edit", "{catalogueform}", "admin"},
+	{"GET /notice", "/notice", "", "*"},
+	{"GET /public-notice", "/public-notice", "", "*"},
+	{"POST /notice/acknowledgement", "/notice/acknowledgement", "version=1", persons},
+	{"GET /notices", "/notices", "", "oversight admin"},
+	{"GET /notices/new", "/notices/new", "", "admin"},
+	{"POST /notices", "/notices", "{draftform}", "admin"},
+	{"GET /notices/{version}", "/notices/{draft}", "", "oversight admin"},
+	{"POST /notices/{version}/publish", "/notices/{draft}/publish", "reason=clearer+wording", "admin"},
+	{"GET /reports/notices", "/reports/notices", "", "oversight admin dpo"},
+	{"GET /reports/notices.csv", "/reports/notices.csv", "", "oversight admin dpo"},
+	{"GET /me", "/me", "", persons},
+	{"POST /me/subject-access-requests", "/me/subject-access-requests", "details=all+my+data", persons},
+	{"GET /subject-access-requests", "/subject-access-requests", "", "dpo"},
+}
+
+// bodies fills the placeholders of request bodies that are too long to
+// write in the matrix: a catalogue change and a draft notice, as JSON for
+// the API and as a form for pages.
+func bodies(t *testing.T) *strings.Replacer {
+	t.Helper()
+	f := policy.DefaultFiles()
+	purposes := strings.Replace(string(f.Purposes), "title: ", "title: Edited ", 1)
+	catalogue, _ := json.Marshal(map[string]string{"purposes": purposes, "legislation": string(f.Legislation), "criteria": string(f.Criteria), "reason": "clearer title"})
+	d, err := inform.DefaultNotice(inform.DefaultInput{Catalogue: policy.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft, _ := json.Marshal(map[string]any{"title": d.Title, "text": d.Text, "short": d.Short, "public_text": d.PublicText,
+		"public_short": d.PublicShort, "categories": d.Categories})
+	draftForm := url.Values{"title": {d.Title}, "text": {d.Text}, "short": {d.Short}, "public_text": {d.PublicText},
+		"public_short": {d.PublicShort}, "categories": d.Categories}
+	catalogueForm := url.Values{"purposes": {purposes}, "legislation": {string(f.Legislation)}, "criteria": {string(f.Criteria)}, "reason": {"clearer title"}}
+	return strings.NewReplacer("{catalogue}", string(catalogue), "{draft}", string(draft),
+		"{draftform}", draftForm.Encode(), "{catalogueform}", catalogueForm.Encode())
 }
 
 const eventLine = `{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"u1"}}`
@@ -127,8 +188,8 @@ func TestAccessMatrix(t *testing.T) {
 			})
 			method, _, _ := strings.Cut(m.route, " ")
 			for _, who := range order {
-				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup).Replace(m.path)
-				body := strings.ReplaceAll(m.body, "{code}", e.code(who))
+				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{draft}", e.draft).Replace(m.path)
+				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)
 				refused := resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
@@ -155,12 +216,16 @@ func TestAccessMatrix(t *testing.T) {
 
 // state is what a refused request must not change.
 type state struct {
-	People    []store.Person
-	Changes   []store.Change
-	LogSizes  map[string]uint64
-	Tokens    map[string]store.Token
-	TOTPSteps map[string]int64
-	Passwords map[string]string
+	People           []store.Person
+	Changes          []store.Change
+	Notices          []store.Notice
+	Acknowledgements map[string][]store.Acknowledgement
+	Requests         []store.SubjectAccessRequest
+	Catalogues       []store.CatalogueVersion
+	LogSizes         map[string]uint64
+	Tokens           map[string]store.Token
+	TOTPSteps        map[string]int64
+	Passwords        map[string]string
 }
 
 func (e *peopleEnv) snapshot(t *testing.T) state {
@@ -174,6 +239,21 @@ func (e *peopleEnv) snapshot(t *testing.T) state {
 	}
 	if s.Changes, err = st.ListChanges(ctx, ""); err != nil {
 		t.Fatal(err)
+	}
+	if s.Notices, err = st.ListNotices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Requests, err = st.ListSubjectAccessRequests(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s.Catalogues, err = st.ListCatalogueVersions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Acknowledgements = map[string][]store.Acknowledgement{}
+	for _, p := range s.People {
+		if s.Acknowledgements[p.ID], err = st.AcknowledgementsOf(ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.LogSizes = map[string]uint64{}
 	for _, l := range []string{"activity", "oversight"} {

@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/inform"
+	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web"
@@ -30,6 +33,7 @@ type peopleEnv struct {
 	actors map[string]actor
 	change string // a pending change proposed by adm1 to staff1's roles
 	setup  string // a set-up link token for inv1
+	draft  string // the version of a draft notice; version 1 is published
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -111,6 +115,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	if e.setup, err = identity.NewSetupLink(ctx, n.Store, "inv1", now); err != nil {
 		t.Fatal(err)
 	}
+	e.draft = publishNotice(t, n)
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)
@@ -168,4 +173,35 @@ func (e *peopleEnv) send(t *testing.T, req *http.Request) *http.Response {
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// publishNotice publishes the generated notice as version 1, as adm1 and
+// adm2 would, and drafts version 2; it returns "2".
+func publishNotice(t *testing.T, n *server.Node) string {
+	t.Helper()
+	ctx := t.Context()
+	now := n.Now()
+	adm1 := identity.Principal{Kind: identity.KindUser, Subject: "adm1", Role: identity.RoleAdmin}
+	adm2 := identity.Principal{Kind: identity.KindUser, Subject: "adm2", Role: identity.RoleAdmin}
+	d, err := inform.DefaultNotice(inform.DefaultInput{Catalogue: policy.Default(), Sources: []string{"pnc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := inform.DraftNotice(ctx, n.Store, adm1, d, policy.DefaultCategories(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := identity.ProposeNoticePublication(ctx, n.Store, adm1, v1.Version, "first notice", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := identity.DecideChange(ctx, n.Store, adm2, c.ID, true, now); err != nil {
+		t.Fatal(err)
+	}
+	d.Title = "How we monitor the use of our systems (2)"
+	v2, err := inform.DraftNotice(ctx, n.Store, adm1, d, policy.DefaultCategories(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(v2.Version, 10)
 }

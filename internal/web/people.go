@@ -46,23 +46,29 @@ func personJSON(p store.Person, now time.Time) PersonJSON {
 
 // ChangeJSON is a dual-control change in the API.
 type ChangeJSON struct {
-	ID         string                `json:"id"`
-	Kind       string                `json:"kind"`
-	Target     string                `json:"target"`
-	Proposed   identity.PersonChange `json:"proposed"`
-	Base       int64                 `json:"base_version"`
-	Reason     string                `json:"reason"`
-	ProposedBy string                `json:"proposed_by"`
-	ProposedAt time.Time             `json:"proposed_at"`
-	State      string                `json:"state"`
-	DecidedBy  string                `json:"decided_by,omitempty"`
-	DecidedAt  *time.Time            `json:"decided_at,omitempty"`
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	// Proposed is the change's payload, whose shape is the Kind's: for
+	// "person" {"roles", "adviser"}, for "catalogue" the three files, for
+	// "notice" {}.
+	Proposed   json.RawMessage `json:"proposed"`
+	Base       int64           `json:"base_version"`
+	Reason     string          `json:"reason"`
+	ProposedBy string          `json:"proposed_by"`
+	ProposedAt time.Time       `json:"proposed_at"`
+	State      string          `json:"state"`
+	DecidedBy  string          `json:"decided_by,omitempty"`
+	DecidedAt  *time.Time      `json:"decided_at,omitempty"`
 }
 
 func changeJSON(c store.Change) ChangeJSON {
 	out := ChangeJSON{ID: c.ID, Kind: c.Kind, Target: c.Target, Base: c.Base, Reason: c.Reason,
 		ProposedBy: c.ProposedBy, ProposedAt: c.Proposed.UTC(), State: c.State, DecidedBy: c.DecidedBy}
-	json.Unmarshal(c.Payload, &out.Proposed)
+	out.Proposed = json.RawMessage(c.Payload)
+	if !json.Valid(out.Proposed) {
+		out.Proposed = json.RawMessage("{}")
+	}
 	if !c.Decided.IsZero() {
 		d := c.Decided.UTC()
 		out.DecidedAt = &d
@@ -204,25 +210,36 @@ func (s *server) proposeChange(r *http.Request, p identity.Principal, id string,
 	}
 	var proposed identity.PersonChange
 	json.Unmarshal(c.Payload, &proposed)
-	err = s.cfg.Record(r.Context(), p.Subject, "person_change_proposed", map[string]any{
+	_, err = s.cfg.Record(r.Context(), p.Subject, "person_change_proposed", map[string]any{
 		"change": c.ID, "person": c.Target, "roles": proposed.Roles, "adviser": proposed.Adviser, "role": string(p.Role),
 	})
 	return c, err
 }
 
 // decideChange decides and records a change; pages and the API share it.
-func (s *server) decideChange(r *http.Request, p identity.Principal, approve bool) (store.Change, *store.Person, error) {
-	c, person, err := identity.DecideChange(r.Context(), s.cfg.Store, p, r.PathValue("id"), approve, s.cfg.Now())
+func (s *server) decideChange(r *http.Request, p identity.Principal, approve bool) (store.Change, store.ChangeEffect, error) {
+	c, effect, err := identity.DecideChange(r.Context(), s.cfg.Store, p, r.PathValue("id"), approve, s.cfg.Now())
 	if err != nil {
-		return c, nil, err
+		return c, effect, err
 	}
-	details := map[string]any{"change": c.ID, "person": c.Target, "proposed_by": c.ProposedBy, "role": string(p.Role)}
-	if person != nil {
-		details["roles"] = person.Roles
-		details["adviser"] = person.Adviser
+	details := map[string]any{"change": c.ID, "proposed_by": c.ProposedBy, "role": string(p.Role)}
+	switch c.Kind {
+	case identity.ChangePerson:
+		details["person"] = c.Target
+	case identity.ChangeNotice:
+		details["notice_version"] = c.Target
+	case identity.ChangeCatalogue:
+		details["base_version"] = c.Base
 	}
-	err = s.cfg.Record(r.Context(), p.Subject, "person_change_"+c.State, details)
-	return c, person, err
+	if e := effect.Person; e != nil {
+		details["roles"] = e.Roles
+		details["adviser"] = e.Adviser
+	}
+	if e := effect.Catalogue; e != nil {
+		details["catalogue_version"] = e.Version
+	}
+	_, err = s.cfg.Record(r.Context(), p.Subject, c.Kind+"_change_"+c.State, details)
+	return c, effect, err
 }
 
 func (s *server) apiChanges(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
@@ -250,19 +267,29 @@ func (s *server) apiChanges(w http.ResponseWriter, r *http.Request, _ identity.P
 // DecisionJSON is the answer to an approval or rejection.
 type DecisionJSON struct {
 	Change ChangeJSON  `json:"change"`
-	Person *PersonJSON `json:"person,omitempty"`
+	Person *PersonJSON `json:"person,omitempty"` // an approved person change: the person now
+	// NoticeVersion is the notice an approved publication published.
+	NoticeVersion int64 `json:"notice_version,omitempty"`
+	// CatalogueVersion is the version an approved catalogue change added.
+	CatalogueVersion int64 `json:"catalogue_version,omitempty"`
 }
 
 func (s *server) apiDecide(w http.ResponseWriter, r *http.Request, p identity.Principal, approve bool) {
-	c, person, err := s.decideChange(r, p, approve)
+	c, effect, err := s.decideChange(r, p, approve)
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
 	out := DecisionJSON{Change: changeJSON(c)}
-	if person != nil {
-		pj := personJSON(*person, s.cfg.Now())
+	if effect.Person != nil {
+		pj := personJSON(*effect.Person, s.cfg.Now())
 		out.Person = &pj
+	}
+	if effect.Publish != nil {
+		out.NoticeVersion = effect.Publish.Version
+	}
+	if effect.Catalogue != nil {
+		out.CatalogueVersion = effect.Catalogue.Version
 	}
 	writeJSON(w, http.StatusOK, out)
 }

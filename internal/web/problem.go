@@ -10,7 +10,9 @@ import (
 
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/ingest"
+	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/tlog"
 )
@@ -60,9 +62,23 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var de *identity.DecidedError
 	var te *identity.ThrottledError
 	var ve *validationError
+	var cpe *policy.ParseError
+	var sare *inform.DetailsError
+	var nce *inform.NotCurrentError
 	switch {
 	case errors.As(err, &ve):
 		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: ve.Msg, Field: ve.Field}
+	case inform.FieldErrors(err) != nil:
+		fe := inform.FieldErrors(err)[0]
+		p = Problem{Type: TypeValidation, Title: "Invalid notice", Status: http.StatusBadRequest, Detail: err.Error(), Field: fe.Field, Line: fe.Line}
+	case errors.As(err, &cpe):
+		p = Problem{Type: TypeValidation, Title: "Invalid catalogue", Status: http.StatusBadRequest, Detail: cpe.Error(), Field: cpe.File, Line: cpe.Line}
+	case errors.As(err, &sare):
+		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: sare.Msg, Field: "details"}
+	case errors.As(err, &nce):
+		p = Problem{Type: TypeConflict, Title: "Not the current notice", Status: http.StatusConflict, Detail: nce.Error()}
+	case errors.Is(err, inform.ErrNoNotice):
+		p = Problem{Type: TypeNotFound, Title: "No notice", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.As(err, &ce):
 		p = Problem{Type: TypeValidation, Title: "Invalid change", Status: http.StatusBadRequest, Detail: ce.Msg, Field: ce.Field}
 	case errors.Is(err, identity.ErrNoChange):

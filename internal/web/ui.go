@@ -13,6 +13,7 @@ import (
 
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/identity/oidc"
+	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web/assets"
 	"github.com/lbm-project/lbm/internal/web/pages"
@@ -38,10 +39,15 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 		}
 	}
 	nav := []pages.NavItem{{Label: "Home", Href: "/"}}
-	if p.Role == identity.RoleAdmin || p.Role == identity.RoleOversight {
+	switch p.Role {
+	case identity.RoleAdmin, identity.RoleOversight:
 		nav = append(nav, pages.NavItem{Label: "People", Href: "/people"}, pages.NavItem{Label: "Changes", Href: "/changes"},
-			pages.NavItem{Label: "Oversight log", Href: "/oversight"})
+			pages.NavItem{Label: "Notices", Href: "/notices"}, pages.NavItem{Label: "Oversight log", Href: "/oversight"})
+	case identity.RoleDPO:
+		nav = append(nav, pages.NavItem{Label: "Subject access", Href: "/subject-access-requests"},
+			pages.NavItem{Label: "Notice report", Href: "/reports/notices"})
 	}
+	nav = append(nav, pages.NavItem{Label: "Your information", Href: "/me"})
 	for i := range nav {
 		nav[i].Current = r.URL.Path == nav[i].Href || (nav[i].Href != "/" && strings.HasPrefix(r.URL.Path, nav[i].Href+"/"))
 	}
@@ -80,6 +86,9 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p identity.Pr
 	case errors.Is(err, identity.ErrSelfApproval):
 		msg = pages.Message{Status: http.StatusForbidden, Heading: "You cannot decide your own change",
 			Body: "Another administrator must approve or reject a change you proposed."}
+	case errors.Is(err, inform.ErrNoNotice):
+		msg = pages.Message{Status: http.StatusNotFound, Heading: "No monitoring notice has been published yet",
+			Body: "An administrator must draft a notice and a second administrator approve its publication."}
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		msg = pages.Message{Status: http.StatusNotFound, Heading: "Page not found",
 			Body: "If you typed the web address, check it is correct."}
@@ -360,15 +369,29 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 		page.Cards = []pages.Card{
 			{Title: "People", Href: "/people", Text: "Find people in the directory and propose changes to their roles."},
 			{Title: "Changes", Href: "/changes", Text: waiting(len(pending))},
+			{Title: "Monitoring notices", Href: "/notices", Text: "Draft, preview and propose publishing the notice everyone acknowledges."},
+			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "The people who have not acknowledged the current notice, by unit and line manager."},
+			{Title: "Catalogue", Href: "/catalogue", Text: "The lawful purposes, the law and the proportionality criteria, and their history."},
 			{Title: "Oversight log", Href: "/oversight", Text: "What administrators did, including changes made offline (break-glass)."},
 		}
 	case identity.RoleOversight:
 		page.Cards = []pages.Card{
 			{Title: "People", Href: "/people", Text: "Who holds which role and rank."},
-			{Title: "Changes", Href: "/changes", Text: "Every proposed change to roles, who proposed it and who decided it."},
+			{Title: "Changes", Href: "/changes", Text: "Every proposed change to roles and policy, who proposed it and who decided it."},
+			{Title: "Monitoring notices", Href: "/notices", Text: "Every version of the notice, and when it was published."},
+			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "Coverage of the current notice, by unit and line manager."},
+			{Title: "Catalogue", Href: "/catalogue", Text: "Every version of the purposes, the law and the criteria."},
 			{Title: "Oversight log", Href: "/oversight", Text: "Everything the monitors and administrators did, with break-glass changes marked."},
 		}
+	case identity.RoleDPO:
+		page.Cards = []pages.Card{
+			{Title: "Subject access requests", Href: "/subject-access-requests", Text: "Requests from staff for their own data."},
+			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "Coverage of the current monitoring notice."},
+		}
 	}
+	page.Cards = append(page.Cards,
+		pages.Card{Title: "Monitoring notice", Href: "/notice", Text: "What is monitored, why, under which law, and who can look. Acknowledge it here."},
+		pages.Card{Title: "Your information", Href: "/me", Text: "Your acknowledgements, what is recorded about everyone, and how to ask for your data."})
 	s.render(w, r, http.StatusOK, page)
 }
 
@@ -447,19 +470,44 @@ func (s *server) personView(p store.Person, now time.Time) pages.PersonView {
 }
 
 func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.ChangeRow {
-	cj := changeJSON(c)
-	summary := "Roles: " + roleTitles(cj.Proposed.Roles)
-	if cj.Proposed.Adviser != "" {
-		summary += "; adviser: " + cj.Proposed.Adviser
-	}
-	row := pages.ChangeRow{ID: c.ID, Target: c.Target, TargetHref: "/people/" + url.PathEscape(c.Target), Summary: summary,
-		Reason: c.Reason, ProposedBy: c.ProposedBy, Proposed: c.Proposed.UTC().Format("2 January 2006 15:04 UTC"),
-		State: c.State, DecidedBy: c.DecidedBy}
-	if !c.Decided.IsZero() {
-		row.Decided = c.Decided.UTC().Format("2 January 2006 15:04 UTC")
+	row := pages.ChangeRow{ID: c.ID, Target: c.Target, Reason: c.Reason, ProposedBy: c.ProposedBy,
+		Proposed: displayTime(c.Proposed), State: c.State, DecidedBy: c.DecidedBy, Decided: displayTime(c.Decided)}
+	switch c.Kind {
+	case identity.ChangePerson:
+		var pc identity.PersonChange
+		json.Unmarshal(c.Payload, &pc)
+		row.TargetHref = "/people/" + url.PathEscape(c.Target)
+		row.Summary = "Roles: " + roleTitles(pc.Roles)
+		if pc.Adviser != "" {
+			row.Summary += "; adviser: " + pc.Adviser
+		}
+	case identity.ChangeNotice:
+		row.Target = "Monitoring notice version " + c.Target
+		row.TargetHref = "/notices/" + url.PathEscape(c.Target)
+		row.Summary = "Publish notice version " + c.Target + ": everyone is asked to acknowledge it"
+	case identity.ChangeCatalogue:
+		row.Target = "Catalogue"
+		row.TargetHref = "/catalogue"
+		row.Summary = fmt.Sprintf("Replace catalogue version %d (purposes, legislation, criteria) with version %d", c.Base, c.Base+1)
 	}
 	row.CanDecide = c.State == identity.ChangePending && identity.CheckDecider(c, viewer) == nil
 	return row
+}
+
+// displayTime is t as pages show it; "" for the zero time.
+func displayTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 January 2006 15:04 UTC")
+}
+
+// formatTime is t as the API gives it; "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 func (s *server) personPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -550,6 +598,9 @@ func (s *server) changesPage(w http.ResponseWriter, r *http.Request, p identity.
 		} else if len(page.Decided) < 100 {
 			page.Decided = append(page.Decided, row)
 		}
+	}
+	if r.URL.Query().Has("proposed") {
+		page.Notice = "Change proposed. It takes effect when another administrator approves it."
 	}
 	switch r.URL.Query().Get("decided") {
 	case identity.ChangeApproved:
@@ -649,7 +700,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request, p identity
 	if !slices.Equal(before.Roles, person.Roles) || before.Rank != person.Rank || before.Grade != person.Grade {
 		// Who may do what changed at the provider: oversight sees it here,
 		// as it sees dual-control changes and HR imports.
-		err := s.cfg.Record(r.Context(), "lbm", "person_updated_by_identity_provider", map[string]any{
+		_, err := s.cfg.Record(r.Context(), "lbm", "person_updated_by_identity_provider", map[string]any{
 			"person": person.ID, "roles": person.Roles, "rank": person.Rank, "grade": person.Grade,
 			"previous_roles": before.Roles, "previous_rank": before.Rank, "previous_grade": before.Grade,
 		})

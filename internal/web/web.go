@@ -45,7 +45,6 @@ import (
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/keys"
-	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -73,9 +72,6 @@ type Config struct {
 	Opener *record.Opener
 	// KEK seals and opens second-factor secrets. Required.
 	KEK keys.KEK
-	// Catalogue holds the lawful purposes, the legislation register and
-	// the proportionality criteria. Default policy.Default().
-	Catalogue *policy.Catalogue
 	// Metrics serves /metrics; nil disables it.
 	Metrics http.Handler
 	// Unguarded lists route actions this listener serves without a token,
@@ -99,8 +95,15 @@ type Config struct {
 	// OIDC, when set, offers sign-in through the identity provider.
 	OIDC OIDC
 	// Record writes one action of a person to the oversight log and
-	// returns once it is durable. Required.
-	Record func(ctx context.Context, actor, action string, details map[string]any) error
+	// returns the leaf's index once it is durable. Required.
+	Record func(ctx context.Context, actor, action string, details map[string]any) (uint64, error)
+	// Organisation names the organisation in the generated notice;
+	// default "the organisation".
+	Organisation string
+	// BaseURL is the address staff and other systems reach lbm at (e.g.
+	// https://lbm.example.org), for links in the generated notice's short
+	// texts; "" leaves them out.
+	BaseURL string
 	// SecureCookies marks cookies Secure. Set it whenever browsers reach
 	// lbm over HTTPS (lbm's own TLS or a proxy's); plain HTTP is for a
 	// demo on one machine.
@@ -150,6 +153,23 @@ func routes() []Route {
 		{"POST /v1/changes/{id}/approval", "changes.decide", false, (*server).apiApproveChange},
 		{"POST /v1/changes/{id}/rejection", "changes.decide", false, (*server).apiRejectChange},
 		{"GET /v1/oversight-log", "oversight.read", false, (*server).apiOversightLog},
+		{"GET /v1/catalogue/versions", "catalogue.history", false, (*server).apiCatalogueVersions},
+		{"GET /v1/catalogue/versions/{version}", "catalogue.history", false, (*server).apiCatalogueVersion},
+		{"POST /v1/catalogue/changes", "catalogue.propose", false, (*server).apiProposeCatalogue},
+		{"GET /v1/notices/current", "notice.read", false, (*server).apiCurrentNotice},
+		{"GET /v1/notices/current/banner", "notice.read", false, (*server).apiNoticeBanner},
+		{"GET /v1/public-notice", "notice.read", false, (*server).apiPublicNotice},
+		{"GET /v1/public-notice/short", "notice.read", false, (*server).apiPublicNoticeShort},
+		{"POST /v1/notices/current/acknowledgement", "notice.acknowledge", false, (*server).apiAcknowledge},
+		{"GET /v1/me/acknowledgements", "me.read", false, (*server).apiMyAcknowledgements},
+		{"GET /v1/notices", "notices.list", false, (*server).apiNotices},
+		{"GET /v1/notices/default", "notices.draft", false, (*server).apiDefaultNotice},
+		{"GET /v1/notices/{version}", "notices.list", false, (*server).apiNotice},
+		{"POST /v1/notices", "notices.draft", false, (*server).apiDraftNotice},
+		{"POST /v1/notices/{version}/publication", "notices.publish", false, (*server).apiProposePublication},
+		{"GET /v1/reports/notices", "reports.notices", false, (*server).apiNoticeReport},
+		{"POST /v1/me/subject-access-requests", "subject-access.request", false, (*server).apiRequestSubjectAccess},
+		{"GET /v1/subject-access-requests", "subject-access.list", false, (*server).apiSubjectAccessRequests},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
 		{"GET /purposes", "catalogue.read", true, (*server).purposesPage},
@@ -174,14 +194,31 @@ func routes() []Route {
 		{"GET /oversight", "oversight.read", true, (*server).oversightLogPage},
 		{"POST /changes/{id}/approve", "changes.decide", true, (*server).approvePage},
 		{"POST /changes/{id}/reject", "changes.decide", true, (*server).rejectPage},
+		{"GET /catalogue", "catalogue.history", true, (*server).catalogueHistoryPage},
+		{"GET /catalogue/edit", "catalogue.propose", true, (*server).catalogueEditPage},
+		{"POST /catalogue/edit", "catalogue.propose", true, (*server).catalogueEdit},
+		{"GET /notice", "notice.read", true, (*server).staffNoticePage},
+		{"GET /public-notice", "notice.read", true, (*server).publicNoticePage},
+		{"POST /notice/acknowledgement", "notice.acknowledge", true, (*server).acknowledgePage},
+		{"GET /notices", "notices.list", true, (*server).noticesPage},
+		{"GET /notices/new", "notices.draft", true, (*server).draftNoticePage},
+		{"POST /notices", "notices.draft", true, (*server).draftNoticeSubmit},
+		{"GET /notices/{version}", "notices.list", true, (*server).previewPage},
+		{"POST /notices/{version}/publish", "notices.publish", true, (*server).publishPage},
+		{"GET /reports/notices", "reports.notices", true, (*server).noticeReportPage},
+		{"GET /reports/notices.csv", "reports.notices", true, (*server).noticeReportCSV},
+		{"GET /me", "me.read", true, (*server).mePage},
+		{"POST /me/subject-access-requests", "subject-access.request", true, (*server).requestSubjectAccessPage},
+		{"GET /subject-access-requests", "subject-access.list", true, (*server).subjectAccessPage},
 	}
 }
 
 type server struct {
-	cfg      Config
-	logs     map[string]Log
-	ingestSe chan struct{}
-	sessions *identity.Sessions
+	cfg        Config
+	catalogues catalogueCache
+	logs       map[string]Log
+	ingestSe   chan struct{}
+	sessions   *identity.Sessions
 }
 
 // New returns the HTTP handler. It returns an error, and no handler, if
@@ -201,10 +238,6 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Throttle == nil {
 		cfg.Throttle = &identity.Throttle{}
-	}
-	if cfg.Catalogue == nil {
-		c := policy.Default()
-		cfg.Catalogue = &c
 	}
 	if cfg.Grades == nil {
 		cfg.Grades = identity.DefaultGradeMap()

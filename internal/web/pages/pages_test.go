@@ -2,6 +2,7 @@ package pages
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -50,6 +51,51 @@ var decided = []ChangeRow{
 		ProposedBy: "Kim Hale", Proposed: "19 February 2026", State: "Rejected",
 		DecidedBy: "Sam Patel", Decided: "19 February 2026"},
 }
+
+// staff is the layout of a page for someone working as Staff.
+func staff(title string) Layout {
+	return Layout{
+		Title:  title,
+		Person: "Alex Morgan",
+		Role:   "Staff",
+		Nav:    []NavItem{{Label: "Home", Href: "/"}, {Label: "Notice", Href: "/notice"}, {Label: "Your data", Href: "/me", Current: true}},
+	}
+}
+
+// withErrors is l with errs.
+func withErrors(l Layout, errs ...FieldError) Layout {
+	l.Errors = errs
+	return l
+}
+
+var noticeBlocks = []TextBlock{
+	{Paragraph: "We monitor the use of our systems to keep them secure and to meet our legal duties. This notice says what is recorded, why, and who may look at it."},
+	{Heading: "What we record"},
+	{Items: []string{"When you sign in and out, and from where.", "Who you send e-mail to and when; not what it says.", "Which files you open on shared drives."}},
+	{Heading: "Who may look at it"},
+	{Paragraph: "Nobody may look at what is recorded about a person without an approved request. Every look is itself recorded in a tamper-evident log."},
+}
+
+var noticeLinks = []Card{
+	{Title: "Why we may monitor", Href: "/purposes", Text: "The lawful purposes monitoring may serve."},
+	{Title: "The law", Href: "/legislation", Text: "The legislation that allows it."},
+	{Title: "Notice for the public", Href: "/public-notice", Text: "What people who write to us are told."},
+}
+
+var draftCategories = []Option{
+	{Value: "authentication", Label: "Signing in", Selected: true, Hint: "Sign-ins, sign-outs and failed attempts."},
+	{Value: "email", Label: "E-mail", Selected: true},
+	{Value: "file_access", Label: "File access"},
+	{Value: "web", Label: "Web browsing", Hint: "The sites visited; not what was read there."},
+}
+
+const purposesYAML = `# The lawful purposes.
+- id: PREVENT_DETECT_CRIME
+  title: Prevent or detect crime
+  reference: SI 2018/356 reg 3(1)(a)(iii)
+  explanation: >-
+    To stop crime, or find out who committed it.
+`
 
 // samples is one or more representative renderings of every page type.
 var samples = []struct {
@@ -124,6 +170,88 @@ var samples = []struct {
 	{"forbidden", Message{Layout: admin(""), Status: 403, Body: "Your role does not allow this.\n\nAsk an administrator if you think it should."}, 403},
 	{"not-found", Message{Status: 404, Body: "Check the address."}, 404},
 	{"message", &Message{Layout: admin("Done"), Heading: "Change proposed", Body: "Another administrator must approve it."}, 200},
+	{"notice", Notice{Layout: staff("Monitoring notice"), Heading: "How we monitor the use of our systems",
+		Status: "Version 3, published 3 November 2026", Blocks: noticeBlocks,
+		ShortLabel: "For other systems’ sign-in screens", Short: "Your use of this system is recorded. Read the monitoring notice on lbm.",
+		Acknowledge: &AcknowledgeBox{Version: "3"}, Links: noticeLinks}, 200},
+	{"notice-acknowledged", Notice{Layout: staff("Monitoring notice"), Heading: "How we monitor the use of our systems",
+		Status: "Version 3, published 3 November 2026", Blocks: noticeBlocks,
+		Acknowledge: &AcknowledgeBox{Version: "3", Done: true, When: "4 November 2026 at 09:12", Entry: "1207"}, Links: noticeLinks}, 200},
+	{"notice-public", Notice{Layout: Layout{Title: "Monitoring notice for the public"}, Heading: "Monitoring of messages you send us",
+		Status: "Version 3, published 3 November 2026", Blocks: noticeBlocks[:1]}, 200},
+	{"notice-preview", Notice{Layout: admin("Notice version 4"), Heading: "How we monitor the use of our systems",
+		Status: "Draft version 4: not published", Blocks: noticeBlocks, Preview: true,
+		ShortLabel: "Banner on other systems’ sign-in screens", Short: "Your use of this system is recorded.",
+		ExtraShortLabel: "Footer of e-mail to the public", ExtraShort: "Messages to us may be monitored. See our public monitoring notice.",
+		Publish: &PublishForm{Action: "/notices/4/publication"}}, 200},
+	{"notice-preview-pending", Notice{Layout: admin("Notice version 4"), Heading: "How we monitor the use of our systems",
+		Status: "Draft version 4: not published", Blocks: noticeBlocks, Preview: true,
+		Publish: &PublishForm{Action: "/notices/4/publication", Pending: true}}, 200},
+	{"notice-publish-error", Notice{Layout: withErrors(admin("Notice version 4"), FieldError{"reason", "Enter why this version should be published"}),
+		Heading: "How we monitor the use of our systems", Status: "Draft version 4: not published", Blocks: noticeBlocks, Preview: true,
+		Publish: &PublishForm{Action: "/notices/4/publication"}}, 400},
+	{"notices", Notices{Layout: admin("Monitoring notices"), CanDraft: true, Current: "3", Rows: []NoticeRow{
+		{Version: "4", Title: "How we monitor the use of our systems", State: "Draft", Created: "20 November 2026", CreatedBy: "Sam Patel", Href: "/notices/4"},
+		{Version: "3", Title: "How we monitor the use of our systems", State: "Published", Created: "1 November 2026", CreatedBy: "Sam Patel",
+			Published: "3 November 2026", PublishedBy: "Kim Hale", Href: "/notices/3"},
+		{Version: "2", Title: "Monitoring at work", State: "Superseded", Created: "2 March 2026", CreatedBy: "Kim Hale",
+			Published: "4 March 2026", PublishedBy: "Sam Patel", Href: "/notices/2"},
+	}}, 200},
+	{"notices-empty", Notices{Layout: admin("Monitoring notices")}, 200},
+	{"draft-notice", DraftNotice{Layout: admin("Draft a new notice version"), Title: "How we monitor the use of our systems",
+		Text: "We monitor the use of our systems.\n\n## What we record\n\n- When you sign in.\n- Who you e-mail.", Short: "Your use of this system is recorded.",
+		PublicText: "We may monitor messages you send us.", PublicShort: "Messages to us may be monitored.",
+		Categories: draftCategories, Basis: "the published version 3"}, 200},
+	{"draft-notice-errors", DraftNotice{Layout: withErrors(admin("Draft a new notice version"),
+		FieldError{"title", "Enter a title"}, FieldError{"text", "Line 4: a heading needs text after “## ”"}, FieldError{"categories", "Select at least one category"}),
+		Text: "## ", Categories: draftCategories[2:]}, 400},
+	{"notice-compliance", NoticeCompliance{Layout: admin("Who has not acknowledged the notice"), Version: "3",
+		Coverage: "45,120 of 45,123 people (99.9%) have acknowledged", Outstanding: 3, CSVHref: "/notices/compliance.csv",
+		Units: []ComplianceUnit{
+			{Unit: "Professional Standards", Managers: []ComplianceManager{
+				{Manager: "Chris Lee (p-9)", People: []CompliancePerson{{"p-42", "Alex Morgan", "4821"}, {"p-44", "Sam Okafor", ""}}},
+			}},
+			{Unit: "ICT", Managers: []ComplianceManager{
+				{Manager: "No line manager", People: []CompliancePerson{{"p-43", "Robin Morley", "S1033"}}},
+			}},
+		}}, 200},
+	{"notice-compliance-everyone", NoticeCompliance{Layout: admin("Who has not acknowledged the notice"), Version: "3",
+		Coverage: "45,123 of 45,123 people (100%) have acknowledged", CSVHref: "/notices/compliance.csv"}, 200},
+	{"notice-compliance-none", NoticeCompliance{Layout: admin("Who has not acknowledged the notice")}, 200},
+	{"me", Me{Layout: staff("Your data"), Name: "Alex Morgan", NoticeVersion: "3",
+		Acknowledgements: []AcknowledgementRow{
+			{Version: "3", Title: "How we monitor the use of our systems", When: "4 November 2026 at 09:12", Via: "On the web", Entry: "1207", Current: true},
+			{Version: "2", Title: "Monitoring at work", When: "5 March 2026 at 08:30", Via: "Through the API", Entry: "88"},
+		},
+		Collected: []CollectedRow{
+			{Category: "Signing in", Collected: "When you sign in or out, from which device and address, and whether it worked.", Content: "", Retention: "1 year"},
+			{Category: "E-mail", Collected: "Who sent each message to whom, and when.", Content: "The subject and the text of the message.", Retention: "6 months"},
+		},
+		Sources:  []string{"Microsoft 365", "The VPN gateway"},
+		Requests: []SubjectAccessRow{{ID: "sar-1", Made: "1 October 2026", Details: "Everything from the VPN in September.", State: "Received"}, {ID: "sar-0", Made: "2 May 2026", State: "Received"}},
+	}, 200},
+	{"me-needs-acknowledging", Me{Layout: staff("Your data"), Name: "Alex Morgan", NoticeVersion: "3", NeedsAcknowledging: true}, 200},
+	{"me-no-notice", Me{Layout: staff("Your data")}, 200},
+	{"me-error", Me{Layout: withErrors(staff("Your data"), FieldError{"details", "Write at most 2,000 characters"}),
+		Name: "Alex Morgan", NoticeVersion: "3", Details: strings.Repeat("All my data. ", 200)}, 400},
+	{"subject-access-requests", SubjectAccessRequests{Layout: admin("Subject access requests"), Rows: []SubjectAccessRow{
+		{ID: "sar-1", Person: "Alex Morgan", PersonHref: "/people/p-42", Made: "1 October 2026", Details: "Everything from the VPN in September.", State: "Received"},
+		{ID: "sar-2", Person: "p-99", Made: "3 October 2026", State: "Received"},
+	}}, 200},
+	{"subject-access-requests-empty", SubjectAccessRequests{Layout: admin("Subject access requests")}, 200},
+	{"catalogue-history", CatalogueHistory{Layout: admin("Catalogue history"), Current: "2", CanEdit: true, Rows: []CatalogueRow{
+		{Version: "2", Created: "12 November 2026", Change: "9f2c41d07a5be3c1d2e4f6a8", ProposedBy: "Sam Patel", ApprovedBy: "Kim Hale", Reason: "Legislation references verified by Legal"},
+		{Version: "1", Created: "2 March 2026", Change: "03ab", ProposedBy: "Kim Hale", ApprovedBy: "Sam Patel", Reason: "Added the relevance check"},
+		{Version: "0", Reason: "The catalogue built into lbm, from LEGAL.md"},
+	}}, 200},
+	{"catalogue-history-built-in", CatalogueHistory{Layout: admin("Catalogue history"), Current: "0", Rows: []CatalogueRow{
+		{Version: "0", Reason: "The catalogue built into lbm, from LEGAL.md"},
+	}}, 200},
+	{"catalogue-edit", CatalogueEdit{Layout: admin("Propose a catalogue change"), Version: "2",
+		Purposes: purposesYAML, Legislation: "- id: IPA_2016\n  title: Investigatory Powers Act 2016\n", Criteria: "- id: NOTICE\n  question: Was the person told?\n"}, 200},
+	{"catalogue-edit-errors", CatalogueEdit{Layout: withErrors(admin("Propose a catalogue change"),
+		FieldError{"purposes", "purposes.yaml: line 3: reference: must not be empty"}, FieldError{"reason", "Enter why the catalogue should change"}),
+		Version: "0", Purposes: "- id: X\n  title: X\n  reference:\n", Legislation: "[]\n", Criteria: "[]\n"}, 400},
 }
 
 // sample is the page of the sample with the given name.
@@ -160,6 +288,8 @@ func TestPages(t *testing.T) {
 			checkCSP(t, out)
 			checkBranding(t, out)
 			checkErrors(t, out, l.Errors)
+			checkHeadings(t, out)
+			checkTables(t, out)
 
 			title := between(out, "<title>", "</title>")
 			if !strings.HasSuffix(title, "lbm") {
@@ -242,6 +372,92 @@ func TestContent(t *testing.T) {
 		{sample("forbidden"), []string{"<title>You cannot see this page – lbm</title>", "Your role does not allow this.</p>", "<p class=\"govuk-body\">Ask an administrator"}, nil},
 		{sample("not-found"), []string{"<title>Page not found – lbm</title>", ">Page not found</h1>"}, nil},
 		{sample("message"), []string{">Change proposed</h1>", "<title>Done – lbm</title>"}, nil},
+		{sample("notice"), []string{
+			`<span class="govuk-caption-l">Version 3, published 3 November 2026</span>`,
+			`<h1 class="govuk-heading-l">How we monitor the use of our systems</h1>`,
+			`<h2 class="govuk-heading-m">What we record</h2>`,
+			`<ul class="govuk-list govuk-list--bullet">` + "\n<li>When you sign in and out, and from where.</li>",
+			`<p class="govuk-body">Nobody may look at what is recorded about a person`,
+			`<h2 class="govuk-heading-m">For other systems’ sign-in screens</h2>` + "\n" + `<div class="govuk-inset-text">` + "\n" + `<p class="govuk-body">Your use of this system is recorded.`,
+			`action="/notice/acknowledgement"`, `name="version" value="3"`, ">I acknowledge I have read this notice</button>",
+			`href="/public-notice">Notice for the public</a><br>What people who write to us are told.`,
+		}, []string{"You acknowledged", "govuk-warning-text", "Propose publishing", `id="reason"`}},
+		{sample("notice-acknowledged"), []string{
+			"You acknowledged version 3 on 4 November 2026 at 09:12. Oversight log entry 1207 records it.", `govuk-tag--green">Acknowledged`,
+		}, []string{"/notice/acknowledgement", "I acknowledge"}},
+		{sample("notice-public"), []string{"Monitoring of messages you send us"}, []string{"/notice/acknowledgement", "Propose publishing", "govuk-inset-text", "govuk-warning-text"}},
+		{sample("notice-preview"), []string{
+			"govuk-warning-text", "This is a draft. It is not in force",
+			">Banner on other systems’ sign-in screens</h2>", ">Footer of e-mail to the public</h2>", "See our public monitoring notice.",
+			`action="/notices/4/publication"`, `id="reason" name="reason"`, ">Propose publishing this version</button>",
+		}, []string{"/notice/acknowledgement", `<a class="govuk-link" href="/changes">`}},
+		{sample("notice-preview-pending"), []string{"waiting for a second administrator", `<a class="govuk-link" href="/changes">See the changes waiting for a decision</a>`}, []string{"/notices/4/publication", "Propose publishing", `id="reason"`}},
+		{sample("notices"), []string{
+			"Version 3 is the notice in force.", `href="/notices/new"`, ">Draft a new version</a>",
+			`href="/notices/3"><span class="govuk-visually-hidden">Version </span>3</a>`,
+			`govuk-tag govuk-tag--green">Published`, `govuk-tag govuk-tag--yellow">Draft`, `govuk-tag govuk-tag--grey">Superseded`,
+			`Kim Hale<br><span class="lbm-secondary">3 November 2026</span>`, "Not published",
+		}, nil},
+		{sample("notices-empty"), []string{"No version is published yet", "No notice has been drafted yet."}, []string{"govuk-table", "/notices/new"}},
+		{sample("draft-notice"), []string{
+			"<title>Draft a new notice version – lbm</title>", `action="/notices"`, "Prefilled from the published version 3.",
+			`id="title" name="title" type="text" value="How we monitor the use of our systems"`,
+			`id="text" name="text" rows="20"`, `id="public_text" name="public_text" rows="20"`, `id="short" name="short"`, `id="public_short" name="public_short"`,
+			"“## ” for a heading", "“- ” for a bullet point", "blank line between paragraphs", "govuk-!-width-full",
+			`id="categories" name="categories" type="checkbox" value="authentication" checked aria-describedby="categories-item-hint"`,
+			`id="categories-3" name="categories" type="checkbox" value="file_access">`,
+			"our systems.\n\n## What we record\n\n- When you sign in.\n- Who you e-mail.</textarea>",
+		}, nil},
+		{sample("draft-notice-errors"), []string{"<title>Error: Draft a new notice version – lbm</title>", `id="categories" name="categories" type="checkbox" value="file_access"`}, []string{"Prefilled"}},
+		{sample("notice-compliance"), []string{
+			"Monitoring notice version 3", "45,120 of 45,123 people (99.9%) have acknowledged.", "3 people have not acknowledged version 3",
+			`href="/notices/compliance.csv" download>Download as CSV<span class="govuk-visually-hidden">`,
+			`<h2 class="govuk-heading-m">Professional Standards</h2>`, `<h3 class="govuk-heading-s">Chris Lee (p-9)</h3>`,
+			`<h3 class="govuk-heading-s">No line manager</h3>`, "Robin Morley", ">ID</th>", ">Number</th>",
+		}, []string{"Everyone has acknowledged"}},
+		{NoticeCompliance{Version: "3", Outstanding: 1, Units: []ComplianceUnit{{Managers: []ComplianceManager{{People: []CompliancePerson{{ID: "p-1"}}}}}}},
+			[]string{"1 person has not acknowledged", ">No unit</h2>", ">No line manager</h3>"}, []string{"Download as CSV"}},
+		{sample("notice-compliance-everyone"), []string{"Everyone has acknowledged version 3."}, []string{"govuk-table", "Download as CSV", "<h2"}},
+		{sample("notice-compliance-none"), []string{"No monitoring notice is published yet"}, []string{"Everyone has acknowledged", "govuk-table", "Download as CSV"}},
+		{sample("me"), []string{
+			">Monitoring notice</h2>", ">Your acknowledgements</h2>", ">What is recorded about everyone who uses the systems</h2>",
+			">Ask for your data</h2>", ">Your requests</h2>",
+			"You have acknowledged the current monitoring notice, version 3.",
+			`3 <strong class="govuk-tag govuk-tag--green">Current</strong>`, "Through the API", ">1207<",
+			">Category</th>", ">What counts as content</th>", ">How long it is kept</th>", "6 months",
+			"<li>Microsoft 365</li>", "subject access request", "Data Protection Officer",
+			`action="/me/subject-access-requests"`, `id="details" name="details"`, ">Send request to the Data Protection Officer</button>",
+			"Everything from the VPN in September.", `lbm-secondary">Everything</span>`,
+		}, []string{"govuk-warning-text", "No systems are connected yet."}},
+		{sample("me-needs-acknowledging"), []string{
+			"govuk-warning-text", "You have not acknowledged version 3 of the monitoring notice yet.",
+			`<a class="govuk-link" href="/notice">Read and acknowledge the monitoring notice</a>`,
+			"You have not acknowledged any version of the notice yet.", "Nothing is recorded yet.",
+			"No systems are connected yet.", "You have not asked for your data yet.",
+		}, []string{"govuk-table"}},
+		{sample("me-no-notice"), []string{"No monitoring notice has been published yet."}, []string{"govuk-warning-text", `<a class="govuk-link" href="/notice">`}},
+		{sample("me-error"), []string{">All my data. All my data."}, nil},
+		{sample("subject-access-requests"), []string{
+			`<a class="govuk-link" href="/people/p-42">Alex Morgan</a>`, "<td class=\"govuk-table__cell\">p-99</td>", "Everything from the VPN in September.",
+			`lbm-secondary">Everything</span>`, `<strong class="govuk-tag">Received</strong>`,
+		}, nil},
+		{sample("subject-access-requests-empty"), []string{"Nobody has asked for their data yet."}, []string{"govuk-table"}},
+		{sample("catalogue-history"), []string{
+			"Version 2 is in force.", `href="/purposes"`, `href="/legislation"`, `href="/criteria"`, "second administrator approves",
+			`href="/catalogue/edit"`, ">Propose a change</a>", `2 <strong class="govuk-tag govuk-tag--green">In force</strong>`,
+			"<code>9f2c41d07a5be3c1d2e4f6a8</code>", "Legislation references verified by Legal", `lbm-secondary">Built into lbm</span>`,
+		}, []string{`1 <strong`, `0 <strong`}},
+		{sample("catalogue-history-built-in"), []string{
+			"The catalogue built into lbm is in force", `0 <strong class="govuk-tag govuk-tag--green">In force</strong>`,
+		}, []string{"/catalogue/edit", "Version 0"}},
+		{sample("catalogue-edit"), []string{
+			`action="/catalogue/edit"`, "Changing catalogue version 2", "A second administrator must approve this change",
+			`id="purposes" name="purposes" rows="25"`, `id="legislation" name="legislation" rows="25"`, `id="criteria" name="criteria" rows="25"`,
+			`id="reason" name="reason"`, "the YAML format of the one shipped with lbm", "the error names the line",
+			"# The lawful purposes.\n- id: PREVENT_DETECT_CRIME\n  title: Prevent or detect crime\n",
+			"explanation: &gt;-",
+		}, nil},
+		{sample("catalogue-edit-errors"), []string{"Changing the catalogue built into lbm"}, nil},
 	} {
 		out := render(t, tt.page, http.StatusOK)
 		for _, s := range tt.want {
@@ -252,6 +468,50 @@ func TestContent(t *testing.T) {
 		for _, s := range tt.not {
 			if strings.Contains(out, s) {
 				t.Errorf("%s: output contains %q", tt.page.template(), s)
+			}
+		}
+	}
+}
+
+// TestAcknowledgeNotConsent checks the product rule that staff acknowledge
+// a notice and are never asked to consent: monitoring at work does not
+// rest on consent, and saying so would mislead. No template and no page
+// may use the word.
+func TestAcknowledgeNotConsent(t *testing.T) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(templateFS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(strings.ToLower(string(b)), "consent") {
+			t.Errorf("%s says \"consent\"; say \"acknowledge\"", name)
+		}
+	}
+	for _, tt := range samples {
+		if out := render(t, tt.page, tt.status); strings.Contains(strings.ToLower(out), "consent") {
+			t.Errorf("sample %s says \"consent\"; say \"acknowledge\"", tt.name)
+		}
+	}
+}
+
+// TestMeTellsNothing checks that a person's own page says nothing that
+// could tip them off about monitoring of them in particular: it names no
+// investigation, authorisation, hold or alert, not even to say there is
+// none.
+func TestMeTellsNothing(t *testing.T) {
+	for _, tt := range samples {
+		if _, ok := tt.page.(Me); !ok {
+			continue
+		}
+		out := render(t, tt.page, tt.status)
+		text := strings.ToLower(textOf(between(out, "<main", "</main>")))
+		for _, bad := range []string{"investigat", "authoris", "authoriz", "hold", "alert", "suspect", "warrant"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("sample %s: the page says %q", tt.name, bad)
 			}
 		}
 	}
@@ -271,6 +531,7 @@ func TestEscaping(t *testing.T) {
 		ProposedBy: hostile, Proposed: hostile, State: hostile, DecidedBy: hostile, Decided: hostile, CanDecide: true}
 	pv := PersonView{hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile}
 	opt := []Option{{Value: hostile, Label: hostile, Hint: hostile}}
+	sar := SubjectAccessRow{ID: hostile, Person: hostile, PersonHref: js, Made: hostile, Details: hostile, State: hostile}
 	for _, p := range []Page{
 		SignIn{Layout: l, Username: hostile, OIDC: true, Next: hostile},
 		StepUp{Layout: l, Next: hostile},
@@ -283,6 +544,23 @@ func TestEscaping(t *testing.T) {
 		OversightLog{Layout: l, Older: hostile, Rows: []OversightRow{{Index: hostile, Time: hostile, Actor: hostile, Action: hostile, Details: []string{hostile}}}},
 		Changes{Layout: l, Pending: []ChangeRow{row}, Decided: []ChangeRow{row}},
 		Message{Layout: l, Heading: hostile, Body: hostile, Status: 500},
+		Notice{Layout: l, Heading: hostile, Status: hostile,
+			Blocks:     []TextBlock{{Heading: hostile}, {Paragraph: hostile}, {Items: []string{hostile}}},
+			ShortLabel: hostile, Short: hostile, ExtraShortLabel: hostile, ExtraShort: hostile,
+			Acknowledge: &AcknowledgeBox{Version: hostile}, Publish: &PublishForm{Action: js, Reason: hostile}, Preview: true,
+			Links: []Card{{Title: hostile, Href: js, Text: hostile}}},
+		Notice{Layout: l, Heading: hostile, Acknowledge: &AcknowledgeBox{Version: hostile, Done: true, When: hostile, Entry: hostile}},
+		Notices{Layout: l, CanDraft: true, Current: hostile, Rows: []NoticeRow{{hostile, hostile, hostile, hostile, hostile, hostile, hostile, js}}},
+		DraftNotice{Layout: l, Title: hostile, Text: hostile, Short: hostile, PublicText: hostile, PublicShort: hostile, Categories: opt, Basis: hostile},
+		NoticeCompliance{Layout: l, Version: hostile, Coverage: hostile, Outstanding: 1, CSVHref: js,
+			Units: []ComplianceUnit{{Unit: hostile, Managers: []ComplianceManager{{Manager: hostile, People: []CompliancePerson{{hostile, hostile, hostile}}}}}}},
+		Me{Layout: l, Name: hostile, NoticeVersion: hostile, NeedsAcknowledging: true,
+			Acknowledgements: []AcknowledgementRow{{hostile, hostile, hostile, hostile, hostile, true}},
+			Collected:        []CollectedRow{{hostile, hostile, hostile, hostile}},
+			Sources:          []string{hostile}, Requests: []SubjectAccessRow{sar}, Details: hostile},
+		SubjectAccessRequests{Layout: l, Rows: []SubjectAccessRow{sar}},
+		CatalogueHistory{Layout: l, Current: hostile, CanEdit: true, Rows: []CatalogueRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
+		CatalogueEdit{Layout: l, Version: hostile, Purposes: hostile, Legislation: hostile, Criteria: hostile, Reason: hostile},
 	} {
 		out := render(t, p, http.StatusOK)
 		checkCSP(t, out)
@@ -500,6 +778,56 @@ func checkHTML(t *testing.T, out string) {
 			t.Errorf("label for=%q names no element", f)
 		}
 	}
+}
+
+// checkHeadings checks the page's outline: one h1, and after it no level
+// skipped on the way down (h1, h2, h3; never h1 then h3). Headings before
+// the h1 are the layout's error summary and success banner, which GOV.UK
+// puts above it.
+func checkHeadings(t *testing.T, out string) {
+	t.Helper()
+	levels := regexp.MustCompile(`<h([1-6])[\s>]`).FindAllStringSubmatch(between(out, "<main", "</main>"), -1)
+	seen, prev := 0, 0
+	for _, m := range levels {
+		level := int(m[1][0] - '0')
+		if level == 1 {
+			seen++
+		}
+		if seen == 0 {
+			continue
+		}
+		if level > prev+1 {
+			t.Errorf("h%d follows h%d: a heading level is skipped", level, prev)
+		}
+		prev = level
+	}
+	if seen != 1 {
+		t.Errorf("page has %d h1 headings, want 1", seen)
+	}
+}
+
+// checkTables checks that every table sits in a labelled, focusable
+// scrolling region, so that at 320 px wide it scrolls on its own rather than
+// making the page scroll sideways (WCAG 1.4.10), and keyboard users can
+// scroll it.
+func checkTables(t *testing.T, out string) {
+	t.Helper()
+	wrapped := regexp.MustCompile(`<div class="lbm-scroll"[^>]*>\n<table`).FindAllString(out, -1)
+	if n := strings.Count(out, "<table"); n != len(wrapped) {
+		t.Errorf("%d tables, %d of them in an lbm-scroll region", n, len(wrapped))
+	}
+	for _, w := range wrapped {
+		for _, attr := range []string{` role="region"`, ` tabindex="0"`, ` aria-label="`} {
+			if !strings.Contains(w, attr) {
+				t.Errorf("scrolling region %q lacks%s", w, attr)
+			}
+		}
+	}
+}
+
+// textOf is the text of some HTML, without its tags.
+func textOf(html string) string {
+	return tagRE.ReplaceAllString(html, " ")
 }
 
 // tagsOnly is out without its text, so that attribute checks do not trip on
