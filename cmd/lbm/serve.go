@@ -19,7 +19,7 @@ func serveCmd() *cobra.Command {
 	var where storeFlags
 	var demo bool
 	var interval time.Duration
-	var tlsCert, tlsKey, gradesFile string
+	var tlsCert, tlsKey, gradesFile, organisation, baseURL string
 	var secureCookies bool
 	var oc oidc.Config
 	var claims map[string]string
@@ -87,6 +87,7 @@ func serveCmd() *cobra.Command {
 			return server.Serve(cmd.Context(), n, server.ServeConfig{
 				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, Metrics: metrics, Logger: logger,
 				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
+				Organisation: organisation, BaseURL: baseURL,
 				Listening: func(a, admin net.Addr) {
 					fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
 					if admin != nil {
@@ -105,6 +106,8 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark cookies Secure when TLS ends at a proxy in front of lbm")
+	cmd.Flags().StringVar(&organisation, "organisation", "", `the organisation's name in the generated monitoring notice (default "the organisation")`)
+	cmd.Flags().StringVar(&baseURL, "base-url", "", "the address people reach lbm at, e.g. https://lbm.example.org, for links in the generated notice's short texts")
 	cmd.Flags().StringVar(&gradesFile, "grades", "", "YAML mapping police staff grades to rank equivalents (default: the built-in mapping)")
 	cmd.Flags().StringVar(&oc.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL: offer sign-in through the identity provider")
 	cmd.Flags().StringVar(&oc.ClientID, "oidc-client-id", "", "OpenID Connect client id (the secret comes from LBM_OIDC_CLIENT_SECRET)")

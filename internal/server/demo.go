@@ -11,6 +11,8 @@ import (
 
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/inform"
+	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/simulate"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/schollz/progressbar/v3"
@@ -74,7 +76,75 @@ func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, er
 		bar.Add(len(evs))
 	}
 	bar.Finish()
+	if err := loadDemoNotice(ctx, n); err != nil {
+		return "", 0, fmt.Errorf("publishing the demo notice: %w", err)
+	}
 	return path, len(lines), n.PublishAll(ctx)
+}
+
+// setDemoManagers makes the highest-ranked person of each unit the line
+// manager of everyone else in it, so that the notice report has line
+// managers to group by.
+func setDemoManagers(ps []store.Person) {
+	head := map[string]int{}
+	for i, p := range ps {
+		j, ok := head[p.Unit]
+		if !ok || identity.Rank(p.Rank).Level() > identity.Rank(ps[j].Rank).Level() {
+			head[p.Unit] = i
+		}
+	}
+	for i := range ps {
+		if j := head[ps[i].Unit]; j != i {
+			ps[i].Manager = ps[j].ID
+		}
+	}
+}
+
+// loadDemoNotice publishes the generated monitoring notice as the demo
+// administrators would (one proposes, the other approves), and has three
+// in four of the demo force acknowledge it, so that the notice report has
+// people to chase. It does nothing once a notice is published.
+func loadDemoNotice(ctx context.Context, n *Node) error {
+	if _, err := n.Store.CurrentNotice(ctx); err == nil {
+		return nil
+	}
+	now := n.Now()
+	record := func(ctx context.Context, actor, action string, details map[string]any) (uint64, error) {
+		return n.Oversight(ctx, actor, action, details, true)
+	}
+	admin1 := identity.Principal{Kind: identity.KindUser, Subject: demoAdmins[0], Role: identity.RoleAdmin}
+	admin2 := identity.Principal{Kind: identity.KindUser, Subject: demoAdmins[1], Role: identity.RoleAdmin}
+	d, err := inform.DefaultNotice(inform.DefaultInput{Organisation: "the Demo Constabulary", Catalogue: policy.Default(), Sources: []string{demoSource}})
+	if err != nil {
+		return err
+	}
+	draft, err := inform.DraftNotice(ctx, n.Store, admin1, d, policy.DefaultCategories(), now)
+	if err != nil {
+		return err
+	}
+	c, err := identity.ProposeNoticePublication(ctx, n.Store, admin1, draft.Version, "The first monitoring notice.", now)
+	if err != nil {
+		return err
+	}
+	if _, _, err := identity.DecideChange(ctx, n.Store, admin2, c.ID, true, now); err != nil {
+		return err
+	}
+	if _, err := record(ctx, admin2.Subject, "notice_change_approved", map[string]any{"change": c.ID, "notice_version": draft.Version}); err != nil {
+		return err
+	}
+	people, err := n.Store.ListPeople(ctx, store.PeopleQuery{Limit: demoPeople + 10})
+	if err != nil {
+		return err
+	}
+	for i, p := range people {
+		if i%4 == 3 || slices.Contains(demoAdmins, p.ID) {
+			continue
+		}
+		if _, _, err := inform.Acknowledge(ctx, n.Store, record, p.ID, draft.Version, inform.ViaWeb, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Demo administrators. demo-admin has proposed a change that demo-admin2
@@ -113,6 +183,7 @@ func loadDemoPeople(ctx context.Context, n *Node) error {
 		slices.Sort(r)
 		ps = append(ps, store.Person{ID: sp.ID, Name: sp.Name, Number: sp.Collar, Unit: sp.Unit, Rank: string(rank), Roles: r, Updated: now})
 	}
+	setDemoManagers(ps)
 	for i, id := range demoAdmins {
 		ps = append(ps, store.Person{ID: id, Name: fmt.Sprintf("Demo Administrator %d", i+1), Unit: "ICT Security",
 			Grade: "", Roles: []string{"admin", "staff"}, Updated: now})

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"crypto/tls"
@@ -93,6 +94,9 @@ type ServeConfig struct {
 	Grades identity.GradeMap
 	// LeaverSweep is how often leavers' tokens are revoked. Default 1m.
 	LeaverSweep time.Duration
+	// Organisation and BaseURL go into the generated monitoring notice:
+	// the organisation's name, and the address the notice is read at.
+	Organisation, BaseURL string
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -128,6 +132,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	wcfg := WebConfig(n)
 	wcfg.Metrics, wcfg.Logger, wcfg.Grades, wcfg.OIDC = metricsHandler, cfg.Logger, cfg.Grades, cfg.OIDC
 	wcfg.SecureCookies = cfg.SecureCookies || tlsConfig != nil
+	wcfg.Organisation, wcfg.BaseURL = cfg.Organisation, strings.TrimSuffix(cfg.BaseURL, "/")
 	handler, err := web.New(wcfg)
 	if err != nil {
 		return err

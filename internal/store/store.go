@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -387,6 +388,64 @@ type ChangeEffect struct {
 	// Catalogue adds a catalogue version, whose Version must be one more
 	// than the stored latest (1 when none is stored).
 	Catalogue *CatalogueVersion
+}
+
+// Check refuses, before an engine writes anything, an effect no decision
+// can carry: more than one, one on a decision other than an approval, or
+// one that is malformed in itself.
+func (e ChangeEffect) Check(c Change) error {
+	n := 0
+	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return nil
+	case n > 1:
+		return fmt.Errorf("deciding change %s: %d effects, want at most one", c.ID, n)
+	case c.State != "approved":
+		return fmt.Errorf("deciding change %s: an effect on a decision %q, not an approval", c.ID, c.State)
+	}
+	switch {
+	case e.Person != nil:
+		if err := CheckPeople([]Person{*e.Person}); err != nil {
+			return fmt.Errorf("deciding change %s: %w", c.ID, err)
+		}
+	case e.Publish != nil:
+		// Published zero means a draft: a publication without a time
+		// would approve the change and publish nothing.
+		if e.Publish.At.IsZero() {
+			return fmt.Errorf("deciding change %s: publishing notice %d at the zero time", c.ID, e.Publish.Version)
+		}
+	case e.Catalogue != nil:
+		if e.Catalogue.Change != c.ID {
+			return fmt.Errorf("deciding change %s: catalogue version %d names change %q", c.ID, e.Catalogue.Version, e.Catalogue.Change)
+		}
+	}
+	return nil
+}
+
+// CheckTarget refuses an effect on anything but the stored change's own
+// kind and target (as stored): approving a change to one person must not rewrite
+// another, nor publish a notice no one proposed to publish.
+func (e ChangeEffect) CheckTarget(c Change, kind, target string) error {
+	var wantKind, wantTarget string
+	switch {
+	case e.Person != nil:
+		wantKind, wantTarget = "person", e.Person.ID
+	case e.Publish != nil:
+		wantKind, wantTarget = "notice", strconv.FormatInt(e.Publish.Version, 10)
+	case e.Catalogue != nil:
+		wantKind, wantTarget = "catalogue", "catalogue"
+	default:
+		return nil
+	}
+	if kind != wantKind || target != wantTarget {
+		return fmt.Errorf("deciding change %s: the effect is on %s %q, not the change's %s %q", c.ID, wantKind, wantTarget, kind, target)
+	}
+	return nil
 }
 
 // Publication publishes the draft notice Version at At. ErrConflict if the

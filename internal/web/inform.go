@@ -126,13 +126,7 @@ func (s *server) apiNotices(w http.ResponseWriter, r *http.Request, _ identity.P
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	out := struct {
-		Notices []NoticeJSON `json:"notices"`
-	}{Notices: []NoticeJSON{}}
-	for _, n := range ns {
-		out.Notices = append(out.Notices, noticeJSON(n))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, "notices", ns, noticeJSON)
 }
 
 // noticeVersion reads the {version} path value.
@@ -271,13 +265,7 @@ func (s *server) apiMyAcknowledgements(w http.ResponseWriter, r *http.Request, p
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	out := struct {
-		Acknowledgements []AcknowledgementJSON `json:"acknowledgements"`
-	}{Acknowledgements: []AcknowledgementJSON{}}
-	for _, a := range as {
-		out.Acknowledgements = append(out.Acknowledgements, acknowledgementJSON(a))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, "acknowledgements", as, acknowledgementJSON)
 }
 
 func (s *server) apiNoticeReport(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
@@ -340,13 +328,7 @@ func (s *server) apiSubjectAccessRequests(w http.ResponseWriter, r *http.Request
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	out := struct {
-		Requests []SubjectAccessJSON `json:"requests"`
-	}{Requests: []SubjectAccessJSON{}}
-	for _, q := range qs {
-		out.Requests = append(out.Requests, subjectAccessJSON(q))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, "requests", qs, subjectAccessJSON)
 }
 
 // Pages.

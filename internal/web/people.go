@@ -255,13 +255,7 @@ func (s *server) apiChanges(w http.ResponseWriter, r *http.Request, _ identity.P
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	out := struct {
-		Changes []ChangeJSON `json:"changes"`
-	}{Changes: []ChangeJSON{}}
-	for _, c := range cs {
-		out.Changes = append(out.Changes, changeJSON(c))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, "changes", cs, changeJSON)
 }
 
 // DecisionJSON is the answer to an approval or rejection.

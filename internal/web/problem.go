@@ -130,6 +130,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// writeList answers {key: [each item, converted]}: an empty list, never
+// null, when there are none.
+func writeList[T, J any](w http.ResponseWriter, key string, items []T, convert func(T) J) {
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, convert(it))
+	}
+	writeJSON(w, http.StatusOK, map[string][]J{key: out})
+}
+
 // validationError is a bad request body or parameter.
 type validationError struct{ Field, Msg string }
 

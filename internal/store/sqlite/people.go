@@ -341,7 +341,7 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 // version after the latest. If either writes no row the transaction rolls
 // back, so a lost race or a stale target leaves both as they were.
 func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEffect) error {
-	if err := checkEffect(c, e); err != nil {
+	if err := e.Check(c); err != nil {
 		return err
 	}
 	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
@@ -357,7 +357,7 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEf
 		if err != nil {
 			return err
 		}
-		if err := checkTarget(c, e, kind, target); err != nil {
+		if err := e.CheckTarget(c, kind, target); err != nil {
 			return err
 		}
 		switch {
@@ -385,60 +385,3 @@ func putApproved(ctx context.Context, tx *sql.Tx, p *store.Person) error {
 	return guarded(ctx, tx, res, `SELECT 1 FROM people WHERE id = ?`, p.ID)
 }
 
-// checkEffect refuses, before anything is written, an effect no decision
-// can carry: more than one, one on a decision other than an approval, or
-// one that is malformed in itself.
-func checkEffect(c store.Change, e store.ChangeEffect) error {
-	n := 0
-	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil} {
-		if set {
-			n++
-		}
-	}
-	switch {
-	case n == 0:
-		return nil
-	case n > 1:
-		return fmt.Errorf("deciding change %s: %d effects, want at most one", c.ID, n)
-	case c.State != "approved":
-		return fmt.Errorf("deciding change %s: an effect on a decision %q, not an approval", c.ID, c.State)
-	}
-	switch {
-	case e.Person != nil:
-		if err := store.CheckPeople([]store.Person{*e.Person}); err != nil {
-			return fmt.Errorf("deciding change %s: %w", c.ID, err)
-		}
-	case e.Publish != nil:
-		// Published zero means a draft: a publication without a time
-		// would approve the change and publish nothing.
-		if e.Publish.At.IsZero() {
-			return fmt.Errorf("deciding change %s: publishing notice %d at the zero time", c.ID, e.Publish.Version)
-		}
-	case e.Catalogue != nil:
-		if e.Catalogue.Change != c.ID {
-			return fmt.Errorf("deciding change %s: catalogue version %d names change %q", c.ID, e.Catalogue.Version, e.Catalogue.Change)
-		}
-	}
-	return nil
-}
-
-// checkTarget refuses an effect on anything but the stored change's own
-// kind and target: approving a change to one person must not rewrite
-// another, nor publish a notice no one proposed to publish.
-func checkTarget(c store.Change, e store.ChangeEffect, kind, target string) error {
-	var wantKind, wantTarget string
-	switch {
-	case e.Person != nil:
-		wantKind, wantTarget = "person", e.Person.ID
-	case e.Publish != nil:
-		wantKind, wantTarget = "notice", strconv.FormatInt(e.Publish.Version, 10)
-	case e.Catalogue != nil:
-		wantKind, wantTarget = "catalogue", "catalogue"
-	default:
-		return nil
-	}
-	if kind != wantKind || target != wantTarget {
-		return fmt.Errorf("deciding change %s: the effect is on %s %q, not the change's %s %q", c.ID, wantKind, wantTarget, kind, target)
-	}
-	return nil
-}
