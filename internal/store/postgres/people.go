@@ -349,4 +349,3 @@ func putApproved(ctx context.Context, tx pgx.Tx, p *store.Person) error {
 	}
 	return guarded(ctx, tx, tag.RowsAffected(), `SELECT 1 FROM people WHERE id = $1`, p.ID)
 }
-

@@ -384,4 +384,3 @@ func putApproved(ctx context.Context, tx *sql.Tx, p *store.Person) error {
 	}
 	return guarded(ctx, tx, res, `SELECT 1 FROM people WHERE id = ?`, p.ID)
 }
-
