@@ -586,7 +586,7 @@ func (s *server) draftNoticeSubmit(w http.ResponseWriter, r *http.Request, p ide
 
 func (s *server) noticeReportPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	rep, err := inform.ComplianceReport(r.Context(), s.cfg.Store, s.cfg.Now())
-	page := &pages.NoticeCompliance{Layout: s.layout(r, p, "Who has not acknowledged")}
+	page := &pages.NoticeCompliance{Layout: s.layout(r, p, "Who has not acknowledged the notice")}
 	if errors.Is(err, inform.ErrNoNotice) {
 		s.render(w, r, http.StatusOK, page)
 		return
@@ -602,7 +602,7 @@ func (s *server) noticeReportPage(w http.ResponseWriter, r *http.Request, p iden
 	if rep.Coverage.Active > 0 {
 		pct = 100 * float64(rep.Coverage.Acknowledged) / float64(rep.Coverage.Active)
 	}
-	page.Coverage = fmt.Sprintf("%d of %d people (%.1f%%) have acknowledged version %d.", rep.Coverage.Acknowledged, rep.Coverage.Active, pct, rep.Notice.Version)
+	page.Coverage = fmt.Sprintf("%d of %d people (%.1f%%) have acknowledged version %d", rep.Coverage.Acknowledged, rep.Coverage.Active, pct, rep.Notice.Version)
 	for _, u := range rep.Units {
 		unit := pages.ComplianceUnit{Unit: u.Unit}
 		if unit.Unit == "" {
@@ -647,7 +647,7 @@ func (s *server) renderMe(w http.ResponseWriter, r *http.Request, p identity.Pri
 		s.pageError(w, r, p, errForbidden)
 		return
 	}
-	page := &pages.Me{Layout: s.layout(r, p, "Your information"), Name: p.Person.Name, Details: details}
+	page := &pages.Me{Layout: s.layout(r, p, "Monitoring and your data"), Name: p.Person.Name, Details: details}
 	page.Errors = errs
 	cur, err := inform.CurrentNotice(ctx, s.cfg.Store)
 	if err != nil && !errors.Is(err, inform.ErrNoNotice) {

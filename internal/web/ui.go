@@ -47,7 +47,7 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 		nav = append(nav, pages.NavItem{Label: "Subject access", Href: "/subject-access-requests"},
 			pages.NavItem{Label: "Notice report", Href: "/reports/notices"})
 	}
-	nav = append(nav, pages.NavItem{Label: "Your information", Href: "/me"})
+	nav = append(nav, pages.NavItem{Label: "Your data", Href: "/me"})
 	for i := range nav {
 		nav[i].Current = r.URL.Path == nav[i].Href || (nav[i].Href != "/" && strings.HasPrefix(r.URL.Path, nav[i].Href+"/"))
 	}
@@ -391,7 +391,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 	}
 	page.Cards = append(page.Cards,
 		pages.Card{Title: "Monitoring notice", Href: "/notice", Text: "What is monitored, why, under which law, and who can look. Acknowledge it here."},
-		pages.Card{Title: "Your information", Href: "/me", Text: "Your acknowledgements, what is recorded about everyone, and how to ask for your data."})
+		pages.Card{Title: "Monitoring and your data", Href: "/me", Text: "Your acknowledgements, what is recorded about everyone, and how to ask for your data."})
 	s.render(w, r, http.StatusOK, page)
 }
 
