@@ -22,16 +22,17 @@ func TestBrowserSignInWithSecondFactor(t *testing.T) {
 	// She opens the link the operator sent her, puts the key shown into her
 	// authenticator app, chooses a password and gives the app's code.
 	a := b.setUp("adm1", s.setupLink("adm1"), "correct horse battery staple")
-	b.screenshot("set-up")
+	b.review("set-up")
 	v := b.press(`form[action^="/setup/"] button[type=submit]`)
 	if v.H1 != "Sign in" || !strings.Contains(v.Notice, "Your password and second factor are set") {
 		t.Fatalf("after set-up: heading %q, notice %q, want the sign-in page with a success notice; page says:\n%s", v.H1, v.Notice, v.Main)
 	}
+	b.review("sign-in-after-set-up")
 
 	// She signs in with the password alone and lands on her home page.
 	v = b.signIn(a)
 	wantPage(t, v, "/", "Home")
-	b.screenshot("home-admin")
+	b.review("home-admin")
 	if !strings.Contains(v.Header, "Signed in as Ada Byron (Administrator)") {
 		t.Errorf("header says %q, want it to name Ada Byron and her role, Administrator", v.Header)
 	}
@@ -39,7 +40,7 @@ func TestBrowserSignInWithSecondFactor(t *testing.T) {
 	if got := b.options("header #switch-role"); !slices.Equal(got, []string{"Staff"}) {
 		t.Errorf("header's Switch role offers %q, want [Staff]", got)
 	}
-	if want := []string{"Home", "People", "Changes", "Oversight log"}; !slices.Equal(v.Nav, want) {
+	if want := []string{"Home", "People", "Changes", "Notices", "Oversight log", "Your data"}; !slices.Equal(v.Nav, want) {
 		t.Errorf("navigation %q, want %q", v.Nav, want)
 	}
 	// The session cookie is out of reach of scripts and of other sites.
@@ -52,7 +53,7 @@ func TestBrowserSignInWithSecondFactor(t *testing.T) {
 	// She finds herself in the directory.
 	v = b.open("/people")
 	wantPage(t, v, "/people", "People")
-	b.screenshot("people")
+	b.review("people")
 	if !slices.Contains(b.column("main table", 1), "adm1") {
 		t.Errorf("people table has IDs %q, want adm1 among them", b.column("main table", 1))
 	}
@@ -65,12 +66,13 @@ func TestBrowserSignInWithSecondFactor(t *testing.T) {
 			t.Errorf("/changes does not say %q; it says:\n%s", want, v.Main)
 		}
 	}
+	b.review("changes-empty")
 
 	// Before deciding anything she confirms it is her with a fresh code,
 	// and comes back to where she was.
 	v = b.open("/step-up?next=/changes")
 	wantPage(t, v, "/step-up?next=/changes", "Confirm it’s you")
-	b.screenshot("step-up")
+	b.review("step-up")
 	v = b.stepUp(a)
 	wantPage(t, v, "/changes", "Changes")
 
@@ -80,7 +82,7 @@ func TestBrowserSignInWithSecondFactor(t *testing.T) {
 	if strings.Contains(v.Header, "Signed in") {
 		t.Errorf("after signing out the header still says %q", v.Header)
 	}
-	b.screenshot("sign-in")
+	b.review("sign-in")
 	v = b.open("/")
 	if !strings.HasPrefix(v.Path, "/sign-in") {
 		t.Errorf("after signing out, / shows %s (%q), want the sign-in page", v.Path, v.H1)
@@ -107,12 +109,13 @@ func TestBrowserDualControl(t *testing.T) {
 	wantPage(t, b.signIn(a1), "/", "Home")
 	v := b.open("/people/staff1")
 	wantPage(t, v, "/people/staff1", "Sam Patel")
-	b.screenshot("person")
+	b.review("person")
 	if got := b.summaryValue("Roles"); got != "Staff" {
 		t.Errorf("Sam's roles: %q, want Staff", got)
 	}
 	v = b.press(`main a[href="/people/staff1/change"]`)
 	wantPage(t, v, "/people/staff1/change", "Propose a change")
+	b.review("propose-change")
 	// The header offers Ada only the other role she holds, whatever the
 	// page's form is about.
 	if got := b.options("header #switch-role"); !slices.Equal(got, []string{"Staff"}) {
@@ -138,7 +141,7 @@ func TestBrowserDualControl(t *testing.T) {
 	if !b.checked(`input[name=roles][value=investigator]`) {
 		t.Errorf("the Investigator box lost its tick when the form came back with an error")
 	}
-	b.screenshot("propose-change-error")
+	b.review("propose-change-error")
 
 	// With a reason, the change is proposed but not yet in effect.
 	b.fill("reason", "Joins the digital forensics unit on Monday.")
@@ -150,6 +153,7 @@ func TestBrowserDualControl(t *testing.T) {
 	if got := b.summaryValue("Roles"); got != "Staff" {
 		t.Errorf("Sam's roles before approval: %q, want Staff", got)
 	}
+	b.review("person-change-proposed")
 
 	// On /changes she sees it waiting, and no button to approve her own change.
 	v = b.open("/changes")
@@ -167,7 +171,7 @@ func TestBrowserDualControl(t *testing.T) {
 	if b.has(`form[action$="/approve"]`) || b.has(`form[action$="/reject"]`) {
 		t.Errorf("Ada is offered a decision on her own change")
 	}
-	b.screenshot("changes-pending")
+	b.review("changes-pending")
 	wantPage(t, b.signOut(), "/sign-in", "Sign in")
 
 	// Alan signs in and approves; the decision needs a fresh code, so the
@@ -177,6 +181,7 @@ func TestBrowserDualControl(t *testing.T) {
 	if !b.has(`form[action$="/approve"]`) {
 		t.Fatalf("Alan sees no change to approve; /changes says:\n%s", v.Main)
 	}
+	b.review("changes-to-decide")
 	v = b.press(`form[action$="/approve"] button`)
 	wantPage(t, v, "/step-up?next=%2Fchanges", "Confirm it’s you")
 	v = b.stepUp(a2)
@@ -189,6 +194,7 @@ func TestBrowserDualControl(t *testing.T) {
 	if strings.Contains(v.Main, "You proposed this change") || b.has(`form[action$="/approve"]`) {
 		t.Errorf("the change is still pending after approval:\n%s", v.Main)
 	}
+	b.review("changes-approved")
 
 	// Sam is now an investigator.
 	wantPage(t, b.open("/people/staff1"), "/people/staff1", "Sam Patel")
@@ -205,7 +211,7 @@ func TestBrowserDualControl(t *testing.T) {
 			t.Errorf("the oversight log does not show %q:\n%s", want, v.Main)
 		}
 	}
-	b.screenshot("oversight-log")
+	b.review("oversight-log")
 }
 
 // TestBrowserWrongPassword: a wrong password gets the error summary and no
@@ -233,7 +239,7 @@ func TestBrowserWrongPassword(t *testing.T) {
 	if got := act(b, "reading the password", chromedp.Value(chromedp.ID("password"))); got != "" {
 		t.Errorf("password field holds %q after the error, want it empty", got)
 	}
-	b.screenshot("sign-in-error")
+	b.review("sign-in-error")
 
 	// No session: the cookie is HttpOnly, so ask the browser itself, and
 	// check what a person would see.
@@ -260,7 +266,10 @@ func TestBrowserNoJavaScript(t *testing.T) {
 	if b.has("body.js-enabled") {
 		t.Fatal("the page ran init.js: JavaScript is not off")
 	}
-	b.screenshot("home-admin-no-js")
+	b.review("home-admin-no-js")
+	if b.has("body.js-enabled") {
+		t.Error("checking the page's accessibility ran init.js")
+	}
 	if !strings.Contains(v.Header, "Signed in as Ada Byron (Administrator)") {
 		t.Errorf("header says %q, want it to name Ada Byron and her role", v.Header)
 	}
@@ -268,6 +277,28 @@ func TestBrowserNoJavaScript(t *testing.T) {
 	wantPage(t, b.signOut(), "/sign-in", "Sign in")
 	if v := b.open("/"); !strings.HasPrefix(v.Path, "/sign-in") {
 		t.Errorf("after signing out, / shows %s (%q), want the sign-in page", v.Path, v.H1)
+	}
+}
+
+// TestBrowserPublicPages: someone who has not signed in follows the
+// footer's links to why lbm may monitor, the law it relies on and how
+// intrusion is weighed.
+func TestBrowserPublicPages(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	b := newBrowser(t, s.srv.URL)
+	wantPage(t, b.open("/sign-in"), "/sign-in", "Sign in")
+	for _, p := range []struct{ path, h1 string }{
+		{"/purposes", "Why we may monitor"},
+		{"/legislation", "The law"},
+		{"/criteria", "How intrusion is weighed"},
+	} {
+		v := b.press(`footer a[href="` + p.path + `"]`)
+		wantPage(t, v, p.path, p.h1)
+		if !b.has("main .govuk-summary-card") {
+			t.Errorf("%s lists nothing; it says:\n%s", p.path, v.Main)
+		}
+		b.review(strings.TrimPrefix(p.path, "/"))
 	}
 }
 
@@ -292,6 +323,53 @@ func TestBrowserSeesCSPViolations(t *testing.T) {
 		t.Errorf("problems after an inline script: %q, want a report of the refused inline script", p)
 	}
 	b.forgetProblems()
+}
+
+// TestBrowserSeesAccessibilityProblems checks the checks every page in the
+// stories gets: axe-core reports a field without a label and an image
+// without a text alternative, and a page too wide for a phone is seen to
+// scroll sideways.
+func TestBrowserSeesAccessibilityProblems(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	b := newBrowser(t, s.srv.URL)
+	wantPage(t, b.open("/sign-in"), "/sign-in", "Sign in")
+	if r := b.axe(); len(r.Violations) > 0 {
+		t.Fatal(r.report("the sign-in page as served"))
+	}
+	if w := b.overflow(); w.Scroll > w.Client {
+		t.Fatalf("the sign-in page as served scrolls sideways at %d px: %+v", windowWidth, w)
+	}
+
+	// Element.style is the CSS object model, which style-src does not
+	// govern, so none of this breaks the Content Security Policy.
+	act(b, "breaking the page", chromedp.Evaluate[chromedp.Void](`{
+		document.querySelector('label[for="username"]').remove();
+		const main = document.querySelector("main");
+		main.appendChild(Object.assign(document.createElement("img"), {src: "data:image/gif;base64,R0lGODlhAQABAAAAACw="}));
+		const wide = main.appendChild(document.createElement("div"));
+		wide.textContent = "Too wide for a phone";  // empty, it would not count
+		wide.style.width = "600px";
+	}`))
+	r := b.axe()
+	rules := map[string][]string{}
+	for _, v := range r.Violations {
+		for _, n := range v.Nodes {
+			rules[v.ID] = append(rules[v.ID], n.Target)
+		}
+	}
+	if !slices.Contains(rules["label"], "#username") || len(rules["image-alt"]) != 1 {
+		t.Errorf("axe-core on a page with an unlabelled field and an image without alt found:\n%s\nwant label on #username and image-alt", r.report("sign-in"))
+	}
+	b.narrow()
+	w := b.overflow()
+	b.widen()
+	if w.Scroll <= w.Client || w.Client != narrowWidth || len(w.Widest) == 0 {
+		t.Errorf("a 600 px wide block at %d px wide measures %+v, want the page to scroll sideways with the block named", narrowWidth, w)
+	}
+	if w := b.overflow(); w.Client < windowWidth-20 {
+		t.Errorf("after the narrow check the page is %d px wide, want about %d", w.Client, windowWidth)
+	}
 }
 
 // rolesIn returns, sorted, the role titles listed after "Roles: " on a line

@@ -16,6 +16,7 @@ package e2e
 
 import (
 	"context"
+	_ "embed"
 	"encoding/base32"
 	"fmt"
 	"os"
@@ -45,6 +46,10 @@ const (
 	// windowWidth and windowHeight are the browser window's size, so that
 	// screenshots are comparable between runs.
 	windowWidth, windowHeight = 1280, 900
+	// narrowWidth is the width at which WCAG 2.2's Reflow criterion (1.4.10)
+	// wants content readable without scrolling sideways: 320 CSS pixels,
+	// a 1280-pixel-wide window zoomed to 400%.
+	narrowWidth = 320
 )
 
 // chromiumPath returns the Chromium to drive, skipping the test when there
@@ -134,6 +139,7 @@ type browser struct {
 	base string          // the server's URL
 	tab  context.Context // chromedp's context for the tab, no deadline of its own
 	shot string          // the screenshot folder
+	noJS bool            // JavaScript is off for the pages the tab loads
 
 	mu      sync.Mutex
 	console []string // what the pages wrote to the console
@@ -285,6 +291,7 @@ func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 func (b *browser) disableScripts() {
 	b.t.Helper()
 	call(b, "disabling JavaScript", emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	b.noJS = true
 }
 
 // open loads url (a path on the server, or a full URL) and returns the page
@@ -403,6 +410,214 @@ func (b *browser) screenshot(name string) {
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
+}
+
+// screenshotNarrow saves the whole page as name-320.png, laid out at
+// narrowWidth pixels wide, and fails the test if the page then scrolls
+// sideways (WCAG 1.4.10 Reflow). A wide table inside .lbm-scroll scrolls
+// within the page and does not count, as 1.4.10 allows for data tables.
+// The viewport is back at windowWidth afterwards.
+func (b *browser) screenshotNarrow(name string) {
+	b.t.Helper()
+	b.narrow()
+	w := b.overflow()
+	png := act(b, "taking a narrow screenshot", chromedp.FullScreenshot(100))
+	b.widen()
+	if w.Scroll > w.Client {
+		b.t.Errorf("%s (%s) at %d px wide scrolls sideways: its content is %d px wide, %d px visible (WCAG 1.4.10 Reflow); reaching past the edge: %s",
+			name, w.Path, narrowWidth, w.Scroll, w.Client, strings.Join(w.Widest, ", "))
+	}
+	if err := os.WriteFile(filepath.Join(b.shot, fmt.Sprintf("%s-%d.png", name, narrowWidth)), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// narrow lays the page out narrowWidth pixels wide, as a phone would:
+// without a scroll bar taking part of the width, so that all of the 320
+// pixels WCAG 1.4.10 names are the page's.
+func (b *browser) narrow() {
+	b.t.Helper()
+	call(b, "hiding scroll bars", emulation.SetScrollbarsHidden, emulation.SetScrollbarsHiddenParams{Hidden: true})
+	b.do("narrowing the viewport", chromedp.EmulateViewport(narrowWidth, windowHeight))
+}
+
+// widen undoes narrow.
+func (b *browser) widen() {
+	b.t.Helper()
+	b.do("restoring the viewport", chromedp.EmulateViewport(windowWidth, windowHeight))
+	call(b, "showing scroll bars", emulation.SetScrollbarsHidden, emulation.SetScrollbarsHiddenParams{Hidden: false})
+}
+
+// width is how wide the page is laid out against how wide it shows.
+type width struct {
+	Path   string   `json:"path"`
+	Scroll int      `json:"scroll"` // the content's width
+	Client int      `json:"client"` // the viewport's, less any scroll bar
+	Widest []string `json:"widest"` // elements reaching past the right edge
+}
+
+// overflowJS measures the page. Client, not the viewport's width, is the
+// limit: where Chromium draws a vertical scroll bar, it takes its width from
+// the page's. Widest names the last few elements reaching past the right
+// edge, the innermost ones, which are usually the cause.
+const overflowJS = `(() => {
+	const root = document.documentElement;
+	const path = e => {
+		const parts = [];
+		for (; e && e !== root; e = e.parentElement) {
+			parts.unshift(e.localName + (e.id ? "#" + e.id : "") +
+				Array.from(e.classList, c => "." + c).join(""));
+		}
+		return parts.join(" > ");
+	};
+	const wide = Array.from(document.body.querySelectorAll("*"))
+		.filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+		.map(e => path(e) + " (" + Math.round(e.getBoundingClientRect().right) + " px)");
+	return {
+		path: location.pathname + location.search,
+		scroll: root.scrollWidth,
+		client: root.clientWidth,
+		widest: wide.slice(-5),
+	};
+})()`
+
+// overflow measures the page as it is laid out now.
+func (b *browser) overflow() width {
+	b.t.Helper()
+	return act(b, "measuring the page", chromedp.Evaluate[width](overflowJS))
+}
+
+// axeSource is axe-core as scripts/build-assets.sh copies it from npm. The
+// tests inject it into the page under test; lbm never serves it.
+//
+//go:embed testdata/axe/axe.min.js
+var axeSource string
+
+// axeViolation is one axe-core rule that failed, and where.
+type axeViolation struct {
+	ID      string    `json:"id"`
+	Impact  string    `json:"impact"`
+	Help    string    `json:"help"`
+	HelpURL string    `json:"helpUrl"`
+	Nodes   []axeNode `json:"nodes"`
+}
+
+// axeNode is one element that fails a rule.
+type axeNode struct {
+	Target  string `json:"target"`  // a CSS selector for it
+	Summary string `json:"summary"` // what is wrong with it
+}
+
+// axeResult is what axe-core found on one page.
+type axeResult struct {
+	Path       string         `json:"path"`
+	Violations []axeViolation `json:"violations"`
+	Incomplete []axeUndecided `json:"incomplete"`
+}
+
+// axeUndecided is a rule axe-core could not decide on some elements.
+type axeUndecided struct {
+	ID    string   `json:"id"`
+	Nodes int      `json:"nodes"`
+	Why   []string `json:"why"` // its reasons, each once
+}
+
+// axeRunJS runs axe-core's rules for WCAG 2.2 level AA on the whole
+// document: the tags are its level A and AA criteria, including those it
+// inherits from 2.0 and 2.1 (2.2 added no level A criterion axe-core tests).
+// It keeps only what the report needs: the full results carry every passing
+// node too.
+const axeRunJS = `axe.run(document, {
+	runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+	resultTypes: ["violations", "incomplete"],
+}).then(r => ({
+	path: location.pathname + location.search,
+	violations: r.violations.map(v => ({
+		id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+		nodes: v.nodes.map(n => ({
+			// A target is a selector, or a list of them through frames and
+			// shadow roots.
+			target: n.target.map(t => [].concat(t).join(" ")).join(" | "),
+			summary: n.failureSummary || "",
+		})),
+	})),
+	incomplete: r.incomplete.map(v => ({
+		id: v.id, nodes: v.nodes.length,
+		why: [...new Set(v.nodes.flatMap(n => [...n.any, ...n.all, ...n.none].map(c => c.message)))],
+	})),
+}))`
+
+// axe injects axe-core into the current page and runs it. Evaluating
+// through the DevTools protocol is not subject to the page's Content
+// Security Policy, so the injection neither needs script-src relaxed nor
+// shows up as a violation; anything axe-core itself then did that the
+// policy forbids would still reach b.listen.
+//
+// With JavaScript off the evaluation itself runs, but axe-core's timers
+// never fire, so scripts are on for the check alone. That runs none of the
+// page's own: a browser runs a page's scripts as it parses them, once.
+func (b *browser) axe() axeResult {
+	b.t.Helper()
+	if b.noJS {
+		call(b, "enabling JavaScript for axe-core", emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+	}
+	b.do("injecting axe-core", chromedp.Evaluate[chromedp.Void](axeSource))
+	r := act(b, "running axe-core", chromedp.Evaluate[axeResult](axeRunJS, chromedp.EvalAwaitPromise))
+	if b.noJS {
+		call(b, "disabling JavaScript again", emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	}
+	return r
+}
+
+// checkAccessibility runs axe-core on the current page, which it calls
+// name, and fails the test with every violation of WCAG 2.2 level A or AA
+// it finds. Rules axe-core could not decide, such as the contrast of text
+// over a gradient, are logged for a person to check. At narrowWidth these
+// include the contrast of table cells scrolled out of sight in .lbm-scroll,
+// which the check at full width sees.
+func (b *browser) checkAccessibility(name string) {
+	b.t.Helper()
+	r := b.axe()
+	for _, u := range r.Incomplete {
+		b.t.Logf("%s (%s): axe-core could not decide %s on %d elements, check by hand: %s", name, r.Path, u.ID, u.Nodes, strings.Join(u.Why, "; "))
+	}
+	if len(r.Violations) > 0 {
+		b.t.Error(r.report(name))
+	}
+}
+
+// report lists r's violations on the page called name: each rule with its
+// impact, what it asks for and where it is explained, and under it each
+// element that breaks it and why.
+func (r axeResult) report(name string) string {
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "%s (%s): axe-core found %d WCAG 2.2 AA violations:", name, r.Path, len(r.Violations))
+	for _, v := range r.Violations {
+		fmt.Fprintf(&msg, "\n  %s (%s): %s <%s>", v.ID, v.Impact, v.Help, v.HelpURL)
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&msg, "\n    %s", n.Target)
+			for _, line := range strings.Split(n.Summary, "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					fmt.Fprintf(&msg, "\n      %s", line)
+				}
+			}
+		}
+	}
+	return msg.String()
+}
+
+// review saves the page's screenshots, wide and narrow, and checks its
+// accessibility at both widths: what a story does with each page it
+// visits. The narrow layout is a page of its own to axe-core: it has the
+// navigation's Menu button, and its own sizes and overlaps.
+func (b *browser) review(name string) {
+	b.t.Helper()
+	b.screenshot(name)
+	b.checkAccessibility(name)
+	b.screenshotNarrow(name)
+	b.narrow()
+	b.checkAccessibility(fmt.Sprintf("%s at %d px", name, narrowWidth))
+	b.widen()
 }
 
 // screenshotDir is $LBM_TEST_OUTPUT/screenshots, or testdata/out/screenshots

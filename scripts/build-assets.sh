@@ -8,6 +8,14 @@
 #
 # dist/init.js is written by hand and is not touched here.
 #
+# It also copies axe-core, which the browser tests inject into each page to
+# look for WCAG violations, into e2e/testdata/axe, committed so that the
+# tests need no Node.js either. lbm never serves it:
+#
+#   axe.min.js            axe-core, as published
+#   LICENSE               axe-core's licence (MPL-2.0)
+#   LICENSE-3RD-PARTY.txt the licences of the code axe.min.js bundles
+#
 # The versions are pinned in web/frontend/package-lock.json and installed
 # with `npm ci`, so running this twice gives byte-identical files. After
 # changing lbm.scss or upgrading a package, run it and commit dist.
@@ -17,6 +25,8 @@ cd "$(dirname "$0")/.."
 frontend=web/frontend
 dist=internal/web/assets/dist
 pkg=$frontend/node_modules/govuk-frontend/dist/govuk
+axe=$frontend/node_modules/axe-core
+axedist=e2e/testdata/axe
 
 (cd "$frontend" && npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error)
 
@@ -43,4 +53,8 @@ if grep -qi -e '@font-face' -e 'GDS Transport' -e 'crown' -e 'crest' "$dist/lbm.
 	exit 1
 fi
 
-ls -l "$dist"
+# As published; the licences travel with the code they cover.
+mkdir -p "$axedist"
+cp "$axe/axe.min.js" "$axe/LICENSE" "$axe/LICENSE-3RD-PARTY.txt" "$axedist/"
+
+ls -l "$dist" "$axedist"
