@@ -191,7 +191,7 @@ type CatalogueProposalJSON struct {
 
 func (s *server) apiProposeCatalogue(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	var in CatalogueProposalJSON
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := decodeJSONUpTo(w, r, &in, maxDocumentBody); err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
@@ -247,7 +247,7 @@ func (s *server) catalogueEditPage(w http.ResponseWriter, r *http.Request, p ide
 }
 
 func (s *server) catalogueEdit(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	if err := parseForm(w, r); err != nil {
+	if err := parseFormUpTo(w, r, maxDocumentBody); err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}

@@ -160,7 +160,7 @@ func (s *server) apiDefaultNotice(w http.ResponseWriter, r *http.Request, _ iden
 
 func (s *server) apiDraftNotice(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	var in NoticeDraftJSON
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := decodeJSONUpTo(w, r, &in, maxDocumentBody); err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
@@ -561,7 +561,7 @@ func (s *server) draftForm(r *http.Request, p identity.Principal, n store.Notice
 }
 
 func (s *server) draftNoticeSubmit(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	if err := parseForm(w, r); err != nil {
+	if err := parseFormUpTo(w, r, maxDocumentBody); err != nil {
 		s.pageError(w, r, p, err)
 		return
 	}

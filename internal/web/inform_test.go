@@ -191,3 +191,20 @@ func TestSelfServiceTellsNothing(t *testing.T) {
 		t.Errorf("the DPO sees %+v, want staff1's request", list.Requests)
 	}
 }
+
+// TestLargeDraftAccepted: a notice near its limits, in a script of
+// three-byte letters (Punjabi), is larger than an ordinary JSON body and
+// is accepted.
+func TestLargeDraftAccepted(t *testing.T) {
+	e := newPeopleEnv(t)
+	text := "## ਅਸੀਂ ਕੀ ਦਰਜ ਕਰਦੇ ਹਾਂ\n\n" + strings.Repeat("ਅਸੀਂ ਸਿਸਟਮਾਂ ਦੀ ਵਰਤੋਂ ਦਰਜ ਕਰਦੇ ਹਾਂ। ", 500)
+	body, _ := json.Marshal(map[string]any{"title": "ਨਿਗਰਾਨੀ ਨੋਟਿਸ", "text": text, "short": "ਨਿਗਰਾਨੀ ਕੀਤੀ ਜਾਂਦੀ ਹੈ।",
+		"public_text": text, "public_short": "ਦਰਜ ਕੀਤਾ ਜਾਂਦਾ ਹੈ।", "categories": []string{"email"}})
+	if len(body) <= 64<<10 {
+		t.Fatalf("the body is %d bytes: not larger than an ordinary JSON body", len(body))
+	}
+	n := decode[web.NoticeJSON](t, e.call(t, "admin", false, "POST", "/v1/notices", string(body)), http.StatusCreated)
+	if n.Text != text {
+		t.Errorf("stored text differs from the text sent")
+	}
+}

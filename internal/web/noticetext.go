@@ -44,10 +44,19 @@ func months(n int) string {
 	return fmt.Sprintf("%d months", n)
 }
 
+// maxDocumentBody bounds a body carrying a notice or the catalogue files:
+// a notice text alone may be 100,000 bytes, a catalogue file 256 KiB.
+const maxDocumentBody = 1 << 20
+
 // decodeJSON reads a JSON body of at most maxJSONBody bytes into v,
 // refusing unknown fields and trailing data.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	return decodeJSONUpTo(w, r, v, maxJSONBody)
+}
+
+// decodeJSONUpTo is decodeJSON for a body of at most limit bytes.
+func decodeJSONUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		return err
 	}

@@ -165,7 +165,12 @@ func (s *server) endSession(r *http.Request, p identity.Principal) {
 
 // parseForm reads a form body of at most maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	return parseFormUpTo(w, r, maxFormBytes)
+}
+
+// parseFormUpTo reads a form body of at most limit bytes.
+func parseFormUpTo(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseForm(); err != nil {
 		return &validationError{"form", "the form could not be read"}
 	}
