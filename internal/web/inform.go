@@ -785,3 +785,23 @@ func (s *server) defaultNotice(r *http.Request) (store.Notice, error) {
 	}
 	return inform.DefaultNotice(in)
 }
+
+// awaitingAcknowledgement is the version of the notice in force when
+// person has not acknowledged it, else 0.
+func (s *server) awaitingAcknowledgement(r *http.Request, person string) (int64, error) {
+	cur, err := inform.CurrentNotice(r.Context(), s.cfg.Store)
+	if errors.Is(err, inform.ErrNoNotice) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	as, err := s.cfg.Store.AcknowledgementsOf(r.Context(), person)
+	if err != nil {
+		return 0, err
+	}
+	if slices.ContainsFunc(as, func(a store.Acknowledgement) bool { return a.Version == cur.Version }) {
+		return 0, nil
+	}
+	return cur.Version, nil
+}

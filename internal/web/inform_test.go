@@ -60,6 +60,17 @@ func TestNoticeLifecycle(t *testing.T) {
 		t.Errorf("decision %+v, want version 2 published", d)
 	}
 
+	// Staff are asked, on their home page, to acknowledge the new version.
+	home := func() string {
+		resp := e.call(t, "staff", true, "GET", "/", "")
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	const asked = "Version 2 has been published: please read it and acknowledge it."
+	if !strings.Contains(home(), asked) {
+		t.Errorf("staff1's home page does not ask for an acknowledgement of version 2")
+	}
+
 	// Acknowledging the old version is refused; the new one is acknowledged once.
 	resp := e.call(t, "staff", false, "POST", "/v1/notices/current/acknowledgement", `{"version":1}`)
 	if p := problemOf(t, resp); resp.StatusCode != http.StatusConflict || p.Type != web.TypeConflict {
@@ -69,6 +80,9 @@ func TestNoticeLifecycle(t *testing.T) {
 	again := decode[web.AcknowledgementJSON](t, e.call(t, "staff", false, "POST", "/v1/notices/current/acknowledgement", `{"version":2}`), http.StatusOK)
 	if ack.Version != 2 || ack.Via != "api" || again != ack {
 		t.Errorf("acknowledgement %+v, again %+v; want version 2 via api, the same twice", ack, again)
+	}
+	if strings.Contains(home(), asked) {
+		t.Errorf("staff1's home page still asks for an acknowledgement after it was given")
 	}
 	// Its oversight-log leaf is the one the acknowledgement names.
 	entries, err := e.node.Store.Entries(ctx, "oversight", ack.OversightEntry, ack.OversightEntry+1)

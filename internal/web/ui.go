@@ -394,8 +394,19 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "Coverage of the current monitoring notice."},
 		}
 	}
+	noticeText := "What is monitored, why, under which law, and who can look."
+	if p.Person != nil {
+		waiting, err := s.awaitingAcknowledgement(r, p.Subject)
+		if err != nil {
+			s.pageError(w, r, p, err)
+			return
+		}
+		if waiting > 0 {
+			noticeText = fmt.Sprintf("Version %d has been published: please read it and acknowledge it.", waiting)
+		}
+	}
 	page.Cards = append(page.Cards,
-		pages.Card{Title: "Monitoring notice", Href: "/notice", Text: "What is monitored, why, under which law, and who can look. Acknowledge it here."},
+		pages.Card{Title: "Monitoring notice", Href: "/notice", Text: noticeText},
 		pages.Card{Title: "Monitoring and your data", Href: "/me", Text: "Your acknowledgements, what is recorded about everyone, and how to ask for your data."})
 	s.render(w, r, http.StatusOK, page)
 }
