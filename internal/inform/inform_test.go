@@ -17,7 +17,7 @@ import (
 
 var day0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
-func openStore(t *testing.T) store.Store {
+func openStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), t.TempDir())
 	if err != nil {
@@ -43,7 +43,7 @@ func (r *recorder) record(_ context.Context, actor, action string, details map[s
 
 // publish stores a notice covering categories and publishes it, as an
 // approved change would.
-func publish(t *testing.T, st store.Store, categories ...string) store.Notice {
+func publish(t testing.TB, st store.Store, categories ...string) store.Notice {
 	t.Helper()
 	ctx := t.Context()
 	n, err := st.AddNotice(ctx, store.Notice{Title: "Monitoring", Text: "## What\n\nAll use.", Short: "Monitored.",
