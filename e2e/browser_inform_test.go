@@ -234,7 +234,15 @@ stfb,Ben Brown,Response Team 3,sup1,
 	v = b.press(`main form button[type=submit]`)
 	wantPage(t, v, "/changes?proposed=catalogue", "Changes")
 	b.signOut()
+	// Alan reads exactly what it changes before approving it.
 	b.signIn(a2)
+	b.open("/changes")
+	v = b.press(`main a[href^="/catalogue/changes/"]`)
+	wantPage(t, v, v.Path, "Catalogue change")
+	if !strings.Contains(v.Main, "Prevent or detect crime or misconduct") || !strings.Contains(v.Main, "Removed") {
+		t.Errorf("the catalogue change page does not show the edited line; it says:\n%s", v.Main)
+	}
+	b.review("catalogue-change")
 	approve("Replace catalogue version 0")
 	b.signOut()
 	v = b.open("/purposes")

@@ -107,6 +107,7 @@ var accessMatrix = []struct {
 	{"POST /changes/{id}/reject", "/changes/{change}/reject", "", "admin"},
 	{"GET /catalogue", "/catalogue", "", "oversight admin"},
 	{"GET /catalogue/edit", "/catalogue/edit", "", "admin"},
+	{"GET /catalogue/changes/{id}", "/catalogue/changes/{catalogueChange}", "", "oversight admin"},
 	{"POST /catalogue/edit", "/catalogue/edit", "{catalogueform}", "admin"},
 	{"GET /notice", "/notice", "", "*"},
 	{"GET /public-notice", "/public-notice", "", "*"},
@@ -188,7 +189,7 @@ func TestAccessMatrix(t *testing.T) {
 			})
 			method, _, _ := strings.Cut(m.route, " ")
 			for _, who := range order {
-				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{draft}", e.draft).Replace(m.path)
+				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange).Replace(m.path)
 				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)

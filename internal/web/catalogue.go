@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -287,4 +288,56 @@ func catalogueField(file string) string {
 		return "criteria"
 	}
 	return "purposes"
+}
+
+// catalogueChangePage shows what a proposed catalogue change changes,
+// against the version it was proposed on.
+func (s *server) catalogueChangePage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	ctx := r.Context()
+	c, err := s.cfg.Store.ChangeByID(ctx, r.PathValue("id"))
+	if err != nil || c.Kind != identity.ChangeCatalogue {
+		s.pageError(w, r, p, errNotFound)
+		return
+	}
+	var proposed identity.CatalogueChange
+	if err := json.Unmarshal(c.Payload, &proposed); err != nil {
+		s.pageError(w, r, p, fmt.Errorf("change %s: reading payload: %w", c.ID, err))
+		return
+	}
+	base := policy.DefaultFiles()
+	if c.Base > 0 {
+		v, err := s.cfg.Store.CatalogueByVersion(ctx, c.Base)
+		if err != nil {
+			s.pageError(w, r, p, err)
+			return
+		}
+		base = policy.Files{Purposes: v.Purposes, Legislation: v.Legislation, Criteria: v.Criteria}
+	}
+	page := &pages.CatalogueChange{Layout: s.layout(r, p, "Catalogue change"), Change: s.changeRow(c, p)}
+	for _, f := range []struct {
+		name     string
+		old, new []byte
+	}{
+		{"purposes.yaml", base.Purposes, []byte(proposed.Purposes)},
+		{"legislation.yaml", base.Legislation, []byte(proposed.Legislation)},
+		{"criteria.yaml", base.Criteria, []byte(proposed.Criteria)},
+	} {
+		fd := pages.FileDiff{Name: f.name}
+		for _, h := range policy.Diff(f.old, f.new, 3) {
+			var rows []pages.DiffRow
+			for _, l := range h {
+				row := pages.DiffRow{Op: map[byte]string{' ': "kept", '-': "removed", '+': "added"}[l.Op], Text: l.Text}
+				if l.Old > 0 {
+					row.Old = strconv.Itoa(l.Old)
+				}
+				if l.New > 0 {
+					row.New = strconv.Itoa(l.New)
+				}
+				rows = append(rows, row)
+			}
+			fd.Hunks = append(fd.Hunks, rows)
+		}
+		page.Files = append(page.Files, fd)
+	}
+	s.render(w, r, http.StatusOK, page)
 }

@@ -34,6 +34,8 @@ type peopleEnv struct {
 	change string // a pending change proposed by adm1 to staff1's roles
 	setup  string // a set-up link token for inv1
 	draft  string // the version of a draft notice; version 1 is published
+	// catalogueChange is a pending catalogue change proposed by adm1.
+	catalogueChange string
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -116,6 +118,14 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	e.draft = publishNotice(t, n)
+	f := policy.DefaultFiles()
+	cc, err := identity.ProposeCatalogueChange(ctx, n.Store, adm1, identity.CatalogueChange{
+		Purposes: strings.Replace(string(f.Purposes), "title: ", "title: Proposed ", 1), Legislation: string(f.Legislation), Criteria: string(f.Criteria),
+	}, "clearer", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.catalogueChange = cc.ID
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)

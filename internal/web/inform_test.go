@@ -222,3 +222,29 @@ func TestLargeDraftAccepted(t *testing.T) {
 		t.Errorf("stored text differs from the text sent")
 	}
 }
+
+// TestCatalogueChangePage: the second administrator sees exactly what a
+// catalogue change changes before deciding it.
+func TestCatalogueChangePage(t *testing.T) {
+	e := newPeopleEnv(t)
+	resp := e.call(t, "admin", true, "GET", "/catalogue/changes/"+e.catalogueChange, "")
+	body, _ := io.ReadAll(resp.Body)
+	page := string(body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	for _, want := range []string{"<code>    title: Proposed ", ">Removed<", ">Added<", "legislation.yaml", "Unchanged.", `action="/changes/` + e.catalogueChange + `/approve"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the change page does not show %q", want)
+		}
+	}
+	if n := strings.Count(page, "lbm-diff__added"); n != 1 {
+		t.Errorf("%d added lines shown, want 1", n)
+	}
+	// Any other change, or none, is not a catalogue change.
+	for _, id := range []string{e.change, "nope"} {
+		if resp := e.call(t, "admin", true, "GET", "/catalogue/changes/"+id, ""); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("/catalogue/changes/%s = %d, want 404", id, resp.StatusCode)
+		}
+	}
+}

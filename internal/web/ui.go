@@ -503,7 +503,7 @@ func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.Chan
 		row.Summary = "Publish notice version " + c.Target + ": everyone is asked to acknowledge it"
 	case identity.ChangeCatalogue:
 		row.Target = "Catalogue"
-		row.TargetHref = "/catalogue"
+		row.TargetHref = "/catalogue/changes/" + url.PathEscape(c.ID)
 		row.Summary = fmt.Sprintf("Replace catalogue version %d (purposes, legislation, criteria) with version %d", c.Base, c.Base+1)
 	}
 	row.CanDecide = c.State == identity.ChangePending && identity.CheckDecider(c, viewer) == nil

@@ -196,6 +196,7 @@ func routes() []Route {
 		{"POST /changes/{id}/reject", "changes.decide", true, (*server).rejectPage},
 		{"GET /catalogue", "catalogue.history", true, (*server).catalogueHistoryPage},
 		{"GET /catalogue/edit", "catalogue.propose", true, (*server).catalogueEditPage},
+		{"GET /catalogue/changes/{id}", "catalogue.history", true, (*server).catalogueChangePage},
 		{"POST /catalogue/edit", "catalogue.propose", true, (*server).catalogueEdit},
 		{"GET /notice", "notice.read", true, (*server).staffNoticePage},
 		{"GET /public-notice", "notice.read", true, (*server).publicNoticePage},

@@ -189,3 +189,27 @@ type CatalogueEdit struct {
 	Purposes, Legislation, Criteria string
 	Reason                          string
 }
+
+func (CatalogueChange) template() string { return "catalogue-change.html" }
+
+// CatalogueChange shows what a proposed catalogue change changes, file by
+// file, so that the second administrator approves what they have read.
+// When Change.CanDecide, it offers POST /changes/{ID}/approve and reject.
+type CatalogueChange struct {
+	Layout
+	Change ChangeRow
+	Files  []FileDiff
+}
+
+// FileDiff is the changed lines of one catalogue file, in hunks; no hunks
+// means the file is unchanged.
+type FileDiff struct {
+	Name  string // e.g. "purposes.yaml"
+	Hunks [][]DiffRow
+}
+
+// DiffRow is one line of a diff. Op is "kept", "removed" or "added"; the
+// line numbers are "" where the line has none.
+type DiffRow struct {
+	Op, Old, New, Text string
+}

@@ -252,6 +252,16 @@ var samples = []struct {
 	{"catalogue-edit-errors", CatalogueEdit{Layout: withErrors(admin("Propose a catalogue change"),
 		FieldError{"purposes", "purposes.yaml: line 3: reference: must not be empty"}, FieldError{"reason", "Enter why the catalogue should change"}),
 		Version: "0", Purposes: "- id: X\n  title: X\n  reference:\n", Legislation: "[]\n", Criteria: "[]\n"}, 400},
+	{"catalogue-change", CatalogueChange{Layout: admin("Catalogue change"),
+		Change: ChangeRow{ID: "c-9", Target: "Catalogue", Summary: "Replace catalogue version 0 with version 1", Reason: "Say misconduct too",
+			ProposedBy: "adm1", Proposed: "27 November 2026 09:30 UTC", State: "Pending", CanDecide: true},
+		Files: []FileDiff{
+			{Name: "purposes.yaml", Hunks: [][]DiffRow{
+				{{"kept", "11", "11", "- id: PREVENT_DETECT_CRIME"}, {"removed", "12", "", "  title: Prevent or detect crime"}, {"added", "", "12", "  title: Prevent or detect crime or misconduct"}},
+				{{"kept", "40", "40", "- id: SYSTEM_OPERATION"}, {"added", "", "41", "  verify: false"}},
+			}},
+			{Name: "legislation.yaml"},
+		}}, 200},
 }
 
 // sample is the page of the sample with the given name.
@@ -458,6 +468,10 @@ func TestContent(t *testing.T) {
 			"explanation: &gt;-",
 		}, nil},
 		{sample("catalogue-edit-errors"), []string{"Changing the catalogue built into lbm"}, nil},
+		{sample("catalogue-change"), []string{
+			`<tr class="govuk-table__row lbm-diff__removed">`, ">Removed<", ">Added<", "Unchanged lines left out",
+			"<code>  title: Prevent or detect crime or misconduct</code>", `action="/changes/c-9/approve"`, "Unchanged.",
+		}, nil},
 	} {
 		out := render(t, tt.page, http.StatusOK)
 		for _, s := range tt.want {
@@ -561,6 +575,8 @@ func TestEscaping(t *testing.T) {
 		SubjectAccessRequests{Layout: l, Rows: []SubjectAccessRow{sar}},
 		CatalogueHistory{Layout: l, Current: hostile, CanEdit: true, Rows: []CatalogueRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
 		CatalogueEdit{Layout: l, Version: hostile, Purposes: hostile, Legislation: hostile, Criteria: hostile, Reason: hostile},
+		CatalogueChange{Layout: l, Change: ChangeRow{ID: hostile, Summary: hostile, Reason: hostile, CanDecide: true},
+			Files: []FileDiff{{Name: hostile, Hunks: [][]DiffRow{{{hostile, hostile, hostile, hostile}}}}}},
 	} {
 		out := render(t, p, http.StatusOK)
 		checkCSP(t, out)
