@@ -2,6 +2,8 @@ package inform
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -63,7 +65,11 @@ func Acknowledge(ctx context.Context, st store.Store, record Recorder, person st
 	if a, ok, err := acknowledgementOf(ctx, st, person, version); err != nil || ok {
 		return a, false, err
 	}
-	entry, err := record(ctx, person, "notice_acknowledged", map[string]any{"person": person, "notice_version": version, "via": via})
+	// The leaf names the text as well as the version, so that the log
+	// alone proves what the person was shown.
+	entry, err := record(ctx, person, "notice_acknowledged", map[string]any{
+		"person": person, "notice_version": version, "notice_sha256": TextHash(cur), "via": via,
+	})
 	if err != nil {
 		return store.Acknowledgement{}, false, err
 	}
@@ -79,6 +85,13 @@ func Acknowledge(ctx context.Context, st store.Store, record Recorder, person st
 		return store.Acknowledgement{}, false, fmt.Errorf("storing the acknowledgement: %w", err)
 	}
 	return a, true, nil
+}
+
+// TextHash is the SHA-256, in hex, of the notice a person acknowledges: its
+// title and staff text, separated by a newline.
+func TextHash(n store.Notice) string {
+	sum := sha256.Sum256([]byte(n.Title + "\n" + n.Text))
+	return hex.EncodeToString(sum[:])
 }
 
 func acknowledgementOf(ctx context.Context, st store.Notices, person string, version int64) (store.Acknowledgement, bool, error) {

@@ -3,6 +3,8 @@ package inform
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -29,8 +31,9 @@ func openStore(t testing.TB) store.Store {
 
 // recorder is an oversight log in memory.
 type recorder struct {
-	leaves []string
-	fail   error
+	leaves  []string
+	details []map[string]any
+	fail    error
 }
 
 func (r *recorder) record(_ context.Context, actor, action string, details map[string]any) (uint64, error) {
@@ -38,6 +41,7 @@ func (r *recorder) record(_ context.Context, actor, action string, details map[s
 		return 0, r.fail
 	}
 	r.leaves = append(r.leaves, actor+" "+action)
+	r.details = append(r.details, details)
 	return uint64(len(r.leaves) - 1), nil
 }
 
@@ -100,6 +104,11 @@ func TestAcknowledge(t *testing.T) {
 	}
 	if len(rec.leaves) != 1 || rec.leaves[0] != "a notice_acknowledged" {
 		t.Errorf("oversight leaves %q, want one notice_acknowledged by a", rec.leaves)
+	}
+	// The leaf names the text acknowledged, not only its version.
+	sum := sha256.Sum256([]byte(v1.Title + "\n" + v1.Text))
+	if got := rec.details[0]["notice_sha256"]; got != hex.EncodeToString(sum[:]) || rec.details[0]["notice_version"] != v1.Version {
+		t.Errorf("leaf details %v, want the version and the SHA-256 of the title and text", rec.details[0])
 	}
 	// Again: the first acknowledgement stands, and no second leaf.
 	again, created, err := Acknowledge(ctx, st, rec.record, "a", v1.Version, ViaAPI, day0.Add(time.Hour))
