@@ -62,10 +62,20 @@ func (d NoticeDraftJSON) notice() store.Notice {
 	return store.Notice{Title: d.Title, Text: d.Text, Short: d.Short, PublicText: d.PublicText, PublicShort: d.PublicShort, Categories: d.Categories}
 }
 
-func (s *server) apiCurrentNotice(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+// currentNotice reads the notice in force, answering the problem itself
+// when there is none or the store fails.
+func (s *server) currentNotice(w http.ResponseWriter, r *http.Request) (store.Notice, bool) {
 	n, err := inform.CurrentNotice(r.Context(), s.cfg.Store)
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
+		return store.Notice{}, false
+	}
+	return n, true
+}
+
+func (s *server) apiCurrentNotice(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	n, ok := s.currentNotice(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, noticeJSON(n))
@@ -74,9 +84,8 @@ func (s *server) apiCurrentNotice(w http.ResponseWriter, r *http.Request, _ iden
 // apiNoticeBanner serves the short notice as plain text, for other
 // systems' sign-in screens to show as they are.
 func (s *server) apiNoticeBanner(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
-	n, err := inform.CurrentNotice(r.Context(), s.cfg.Store)
-	if err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
+	n, ok := s.currentNotice(w, r)
+	if !ok {
 		return
 	}
 	writeText(w, n.Short)
@@ -92,9 +101,8 @@ type PublicNoticeJSON struct {
 }
 
 func (s *server) apiPublicNotice(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
-	n, err := inform.CurrentNotice(r.Context(), s.cfg.Store)
-	if err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
+	n, ok := s.currentNotice(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, PublicNoticeJSON{Version: n.Version, Title: publicTitle, Text: n.PublicText, Short: n.PublicShort})
@@ -103,9 +111,8 @@ func (s *server) apiPublicNotice(w http.ResponseWriter, r *http.Request, _ ident
 // apiPublicNoticeShort serves the public notice's short form as plain
 // text, for e-mail footers and auto-replies.
 func (s *server) apiPublicNoticeShort(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
-	n, err := inform.CurrentNotice(r.Context(), s.cfg.Store)
-	if err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
+	n, ok := s.currentNotice(w, r)
+	if !ok {
 		return
 	}
 	writeText(w, n.PublicShort)

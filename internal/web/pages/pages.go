@@ -303,6 +303,39 @@ var funcs = template.FuncMap{
 	"changeTable": func(rows []ChangeRow, target bool) changeTable {
 		return changeTable{rows, target}
 	},
+	"textarea": newTextarea,
+}
+
+// textarea is the argument of the "textarea" template: one labelled
+// textarea in a GOV.UK form group, with its hint and error.
+type textarea struct {
+	ID, Label, Hint, Value, Error string
+	Rows                          int
+	Small                         bool // a small label, for a form's only or last field
+	Code                          bool // a file to edit: monospace intent, no spellcheck or capitals
+	Required, Narrow              bool // Narrow: not the full width of the column
+}
+
+// newTextarea builds a textarea's argument: its id (also its name), label,
+// hint, rows, value and error message, then any of the flags "small",
+// "code", "required" and "narrow".
+func newTextarea(id, label, hint string, rows int, value, err string, flags ...string) (textarea, error) {
+	t := textarea{ID: id, Label: label, Hint: hint, Rows: rows, Value: value, Error: err}
+	for _, f := range flags {
+		switch f {
+		case "small":
+			t.Small = true
+		case "code":
+			t.Code = true
+		case "required":
+			t.Required = true
+		case "narrow":
+			t.Narrow = true
+		default:
+			return t, fmt.Errorf("textarea %s: unknown flag %q", id, f)
+		}
+	}
+	return t, nil
 }
 
 // changeTable is the argument of the "change-table" template: the rows, and
