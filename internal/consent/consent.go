@@ -14,6 +14,68 @@
 // The package is pure: no I/O, no clock. Ranks are the rank ids of
 // internal/identity (LEGAL.md §4), given to the policy in order, lowest
 // first, so that this package stays free of the directory.
+//
+// # The policy file
+//
+// A policy is one YAML document with three keys:
+//
+//	base:                      # what every request needs at least
+//	  level: 1                 # intrusion level, 1 (least) to 10
+//	  min_rank: inspector      # the authoriser's lowest rank id
+//	  max_duration: 90d        # whole days (d) or hours (h)
+//	  review_interval: 30d
+//	rules:                     # each rule that matches raises the requirement
+//	  - id: CONTENT
+//	    description: Reading content is more intrusive than metadata.
+//	    when: content          # a CEL condition over the facts
+//	    level: 2
+//	    min_rank: superintendent
+//	  - id: CONFIDENTIAL
+//	    description: Confidential material needs a chief officer.
+//	    when: size(confidential) > 0
+//	    level: 5
+//	    min_rank: assistant_commissioner
+//	    advisers: [legal]      # legal, dpo, ethics
+//	    review_interval: 7d
+//	urgent:                    # the urgent route (optional)
+//	  when_min_rank: superintendent
+//	  min_rank: inspector
+//	  max_duration: 72h
+//
+// A rule, like the base, may give level, min_rank, advisers, max_duration,
+// review_interval and ripa_required (only true: rules never lower). The
+// base must give the first, second, fourth and fifth.
+//
+// Conditions are [CEL] expressions whose variables are the [Facts] fields
+// in snake case: mode, investigation, collateral and purpose are strings;
+// content, live and urgent are bools; subjects and window_days are ints;
+// categories and confidential are lists of strings. They are compiled and
+// type-checked when the policy is parsed, so that a misspelt variable or a
+// condition that is not true-or-false is refused with the line it is on;
+// each evaluation is bounded by [MaxCost].
+//
+// # Deriving a requirement
+//
+// [Policy.Derive] starts from the base and applies every matching rule:
+// the level and the minimum rank are the highest given, the advisers the
+// union, the maximum duration and the review interval the shortest, and a
+// RIPA reference is required if any matching rule says so. Because rules
+// only raise, their order changes the explanation, never the result. For
+// example, with the default policy, a live monitoring request in a
+// criminal investigation about one officer matches LIVE, LIVE_CONTENT (if
+// it asks for content) and RIPA, and needs a Superintendent, for at most
+// 90 days, reviewed every 30 days, with a RIPA reference. If the request
+// is urgent, the urgent route lets an Inspector authorise it for at most
+// 72 hours; the authorisation lapses unless a Superintendent ratifies it.
+// The urgent route is open only where the derived minimum rank is exactly
+// the route's when_min_rank: below, it is not needed; above (a chief
+// officer's decision) it would cut short a safeguard LEGAL.md §4 gives no
+// urgent exception to.
+//
+// The default policy, [Default], is default.yaml in this directory; its
+// comments give the reasons for each rule.
+//
+// [CEL]: https://cel.dev
 package consent
 
 import "time"
