@@ -372,6 +372,9 @@ func (s *server) staffNoticePage(w http.ResponseWriter, r *http.Request, p ident
 	if r.URL.Query().Has("acknowledged") {
 		page.Notice = "Thank you. Your acknowledgement is recorded."
 	}
+	if r.URL.Query().Has("changed") && page.Acknowledge != nil && !page.Acknowledge.Done {
+		page.Errors = []pages.FieldError{{Message: "The notice changed while you were reading it, so your acknowledgement was not recorded. Read this version and acknowledge it."}}
+	}
 	s.render(w, r, http.StatusOK, page)
 }
 
@@ -427,8 +430,9 @@ func (s *server) acknowledgePage(w http.ResponseWriter, r *http.Request, p ident
 	_, _, err = inform.Acknowledge(r.Context(), s.cfg.Store, s.cfg.Record, p.Subject, version, inform.ViaWeb, s.cfg.Now())
 	var nc *inform.NotCurrentError
 	if errors.As(err, &nc) {
-		// A new version was published while the page was open: show it.
-		http.Redirect(w, r, "/notice", http.StatusSeeOther)
+		// A new version was published while the page was open: show it,
+		// saying why the acknowledgement was not taken.
+		http.Redirect(w, r, "/notice?changed=1", http.StatusSeeOther)
 		return
 	}
 	if err != nil {

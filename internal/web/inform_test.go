@@ -248,3 +248,25 @@ func TestCatalogueChangePage(t *testing.T) {
 		}
 	}
 }
+
+// TestAcknowledgeChangedNotice: a person who acknowledges the version they
+// were reading, after a newer one was published, is shown the new one and
+// told their acknowledgement was not recorded.
+func TestAcknowledgeChangedNotice(t *testing.T) {
+	e := newPeopleEnv(t)
+	c := decode[web.ChangeJSON](t, e.call(t, "proposer", false, "POST", "/v1/notices/"+e.draft+"/publication", `{"reason":"clearer wording"}`), http.StatusCreated)
+	decode[web.DecisionJSON](t, e.call(t, "admin", false, "POST", "/v1/changes/"+c.ID+"/approval", ""), http.StatusOK)
+	before := e.snapshot(t)
+	resp := e.call(t, "staff", true, "POST", "/notice/acknowledgement", "version=1")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/notice?changed=1" {
+		t.Fatalf("acknowledging the superseded version = %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if diff := cmp.Diff(before, e.snapshot(t)); diff != "" {
+		t.Errorf("acknowledging the superseded version changed the store (-before +after):\n%s", diff)
+	}
+	page := e.call(t, "staff", true, "GET", "/notice?changed=1", "")
+	body, _ := io.ReadAll(page.Body)
+	if !strings.Contains(string(body), "your acknowledgement was not recorded") || !strings.Contains(string(body), `name="version" value="2"`) {
+		t.Errorf("/notice?changed=1 does not explain, or offers no acknowledgement of version 2:\n%s", body)
+	}
+}
