@@ -548,13 +548,13 @@ func (s *server) draftNoticePage(w http.ResponseWriter, r *http.Request, p ident
 	cur, err := inform.CurrentNotice(ctx, s.cfg.Store)
 	switch {
 	case err == nil && !r.URL.Query().Has("default"):
-		base, basis = cur, fmt.Sprintf("Prefilled from the published version %d. Start from the generated default instead at /notices/new?default.", cur.Version)
+		base, basis = cur, fmt.Sprintf("the published version %d (to start from the generated default instead, open /notices/new?default)", cur.Version)
 	case err == nil || errors.Is(err, inform.ErrNoNotice):
 		if base, err = s.defaultNotice(r); err != nil {
 			s.pageError(w, r, p, err)
 			return
 		}
-		basis = "Prefilled from the notice lbm generates from its configuration: the systems connected, the data categories, the purposes and the law."
+		basis = "the notice lbm generates from its configuration: the systems connected, the data categories, the purposes and the law"
 	default:
 		s.pageError(w, r, p, err)
 		return

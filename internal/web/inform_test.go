@@ -270,3 +270,19 @@ func TestAcknowledgeChangedNotice(t *testing.T) {
 		t.Errorf("/notice?changed=1 does not explain, or offers no acknowledgement of version 2:\n%s", body)
 	}
 }
+
+// TestDraftFormPrefilled: the draft form starts from the published
+// version, or from the generated default when asked.
+func TestDraftFormPrefilled(t *testing.T) {
+	e := newPeopleEnv(t)
+	for _, c := range []struct{ path, basis string }{
+		{"/notices/new", "Prefilled from the published version 1 (to start from the generated default instead, open /notices/new?default). Change"},
+		{"/notices/new?default", "Prefilled from the notice lbm generates from its configuration: the systems connected, the data categories, the purposes and the law. Change"},
+	} {
+		resp := e.call(t, "admin", true, "GET", c.path, "")
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), c.basis) {
+			t.Errorf("%s: status %d; the page does not say %q", c.path, resp.StatusCode, c.basis)
+		}
+	}
+}
