@@ -59,6 +59,10 @@ func TestNoticeLifecycle(t *testing.T) {
 	if d.NoticeVersion != 2 || d.Change.State != "approved" {
 		t.Errorf("decision %+v, want version 2 published", d)
 	}
+	changes := e.call(t, "oversight", true, "GET", "/changes", "")
+	if b, _ := io.ReadAll(changes.Body); !strings.Contains(string(b), `govuk-tag--green">Approved<`) || !strings.Contains(string(b), `govuk-tag--yellow">Pending<`) {
+		t.Errorf("/changes does not show the approved publication and the pending changes as coloured tags")
+	}
 
 	// Staff are asked, on their home page, to acknowledge the new version.
 	home := func() string {

@@ -487,7 +487,7 @@ func (s *server) personView(p store.Person, now time.Time) pages.PersonView {
 
 func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.ChangeRow {
 	row := pages.ChangeRow{ID: c.ID, Target: c.Target, Reason: c.Reason, ProposedBy: c.ProposedBy,
-		Proposed: displayTime(c.Proposed), State: c.State, DecidedBy: c.DecidedBy, Decided: displayTime(c.Decided)}
+		Proposed: displayTime(c.Proposed), State: changeStates[c.State], DecidedBy: c.DecidedBy, Decided: displayTime(c.Decided)}
 	switch c.Kind {
 	case identity.ChangePerson:
 		var pc identity.PersonChange
@@ -508,6 +508,11 @@ func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.Chan
 	}
 	row.CanDecide = c.State == identity.ChangePending && identity.CheckDecider(c, viewer) == nil
 	return row
+}
+
+// changeStates are the states of a change as pages show them.
+var changeStates = map[string]string{
+	identity.ChangePending: "Pending", identity.ChangeApproved: "Approved", identity.ChangeRejected: "Rejected",
 }
 
 // displayTime is t as pages show it; "" for the zero time.
