@@ -565,6 +565,67 @@ type SubjectAccessRequests interface {
 	ListSubjectAccessRequests(ctx context.Context, person string) ([]SubjectAccessRequest, error)
 }
 
+// StoredRequest is a request to monitor, record or review a person's
+// information as the store keeps it: the whole request as JSON (its shape
+// is internal/requests'), and the fields requests are found by. Requests
+// are never deleted by the store: the central record keeps every one,
+// refused and withdrawn ones included, at least 5 years after it ends
+// (LEGAL.md §4); removing one after that is the retention job's, with a
+// record of the removal.
+type StoredRequest struct {
+	ID        string
+	Reference string   // unique human reference, e.g. "ACAC-2026-0001"
+	Requester string   // person id
+	Subjects  []string // person ids, sorted, unique
+	State     string
+	Created   time.Time
+	Updated   time.Time
+	// ExpiresAt is when the authorisation ends; zero until authorised.
+	ExpiresAt time.Time
+	// Deadline is the earliest time at which the request's state changes
+	// by the clock alone (review due, expiry, urgent lapse); zero when
+	// none is pending. The deadline sweeper selects on it.
+	Deadline time.Time
+	Body     []byte // the request as JSON
+	// Version counts the request's stored changes, from 1. UpdateRequest
+	// compares it, so that two transitions read from the same state cannot
+	// both be stored.
+	Version int64
+}
+
+// RequestQuery selects requests for a listing. Empty fields select all.
+type RequestQuery struct {
+	State     string
+	Requester string
+	Subject   string // requests naming this person as a subject
+	// DueBy keeps requests whose Deadline is not zero and not after it.
+	DueBy time.Time
+	// After keeps requests whose ID sorts after it (the last ID of the
+	// previous page).
+	After string
+	Limit int // 0 means 100
+}
+
+// Requests stores requests to monitor, record or review.
+type Requests interface {
+	// AddRequest stores r at Version 1 (r.Version is ignored); ErrExists
+	// if its ID or Reference is stored.
+	AddRequest(ctx context.Context, r StoredRequest) error
+	// RequestByID returns the request; ErrNotFound if none.
+	RequestByID(ctx context.Context, id string) (StoredRequest, error)
+	// UpdateRequest replaces the stored request whose ID is r.ID with r.
+	// r.Version is the new version, as in ChangeEffect.Person: the stored
+	// one must be r.Version-1, else ErrConflict and nothing stored.
+	// ErrNotFound if no request has that ID. Reference, Requester and
+	// Created never change: ErrConflict if r differs in any.
+	UpdateRequest(ctx context.Context, r StoredRequest) error
+	// ListRequests returns the requests q selects in ID order.
+	ListRequests(ctx context.Context, q RequestQuery) ([]StoredRequest, error)
+	// NextRequestNumber returns the next number of year's references,
+	// from 1, never the same twice even across processes.
+	NextRequestNumber(ctx context.Context, year int) (int64, error)
+}
+
 // Store is everything an engine provides.
 type Store interface {
 	Logs
@@ -579,6 +640,7 @@ type Store interface {
 	Notices
 	Catalogues
 	SubjectAccessRequests
+	Requests
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

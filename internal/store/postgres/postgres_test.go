@@ -302,10 +302,10 @@ func TestPutPeopleHalfWay(t *testing.T) {
 
 // TestPeopleByteOrder runs on an events database whose default collation
 // is English (ICU), under which "hr-1" sorts before "HR-2" and ILIKE folds
-// "É" to "é": people, changes and subject access requests must still be
-// ordered and paged in byte order of their IDs, the unacknowledged in byte
-// order of unit, manager and ID, and people searched ignoring ASCII case
-// only, as on SQLite.
+// "É" to "é": people, changes, subject access requests and stored requests
+// must still be ordered and paged in byte order of their IDs, the
+// unacknowledged in byte order of unit, manager and ID, and people
+// searched ignoring ASCII case only, as on SQLite.
 func TestPeopleByteOrder(t *testing.T) {
 	ctx := t.Context()
 	admin := pgtest.Server(t)
@@ -396,6 +396,41 @@ func TestPeopleByteOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff(requests, gotRequests); diff != "" {
 		t.Errorf("ListSubjectAccessRequests of one instant, not in descending byte order of ID (-want +got):\n%s", diff)
+	}
+
+	// Stored requests are paged by ID, alone and through the subjects
+	// index: under English "req-a" would come before "req-B".
+	var stored []store.StoredRequest
+	for i, id := range []string{"req-a", "req-B"} {
+		r := store.StoredRequest{ID: id, Reference: fmt.Sprintf("ACAC-2025-%04d", i+1), Requester: "hr-0002", Subjects: []string{"hr-0001"},
+			State: "submitted", Created: updated, Updated: updated, Deadline: updated, Version: 1}
+		if err := db.AddRequest(ctx, r); err != nil {
+			t.Fatalf("AddRequest(%s) = %v", id, err)
+		}
+		stored = append([]store.StoredRequest{r}, stored...)
+	}
+	for _, q := range []store.RequestQuery{
+		{},
+		{Subject: "hr-0001"},
+		{Requester: "hr-0002"},
+		{State: "submitted"},
+		{DueBy: updated},
+	} {
+		got, err := db.ListRequests(ctx, q)
+		if err != nil {
+			t.Fatalf("ListRequests(%+v) = %v", q, err)
+		}
+		if diff := cmp.Diff(stored, got); diff != "" {
+			t.Errorf("ListRequests(%+v), not in byte order of ID (-want +got):\n%s", q, diff)
+		}
+		q.After = "req-B"
+		got, err = db.ListRequests(ctx, q)
+		if err != nil {
+			t.Fatalf("ListRequests(%+v) = %v", q, err)
+		}
+		if diff := cmp.Diff(stored[1:], got); diff != "" {
+			t.Errorf("ListRequests(%+v), not paged in byte order of ID (-want +got):\n%s", q, diff)
+		}
 	}
 }
 

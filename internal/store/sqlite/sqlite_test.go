@@ -209,6 +209,12 @@ func TestDataKeysInKeysDB(t *testing.T) {
 		{"keys.db", "acknowledgements", false},
 		{"keys.db", "catalogue_versions", false},
 		{"keys.db", "subject_access_requests", false},
+		{"lbm.db", "requests", true},
+		{"lbm.db", "request_subjects", true},
+		{"lbm.db", "request_numbers", true},
+		{"keys.db", "requests", false},
+		{"keys.db", "request_subjects", false},
+		{"keys.db", "request_numbers", false},
 	} {
 		if got := tables(t, filepath.Join(dir, c.file))[c.table]; got != c.want {
 			t.Errorf("%s has table %s = %v, want %v", c.file, c.table, got, c.want)

@@ -29,13 +29,14 @@
 //
 // Times (Checkpoint.Time, DataKey.Created, Token.Created, Source.Created,
 // and those of people, credentials, changes, notices, acknowledgements,
-// catalogue versions and subject access requests) must round-trip to the
-// nanosecond, compared as instants with [time.Time.Equal] (the location need
-// not survive). The SQLite engine stores Unix nanoseconds; an engine on a
+// catalogue versions, subject access requests and stored requests) must
+// round-trip to the nanosecond, compared as instants with [time.Time.Equal]
+// (the location need not survive). The SQLite engine stores Unix nanoseconds; an engine on a
 // microsecond column type (PostgreSQL timestamptz) must store nanoseconds in
 // a bigint instead, so that a value read back equals the value the caller
 // wrote. A zero time (a token that never expires, a person who has not
-// left, an undecided change) reads back as the zero time.
+// left, an undecided change, a request not yet authorised) reads back as
+// the zero time.
 //
 // # People
 //
@@ -74,6 +75,19 @@
 // ListSubjectAccessRequests order text byte by byte, as the people listing
 // does; requests made at one instant come in descending ID order, as
 // changes do.
+//
+// # Requests
+//
+// A stored request's empty Subjects and Body read back nil; its Subjects
+// otherwise in the order given. AddRequest refuses a stored ID or
+// Reference with [store.ErrExists] and stores nothing, and a Subject
+// listing then finds no trace of it. UpdateRequest is a compare-and-swap
+// on Version and the four fields that never change: a request renamed to
+// another's ID is [store.ErrConflict] (that request's Reference differs),
+// one renamed to an absent ID [store.ErrNotFound]. Of concurrent updates
+// read at one version exactly one wins. ListRequests orders IDs byte by
+// byte and matches a Subject exactly, never as a prefix. Between them,
+// concurrent callers of NextRequestNumber take each number from 1 once.
 package storetest
 
 import (
@@ -145,6 +159,14 @@ var behaviours = []struct {
 	{"Acknowledgements", testAcknowledgements},
 	{"Unacknowledged", testUnacknowledged},
 	{"SubjectAccessRequests", testSubjectAccessRequests},
+	{"Requests", testRequests},
+	{"RequestExists", testRequestExists},
+	{"RequestUpdate", testRequestUpdate},
+	{"ConcurrentRequestUpdate", testConcurrentRequestUpdate},
+	{"ListRequests", testListRequests},
+	{"ListRequestsLimit", testListRequestsLimit},
+	{"RequestNumbers", testRequestNumbers},
+	{"ConcurrentRequestNumbers", testConcurrentRequestNumbers},
 	{"SearchTerms", testSearchTerms},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
@@ -376,6 +398,18 @@ func testEmpty(t *testing.T, s store.Store) {
 	}
 	if rs, err := s.ListSubjectAccessRequests(ctx, ""); err != nil || len(rs) != 0 {
 		t.Errorf("ListSubjectAccessRequests() = %v, %v; want none", rs, err)
+	}
+	if r, err := s.RequestByID(ctx, "req-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RequestByID(%q) = %+v, %v; want ErrNotFound", "req-1", r, err)
+	}
+	if rs, err := s.ListRequests(ctx, store.RequestQuery{}); err != nil || len(rs) != 0 {
+		t.Errorf("ListRequests() = %v, %v; want none", rs, err)
+	}
+	if rs, err := s.ListRequests(ctx, store.RequestQuery{Subject: "alice", DueBy: epoch}); err != nil || len(rs) != 0 {
+		t.Errorf("ListRequests(Subject, DueBy) = %v, %v; want none", rs, err)
+	}
+	if err := s.UpdateRequest(ctx, store.StoredRequest{ID: "req-1", Version: 2}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UpdateRequest(%q) = %v; want ErrNotFound", "req-1", err)
 	}
 	err := s.UpdateLog(ctx, activity, func(tx store.LogTx) error {
 		st, err := tx.State(ctx)
