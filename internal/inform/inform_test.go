@@ -263,3 +263,29 @@ func TestRequestSubjectAccess(t *testing.T) {
 		t.Errorf("oversight leaves %q", rec.leaves)
 	}
 }
+
+func TestNoticeRecord(t *testing.T) {
+	ctx := t.Context()
+	st := openStore(t)
+	people(t, st, store.Person{ID: "a"}, store.Person{ID: "b"})
+	rec := &recorder{}
+	v1 := publish(t, st, "email", "web")
+	if _, _, err := Acknowledge(ctx, st, rec.record, "a", v1.Version, ViaWeb, day0); err != nil {
+		t.Fatal(err)
+	}
+	v2 := publish(t, st, "email")
+	if _, _, err := Acknowledge(ctx, st, rec.record, "a", v2.Version, ViaAPI, day0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NoticeRecord(ctx, st, []string{"a", "b"}, []string{"web", "telephony", "email", "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "a acknowledged monitoring notice version 2, which covers email, on 2 November 2026 10:00 UTC (through another system; oversight log entry 1).\n" +
+		"a acknowledged monitoring notice version 1, which covers web, on 2 November 2026 09:00 UTC (on lbm's website; oversight log entry 0).\n" +
+		"a has acknowledged no monitoring notice covering telephony.\n" +
+		"b has acknowledged no monitoring notice covering email, telephony, web."
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("notice record (-want +got):\n%s", diff)
+	}
+}
