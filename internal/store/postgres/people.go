@@ -156,22 +156,9 @@ func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Pers
 	if q.Text != "" {
 		pat = store.ContainsPattern(q.Text)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+personColumns+` FROM people
+	return queryAll(ctx, db.pool, scanPerson, `SELECT `+personColumns+` FROM people
 		WHERE id > $1 AND ($2 = '' OR id ILIKE $2 ESCAPE '\' OR name ILIKE $2 ESCAPE '\' OR number ILIKE $2 ESCAPE '\' OR unit ILIKE $2 ESCAPE '\')
 		ORDER BY id LIMIT $3`, q.After, pat, limit)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, translate(rows.Err())
 }
 
 // CountPeople counts the directory.
@@ -281,20 +268,7 @@ func (db *DB) ChangeByID(ctx context.Context, id string) (store.Change, error) {
 // ListChanges lists changes newest first; changes proposed at the same
 // instant come in descending ID order.
 func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+changeColumns+` FROM changes WHERE $1 = '' OR state = $1 ORDER BY proposed DESC, id DESC`, state)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.Change
-	for rows.Next() {
-		c, err := scanChange(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, db.pool, scanChange, `SELECT `+changeColumns+` FROM changes WHERE $1 = '' OR state = $1 ORDER BY proposed DESC, id DESC`, state)
 }
 
 // DecideChange is a guarded UPDATE of the change, only while pending, and

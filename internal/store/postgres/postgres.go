@@ -309,3 +309,29 @@ func translate(err error) error {
 	}
 	return fmt.Errorf("postgres: %w", err)
 }
+
+// queryAll runs query and reads every row with scan: the one loop behind
+// the engine's listings.
+func queryAll[T any](ctx context.Context, db *pgxpool.Pool, scan func(pgx.Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	// scan's errors are the contract's already; only the driver's are
+	// translated.
+	var scanErr error
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) {
+		v, err := scan(r)
+		scanErr = err
+		return v, err
+	})
+	switch {
+	case scanErr != nil:
+		return nil, scanErr
+	case err != nil:
+		return nil, translate(err)
+	case len(out) == 0:
+		return nil, nil // as the listings always answered: none is nil
+	}
+	return out, nil
+}

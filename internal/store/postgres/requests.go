@@ -110,21 +110,8 @@ func (db *DB) ListRequests(ctx context.Context, q store.RequestQuery) ([]store.S
 		arg(`deadline <> 0 AND deadline <=`, store.Nanos(q.DueBy))
 	}
 	args = append(args, limit)
-	rows, err := db.pool.Query(ctx, `SELECT `+storedRequestColumns+` FROM requests WHERE `+where+`
+	return queryAll(ctx, db.pool, scanRequest, `SELECT `+storedRequestColumns+` FROM requests WHERE `+where+`
 		ORDER BY id LIMIT $`+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.StoredRequest
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, translate(rows.Err())
 }
 
 // NextRequestNumber takes the year's number and moves the counter on in

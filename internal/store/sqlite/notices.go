@@ -84,20 +84,7 @@ func (db *DB) NoticeByVersion(ctx context.Context, version int64) (store.Notice,
 
 // ListNotices returns every version, newest first.
 func (db *DB) ListNotices(ctx context.Context) ([]store.Notice, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+noticeColumns+` FROM notices ORDER BY version DESC`)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.Notice
-	for rows.Next() {
-		n, err := scanNotice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, db.r, scanNotice, `SELECT `+noticeColumns+` FROM notices ORDER BY version DESC`)
 }
 
 // CurrentNotice returns the published notice of the greatest version.
@@ -144,22 +131,17 @@ func (db *DB) AddAcknowledgement(ctx context.Context, a store.Acknowledgement) e
 // AcknowledgementsOf returns the person's acknowledgements, newest version
 // first, from the primary key.
 func (db *DB) AcknowledgementsOf(ctx context.Context, person string) ([]store.Acknowledgement, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT person, version, time, via, entry FROM acknowledgements WHERE person = ? ORDER BY version DESC`, person)
-	if err != nil {
-		return nil, translate(err)
+	return queryAll(ctx, db.r, scanAcknowledgement, `SELECT person, version, time, via, entry FROM acknowledgements WHERE person = ? ORDER BY version DESC`, person)
+}
+
+func scanAcknowledgement(row scanner) (store.Acknowledgement, error) {
+	var a store.Acknowledgement
+	var at, entry int64
+	if err := row.Scan(&a.Person, &a.Version, &at, &a.Via, &entry); err != nil {
+		return store.Acknowledgement{}, translate(err)
 	}
-	defer rows.Close()
-	var out []store.Acknowledgement
-	for rows.Next() {
-		var a store.Acknowledgement
-		var at, entry int64
-		if err := rows.Scan(&a.Person, &a.Version, &at, &a.Via, &entry); err != nil {
-			return nil, translate(err)
-		}
-		a.Time, a.Entry = store.FromNanos(at), uint64(entry)
-		out = append(out, a)
-	}
-	return out, translate(rows.Err())
+	a.Time, a.Entry = store.FromNanos(at), uint64(entry)
+	return a, nil
 }
 
 // active selects, from people p, those who have not left at the instant
@@ -169,23 +151,10 @@ const active = `(p.left_on = 0 OR p.left_on > ?)`
 // Unacknowledged scans the directory once, probing each active person's
 // acknowledgement of version by the primary key, and sorts the rest.
 func (db *DB) Unacknowledged(ctx context.Context, version int64, now time.Time) ([]store.Person, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+personColumns+` FROM people p
+	return queryAll(ctx, db.r, scanPerson, `SELECT `+personColumns+` FROM people p
 		WHERE `+active+`
 			AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.person = p.id AND a.version = ?)
 		ORDER BY p.unit, p.manager, p.id`, now.UnixNano(), version)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, translate(rows.Err())
 }
 
 // Coverage counts the active people and, of those, who acknowledged
@@ -243,20 +212,7 @@ func (db *DB) CatalogueByVersion(ctx context.Context, version int64) (store.Cata
 
 // ListCatalogueVersions returns every catalogue version, newest first.
 func (db *DB) ListCatalogueVersions(ctx context.Context) ([]store.CatalogueVersion, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+catalogueColumns+` FROM catalogue_versions ORDER BY version DESC`)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.CatalogueVersion
-	for rows.Next() {
-		v, err := scanCatalogue(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, db.r, scanCatalogue, `SELECT `+catalogueColumns+` FROM catalogue_versions ORDER BY version DESC`)
 }
 
 const requestColumns = `id, person, made, details, state`
@@ -289,20 +245,15 @@ func (db *DB) ListSubjectAccessRequests(ctx context.Context, person string) ([]s
 		q = `SELECT ` + requestColumns + ` FROM subject_access_requests WHERE person = ? ORDER BY made DESC, id DESC`
 		args = append(args, person)
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, translate(err)
+	return queryAll(ctx, db.r, scanSubjectAccessRequest, q, args...)
+}
+
+func scanSubjectAccessRequest(row scanner) (store.SubjectAccessRequest, error) {
+	var r store.SubjectAccessRequest
+	var made int64
+	if err := row.Scan(&r.ID, &r.Person, &made, &r.Details, &r.State); err != nil {
+		return store.SubjectAccessRequest{}, translate(err)
 	}
-	defer rows.Close()
-	var out []store.SubjectAccessRequest
-	for rows.Next() {
-		var r store.SubjectAccessRequest
-		var made int64
-		if err := rows.Scan(&r.ID, &r.Person, &made, &r.Details, &r.State); err != nil {
-			return nil, translate(err)
-		}
-		r.Made = store.FromNanos(made)
-		out = append(out, r)
-	}
-	return out, translate(rows.Err())
+	r.Made = store.FromNanos(made)
+	return r, nil
 }

@@ -180,20 +180,7 @@ func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Pers
 		pat := store.ContainsPattern(q.Text)
 		args = append(args, pat, pat, pat, pat)
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+personColumns+` FROM people WHERE `+where+` ORDER BY id LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, db.r, scanPerson, `SELECT `+personColumns+` FROM people WHERE `+where+` ORDER BY id LIMIT ?`, append(args, limit)...)
 }
 
 // CountPeople counts the directory.
@@ -318,20 +305,7 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 		q = `SELECT ` + changeColumns + ` FROM changes WHERE state = ? ORDER BY proposed DESC, id DESC`
 		args = append(args, state)
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.Change
-	for rows.Next() {
-		c, err := scanChange(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, translate(rows.Err())
+	return queryAll(ctx, db.r, scanChange, q, args...)
 }
 
 // DecideChange is a guarded UPDATE of the change, only while pending, and

@@ -143,21 +143,8 @@ func (db *DB) ListRequests(ctx context.Context, q store.RequestQuery) ([]store.S
 		where += ` AND r.deadline <> 0 AND r.deadline <= ?`
 		args = append(args, store.Nanos(q.DueBy))
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT r.id, r.reference, r.requester, r.subjects, r.state, r.created, r.updated, r.expires_at, r.deadline, r.body, r.version
+	return queryAll(ctx, db.r, scanRequest, `SELECT r.id, r.reference, r.requester, r.subjects, r.state, r.created, r.updated, r.expires_at, r.deadline, r.body, r.version
 		FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ?`, append(args, limit)...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []store.StoredRequest
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, translate(rows.Err())
 }
 
 // NextRequestNumber takes the year's number and moves the counter on in

@@ -218,3 +218,22 @@ func translate(err error) error {
 	}
 	return fmt.Errorf("sqlite: %v", err)
 }
+
+// queryAll runs query and reads every row with scan: the one loop behind
+// the engine's listings.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, translate(rows.Err())
+}
