@@ -17,7 +17,7 @@ const module = "github.com/lbm-project/lbm"
 // domainPackages hold the rules of the domain. They stay free of I/O so that
 // they can be tested without a database or a network, and so that a change
 // of engine or transport can never change a rule.
-var domainPackages = []string{"event", "search", "requests", "policy", "consent", "notice", "detect", "retention", "safetext"}
+var domainPackages = []string{"event", "search", "requests", "policy", "consent", "notice", "strictyaml", "detect", "retention", "safetext"}
 
 // forbidden maps an import to the reason domain packages must not use it.
 var forbidden = map[string]string{
@@ -113,7 +113,7 @@ func TestBinaryLinksNoTestSupport(t *testing.T) {
 
 // clockFree packages take time as an input: pure functions get `now`, so
 // expiry and retention are testable and no rule depends on when it runs.
-var clockFree = []string{"event", "search", "requests", "policy", "consent", "notice", "detect", "retention", "tlog", "record", "identity", "identity/oidc"}
+var clockFree = []string{"event", "search", "requests", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc"}
 
 func TestNoClockReads(t *testing.T) {
 	for _, name := range clockFree {

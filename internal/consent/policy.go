@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lbm-project/lbm/internal/safetext"
+	"github.com/lbm-project/lbm/internal/strictyaml"
 )
 
 // Adviser kinds: whose view a requirement may ask for before the
@@ -395,30 +396,11 @@ func (f effect) isZero() bool {
 // rankIndex returns the place of rank r in the policy's order, or -1.
 func (p *Policy) rankIndex(r string) int { return slices.Index(p.ranks, r) }
 
-// checkTree refuses anchors, aliases and merge keys, so that each rule
-// reads on its own, and mappings with more keys than any policy mapping
-// has.
+// checkTree refuses anchors, aliases and merge keys, and mappings with
+// more keys than any policy mapping has (strictyaml.CheckTree).
 func checkTree(n *yaml.Node) *ParseError {
-	if n.Anchor != "" {
-		return &ParseError{Line: n.Line, Msg: "anchors are not allowed (write each rule out in full)"}
-	}
-	switch n.Kind {
-	case yaml.AliasNode:
-		return &ParseError{Line: n.Line, Msg: "aliases are not allowed (write each rule out in full)"}
-	case yaml.MappingNode:
-		if len(n.Content) > 2*maxKeys {
-			return &ParseError{Line: n.Line, Msg: fmt.Sprintf("more than %d keys in one mapping", maxKeys)}
-		}
-		for i := 0; i < len(n.Content); i += 2 {
-			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-				return &ParseError{Line: k.Line, Field: "<<", Msg: "merge keys are not allowed (write each rule out in full)"}
-			}
-		}
-	}
-	for _, c := range n.Content {
-		if e := checkTree(c); e != nil {
-			return e
-		}
+	if p := strictyaml.CheckTree(n, maxKeys, "rule", true); p != nil {
+		return &ParseError{Line: p.Line, Field: p.Field, Msg: p.Msg}
 	}
 	return nil
 }

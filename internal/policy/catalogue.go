@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lbm-project/lbm/internal/safetext"
+	"github.com/lbm-project/lbm/internal/strictyaml"
 )
 
 // A Purpose is a lawful purpose for monitoring a system's own
@@ -447,26 +448,10 @@ func parseList[Doc, Item, T any](data []byte, s schema[Doc, Item, T]) ([]T, erro
 }
 
 // checkTree refuses aliases and merge keys, and mappings with more keys
-// than any catalogue mapping has, before the struct decode (whose
-// duplicate-key check is quadratic) sees them.
+// than any catalogue mapping has (strictyaml.CheckTree).
 func checkTree(n *yaml.Node) *ParseError {
-	switch n.Kind {
-	case yaml.AliasNode:
-		return &ParseError{Line: n.Line, Msg: "aliases are not allowed (write each item out in full)"}
-	case yaml.MappingNode:
-		if len(n.Content) > 2*maxKeys {
-			return &ParseError{Line: n.Line, Msg: fmt.Sprintf("more than %d keys in one mapping", maxKeys)}
-		}
-		for i := 0; i < len(n.Content); i += 2 {
-			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-				return &ParseError{Line: k.Line, Field: "<<", Msg: "merge keys are not allowed (write each item out in full)"}
-			}
-		}
-	}
-	for _, c := range n.Content {
-		if e := checkTree(c); e != nil {
-			return e
-		}
+	if p := strictyaml.CheckTree(n, maxKeys, "item", false); p != nil {
+		return &ParseError{Line: p.Line, Field: p.Field, Msg: p.Msg}
 	}
 	return nil
 }
