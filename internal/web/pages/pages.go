@@ -304,6 +304,31 @@ var funcs = template.FuncMap{
 		return changeTable{rows, target}
 	},
 	"textarea": newTextarea,
+	"choices":  newChoices,
+}
+
+// choices is the argument of the "choices" template: a GOV.UK group of
+// checkboxes or radios in a fieldset, with its hint and error.
+type choices struct {
+	Type, Module              string // "checkbox" and "checkboxes", or "radio" and "radios"
+	Name, Legend, Hint, Error string
+	Options                   []Option
+}
+
+// newChoices builds a choices' argument: kind "checkbox" or "radio", the
+// inputs' name (the first input's id, for the error summary's link), the
+// legend, hint, options and error message.
+func newChoices(kind, name, legend, hint string, opts []Option, err string) (choices, error) {
+	c := choices{Type: kind, Name: name, Legend: legend, Hint: hint, Options: opts, Error: err}
+	switch kind {
+	case "checkbox":
+		c.Module = "checkboxes"
+	case "radio":
+		c.Module = "radios"
+	default:
+		return c, fmt.Errorf("choices %s: unknown kind %q", name, kind)
+	}
+	return c, nil
 }
 
 // textarea is the argument of the "textarea" template: one labelled
