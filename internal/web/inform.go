@@ -12,7 +12,6 @@ import (
 
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
-	"github.com/lbm-project/lbm/internal/notice"
 	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web/pages"
@@ -345,12 +344,6 @@ func (s *server) apiSubjectAccessRequests(w http.ResponseWriter, r *http.Request
 func (s *server) staffNoticePage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	ctx := r.Context()
 	n, err := inform.CurrentNotice(ctx, s.cfg.Store)
-	if errors.Is(err, inform.ErrNoNotice) {
-		page := &pages.Message{Layout: s.layout(r, p, "Monitoring notice"), Status: http.StatusNotFound, Heading: "No monitoring notice has been published yet",
-			Body: "The organisation has not yet published its monitoring notice. Why it may monitor its systems, and under which law, is at /purposes and /legislation."}
-		s.render(w, r, http.StatusNotFound, page)
-		return
-	}
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
@@ -397,11 +390,6 @@ func (s *server) noticePage(r *http.Request, p identity.Principal, n store.Notic
 
 func (s *server) publicNoticePage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	n, err := inform.CurrentNotice(r.Context(), s.cfg.Store)
-	if errors.Is(err, inform.ErrNoNotice) {
-		s.render(w, r, http.StatusNotFound, &pages.Message{Layout: s.layout(r, p, publicTitle), Status: http.StatusNotFound,
-			Heading: "No notice has been published yet", Body: "The organisation has not yet published its notice."})
-		return
-	}
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
@@ -746,55 +734,6 @@ func (s *server) subjectAccessPage(w http.ResponseWriter, r *http.Request, p ide
 // displayDate is t's date as pages show it.
 func displayDate(t time.Time) string {
 	return t.UTC().Format("2 January 2006")
-}
-
-// noticeBlocks are a stored notice text as a page shows it. Stored texts
-// were checked when drafted, so a text that no longer parses is shown as
-// plain paragraphs rather than hidden.
-func noticeBlocks(text string) []pages.TextBlock {
-	blocks, err := notice.Parse(text)
-	if err != nil {
-		var out []pages.TextBlock
-		for _, line := range strings.Split(text, "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				out = append(out, pages.TextBlock{Paragraph: line})
-			}
-		}
-		return out
-	}
-	out := make([]pages.TextBlock, 0, len(blocks))
-	for _, b := range blocks {
-		switch b.Kind {
-		case notice.Heading:
-			out = append(out, pages.TextBlock{Heading: b.Text})
-		case notice.List:
-			out = append(out, pages.TextBlock{Items: b.Items})
-		default:
-			out = append(out, pages.TextBlock{Paragraph: b.Text})
-		}
-	}
-	return out
-}
-
-// defaultNotice is the notice generated from the catalogue in force and
-// the sources connected.
-func (s *server) defaultNotice(r *http.Request) (store.Notice, error) {
-	cat, _, err := s.catalogue(r.Context())
-	if err != nil {
-		return store.Notice{}, err
-	}
-	sources, err := s.cfg.Store.ListSources(r.Context())
-	if err != nil {
-		return store.Notice{}, err
-	}
-	in := inform.DefaultInput{Organisation: s.cfg.Organisation, Catalogue: cat}
-	for _, src := range sources {
-		in.Sources = append(in.Sources, src.ID)
-	}
-	if s.cfg.BaseURL != "" {
-		in.NoticeURL, in.PublicURL = s.cfg.BaseURL+"/notice", s.cfg.BaseURL+"/public-notice"
-	}
-	return inform.DefaultNotice(in)
 }
 
 // awaitingAcknowledgement is the version of the notice in force when

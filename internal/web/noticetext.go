@@ -1,13 +1,14 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
+	"strings"
 
+	"github.com/lbm-project/lbm/internal/inform"
+	"github.com/lbm-project/lbm/internal/notice"
 	"github.com/lbm-project/lbm/internal/policy"
+	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web/pages"
 )
 
@@ -44,29 +45,51 @@ func months(n int) string {
 	return fmt.Sprintf("%d months", n)
 }
 
-// maxDocumentBody bounds a body carrying a notice or the catalogue files:
-// a notice text alone may be 100,000 bytes, a catalogue file 256 KiB.
-const maxDocumentBody = 1 << 20
-
-// decodeJSON reads a JSON body of at most maxJSONBody bytes into v,
-// refusing unknown fields and trailing data.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	return decodeJSONUpTo(w, r, v, maxJSONBody)
+// noticeBlocks are a stored notice text as a page shows it. Stored texts
+// were checked when drafted, so a text that no longer parses is shown as
+// plain paragraphs rather than hidden.
+func noticeBlocks(text string) []pages.TextBlock {
+	blocks, err := notice.Parse(text)
+	if err != nil {
+		var out []pages.TextBlock
+		for _, line := range strings.Split(text, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				out = append(out, pages.TextBlock{Paragraph: line})
+			}
+		}
+		return out
+	}
+	out := make([]pages.TextBlock, 0, len(blocks))
+	for _, b := range blocks {
+		switch b.Kind {
+		case notice.Heading:
+			out = append(out, pages.TextBlock{Heading: b.Text})
+		case notice.List:
+			out = append(out, pages.TextBlock{Items: b.Items})
+		default:
+			out = append(out, pages.TextBlock{Paragraph: b.Text})
+		}
+	}
+	return out
 }
 
-// decodeJSONUpTo is decodeJSON for a body of at most limit bytes.
-func decodeJSONUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+// defaultNotice is the notice generated from the catalogue in force and
+// the sources connected.
+func (s *server) defaultNotice(r *http.Request) (store.Notice, error) {
+	cat, _, err := s.catalogue(r.Context())
 	if err != nil {
-		return err
+		return store.Notice{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return &validationError{"body", fmt.Sprintf("not the expected JSON: %v", err)}
+	sources, err := s.cfg.Store.ListSources(r.Context())
+	if err != nil {
+		return store.Notice{}, err
 	}
-	if dec.More() {
-		return &validationError{"body", "more than one JSON value"}
+	in := inform.DefaultInput{Organisation: s.cfg.Organisation, Catalogue: cat}
+	for _, src := range sources {
+		in.Sources = append(in.Sources, src.ID)
 	}
-	return nil
+	if s.cfg.BaseURL != "" {
+		in.NoticeURL, in.PublicURL = s.cfg.BaseURL+"/notice", s.cfg.BaseURL+"/public-notice"
+	}
+	return inform.DefaultNotice(in)
 }

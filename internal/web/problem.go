@@ -1,9 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -128,6 +131,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// maxDocumentBody bounds a body carrying a notice or the catalogue files:
+// a notice text alone may be 100,000 bytes, a catalogue file 256 KiB.
+const maxDocumentBody = 1 << 20
+
+// decodeJSON reads a JSON body of at most maxJSONBody bytes into v,
+// refusing unknown fields and trailing data.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSONUpTo(w, r, v, maxJSONBody)
+}
+
+// decodeJSONUpTo is decodeJSON for a body of at most limit bytes.
+func decodeJSONUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &validationError{"body", fmt.Sprintf("not the expected JSON: %v", err)}
+	}
+	if dec.More() {
+		return &validationError{"body", "more than one JSON value"}
+	}
+	return nil
 }
 
 // writeList answers {key: [each item, converted]}: an empty list, never

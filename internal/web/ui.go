@@ -88,7 +88,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p identity.Pr
 			Body: "Another administrator must approve or reject a change you proposed."}
 	case errors.Is(err, inform.ErrNoNotice):
 		msg = pages.Message{Status: http.StatusNotFound, Heading: "No monitoring notice has been published yet",
-			Body: "An administrator must draft a notice and a second administrator approve its publication."}
+			Body: "The organisation has not yet published its monitoring notice. Why it may monitor its systems, and under which law, is at /purposes and /legislation."}
 	case errors.Is(err, errNotFound), errors.Is(err, store.ErrNotFound):
 		msg = pages.Message{Status: http.StatusNotFound, Heading: "Page not found",
 			Body: "If you typed the web address, check it is correct."}
