@@ -106,6 +106,28 @@ func acknowledgementOf(ctx context.Context, st store.Notices, person string, ver
 	return as[i], true, nil
 }
 
+// HasAcknowledged reports whether as holds an acknowledgement of version.
+func HasAcknowledged(as []store.Acknowledgement, version int64) bool {
+	return slices.ContainsFunc(as, func(a store.Acknowledgement) bool { return a.Version == version })
+}
+
+// AwaitingAcknowledgement returns the version of the notice in force when
+// person has not acknowledged it, else 0 (none in force, or acknowledged).
+func AwaitingAcknowledgement(ctx context.Context, st store.Notices, person string) (int64, error) {
+	cur, err := CurrentNotice(ctx, st)
+	if errors.Is(err, ErrNoNotice) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	_, ok, err := acknowledgementOf(ctx, st, person, cur.Version)
+	if err != nil || ok {
+		return 0, err
+	}
+	return cur.Version, nil
+}
+
 // Acknowledged answers the request workflow's question for the NOTICE
 // criterion: did person acknowledge a published notice covering category,
 // and when? It returns the latest such acknowledgement and its notice, and

@@ -289,3 +289,25 @@ func TestNoticeRecord(t *testing.T) {
 		t.Errorf("notice record (-want +got):\n%s", diff)
 	}
 }
+
+func TestAwaitingAcknowledgement(t *testing.T) {
+	ctx := t.Context()
+	st := openStore(t)
+	people(t, st, store.Person{ID: "a"})
+	rec := &recorder{}
+	waiting := func(want int64) {
+		t.Helper()
+		if got, err := AwaitingAcknowledgement(ctx, st, "a"); err != nil || got != want {
+			t.Errorf("AwaitingAcknowledgement = %d, %v; want %d", got, err, want)
+		}
+	}
+	waiting(0) // nothing published
+	v1 := publish(t, st, "email")
+	waiting(v1.Version)
+	if _, _, err := Acknowledge(ctx, st, rec.record, "a", v1.Version, ViaWeb, day0); err != nil {
+		t.Fatal(err)
+	}
+	waiting(0)
+	v2 := publish(t, st, "email")
+	waiting(v2.Version)
+}

@@ -31,22 +31,22 @@ type catalogueCache struct {
 
 // catalogue returns the catalogue in force and its version (0: built in).
 func (s *server) catalogue(ctx context.Context) (policy.Catalogue, int64, error) {
-	v, err := s.cfg.Store.CurrentCatalogue(ctx)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	f, v, err := identity.CurrentCatalogueFiles(ctx, s.cfg.Store)
+	if err != nil {
+		return policy.Catalogue{}, 0, err
+	}
+	if v == 0 {
 		return policy.Default(), 0, nil
-	case err != nil:
-		return policy.Catalogue{}, 0, fmt.Errorf("reading the catalogue: %w", err)
 	}
 	c := &s.catalogues
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.valid || c.version != v.Version {
-		cat, err := policy.Files{Purposes: v.Purposes, Legislation: v.Legislation, Criteria: v.Criteria}.Parse()
+	if !c.valid || c.version != v {
+		cat, err := f.Parse()
 		if err != nil {
-			return policy.Catalogue{}, 0, fmt.Errorf("catalogue version %d no longer parses: %w", v.Version, err)
+			return policy.Catalogue{}, 0, fmt.Errorf("catalogue version %d no longer parses: %w", v, err)
 		}
-		c.cat, c.version, c.valid = cat, v.Version, true
+		c.cat, c.version, c.valid = cat, v, true
 	}
 	return c.cat, c.version, nil
 }

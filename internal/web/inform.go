@@ -660,7 +660,7 @@ func (s *server) renderMe(w http.ResponseWriter, r *http.Request, p identity.Pri
 	}
 	if cur.Version > 0 {
 		page.NoticeVersion = strconv.FormatInt(cur.Version, 10)
-		page.NeedsAcknowledging = !slices.ContainsFunc(as, func(a store.Acknowledgement) bool { return a.Version == cur.Version })
+		page.NeedsAcknowledging = !inform.HasAcknowledged(as, cur.Version)
 	}
 	for _, a := range as {
 		title := ""
@@ -734,24 +734,4 @@ func (s *server) subjectAccessPage(w http.ResponseWriter, r *http.Request, p ide
 // displayDate is t's date as pages show it.
 func displayDate(t time.Time) string {
 	return t.UTC().Format("2 January 2006")
-}
-
-// awaitingAcknowledgement is the version of the notice in force when
-// person has not acknowledged it, else 0.
-func (s *server) awaitingAcknowledgement(r *http.Request, person string) (int64, error) {
-	cur, err := inform.CurrentNotice(r.Context(), s.cfg.Store)
-	if errors.Is(err, inform.ErrNoNotice) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	as, err := s.cfg.Store.AcknowledgementsOf(r.Context(), person)
-	if err != nil {
-		return 0, err
-	}
-	if slices.ContainsFunc(as, func(a store.Acknowledgement) bool { return a.Version == cur.Version }) {
-		return 0, nil
-	}
-	return cur.Version, nil
 }

@@ -396,7 +396,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 	}
 	noticeText := "What is monitored, why, under which law, and who can look."
 	if p.Person != nil {
-		waiting, err := s.awaitingAcknowledgement(r, p.Subject)
+		waiting, err := inform.AwaitingAcknowledgement(r.Context(), s.cfg.Store, p.Subject)
 		if err != nil {
 			s.pageError(w, r, p, err)
 			return
