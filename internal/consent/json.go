@@ -53,3 +53,41 @@ func (r *Requirement) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// explanationJSON is an Explanation as the API writes it: the requirement,
+// each step, and the text people read.
+type explanationJSON struct {
+	Requirement Requirement `json:"requirement"`
+	Steps       []stepJSON  `json:"steps"`
+	Text        string      `json:"text"`
+}
+
+type stepJSON struct {
+	Name        string       `json:"name"`
+	Line        int          `json:"line,omitempty"`
+	Description string       `json:"description,omitempty"`
+	When        string       `json:"when,omitempty"`
+	Matched     bool         `json:"matched"`
+	Changes     []changeJSON `json:"changes"`
+	Note        string       `json:"note,omitempty"`
+}
+
+type changeJSON struct {
+	Field string `json:"field"`
+	From  string `json:"from,omitempty"`
+	To    string `json:"to"`
+}
+
+// MarshalJSON writes e as docs/contract.md's EXPLANATION.
+func (e Explanation) MarshalJSON() ([]byte, error) {
+	out := explanationJSON{Requirement: e.Result, Steps: []stepJSON{}, Text: e.String()}
+	for _, s := range e.Steps {
+		js := stepJSON{Name: s.Name, Line: s.Line, Description: s.Description, When: s.When, Matched: s.Matched,
+			Changes: []changeJSON{}, Note: s.Note}
+		for _, c := range s.Changes {
+			js.Changes = append(js.Changes, changeJSON(c))
+		}
+		out.Steps = append(out.Steps, js)
+	}
+	return json.Marshal(out)
+}

@@ -33,3 +33,33 @@ func TestRequirementJSON(t *testing.T) {
 		t.Errorf("JSON %s, want %s", b, want)
 	}
 }
+
+func TestExplanationJSON(t *testing.T) {
+	p := Default(ranks())
+	_, ex, err := p.Derive(Facts{Mode: ModeReview, Subjects: 1, Collateral: CollateralLow, Investigation: Misconduct, Categories: []string{"email"}, Content: true, WindowDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Requirement Requirement `json:"requirement"`
+		Steps       []struct {
+			Name    string `json:"name"`
+			Matched bool   `json:"matched"`
+			Changes []struct{ Field, From, To string }
+		} `json:"steps"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Requirement.MinRank != ex.Result.MinRank || got.Text != ex.String() || len(got.Steps) != len(ex.Steps) {
+		t.Fatalf("round trip lost the derivation: %s", b)
+	}
+	if got.Steps[0].Name != "base" || !got.Steps[0].Matched || len(got.Steps[0].Changes) == 0 {
+		t.Errorf("base step = %+v", got.Steps[0])
+	}
+}

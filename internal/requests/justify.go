@@ -2,6 +2,8 @@ package requests
 
 import (
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -39,29 +41,55 @@ func Normalize(s string) string {
 // Similarity is symmetric; it costs time and memory linear in the
 // lengths.
 func Similarity(a, b string) float64 {
-	ta, tb := trigrams(a), trigrams(b)
-	if len(ta) == 0 && len(tb) == 0 {
+	return measure(a).similarity(measure(b))
+}
+
+// measured is a text in the form justifications are compared in: its
+// normal form and its trigrams, as sorted unique 64-bit hashes so that
+// comparing two texts is one merge, computed once however many texts it
+// is compared with (a requester's year of requests means thousands).
+type measured struct {
+	norm string
+	tri  []uint64
+}
+
+func measure(s string) measured {
+	m := measured{norm: Normalize(s)}
+	rs := []rune(m.norm)
+	hash := func(r []rune) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(string(r)))
+		return h.Sum64()
+	}
+	if len(rs) > 0 && len(rs) < 3 {
+		m.tri = append(m.tri, hash(rs))
+	}
+	for i := 0; i+3 <= len(rs); i++ {
+		m.tri = append(m.tri, hash(rs[i:i+3]))
+	}
+	slices.Sort(m.tri)
+	m.tri = slices.Compact(m.tri)
+	return m
+}
+
+func (a measured) similarity(b measured) float64 {
+	if len(a.tri) == 0 && len(b.tri) == 0 {
 		return 1
 	}
 	common := 0
-	for t := range ta {
-		if tb[t] {
+	for i, j := 0, 0; i < len(a.tri) && j < len(b.tri); {
+		switch {
+		case a.tri[i] < b.tri[j]:
+			i++
+		case a.tri[i] > b.tri[j]:
+			j++
+		default:
 			common++
+			i++
+			j++
 		}
 	}
-	return float64(common) / float64(len(ta)+len(tb)-common)
-}
-
-func trigrams(s string) map[string]bool {
-	rs := []rune(Normalize(s))
-	set := make(map[string]bool)
-	if len(rs) > 0 && len(rs) < 3 {
-		set[string(rs)] = true
-	}
-	for i := 0; i+3 <= len(rs); i++ {
-		set[string(rs[i:i+3])] = true
-	}
-	return set
+	return float64(common) / float64(len(a.tri)+len(b.tri)-common)
 }
 
 // A text is one justification and the name to give it in messages.
@@ -88,32 +116,47 @@ func checkSubstance(s string) string {
 // reported only when required; a text that fails is not compared.
 func checkTexts(texts, others []text) FieldErrors {
 	var errs FieldErrors
+	ms := make([]measured, len(texts))
+	for i, t := range texts {
+		ms[i] = measure(t.value)
+	}
+	// Others are measured once, and only if some text needs comparing.
+	var om []measured
 	for i, t := range texts {
 		if msg := checkSubstance(t.value); msg != "" {
 			errs = append(errs, FieldError{Field: t.field, Msg: msg})
 			continue
 		}
-		if msg := copied(t.value, texts[:i], others); msg != "" {
+		if om == nil {
+			om = make([]measured, len(others))
+			for j, o := range others {
+				om[j] = measure(o.value)
+			}
+		}
+		if msg := copied(ms[i], texts[:i], ms[:i], others, om); msg != "" {
 			errs = append(errs, FieldError{Field: t.field, Msg: msg})
 		}
 	}
 	return errs
 }
 
-// copied returns why s is a copy of one of the earlier texts or others,
-// or "".
-func copied(s string, earlier, others []text) string {
-	n := Normalize(s)
-	for _, list := range [][]text{earlier, others} {
-		for _, o := range list {
-			if Normalize(o.value) == "" {
+// copied returns why s is a copy of one of the earlier texts or others
+// (em and om are their measures), or "".
+func copied(s measured, earlier []text, em []measured, others []text, om []measured) string {
+	for _, list := range []struct {
+		texts []text
+		ms    []measured
+	}{{earlier, em}, {others, om}} {
+		for k, o := range list.ms {
+			field := list.texts[k].field
+			switch {
+			case o.norm == "":
 				continue
+			case o.norm == s.norm:
+				return fmt.Sprintf("the same as %s: answer this question on its own terms", field)
 			}
-			if Normalize(o.value) == n {
-				return fmt.Sprintf("the same as %s: answer this question on its own terms", o.field)
-			}
-			if sim := Similarity(s, o.value); sim >= MaxSimilarity {
-				return fmt.Sprintf("nearly the same as %s (%.0f%% similar): answer this question on its own terms", o.field, 100*sim)
+			if sim := s.similarity(o); sim >= MaxSimilarity {
+				return fmt.Sprintf("nearly the same as %s (%.0f%% similar): answer this question on its own terms", field, 100*sim)
 			}
 		}
 	}

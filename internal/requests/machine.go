@@ -213,6 +213,10 @@ type Transition struct {
 	Actor   string    `json:"actor"` // a person id, or System
 	At      time.Time `json:"at"`
 	Reasons string    `json:"reasons,omitempty"`
+	// OversightIndex is the index of the transition's leaf in the
+	// oversight log. Apply and Tick leave it zero; the caller sets it
+	// once the leaf is durable, before storing the request.
+	OversightIndex uint64 `json:"oversight_index"`
 }
 
 // A TransitionError is an action the request's state does not allow
@@ -399,6 +403,23 @@ func (r *Request) submit(a Submit, t *Transition) error {
 	return nil
 }
 
+// MissingAdvisers returns the adviser kinds the request's requirement
+// names that have given no view yet; nil before submission.
+func (r Request) MissingAdvisers() []string { return r.missingAdvisers() }
+
+// DecidingRank is the lowest rank that may decide a submitted request:
+// the urgent route's when the requester asked for it and the requirement
+// opens it, else the requirement's; "" before submission.
+func (r Request) DecidingRank() string {
+	switch {
+	case r.Requirement == nil:
+		return ""
+	case r.Urgent.Urgent && r.Requirement.Urgent != nil:
+		return r.Requirement.Urgent.MinRank
+	}
+	return r.Requirement.MinRank
+}
+
 // missingAdvisers returns the required adviser kinds with no view yet.
 func (r *Request) missingAdvisers() []string {
 	if r.Requirement == nil {
@@ -480,18 +501,18 @@ func (r *Request) decide(a Decide, t *Transition) error {
 	// Authorising needs a view on every criterion the request answers;
 	// a refusal's views are optional, but checked when given.
 	texts := []text{{"reasons", a.Reasons}}
-	ids := make([]string, 0, len(r.Criteria))
-	for id := range r.Criteria {
+	answered := r.answered()
+	ids := make([]string, 0, len(answered))
+	for _, id := range answered {
 		if _, given := a.Views[id]; a.Authorise || given {
 			ids = append(ids, id)
 		}
 	}
-	slices.Sort(ids)
 	for _, id := range ids {
 		texts = append(texts, text{"views." + id, a.Views[id]})
 	}
 	for id := range a.Views {
-		if _, ok := r.Criteria[id]; !ok {
+		if !slices.Contains(answered, id) {
 			return refuse(RuleJustification, "views."+id, "the request has no answer to this criterion")
 		}
 	}
@@ -532,6 +553,19 @@ func (r *Request) decide(a Decide, t *Transition) error {
 	}
 	t.To = Active
 	return nil
+}
+
+// answered returns the criteria the request answers, sorted: those in
+// Criteria, and NOTICE when the notice record answers it, for an
+// authoriser must give a view on the subjects' notice whether or not the
+// requester added to it.
+func (r *Request) answered() []string {
+	ids := slices.Collect(maps.Keys(r.Criteria))
+	if strings.TrimSpace(r.NoticeRecord) != "" && !slices.Contains(ids, NoticeCriterion) {
+		ids = append(ids, NoticeCriterion)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // until returns the date asked for in field: want, or longest when want
@@ -737,6 +771,20 @@ func Tick(r Request, now time.Time) (Request, []Transition) {
 		ts = append(ts, t)
 	}
 	return r, ts
+}
+
+// NextDeadline returns the earliest time at which [Tick] would change r,
+// and zero when nothing is pending: a store selects on it to find the
+// requests a sweeper must tick.
+func (r Request) NextDeadline() time.Time {
+	if r.State != Active && r.State != ReviewDue {
+		return time.Time{}
+	}
+	end, _ := r.deadline()
+	if r.State == Active && !r.ReviewDue.IsZero() && r.ReviewDue.Before(end) {
+		return r.ReviewDue
+	}
+	return end
 }
 
 // Active reports whether r authorises anything at now: it is in state

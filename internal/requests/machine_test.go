@@ -452,3 +452,78 @@ func TestApplyCopies(t *testing.T) {
 		t.Error("the decision shares the caller's views map")
 	}
 }
+
+func TestNextDeadline(t *testing.T) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	base := Request{State: Active, AuthorisedAt: at, ExpiresAt: at.Add(90 * 24 * time.Hour)}
+	tests := []struct {
+		name string
+		edit func(*Request)
+		want time.Time
+	}{
+		{"draft has none", func(r *Request) { r.State = Draft }, time.Time{}},
+		{"closed has none", func(r *Request) { r.State = Closed }, time.Time{}},
+		{"expiry", func(r *Request) {}, at.Add(90 * 24 * time.Hour)},
+		{"review before expiry", func(r *Request) { r.ReviewDue = at.Add(28 * 24 * time.Hour) }, at.Add(28 * 24 * time.Hour)},
+		{"review due state waits for expiry", func(r *Request) { r.State = ReviewDue; r.ReviewDue = at.Add(time.Hour) }, at.Add(90 * 24 * time.Hour)},
+		{"unratified urgent lapses first", func(r *Request) { r.RatifyBy = at.Add(72 * time.Hour); r.ReviewDue = at.Add(100 * time.Hour) }, at.Add(72 * time.Hour)},
+		{"ratified urgent runs to expiry", func(r *Request) { r.RatifyBy = at.Add(72 * time.Hour); r.RatifiedAt = at.Add(time.Hour) }, at.Add(90 * 24 * time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base
+			tt.edit(&r)
+			if got := r.NextDeadline(); !got.Equal(tt.want) {
+				t.Errorf("NextDeadline = %v, want %v", got, tt.want)
+			}
+			// Tick at the deadline changes the request; a moment before, nothing.
+			if !tt.want.IsZero() {
+				if _, ts := Tick(r, tt.want.Add(-time.Nanosecond)); len(ts) != 0 {
+					t.Errorf("Tick before the deadline moved it: %+v", ts)
+				}
+				if _, ts := Tick(r, tt.want); len(ts) == 0 {
+					t.Errorf("Tick at the deadline did nothing")
+				}
+			}
+		})
+	}
+}
+
+func TestWrittenDropsWhatLbmSets(t *testing.T) {
+	r := Request{ID: "x", Reference: "R", Requester: "me", NoticeRecord: "n", State: Active, AuthorisedBy: "boss",
+		ExpiresAt: time.Now(), Subjects: []string{"s"}, Necessity: "why", History: []Transition{{Action: ActSubmit}}}
+	w := r.Written()
+	if w.ID != "" || w.Reference != "" || w.Requester != "" || w.NoticeRecord != "" || w.State != "" || w.AuthorisedBy != "" ||
+		!w.ExpiresAt.IsZero() || w.History != nil {
+		t.Errorf("Written kept a field lbm sets: %+v", w)
+	}
+	if len(w.Subjects) != 1 || w.Necessity != "why" {
+		t.Errorf("Written lost what the requester wrote: %+v", w)
+	}
+	w.Subjects[0] = "changed"
+	if r.Subjects[0] != "s" {
+		t.Error("Written shares its slices with the original")
+	}
+}
+
+// TestNoticeViewWithoutAnAddition: when the requester leaves NOTICE to the
+// subjects' notice record, the authoriser still gives a view on it.
+func TestNoticeViewWithoutAnAddition(t *testing.T) {
+	r := validRequest()
+	r.State = Draft
+	delete(r.Criteria, NoticeCriterion)
+	r = mustApply(t, r, Submit{By: ivy, Requirement: requirement()}, t0)
+	r = mustApply(t, r, Advise{By: lee, View: view}, t0.Add(time.Hour))
+	without := maps.Clone(views)
+	delete(without, NoticeCriterion)
+	_, _, err := Apply(r, Decide{By: sue, Authorise: true, Reasons: reasons, Views: without}, t0.Add(2*time.Hour))
+	checkRule(t, err, RuleJustification)
+	if re := err.(*RuleError); re.Field != "views.NOTICE" {
+		t.Errorf("refused field %q, want views.NOTICE", re.Field)
+	}
+	mustApply(t, r, Decide{By: sue, Authorise: true, Reasons: reasons, Views: views}, t0.Add(2*time.Hour))
+	// With no notice record, NOTICE is unanswered and a view on it is refused.
+	r.NoticeRecord = ""
+	_, _, err = Apply(r, Decide{By: sue, Authorise: true, Reasons: reasons, Views: views}, t0.Add(2*time.Hour))
+	checkRule(t, err, RuleJustification)
+}

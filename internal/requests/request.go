@@ -204,6 +204,22 @@ func Facts(r Request) consent.Facts {
 	return f
 }
 
+// Written returns what the requester wrote in r: the fields a client may
+// send, with every field lbm sets (id, reference, requester,
+// notice_record and the lifecycle) zero. A request from a client is taken
+// through Written, so that no client can set its own state or
+// authorisation.
+func (r Request) Written() Request {
+	c := r.clone()
+	return Request{
+		Subjects: c.Subjects, Investigators: c.Investigators, Categories: c.Categories, Sources: c.Sources,
+		Mode: c.Mode, Window: c.Window, Purpose: c.Purpose, LawfulBasis: c.LawfulBasis,
+		WarrantReference: c.WarrantReference, Investigation: c.Investigation, RIPAReference: c.RIPAReference,
+		Operation: c.Operation, DPIAReference: c.DPIAReference, Necessity: c.Necessity, Criteria: c.Criteria,
+		Collateral: c.Collateral, Confidential: c.Confidential, Urgent: c.Urgent,
+	}
+}
+
 // clone returns a deep copy of r, so that Apply and Tick never change
 // the caller's slices and maps.
 func (r Request) clone() Request {

@@ -35,6 +35,10 @@ func (es FieldErrors) Error() string {
 	return b.String()
 }
 
+// NoticeCriterion is the proportionality criterion the subjects' notice
+// record answers (LEGAL.md §3: were they told in advance?).
+const NoticeCriterion = "NOTICE"
+
 // Warrant is the LawfulBasis of live monitoring done under a warrant
 // rather than a purpose of SI 2018/356.
 const Warrant = "warrant"
@@ -267,7 +271,7 @@ func Validate(r Request, in ValidationInput) error {
 	texts := []text{{"necessity", r.Necessity}}
 	for _, c := range in.Catalogue.Criteria {
 		v := r.Criteria[c.ID]
-		if c.ID == "NOTICE" && Normalize(v) == "" && Normalize(r.NoticeRecord) != "" {
+		if c.ID == NoticeCriterion && Normalize(v) == "" && Normalize(r.NoticeRecord) != "" {
 			continue // the acknowledgement records answer it
 		}
 		texts = append(texts, text{"criteria." + c.ID, v})
