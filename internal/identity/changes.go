@@ -16,7 +16,7 @@ import (
 )
 
 // Dual control: a change to who may do what (a person's roles or adviser
-// kind; later the consent policy, retention and rules) is first proposed
+// kind, the consent-level policy; later retention and rules) is first proposed
 // by one administrator and takes effect only when a second approves it.
 // The guard lives here and nowhere else: [CheckDecider].
 //
@@ -176,6 +176,8 @@ func DecideChange(ctx context.Context, st store.Store, actor Principal, id strin
 			effect, err = noticeEffect(ctx, st, c, actor, now)
 		case ChangeCatalogue:
 			effect, err = catalogueEffect(ctx, st, c, now)
+		case ChangeConsentPolicy:
+			effect, err = consentPolicyEffect(ctx, st, c, actor, now)
 		default:
 			err = fmt.Errorf("change %s: unknown kind %q", id, c.Kind)
 		}

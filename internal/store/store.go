@@ -342,9 +342,10 @@ type Credentials interface {
 // approves it (dual control).
 type Change struct {
 	ID   string
-	Kind string // what it changes: "person", "notice" or "catalogue"
+	Kind string // what it changes: "person", "notice", "catalogue" or "consent_policy"
 	// Target names what it changes: for "person" the person's ID, for
-	// "notice" the draft notice's version, for "catalogue" "catalogue".
+	// "notice" the draft notice's version, for "catalogue" "catalogue",
+	// for "consent_policy" "consent_policy".
 	Target  string
 	Payload []byte // the proposed state as JSON; its shape is the Kind's
 	// Base is the target's version the change was proposed against (the
@@ -388,6 +389,9 @@ type ChangeEffect struct {
 	// Catalogue adds a catalogue version, whose Version must be one more
 	// than the stored latest (1 when none is stored).
 	Catalogue *CatalogueVersion
+	// ConsentPolicy adds a consent-level policy version, whose Version
+	// must be one more than the stored latest (1 when none is stored).
+	ConsentPolicy *ConsentPolicyVersion
 }
 
 // Check refuses, before an engine writes anything, an effect no decision
@@ -395,7 +399,7 @@ type ChangeEffect struct {
 // one that is malformed in itself.
 func (e ChangeEffect) Check(c Change) error {
 	n := 0
-	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil} {
+	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil, e.ConsentPolicy != nil} {
 		if set {
 			n++
 		}
@@ -423,6 +427,13 @@ func (e ChangeEffect) Check(c Change) error {
 		if e.Catalogue.Change != c.ID {
 			return fmt.Errorf("deciding change %s: catalogue version %d names change %q", c.ID, e.Catalogue.Version, e.Catalogue.Change)
 		}
+	case e.ConsentPolicy != nil:
+		if e.ConsentPolicy.Change != c.ID {
+			return fmt.Errorf("deciding change %s: consent policy version %d names change %q", c.ID, e.ConsentPolicy.Version, e.ConsentPolicy.Change)
+		}
+		if e.ConsentPolicy.By != c.DecidedBy {
+			return fmt.Errorf("deciding change %s: consent policy version %d approved by %q, not the decider %q", c.ID, e.ConsentPolicy.Version, e.ConsentPolicy.By, c.DecidedBy)
+		}
 	}
 	return nil
 }
@@ -439,6 +450,8 @@ func (e ChangeEffect) CheckTarget(c Change, kind, target string) error {
 		wantKind, wantTarget = "notice", strconv.FormatInt(e.Publish.Version, 10)
 	case e.Catalogue != nil:
 		wantKind, wantTarget = "catalogue", "catalogue"
+	case e.ConsentPolicy != nil:
+		wantKind, wantTarget = "consent_policy", "consent_policy"
 	default:
 		return nil
 	}
@@ -545,6 +558,30 @@ type Catalogues interface {
 	ListCatalogueVersions(ctx context.Context) ([]CatalogueVersion, error)
 }
 
+// ConsentPolicyVersion is one approved version of the consent-level
+// policy: the YAML file internal/consent parses, which decides the level,
+// minimum rank and advisers a request to monitor needs. Until a version is
+// stored, the embedded default is in force. Versions are never changed or
+// removed, so every policy a request was ever judged under can be read back.
+type ConsentPolicyVersion struct {
+	Version int64 // from 1
+	Policy  []byte
+	Created time.Time
+	Change  string // the ID of the change that approved it
+	By      string // the administrator who approved it
+}
+
+// ConsentPolicies keeps the consent-level policy's version history.
+type ConsentPolicies interface {
+	// CurrentConsentPolicy returns the latest version; ErrNotFound if none
+	// is stored.
+	CurrentConsentPolicy(ctx context.Context) (ConsentPolicyVersion, error)
+	// ConsentPolicyByVersion returns that version; ErrNotFound if none.
+	ConsentPolicyByVersion(ctx context.Context, version int64) (ConsentPolicyVersion, error)
+	// ListConsentPolicyVersions returns every version, newest first.
+	ListConsentPolicyVersions(ctx context.Context) ([]ConsentPolicyVersion, error)
+}
+
 // SubjectAccessRequest is a person's request for their own data (UK GDPR
 // Art 15), routed to the DPO.
 type SubjectAccessRequest struct {
@@ -626,6 +663,47 @@ type Requests interface {
 	NextRequestNumber(ctx context.Context, year int) (int64, error)
 }
 
+// Notification is one entry of a person's in-app inbox: something about a
+// request that lbm asks them to do (decide, advise, ratify, review) or
+// tells them has happened (a decision, an expiry coming). The inbox is the
+// record of what a person was told; e-mail is only a prompt to look at it.
+type Notification struct {
+	ID        string
+	Person    string // who it is for
+	Kind      string // one of internal/notify's kinds
+	Request   string // the request's ID
+	Reference string // the request's human reference, e.g. "ACAC-2026-0001"
+	Text      string
+	Created   time.Time
+	Read      time.Time // zero while unread
+}
+
+// DefaultNotificationLimit is how many notifications NotificationsFor
+// returns when asked for none in particular.
+const DefaultNotificationLimit = 100
+
+// Notifications keeps each person's inbox.
+type Notifications interface {
+	// AddNotifications stores ns in one transaction: all or, on any
+	// error, none. ErrExists if an ID is stored or given twice;
+	// ErrNotFound if a Person is absent from the directory.
+	AddNotifications(ctx context.Context, ns []Notification) error
+	// NotificationsFor returns at most limit (0 means
+	// DefaultNotificationLimit) of person's notifications, only the
+	// unread ones if unreadOnly, newest first; of those created at one
+	// instant the greater ID first. None for an unknown person.
+	NotificationsFor(ctx context.Context, person string, unreadOnly bool, limit int) ([]Notification, error)
+	// CountUnread counts person's unread notifications; 0 for an unknown
+	// person.
+	CountUnread(ctx context.Context, person string) (int, error)
+	// MarkNotificationRead sets the notification's Read to at unless it is
+	// read already (the first reading stands). ErrNotFound if no
+	// notification of person has that ID, including another person's:
+	// nobody marks, or learns of, another's notifications. at must not be
+	// the zero time, which would read as unread.
+	MarkNotificationRead(ctx context.Context, person, id string, at time.Time) error
+}
+
 // Store is everything an engine provides.
 type Store interface {
 	Logs
@@ -639,8 +717,10 @@ type Store interface {
 	Changes
 	Notices
 	Catalogues
+	ConsentPolicies
 	SubjectAccessRequests
 	Requests
+	Notifications
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -274,8 +274,8 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 // DecideChange is a guarded UPDATE of the change, only while pending, and
 // e's guarded write, in one transaction: the person only at the version
 // before e.Person's, the notice only while a draft and while the latest
-// published is e.Publish.Previous (under noticeLock), the catalogue only at
-// the version after the latest. A concurrent decision of the same change
+// published is e.Publish.Previous (under noticeLock), the catalogue and
+// the consent policy each only at the version after the latest. A concurrent decision of the same change
 // waits on the change's row lock and then finds it no longer pending. If
 // either write changes no row the transaction rolls back, so a lost race
 // or a stale target leaves both as they were.
@@ -306,6 +306,8 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEf
 			return publish(ctx, tx, e.Publish)
 		case e.Catalogue != nil:
 			return addCatalogue(ctx, tx, e.Catalogue)
+		case e.ConsentPolicy != nil:
+			return addConsentPolicy(ctx, tx, e.ConsentPolicy)
 		}
 		return nil
 	}))

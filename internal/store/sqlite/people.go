@@ -311,9 +311,10 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 // DecideChange is a guarded UPDATE of the change, only while pending, and
 // e's guarded write, in one IMMEDIATE transaction: the person only at the
 // version before e.Person's, the notice only while a draft and while the
-// latest published is e.Publish.Previous, the catalogue only at the
-// version after the latest. If either writes no row the transaction rolls
-// back, so a lost race or a stale target leaves both as they were.
+// latest published is e.Publish.Previous, the catalogue and the consent
+// policy each only at the version after the latest. If either writes no
+// row the transaction rolls back, so a lost race or a stale target leaves
+// both as they were.
 func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEffect) error {
 	if err := e.Check(c); err != nil {
 		return err
@@ -341,6 +342,8 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEf
 			return publish(ctx, tx, e.Publish)
 		case e.Catalogue != nil:
 			return addCatalogue(ctx, tx, e.Catalogue)
+		case e.ConsentPolicy != nil:
+			return addConsentPolicy(ctx, tx, e.ConsentPolicy)
 		}
 		return nil
 	}))

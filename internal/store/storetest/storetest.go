@@ -60,10 +60,12 @@
 // one effect, an effect on a decision other than "approved", an effect on
 // anything but the change's own kind and target (a "notice" change's
 // Target is the notice version in decimal, a "catalogue" change's is
-// "catalogue"), a catalogue version whose Change is not the change's ID,
-// and a publication at the zero time, which would read back as a draft.
-// Of concurrent approvals that each publish a notice against the same
-// previous one, or each add the same catalogue version, exactly one wins.
+// "catalogue", a "consent_policy" change's "consent_policy"), a catalogue
+// or consent policy version whose Change is not the change's ID, a consent
+// policy version whose By is not the decider, and a publication at the
+// zero time, which would read back as a draft. Of concurrent approvals
+// that each publish a notice against the same previous one, or each add
+// the same catalogue or consent policy version, exactly one wins.
 //
 // # Notices and catalogues
 //
@@ -88,6 +90,15 @@
 // read at one version exactly one wins. ListRequests orders IDs byte by
 // byte and matches a Subject exactly, never as a prefix. Between them,
 // concurrent callers of NextRequestNumber take each number from 1 once.
+//
+// # Notifications
+//
+// AddNotifications stores a batch whole or not at all: a stored ID, an ID
+// given twice, or an absent person refuses all of it. A person's
+// notifications come newest first, those created at one instant in
+// descending ID order, matched on the person exactly. Marking another
+// person's notification is [store.ErrNotFound], like an absent one, and
+// marking one read again keeps the first time it was read.
 package storetest
 
 import (
@@ -155,6 +166,9 @@ var behaviours = []struct {
 	{"ConcurrentPublication", testConcurrentPublication},
 	{"Catalogues", testCatalogues},
 	{"ConcurrentCatalogue", testConcurrentCatalogue},
+	{"ConsentPolicies", testConsentPolicies},
+	{"ConcurrentConsentPolicy", testConcurrentConsentPolicy},
+	{"ConsentPolicyEffects", testConsentPolicyEffects},
 	{"Effects", testEffects},
 	{"Acknowledgements", testAcknowledgements},
 	{"Unacknowledged", testUnacknowledged},
@@ -167,6 +181,8 @@ var behaviours = []struct {
 	{"ListRequestsLimit", testListRequestsLimit},
 	{"RequestNumbers", testRequestNumbers},
 	{"ConcurrentRequestNumbers", testConcurrentRequestNumbers},
+	{"Notifications", testNotifications},
+	{"ConcurrentNotificationReads", testConcurrentNotificationReads},
 	{"SearchTerms", testSearchTerms},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
