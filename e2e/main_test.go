@@ -188,8 +188,18 @@ var listeningLine = regexp.MustCompile(`(?m)^listening on (http://127\.0\.0\.1:[
 // and returns once /readyz answers. The server is killed when the test ends.
 func startServer(t *testing.T, st lbmStore, args ...string) *lbmServer {
 	t.Helper()
+	return startServerOf(t, lbmBin, nil, st, args...)
+}
+
+// startServerOf is startServer for binary bin, with env added to the
+// environment.
+func startServerOf(t *testing.T, bin string, env []string, st lbmStore, args ...string) *lbmServer {
+	t.Helper()
 	s := &lbmServer{t: t, done: make(chan struct{})}
-	s.cmd = exec.Command(lbmBin, slices.Concat([]string{"serve", "--addr", "127.0.0.1:0"}, st.flags(), args)...)
+	s.cmd = exec.Command(bin, slices.Concat([]string{"serve", "--addr", "127.0.0.1:0"}, st.flags(), args)...)
+	if env != nil {
+		s.cmd.Env = append(os.Environ(), env...)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("starting lbm serve: %v", err)

@@ -27,6 +27,11 @@ stored twice, so a retried or re-run upload is safe.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if token == "" {
+				// Read here, not as the flag's default, so that --help
+				// never prints the token.
+				token = os.Getenv("LBM_TOKEN")
+			}
+			if token == "" {
 				return withHint(errors.New("no source token"), "set LBM_TOKEN to the token `lbm source add NAME` printed")
 			}
 			c := &ingest.Client{Server: serverURL, Token: token}
@@ -60,7 +65,7 @@ stored twice, so a retried or re-run upload is safe.`,
 		},
 	}
 	cmd.Flags().StringVar(&serverURL, "server", env("LBM_SERVER", "http://127.0.0.1:8080"), "server URL (LBM_SERVER)")
-	cmd.Flags().StringVar(&token, "token", os.Getenv("LBM_TOKEN"), "source token (LBM_TOKEN; the flag shows in ps)")
+	cmd.Flags().StringVar(&token, "token", "", "source token (default LBM_TOKEN; the flag shows in ps)")
 	cmd.Flags().IntVar(&batch, "batch", 1000, "events per request")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/identity/oidc"
+	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/web"
 	"github.com/spf13/cobra"
@@ -23,6 +25,7 @@ func serveCmd() *cobra.Command {
 	var secureCookies bool
 	var oc oidc.Config
 	var claims map[string]string
+	var smtpMailer notify.SMTPMailer
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: ingest, logs, API",
@@ -49,6 +52,10 @@ func serveCmd() *cobra.Command {
 					return err
 				}
 				provider = p
+			}
+			mailer, err := smtpConfig(&smtpMailer)
+			if err != nil {
+				return err
 			}
 			metrics := server.NewMetrics()
 			cfg := where.config()
@@ -77,7 +84,7 @@ func serveCmd() *cobra.Command {
 				}
 				links := filepath.Join(where.data, server.DemoLinksFile)
 				if _, err := os.Stat(links); err == nil {
-					fmt.Fprintf(out, "demo: to sign in as an administrator, open a set-up link from %s\n", links)
+					fmt.Fprintf(out, "demo: to sign in (as an administrator, oversight, an investigator or an authoriser), open a set-up link from %s\n", links)
 				}
 			}
 			scheme := "http"
@@ -87,7 +94,7 @@ func serveCmd() *cobra.Command {
 			return server.Serve(cmd.Context(), n, server.ServeConfig{
 				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, Metrics: metrics, Logger: logger,
 				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
-				Organisation: organisation, BaseURL: baseURL,
+				Organisation: organisation, BaseURL: baseURL, Mailer: mailer,
 				Listening: func(a, admin net.Addr) {
 					fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
 					if admin != nil {
@@ -112,6 +119,35 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&oc.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL: offer sign-in through the identity provider")
 	cmd.Flags().StringVar(&oc.ClientID, "oidc-client-id", "", "OpenID Connect client id (the secret comes from LBM_OIDC_CLIENT_SECRET)")
 	cmd.Flags().StringToStringVar(&claims, "oidc-claims", nil, "ID-token claims holding the person's fields, e.g. id=employee_id,roles=groups (defaults: id=sub, name, roles, rank, grade, unit)")
+	cmd.Flags().StringVar(&smtpMailer.Addr, "smtp-addr", "", "SMTP submission server, host:port: e-mail notifications as well as the in-app inbox (STARTTLS when offered)")
+	cmd.Flags().StringVar(&smtpMailer.From, "smtp-from", "", "sender address of notification e-mails")
+	cmd.Flags().StringVar(&smtpMailer.Recipient, "smtp-recipient", "", `makes each person's address from their id or collar number, e.g. "{id}@force.example" or "{number}@force.example"`)
+	cmd.Flags().StringVar(&smtpMailer.Username, "smtp-username", "", "authenticate to the SMTP server (over TLS only); the password comes from LBM_SMTP_PASSWORD")
 	cmd.Flags().StringVar(&oc.RedirectURL, "oidc-redirect-url", "", "lbm's callback as the provider knows it, https://HOST/sign-in/oidc/callback")
 	return cmd
+}
+
+// smtpConfig completes and checks the --smtp-* flags: nil, and in-app
+// notifications only, without --smtp-addr. The password comes only from
+// LBM_SMTP_PASSWORD, never a flag (which other users could read in the
+// process list).
+func smtpConfig(m *notify.SMTPMailer) (notify.Mailer, error) {
+	m.Password = os.Getenv("LBM_SMTP_PASSWORD")
+	if m.Addr == "" {
+		if m.From != "" || m.Recipient != "" || m.Username != "" {
+			return nil, errors.New("--smtp-from, --smtp-recipient and --smtp-username need --smtp-addr")
+		}
+		return nil, nil
+	}
+	if m.Username != "" && m.Password == "" {
+		return nil, errors.New("--smtp-username needs the password in LBM_SMTP_PASSWORD")
+	}
+	if m.Username == "" && m.Password != "" {
+		return nil, errors.New("LBM_SMTP_PASSWORD is set but --smtp-username is not")
+	}
+	if err := m.Check(); err != nil {
+		return nil, err // "smtp: …", naming the setting
+	}
+	m.Now = time.Now
+	return m, nil
 }

@@ -93,6 +93,7 @@ var testOnly = map[string]string{
 	"github.com/zitadel/oidc":                                    "an OpenID provider for tests; lbm is only a relying party",
 	"github.com/lbm-project/lbm/internal/identity/oidc/oidctest": "runs that provider for tests",
 	"github.com/chromedp/chromedp":                               "drives a browser in tests",
+	"github.com/emersion/go-smtp":                                "an SMTP server for tests; lbm only sends mail (net/smtp)",
 }
 
 func TestBinaryLinksNoTestSupport(t *testing.T) {
@@ -113,7 +114,7 @@ func TestBinaryLinksNoTestSupport(t *testing.T) {
 
 // clockFree packages take time as an input: pure functions get `now`, so
 // expiry and retention are testable and no rule depends on when it runs.
-var clockFree = []string{"event", "search", "requests", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc"}
+var clockFree = []string{"event", "search", "requests", "authorise", "oversight", "notify", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc"}
 
 func TestNoClockReads(t *testing.T) {
 	for _, name := range clockFree {

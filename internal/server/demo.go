@@ -79,6 +79,9 @@ func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, er
 	if err := loadDemoNotice(ctx, n); err != nil {
 		return "", 0, fmt.Errorf("publishing the demo notice: %w", err)
 	}
+	if err := loadDemoRequests(ctx, n); err != nil {
+		return "", 0, fmt.Errorf("loading demo requests: %w", err)
+	}
 	return path, len(lines), n.PublishAll(ctx)
 }
 
@@ -208,9 +211,21 @@ func loadDemoPeople(ctx context.Context, n *Node) error {
 			return err
 		}
 	}
+	// Links for the administrators, and for one person in each role of the
+	// request flow: the investigator whose demo requests these are, an
+	// authoriser who may decide them, and oversight.
+	signIn := append(slices.Clone(demoAdmins), "demo-oversight")
+	if len(roles["investigator"]) > 1 {
+		// The first is proposed as an authoriser; loadDemoRequests gives
+		// the demo requests to the highest id among the others.
+		signIn = append(signIn, slices.Max(roles["investigator"][1:]))
+	}
+	if len(roles["authoriser"]) > 0 {
+		signIn = append(signIn, roles["authoriser"][0])
+	}
 	var links strings.Builder
-	links.WriteString("# One-time set-up links for the demo administrators: open one at the\n# server's address, e.g. http://127.0.0.1:8080/setup/...\n")
-	for _, id := range demoAdmins {
+	links.WriteString("# One-time set-up links for demo people (administrators, oversight, an\n# investigator and an authoriser): open one at the server's address,\n# e.g. http://127.0.0.1:8080/setup/...\n")
+	for _, id := range signIn {
 		token, err := identity.NewSetupLink(ctx, n.Store, id, now)
 		if err != nil {
 			return err

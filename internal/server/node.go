@@ -27,10 +27,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/authorise"
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/store/engine"
@@ -89,7 +91,11 @@ type Node struct {
 	// Created reports that this Open created the data directory's store.
 	Created bool
 	Now     func() time.Time
-	logger  *slog.Logger
+	// Requests runs the request flow: the web's transitions and the
+	// deadline sweeper share it, so that this process's transitions of
+	// one request never race.
+	Requests *authorise.Service
+	logger   *slog.Logger
 }
 
 // Log is one of the node's logs.
@@ -111,7 +117,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.OriginPrefix = "lbm.local"
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = systemClock()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -167,6 +173,13 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			Publisher: &tlog.Publisher{Log: name, Signer: signer, Store: st, Now: cfg.Now},
 		}
 	}
+	n.Requests = &authorise.Service{Store: st, Now: cfg.Now, Logger: cfg.Logger,
+		Policy: authorise.PolicyInForce(st),
+		Record: func(ctx context.Context, actor, action string, details map[string]any) (uint64, error) {
+			return n.Oversight(ctx, actor, action, details, false)
+		}}
+	// In-app only: Serve replaces it with one that may also e-mail.
+	n.Requests.Notify = notifyRequests(&notify.Notifier{Store: st, Now: cfg.Now}, cfg.Logger)
 	n.AdminTokenPath = filepath.Join(cfg.DataDir, "admin.token")
 	n.Created = fresh
 	if fresh {

@@ -12,7 +12,9 @@ import (
 
 	"crypto/tls"
 
+	"github.com/lbm-project/lbm/internal/authorise"
 	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -73,6 +75,19 @@ func (m *Metrics) watch(n *Node) {
 	}
 }
 
+// watchMail counts the notifier's e-mails at scrape time.
+func (m *Metrics) watchMail(nt *notify.Notifier) {
+	for outcome, count := range map[string]func() uint64{
+		"sent":   func() uint64 { return nt.Stats().Sent },
+		"failed": func() uint64 { return nt.Stats().Failed },
+	} {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lbm_notify_emails_total", Help: "Notification e-mails by outcome (a failure never fails the notification).",
+			ConstLabels: prometheus.Labels{"outcome": outcome},
+		}, func() float64 { return float64(count()) }))
+	}
+}
+
 // ServeConfig configures Serve.
 type ServeConfig struct {
 	Addr      string // main listener, e.g. ":8080"
@@ -94,9 +109,16 @@ type ServeConfig struct {
 	Grades identity.GradeMap
 	// LeaverSweep is how often leavers' tokens are revoked. Default 1m.
 	LeaverSweep time.Duration
+	// RequestSweep is how often requests' deadlines (review due, expiry,
+	// urgent lapse) are recorded. Default 1m.
+	RequestSweep time.Duration
 	// Organisation and BaseURL go into the generated monitoring notice:
 	// the organisation's name, and the address the notice is read at.
+	// BaseURL is also the link in notification e-mails.
 	Organisation, BaseURL string
+	// Mailer e-mails notifications (internal/notify); nil keeps them in
+	// the in-app inbox only.
+	Mailer notify.Mailer
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -133,6 +155,12 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	wcfg.Metrics, wcfg.Logger, wcfg.Grades, wcfg.OIDC = metricsHandler, cfg.Logger, cfg.Grades, cfg.OIDC
 	wcfg.SecureCookies = cfg.SecureCookies || tlsConfig != nil
 	wcfg.Organisation, wcfg.BaseURL = cfg.Organisation, strings.TrimSuffix(cfg.BaseURL, "/")
+	notifier := &notify.Notifier{Store: n.Store, Mailer: cfg.Mailer, Now: n.Now, Logger: cfg.Logger, BaseURL: wcfg.BaseURL}
+	wcfg.Notify = notifier
+	cfg.Metrics.watchMail(notifier)
+	// Before the sweeper starts and before anything is served: the
+	// request flow tells people through the one notifier.
+	n.Requests.Notify = notifyRequests(notifier, cfg.Logger)
 	handler, err := web.New(wcfg)
 	if err != nil {
 		return err
@@ -177,6 +205,11 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		})
 	}
 	go sweepLeavers(pubCtx, n, cfg.LeaverSweep, cfg.Logger)
+	if cfg.RequestSweep == 0 {
+		cfg.RequestSweep = requestSweepInterval()
+	}
+	n.Requests.Grades, n.Requests.Logger = cfg.Grades, cfg.Logger
+	go n.Requests.Run(pubCtx, cfg.RequestSweep)
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
@@ -191,6 +224,8 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		srv.Shutdown(shutdown)
 	}
 	stopPub()
+	// E-mails already begun finish, each within the mailer's timeout.
+	notifier.Wait()
 	for _, name := range LogNames {
 		n.Logs[name].Writer.Close()
 	}
@@ -252,5 +287,20 @@ func WebConfig(n *Node) web.Config {
 		Record: func(ctx context.Context, actor, action string, details map[string]any) (uint64, error) {
 			return n.Oversight(ctx, actor, action, details, false)
 		},
+		Requests: n.Requests,
+		// In-app only; Serve replaces it with one that also e-mails.
+		Notify: &notify.Notifier{Store: n.Store, Now: n.Now},
+	}
+}
+
+// notifyRequests adapts nt to the request flow: a notification that
+// cannot be stored is logged and never fails the transition that sent it
+// (the request itself and the queues are the record).
+func notifyRequests(nt *notify.Notifier, logger *slog.Logger) authorise.Notifier {
+	return func(ctx context.Context, an authorise.Notice, to, subjects []string) {
+		m := notify.Message{Kind: an.Kind, Request: an.Request, Reference: an.Reference, Text: an.Text, Key: an.Key}
+		if _, err := nt.Send(ctx, m, to, subjects); err != nil {
+			logger.ErrorContext(ctx, "notifying", "kind", an.Kind, "request", an.Request, "err", err)
+		}
 	}
 }

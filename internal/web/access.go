@@ -77,6 +77,12 @@ func accessPolicy() map[string]Rule {
 		"notices.publish":   {Roles: allow(identity.RoleAdmin)},
 		"catalogue.history": {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
 		"catalogue.propose": {Roles: allow(identity.RoleAdmin)},
+		// The consent-level policy likewise; anyone signed in reads the
+		// policy in force, so that an investigator sees what their
+		// request will need.
+		"consent-policy.read":    {Roles: allow(everyone...)},
+		"consent-policy.history": {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
+		"consent-policy.propose": {Roles: allow(identity.RoleAdmin)},
 		// Who has not acknowledged the notice: administrators chase it,
 		// oversight and the DPO check it was done.
 		"reports.notices": {Roles: allow(identity.RoleAdmin, identity.RoleOversight, identity.RoleDPO)},
@@ -89,6 +95,10 @@ func accessPolicy() map[string]Rule {
 		"session.role":     {Roles: allow(everyone...)},
 		"home.read":        {Roles: allow(everyone...)},
 		"me.read":          {Roles: allow(everyone...)},
+		// Each person reads and marks their own inbox only, in any role:
+		// a notification is for the person, whichever hat they wear.
+		"inbox.read": {Roles: allow(everyone...)},
+		"inbox.mark": {Roles: allow(everyone...)},
 
 		// The directory and dual control. Admins manage people but never
 		// see event content; oversight reads who holds which role.
@@ -99,6 +109,19 @@ func accessPolicy() map[string]Rule {
 		// The oversight log holds no event content: oversight reads it,
 		// and administrators see their own actions there.
 		"oversight.read": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
+		// Requests to monitor, record or review. The access table admits
+		// roles; internal/requests decides, for each request, whether this
+		// person may act (never the requester deciding, never a subject,
+		// the rank the request needs). Decisions need a second factor.
+		"requests.draft":  {Roles: allow(identity.RoleInvestigator)},
+		"requests.read":   {Roles: allow(identity.RoleInvestigator, identity.RoleAuthoriser, identity.RoleAdviser, identity.RoleDPO, identity.RoleOversight)},
+		"requests.advise": {Roles: allow(identity.RoleAdviser, identity.RoleDPO)},
+		"requests.decide": {Roles: allow(identity.RoleAuthoriser), StepUp: true},
+		// Ending an authorisation only ever reduces intrusion.
+		"requests.end": {Roles: allow(identity.RoleInvestigator, identity.RoleAuthoriser)},
+		// The central record (LEGAL.md §4) is the oversight body's.
+		"central-record.read": {Roles: allow(identity.RoleOversight)},
+
 		"changes.decide": {
 			Roles:  map[identity.Role]Condition{identity.RoleAdmin: notProposer},
 			StepUp: true,

@@ -67,6 +67,12 @@ var accessMatrix = []struct {
 	{"GET /v1/catalogue/versions", "/v1/catalogue/versions", "", "oversight admin bootstrap"},
 	{"GET /v1/catalogue/versions/{version}", "/v1/catalogue/versions/0", "", "oversight admin bootstrap"},
 	{"POST /v1/catalogue/changes", "/v1/catalogue/changes", "{catalogue}", "admin bootstrap"},
+	// The consent-level policy in force: everyone signed in may read it,
+	// so that an investigator sees what a request will need; its history
+	// and changes to it as for the catalogue.
+	{"GET /v1/consent-policy", "/v1/consent-policy", "", persons + " bootstrap"},
+	{"GET /v1/consent-policy/versions", "/v1/consent-policy/versions", "", "oversight admin bootstrap"},
+	{"POST /v1/consent-policy/changes", "/v1/consent-policy/changes", "{consentpolicy}", "admin bootstrap"},
 	// The notice in force and the public notice tell people what happens
 	// to them: anyone may read them.
 	{"GET /v1/notices/current", "/v1/notices/current", "", "*"},
@@ -84,6 +90,29 @@ var accessMatrix = []struct {
 	{"GET /v1/reports/notices", "/v1/reports/notices", "", "oversight admin dpo bootstrap"},
 	{"POST /v1/me/subject-access-requests", "/v1/me/subject-access-requests", `{"details":"all my e-mail metadata"}`, persons},
 	{"GET /v1/subject-access-requests", "/v1/subject-access-requests", "", "dpo"},
+	// Requests: investigators draft; everyone with a part in requests
+	// reads those they have a part in (the request decides which);
+	// authorisers decide with a second factor; oversight reads the
+	// central record. Staff and administrators have no part.
+	{"POST /v1/requests", "/v1/requests", `{"subjects":["staff1"],"mode":"review"}`, "investigator"},
+	{"GET /v1/requests", "/v1/requests", "", "investigator authoriser adviser dpo oversight"},
+	{"POST /v1/requests/derivation", "/v1/requests/derivation", `{"mode":"review","subjects":["staff1"]}`, "investigator authoriser adviser dpo oversight"},
+	{"GET /v1/requests/{id}", "/v1/requests/{request}", "", "investigator authoriser adviser dpo oversight"},
+	{"PUT /v1/requests/{id}", "/v1/requests/{request}", `{"subjects":["staff1"],"mode":"monitor"}`, "investigator"},
+	{"POST /v1/requests/{id}/submit", "/v1/requests/{request}/submit", "{}", "investigator"},
+	{"POST /v1/requests/{id}/withdrawal", "/v1/requests/{request}/withdrawal", `{"reasons":"the complaint was resolved informally, so no review of the data is needed now"}`, "investigator"},
+	{"POST /v1/requests/{id}/advice", "/v1/requests/{request}/advice", `{"view":"a legal view that the request is lawful and proportionate in every respect"}`, "adviser dpo"},
+	{"POST /v1/requests/{id}/decision", "/v1/requests/{request}/decision", `{"authorise":false,"reasons":"not enough is known yet to justify any intrusion into this officer's activity","directly_involved":false}`, "authoriser"},
+	{"POST /v1/requests/{id}/ratification", "/v1/requests/{request}/ratification", `{"reasons":"ratified at the normal rank after reading the urgent case in full detail"}`, "authoriser"},
+	{"POST /v1/requests/{id}/reviews", "/v1/requests/{request}/reviews", `{"notes":"reviewed: the data gathered so far still justifies continuing the review period"}`, "authoriser"},
+	{"POST /v1/requests/{id}/renewal", "/v1/requests/{request}/renewal", `{"reasons":"renewed because the investigation continues and the need remains the same","directly_involved":false}`, "authoriser"},
+	{"POST /v1/requests/{id}/cancellation", "/v1/requests/{request}/cancellation", `{"reasons":"cancelled because the investigation has found what it needed for the hearing"}`, "investigator authoriser"},
+	{"POST /v1/requests/{id}/closure", "/v1/requests/{request}/closure", `{"outcome":"misconduct found","useful":true,"kept":"the bundle, for the hearing"}`, "investigator authoriser"},
+	{"GET /v1/central-record", "/v1/central-record", "", "oversight"},
+	// Each person's own inbox; marking another's (or an absent)
+	// notification is 404, not a refusal.
+	{"GET /v1/inbox", "/v1/inbox?unread=1", "", persons},
+	{"POST /v1/inbox/{id}/read", "/v1/inbox/ntf_absent/read", "", persons},
 
 	{"GET /assets/{path...}", "/assets/lbm.css", "", "*"},
 	{"GET /sign-in", "/sign-in", "", "*"},
@@ -109,6 +138,10 @@ var accessMatrix = []struct {
 	{"GET /catalogue/edit", "/catalogue/edit", "", "admin"},
 	{"GET /catalogue/changes/{id}", "/catalogue/changes/{catalogueChange}", "", "oversight admin"},
 	{"POST /catalogue/edit", "/catalogue/edit", "{catalogueform}", "admin"},
+	{"GET /consent-policy", "/consent-policy", "", "oversight admin"},
+	{"GET /consent-policy/edit", "/consent-policy/edit", "", "admin"},
+	{"POST /consent-policy/edit", "/consent-policy/edit", "{consentpolicyform}", "admin"},
+	{"GET /consent-policy/changes/{id}", "/consent-policy/changes/{consentChange}", "", "oversight admin"},
 	{"GET /notice", "/notice", "", "*"},
 	{"GET /public-notice", "/public-notice", "", "*"},
 	{"POST /notice/acknowledgement", "/notice/acknowledgement", "version=1", persons},
@@ -122,6 +155,30 @@ var accessMatrix = []struct {
 	{"GET /me", "/me", "", persons},
 	{"POST /me/subject-access-requests", "/me/subject-access-requests", "details=all+my+data", persons},
 	{"GET /subject-access-requests", "/subject-access-requests", "", "dpo"},
+	{"GET /inbox", "/inbox", "", persons},
+	{"POST /inbox/{id}/read", "/inbox/ntf_absent/read", "", persons},
+	// The request pages: as the API, with the session cookie. {request}
+	// is inv1's draft about staff1, which only inv1 and oversight see;
+	// the others get through the access table and find no such request.
+	{"GET /requests", "/requests", "", "investigator authoriser adviser dpo oversight"},
+	{"GET /requests/new", "/requests/new", "", "investigator"},
+	{"POST /requests/new", "/requests/new", "subjects=staff1", "investigator"},
+	{"GET /requests/{id}", "/requests/{request}", "", "investigator authoriser adviser dpo oversight"},
+	{"GET /requests/{id}/edit/{step}", "/requests/{request}/edit/subjects", "", "investigator"},
+	{"POST /requests/{id}/edit/{step}", "/requests/{request}/edit/subjects", "subjects=staff1", "investigator"},
+	{"GET /requests/{id}/check", "/requests/{request}/check", "", "investigator"},
+	{"POST /requests/{id}/submit", "/requests/{request}/submit", "", "investigator"},
+	{"POST /requests/{id}/withdrawal", "/requests/{request}/withdrawal", "withdrawal-reasons=the+complaint+was+resolved+informally+so+no+review+of+the+data+is+needed+now", "investigator"},
+	{"POST /requests/{id}/advice", "/requests/{request}/advice", "advice-view=a+legal+view+that+the+request+is+lawful+and+proportionate+in+every+respect", "adviser dpo"},
+	{"POST /requests/{id}/decision", "/requests/{request}/decision", "decision-authorise=refuse&decision-directly-involved=no&decision-reasons=not+enough+is+known+yet+to+justify+any+intrusion+into+this+officer", "authoriser"},
+	{"POST /requests/{id}/ratification", "/requests/{request}/ratification", "ratification-reasons=ratified+at+the+normal+rank+after+reading+the+urgent+case+in+full", "authoriser"},
+	{"POST /requests/{id}/review", "/requests/{request}/review", "review-notes=reviewed+the+data+gathered+so+far+still+justifies+continuing+the+review", "authoriser"},
+	{"POST /requests/{id}/renewal", "/requests/{request}/renewal", "renewal-directly-involved=no&renewal-reasons=renewed+because+the+investigation+continues+and+the+need+remains", "authoriser"},
+	{"POST /requests/{id}/cancellation", "/requests/{request}/cancellation", "cancellation-reasons=cancelled+because+the+investigation+has+found+what+it+needed", "investigator authoriser"},
+	{"POST /requests/{id}/closure", "/requests/{request}/closure", "closure-outcome=misconduct+found&closure-useful=yes&closure-kept=the+bundle", "investigator authoriser"},
+	// The central record is the inspectorate's.
+	{"GET /central-record", "/central-record", "", "oversight"},
+	{"GET /central-record.csv", "/central-record.csv", "", "oversight"},
 }
 
 // bodies fills the placeholders of request bodies that are too long to
@@ -141,8 +198,11 @@ func bodies(t *testing.T) *strings.Replacer {
 	draftForm := url.Values{"title": {d.Title}, "text": {d.Text}, "short": {d.Short}, "public_text": {d.PublicText},
 		"public_short": {d.PublicShort}, "categories": d.Categories}
 	catalogueForm := url.Values{"purposes": {purposes}, "legislation": {string(f.Legislation)}, "criteria": {string(f.Criteria)}, "reason": {"clearer title"}}
+	consentPolicy, _ := json.Marshal(map[string]string{"yaml": editedConsentPolicy(), "reason": "stricter"})
+	consentPolicyForm := url.Values{"yaml": {editedConsentPolicy()}, "reason": {"stricter"}}
 	return strings.NewReplacer("{catalogue}", string(catalogue), "{draft}", string(draft),
-		"{draftform}", draftForm.Encode(), "{catalogueform}", catalogueForm.Encode())
+		"{draftform}", draftForm.Encode(), "{catalogueform}", catalogueForm.Encode(),
+		"{consentpolicy}", string(consentPolicy), "{consentpolicyform}", consentPolicyForm.Encode())
 }
 
 const eventLine = `{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"u1"}}`
@@ -188,8 +248,13 @@ func TestAccessMatrix(t *testing.T) {
 				return 0
 			})
 			method, _, _ := strings.Cut(m.route, " ")
+			var consentChange string
+			if strings.Contains(m.path, "{consentChange}") {
+				consentChange = proposeConsentPolicy(t, e)
+			}
 			for _, who := range order {
-				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange).Replace(m.path)
+				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{request}", e.request, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange,
+					"{consentChange}", consentChange).Replace(m.path)
 				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)
@@ -223,6 +288,8 @@ type state struct {
 	Acknowledgements map[string][]store.Acknowledgement
 	Requests         []store.SubjectAccessRequest
 	Catalogues       []store.CatalogueVersion
+	StoredRequests   []store.StoredRequest
+	ConsentPolicies  []store.ConsentPolicyVersion
 	LogSizes         map[string]uint64
 	Tokens           map[string]store.Token
 	TOTPSteps        map[string]int64
@@ -248,6 +315,12 @@ func (e *peopleEnv) snapshot(t *testing.T) state {
 		t.Fatal(err)
 	}
 	if s.Catalogues, err = st.ListCatalogueVersions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.StoredRequests, err = st.ListRequests(ctx, store.RequestQuery{Limit: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if s.ConsentPolicies, err = st.ListConsentPolicyVersions(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s.Acknowledgements = map[string][]store.Acknowledgement{}

@@ -11,6 +11,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/policy"
+	"github.com/lbm-project/lbm/internal/requests"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web"
@@ -36,6 +37,8 @@ type peopleEnv struct {
 	draft  string // the version of a draft notice; version 1 is published
 	// catalogueChange is a pending catalogue change proposed by adm1.
 	catalogueChange string
+	// request is a draft request to review staff1's activity, by inv1.
+	request string
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -126,6 +129,12 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	e.catalogueChange = cc.ID
+	inv1 := identity.Principal{Kind: identity.KindUser, Subject: "inv1", Role: identity.RoleInvestigator}
+	draft, err := n.Requests.Create(ctx, inv1, requests.Request{Subjects: []string{"staff1"}, Investigators: []string{"inv1"}, Mode: "review"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.request = draft.ID
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)

@@ -51,7 +51,7 @@ type ChangeJSON struct {
 	Target string `json:"target"`
 	// Proposed is the change's payload, whose shape is the Kind's: for
 	// "person" {"roles", "adviser"}, for "catalogue" the three files, for
-	// "notice" {}.
+	// "consent_policy" {"yaml"}, for "notice" {}.
 	Proposed   json.RawMessage `json:"proposed"`
 	Base       int64           `json:"base_version"`
 	Reason     string          `json:"reason"`
@@ -228,7 +228,7 @@ func (s *server) decideChange(r *http.Request, p identity.Principal, approve boo
 		details["person"] = c.Target
 	case identity.ChangeNotice:
 		details["notice_version"] = c.Target
-	case identity.ChangeCatalogue:
+	case identity.ChangeCatalogue, identity.ChangeConsentPolicy:
 		details["base_version"] = c.Base
 	}
 	if e := effect.Person; e != nil {
@@ -237,6 +237,9 @@ func (s *server) decideChange(r *http.Request, p identity.Principal, approve boo
 	}
 	if e := effect.Catalogue; e != nil {
 		details["catalogue_version"] = e.Version
+	}
+	if e := effect.ConsentPolicy; e != nil {
+		details["consent_policy_version"] = e.Version
 	}
 	_, err = s.cfg.Record(r.Context(), p.Subject, c.Kind+"_change_"+c.State, details)
 	return c, effect, err
@@ -266,6 +269,9 @@ type DecisionJSON struct {
 	NoticeVersion int64 `json:"notice_version,omitempty"`
 	// CatalogueVersion is the version an approved catalogue change added.
 	CatalogueVersion int64 `json:"catalogue_version,omitempty"`
+	// ConsentPolicyVersion is the version an approved consent policy
+	// change added.
+	ConsentPolicyVersion int64 `json:"consent_policy_version,omitempty"`
 }
 
 func (s *server) apiDecide(w http.ResponseWriter, r *http.Request, p identity.Principal, approve bool) {
@@ -284,6 +290,9 @@ func (s *server) apiDecide(w http.ResponseWriter, r *http.Request, p identity.Pr
 	}
 	if effect.Catalogue != nil {
 		out.CatalogueVersion = effect.Catalogue.Version
+	}
+	if effect.ConsentPolicy != nil {
+		out.ConsentPolicyVersion = effect.ConsentPolicy.Version
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lbm-project/lbm/internal/consent"
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
@@ -53,6 +54,8 @@ type Problem struct {
 	// Line and Field locate a validation error in an ingest request.
 	Line  int    `json:"line,omitempty"`
 	Field string `json:"field,omitempty"`
+	// Errors lists every field a request failed, when there are several.
+	Errors []fieldProblem `json:"errors,omitempty"`
 }
 
 // writeProblem is the one place errors become HTTP responses.
@@ -66,14 +69,21 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var te *identity.ThrottledError
 	var ve *validationError
 	var cpe *policy.ParseError
+	var lpe *consent.ParseError
 	var sare *inform.DetailsError
 	var nce *inform.NotCurrentError
+	if rp, ok := requestProblem(err); ok {
+		p = rp
+		goto write
+	}
 	switch {
 	case errors.As(err, &ve):
 		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: ve.Msg, Field: ve.Field}
 	case inform.FieldErrors(err) != nil:
 		fe := inform.FieldErrors(err)[0]
 		p = Problem{Type: TypeValidation, Title: "Invalid notice", Status: http.StatusBadRequest, Detail: err.Error(), Field: fe.Field, Line: fe.Line}
+	case errors.As(err, &lpe):
+		p = Problem{Type: TypeValidation, Title: "Invalid consent-level policy", Status: http.StatusBadRequest, Detail: lpe.Error(), Field: "yaml", Line: lpe.Line}
 	case errors.As(err, &cpe):
 		p = Problem{Type: TypeValidation, Title: "Invalid catalogue", Status: http.StatusBadRequest, Detail: cpe.Error(), Field: cpe.File, Line: cpe.Line}
 	case errors.As(err, &sare):
@@ -120,6 +130,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		// The real error stays in our log; the client learns nothing of internals.
 		logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+write:
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)

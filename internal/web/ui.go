@@ -40,6 +40,13 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 	}
 	nav := []pages.NavItem{{Label: "Home", Href: "/"}}
 	switch p.Role {
+	case identity.RoleInvestigator, identity.RoleAuthoriser, identity.RoleAdviser, identity.RoleDPO, identity.RoleOversight:
+		nav = append(nav, pages.NavItem{Label: "Requests", Href: "/requests"})
+	}
+	if p.Role == identity.RoleOversight {
+		nav = append(nav, pages.NavItem{Label: "Central record", Href: "/central-record"})
+	}
+	switch p.Role {
 	case identity.RoleAdmin, identity.RoleOversight:
 		nav = append(nav, pages.NavItem{Label: "People", Href: "/people"}, pages.NavItem{Label: "Changes", Href: "/changes"},
 			pages.NavItem{Label: "Notices", Href: "/notices"}, pages.NavItem{Label: "Oversight log", Href: "/oversight"})
@@ -52,6 +59,13 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 		nav[i].Current = r.URL.Path == nav[i].Href || (nav[i].Href != "/" && strings.HasPrefix(r.URL.Path, nav[i].Href+"/"))
 	}
 	l.Nav = nav
+	// One indexed count per page; a failure only hides the number.
+	l.Inbox = true
+	if n, err := s.cfg.Store.CountUnread(r.Context(), p.Subject); err == nil {
+		l.Unread = n
+	} else if r.Context().Err() == nil {
+		s.cfg.Logger.Warn("counting unread notifications", "err", err)
+	}
 	return l
 }
 
@@ -117,6 +131,11 @@ func returnPath(r *http.Request) string {
 	}
 	if strings.HasPrefix(r.URL.Path, "/changes/") {
 		return "/changes"
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/requests/"); ok {
+		// A request's forms come back to the request's page.
+		id, _, _ := strings.Cut(rest, "/")
+		return "/requests/" + id
 	}
 	if id, ok := strings.CutPrefix(r.URL.Path, "/people/"); ok {
 		return "/people/" + strings.TrimSuffix(id, "/change")
@@ -377,6 +396,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Monitoring notices", Href: "/notices", Text: "Draft, preview and propose publishing the notice everyone acknowledges."},
 			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "The people who have not acknowledged the current notice, by unit and line manager."},
 			{Title: "Catalogue", Href: "/catalogue", Text: "The lawful purposes, the law and the proportionality criteria, and their history."},
+			{Title: "Authorisation levels", Href: "/consent-policy", Text: "The policy deciding which rank authorises a request and whose advice it needs, and its history."},
 			{Title: "Oversight log", Href: "/oversight", Text: "What administrators did, including changes made offline (break-glass)."},
 		}
 	case identity.RoleOversight:
@@ -386,6 +406,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Monitoring notices", Href: "/notices", Text: "Every version of the notice, and when it was published."},
 			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "Coverage of the current notice, by unit and line manager."},
 			{Title: "Catalogue", Href: "/catalogue", Text: "Every version of the purposes, the law and the criteria."},
+			{Title: "Authorisation levels", Href: "/consent-policy", Text: "Every version of the policy deciding which rank authorises a request."},
 			{Title: "Oversight log", Href: "/oversight", Text: "Everything the monitors and administrators did, with break-glass changes marked."},
 		}
 	case identity.RoleDPO:
@@ -393,6 +414,16 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Subject access requests", Href: "/subject-access-requests", Text: "Requests from staff for their own data."},
 			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "Coverage of the current monitoring notice."},
 		}
+	}
+	switch p.Role {
+	case identity.RoleInvestigator:
+		page.Cards = append(page.Cards, pages.Card{Title: "Requests", Href: "/requests", Text: "Your requests to review, monitor or record someone's activity, and a new one."})
+	case identity.RoleAuthoriser:
+		page.Cards = append(page.Cards, pages.Card{Title: "Requests to decide", Href: "/requests", Text: "Requests awaiting your decision, and authorisations in force you may review."})
+	case identity.RoleAdviser, identity.RoleDPO:
+		page.Cards = append(page.Cards, pages.Card{Title: "Requests awaiting your view", Href: "/requests", Text: "Requests that need your view before they are decided."})
+	case identity.RoleOversight:
+		page.Cards = append(page.Cards, pages.Card{Title: "Central record", Href: "/central-record", Text: "Every request ever made, and what became of it."})
 	}
 	noticeText := "What is monitored, why, under which law, and who can look."
 	if p.Person != nil {
@@ -505,6 +536,10 @@ func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.Chan
 		row.Target = "Catalogue"
 		row.TargetHref = "/catalogue/changes/" + url.PathEscape(c.ID)
 		row.Summary = fmt.Sprintf("Replace catalogue version %d (purposes, legislation, criteria) with version %d", c.Base, c.Base+1)
+	case identity.ChangeConsentPolicy:
+		row.Target = "Authorisation levels"
+		row.TargetHref = "/consent-policy/changes/" + url.PathEscape(c.ID)
+		row.Summary = fmt.Sprintf("Replace version %d of the authorisation-level policy (who may authorise a request, and with whose advice) with version %d", c.Base, c.Base+1)
 	}
 	row.CanDecide = c.State == identity.ChangePending && identity.CheckDecider(c, viewer) == nil
 	return row

@@ -41,10 +41,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/authorise"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -104,10 +106,18 @@ type Config struct {
 	// https://lbm.example.org), for links in the generated notice's short
 	// texts; "" leaves them out.
 	BaseURL string
+	// Requests runs the request flow; nil builds one on Store, Record,
+	// Now and Grades (with no notifications and no sweeper).
+	Requests *authorise.Service
 	// SecureCookies marks cookies Secure. Set it whenever browsers reach
 	// lbm over HTTPS (lbm's own TLS or a proxy's); plain HTTP is for a
 	// demo on one machine.
 	SecureCookies bool
+	// Notify tells people what needs them (internal/notify), for handlers
+	// that notify outside the request flow; server.Serve hands the request
+	// flow (Requests) the same one. The inbox it fills is served at
+	// /v1/inbox and /inbox whether or not it is set.
+	Notify *notify.Notifier
 }
 
 // Route is one entry of the route table.
@@ -156,6 +166,9 @@ func routes() []Route {
 		{"GET /v1/catalogue/versions", "catalogue.history", false, (*server).apiCatalogueVersions},
 		{"GET /v1/catalogue/versions/{version}", "catalogue.history", false, (*server).apiCatalogueVersion},
 		{"POST /v1/catalogue/changes", "catalogue.propose", false, (*server).apiProposeCatalogue},
+		{"GET /v1/consent-policy", "consent-policy.read", false, (*server).apiConsentPolicy},
+		{"GET /v1/consent-policy/versions", "consent-policy.history", false, (*server).apiConsentPolicyVersions},
+		{"POST /v1/consent-policy/changes", "consent-policy.propose", false, (*server).apiProposeConsentPolicy},
 		{"GET /v1/notices/current", "notice.read", false, (*server).apiCurrentNotice},
 		{"GET /v1/notices/current/banner", "notice.read", false, (*server).apiNoticeBanner},
 		{"GET /v1/public-notice", "notice.read", false, (*server).apiPublicNotice},
@@ -170,6 +183,23 @@ func routes() []Route {
 		{"GET /v1/reports/notices", "reports.notices", false, (*server).apiNoticeReport},
 		{"POST /v1/me/subject-access-requests", "subject-access.request", false, (*server).apiRequestSubjectAccess},
 		{"GET /v1/subject-access-requests", "subject-access.list", false, (*server).apiSubjectAccessRequests},
+		{"GET /v1/inbox", "inbox.read", false, (*server).apiInbox},
+		{"POST /v1/inbox/{id}/read", "inbox.mark", false, (*server).apiMarkRead},
+		{"POST /v1/requests", "requests.draft", false, (*server).apiCreateRequest},
+		{"GET /v1/requests", "requests.read", false, (*server).apiListRequests},
+		{"POST /v1/requests/derivation", "requests.read", false, (*server).apiDeriveRequest},
+		{"GET /v1/requests/{id}", "requests.read", false, (*server).apiRequest},
+		{"PUT /v1/requests/{id}", "requests.draft", false, (*server).apiUpdateRequest},
+		{"POST /v1/requests/{id}/submit", "requests.draft", false, (*server).apiSubmitRequest},
+		{"POST /v1/requests/{id}/withdrawal", "requests.draft", false, (*server).apiWithdraw},
+		{"POST /v1/requests/{id}/advice", "requests.advise", false, (*server).apiAdvise},
+		{"POST /v1/requests/{id}/decision", "requests.decide", false, (*server).apiDecideRequest},
+		{"POST /v1/requests/{id}/ratification", "requests.decide", false, (*server).apiRatify},
+		{"POST /v1/requests/{id}/reviews", "requests.decide", false, (*server).apiReview},
+		{"POST /v1/requests/{id}/renewal", "requests.decide", false, (*server).apiRenew},
+		{"POST /v1/requests/{id}/cancellation", "requests.end", false, (*server).apiCancel},
+		{"POST /v1/requests/{id}/closure", "requests.end", false, (*server).apiClose},
+		{"GET /v1/central-record", "central-record.read", false, (*server).apiCentralRecord},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
 		{"GET /purposes", "catalogue.read", true, (*server).purposesPage},
@@ -198,6 +228,10 @@ func routes() []Route {
 		{"GET /catalogue/edit", "catalogue.propose", true, (*server).catalogueEditPage},
 		{"GET /catalogue/changes/{id}", "catalogue.history", true, (*server).catalogueChangePage},
 		{"POST /catalogue/edit", "catalogue.propose", true, (*server).catalogueEdit},
+		{"GET /consent-policy", "consent-policy.history", true, (*server).consentPolicyPage},
+		{"GET /consent-policy/edit", "consent-policy.propose", true, (*server).consentPolicyEditPage},
+		{"POST /consent-policy/edit", "consent-policy.propose", true, (*server).consentPolicyEdit},
+		{"GET /consent-policy/changes/{id}", "consent-policy.history", true, (*server).consentPolicyChangePage},
 		{"GET /notice", "notice.read", true, (*server).staffNoticePage},
 		{"GET /public-notice", "notice.read", true, (*server).publicNoticePage},
 		{"POST /notice/acknowledgement", "notice.acknowledge", true, (*server).acknowledgePage},
@@ -211,6 +245,26 @@ func routes() []Route {
 		{"GET /me", "me.read", true, (*server).mePage},
 		{"POST /me/subject-access-requests", "subject-access.request", true, (*server).requestSubjectAccessPage},
 		{"GET /subject-access-requests", "subject-access.list", true, (*server).subjectAccessPage},
+		{"GET /inbox", "inbox.read", true, (*server).inboxPage},
+		{"POST /inbox/{id}/read", "inbox.mark", true, (*server).markReadPage},
+		{"GET /requests", "requests.read", true, (*server).requestsPage},
+		{"GET /requests/new", "requests.draft", true, (*server).newRequestPage},
+		{"POST /requests/new", "requests.draft", true, (*server).newRequest},
+		{"GET /requests/{id}", "requests.read", true, (*server).requestViewPage},
+		{"GET /requests/{id}/edit/{step}", "requests.draft", true, (*server).editRequestPage},
+		{"POST /requests/{id}/edit/{step}", "requests.draft", true, (*server).editRequest},
+		{"GET /requests/{id}/check", "requests.draft", true, (*server).checkRequestPage},
+		{"POST /requests/{id}/submit", "requests.draft", true, (*server).submitRequestPage},
+		{"POST /requests/{id}/withdrawal", "requests.draft", true, (*server).withdrawPage},
+		{"POST /requests/{id}/advice", "requests.advise", true, (*server).advisePage},
+		{"POST /requests/{id}/decision", "requests.decide", true, (*server).decidePageRequest},
+		{"POST /requests/{id}/ratification", "requests.decide", true, (*server).ratifyPage},
+		{"POST /requests/{id}/review", "requests.decide", true, (*server).reviewPage},
+		{"POST /requests/{id}/renewal", "requests.decide", true, (*server).renewPage},
+		{"POST /requests/{id}/cancellation", "requests.end", true, (*server).cancelPage},
+		{"POST /requests/{id}/closure", "requests.end", true, (*server).closePage},
+		{"GET /central-record", "central-record.read", true, (*server).centralRecordPage},
+		{"GET /central-record.csv", "central-record.read", true, (*server).centralRecordCSV},
 	}
 }
 
@@ -251,6 +305,10 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.KEK == nil {
 		return nil, errors.New("web: no key-encryption key configured")
+	}
+	if cfg.Requests == nil {
+		cfg.Requests = &authorise.Service{Store: cfg.Store, Record: cfg.Record, Now: cfg.Now, Grades: cfg.Grades, Logger: cfg.Logger,
+			Policy: authorise.PolicyInForce(cfg.Store)}
 	}
 	pol := accessPolicy()
 	if err := checkRoutes(routes(), pol); err != nil {

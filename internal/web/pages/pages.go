@@ -71,6 +71,10 @@ type Layout struct {
 	Nav    []NavItem    // navigation for the role; shown in the header's service navigation
 	Errors []FieldError // GOV.UK error summary at the top of main when not empty, and "Error: " prefixed <title>
 	Notice string       // a success notification banner when not empty
+	// Inbox shows, for a signed-in person, the header link "Inbox (Unread)"
+	// to /inbox.
+	Inbox  bool
+	Unread int
 }
 
 func (l Layout) layout() *Layout { return &l }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package authorise_test
+
+const raceEnabled = false
