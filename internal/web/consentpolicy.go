@@ -189,7 +189,7 @@ func (s *server) consentPolicyChangePage(w http.ResponseWriter, r *http.Request,
 		base = v.Policy
 	}
 	s.render(w, r, http.StatusOK, &pages.ConsentPolicyChange{Layout: s.layout(r, p, "Change to the authorisation levels"),
-		Change: s.changeRow(c, p), File: fileDiff("policy.yaml", base, []byte(proposed.YAML))})
+		Change: s.changeRow(c, p), Files: []pages.FileDiff{fileDiff("policy.yaml", base, []byte(proposed.YAML))}})
 }
 
 // fileDiff is the changed lines of a file, in hunks with three lines of

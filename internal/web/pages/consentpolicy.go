@@ -10,7 +10,7 @@ package pages
 
 func (ConsentPolicyHistory) template() string { return "consentpolicy-history.html" }
 func (ConsentPolicyEdit) template() string    { return "consentpolicy-edit.html" }
-func (ConsentPolicyChange) template() string  { return "consentpolicy-change.html" }
+func (ConsentPolicyChange) template() string  { return "policy-change.html" }
 
 // consentPolicyPath is where the pages live.
 const consentPolicyPath = "/consent-policy"
@@ -57,5 +57,9 @@ func (ConsentPolicyEdit) CancelHref() string { return consentPolicyPath }
 type ConsentPolicyChange struct {
 	Layout
 	Change ChangeRow
-	File   FileDiff
+	Files  []FileDiff // the one file, policy.yaml
 }
+
+// Heading and What name the change on the page and its buttons.
+func (ConsentPolicyChange) Heading() string { return "Change to the authorisation levels" }
+func (ConsentPolicyChange) What() string    { return "change to the authorisation levels" }

@@ -47,13 +47,13 @@ func TestConsentPolicyPages(t *testing.T) {
 		{"change", ConsentPolicyChange{Layout: admin("Change to the authorisation levels"),
 			Change: ChangeRow{ID: "c-9", Target: "Authorisation levels", Summary: "Replace version 0 with version 1", Reason: "Superintendents for content",
 				ProposedBy: "adm1", Proposed: "27 November 2026 09:30 UTC", State: "Pending", CanDecide: true},
-			File: diff}, http.StatusOK, []string{
+			Files: []FileDiff{diff}}, http.StatusOK, []string{
 			`<tr class="govuk-table__row lbm-diff__removed">`, ">Removed<", ">Added<", "<code>  min_rank: superintendent</code>",
 			`action="/changes/c-9/approve"`, `action="/changes/c-9/reject"`, "policy.yaml",
 		}, []string{"Unchanged."}, false},
 		{"change-decided", ConsentPolicyChange{Layout: admin("Change to the authorisation levels"),
 			Change: ChangeRow{ID: "c-9", Summary: "Replace version 0 with version 1", Reason: "r", ProposedBy: "adm1", State: "Approved", DecidedBy: "adm2"},
-			File:   FileDiff{Name: "policy.yaml"}}, http.StatusOK, []string{"Unchanged.", "adm2"}, []string{"/approve"}, false},
+			Files:  []FileDiff{{Name: "policy.yaml"}}}, http.StatusOK, []string{"Unchanged.", "adm2"}, []string{"/approve"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := render(t, tt.page, tt.status)
@@ -90,7 +90,7 @@ func TestConsentPolicyEscaping(t *testing.T) {
 		ConsentPolicyHistory{Layout: l, Current: hostile, Policy: hostile, CanEdit: true, Rows: []ConsentPolicyRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
 		ConsentPolicyEdit{Layout: l, Version: hostile, YAML: hostile, Reason: hostile},
 		ConsentPolicyChange{Layout: l, Change: ChangeRow{ID: hostile, Summary: hostile, Reason: hostile, CanDecide: true},
-			File: FileDiff{Name: hostile, Hunks: [][]DiffRow{{{"added", "1", "1", hostile}}}}},
+			Files: []FileDiff{{Name: hostile, Hunks: [][]DiffRow{{{"added", "1", "1", hostile}}}}}},
 	} {
 		out := render(t, p, http.StatusBadRequest)
 		if strings.Contains(out, "<script>alert") {

@@ -190,16 +190,21 @@ type CatalogueEdit struct {
 	Reason                          string
 }
 
-func (CatalogueChange) template() string { return "catalogue-change.html" }
+func (CatalogueChange) template() string { return "policy-change.html" }
 
 // CatalogueChange shows what a proposed catalogue change changes, file by
 // file, so that the second administrator approves what they have read.
 // When Change.CanDecide, it offers POST /changes/{ID}/approve and reject.
+// The consent-level policy's changes share its template.
 type CatalogueChange struct {
 	Layout
 	Change ChangeRow
 	Files  []FileDiff
 }
+
+// Heading and What name the change on the page and its buttons.
+func (CatalogueChange) Heading() string { return "Catalogue change" }
+func (CatalogueChange) What() string    { return "catalogue change" }
 
 // FileDiff is the changed lines of one catalogue file, in hunks; no hunks
 // means the file is unchanged.
