@@ -84,8 +84,12 @@ func parseRequest(t *testing.T, out string) requestState {
 // expired. The server is the lbmtestclock build, whose clock the test
 // moves forward through a file.
 func TestUrgentAuthorisationLapsesCLI(t *testing.T) {
+	forEachEngine(t, testUrgentAuthorisationLapsesCLI)
+}
+
+func testUrgentAuthorisationLapsesCLI(t *testing.T, e engine) {
 	bin := buildTestClockBin(t)
-	st := engines[0].newStore(t)
+	st := e.newStore(t)
 	dir := t.TempDir()
 	// People: an investigator, the subject, an Inspector who authorises.
 	lbmOK(t, nil, append([]string{"user", "add", "--id", "sam", "--role", "staff", "--rank", "constable"}, st.flags()...)...)
