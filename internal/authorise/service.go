@@ -242,7 +242,7 @@ func (s *Service) Update(ctx context.Context, p identity.Principal, id string, w
 		return requests.Request{}, err
 	}
 	if cur.Requester != p.Subject {
-		return requests.Request{}, &requests.RuleError{Rule: requests.RuleSelf, Field: "requester", Msg: "only the requester edits a draft"}
+		return requests.Request{}, &requests.RuleError{Rule: requests.RuleRole, Field: "requester", Msg: "only the requester edits a draft"}
 	}
 	if cur.State != requests.Draft {
 		return requests.Request{}, &requests.TransitionError{From: cur.State, Action: "edit", Msg: "only a draft can be edited"}
