@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/event"
+	"github.com/lbm-project/lbm/internal/evidence"
+	"github.com/lbm-project/lbm/internal/server"
+	"github.com/lbm-project/lbm/internal/tlog"
+)
+
+// writeTestBundle logs two events in a fresh data directory and writes a
+// bundle of the second, its related.user withheld under a pseudonym, to
+// DIR/bundle.zip. It returns the path and the log's verifier key.
+func writeTestBundle(t *testing.T) (path, vkey string) {
+	t.Helper()
+	ctx := t.Context()
+	n, err := server.Open(ctx, server.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	var evs []*event.Event
+	for _, line := range []string{
+		`{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"u1"}}`,
+		`{"@timestamp":"2026-11-02T08:01:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"u1"},"related":{"user":"u2"}}`,
+	} {
+		e, err := event.Parse([]byte(line), "pnc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+	log := n.Logs[server.Activity]
+	if _, err := log.Writer.Append(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.PublishAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := n.Store.LatestCheckpoint(ctx, server.Activity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := n.Store.Entries(ctx, server.Activity, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := n.Opener.Open(ctx, entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := tlog.ProveInclusion(ctx, tlog.StoreSource(n.Store, server.Activity), 1, cp.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := evidence.Event{Index: 1, Leaf: entries[0].Leaf, Proof: proof}
+	for _, f := range o.Event.Fields {
+		if f.Name == "related.user" {
+			ev.Withheld = append(ev.Withheld, evidence.WithheldField{Name: f.Name, Commitment: event.Commit(f), Pseudonym: "Person A"})
+		} else {
+			ev.Disclosed = append(ev.Disclosed, f)
+		}
+	}
+	var buf bytes.Buffer
+	err = evidence.Write(&buf, evidence.Bundle{
+		Log: server.Activity, Origin: log.Origin, VerifierKey: log.VerifierKey, Checkpoint: cp.Note,
+		Request: []byte(`{"id":"r1","history":[]}`), Recipient: "Employment Tribunal", Purpose: "hearing",
+		Events: []evidence.Event{ev}, Created: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(t.TempDir(), "bundle.zip")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, log.VerifierKey
+}
+
+func TestVerifyBundle(t *testing.T) {
+	path, vkey := writeTestBundle(t)
+	_, otherKey, err := tlog.GenerateKey("lbm.local/activity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zb, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(t.TempDir(), "truncated.zip")
+	if err := os.WriteFile(truncated, zb[:len(zb)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr bool
+		want    []string // substrings of stdout
+	}{
+		{"ok", []string{path}, false, []string{
+			"OK: " + path + ": 1 events of lbm.local/activity in its checkpoint of size 2; 3 fields disclosed, 1 withheld, 1 pseudonyms (not proven)",
+			"disclosed event.action, event.category, user.id; withheld related.user",
+			`related.user shown as "Person A": a pseudonym, not proven`,
+			"verifier key (the bundle's own",
+		}},
+		{"pinned key", []string{path, "--key", vkey}, false, []string{"OK: "}},
+		{"other key", []string{path, "--key", otherKey}, true, []string{"FAIL: " + path + ": signed by"}},
+		{"json", []string{path, "--json"}, false, []string{`"pseudonyms": 1`, `"pseudonym": "Person A"`}},
+		{"truncated", []string{truncated}, true, []string{"FAIL: " + truncated + ": bundle: not a zip file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := runLBM(t, append([]string{"verify", "bundle"}, tt.args...)...)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("lbm verify bundle %v: err = %v, want error %v\n%s", tt.args, err, tt.wantErr, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("lbm verify bundle %v printed\n%s\nwant it to contain %q", tt.args, out, w)
+				}
+			}
+			if tt.name == "json" {
+				var rep evidence.Report
+				if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Events) != 1 || rep.Events[0].Index != 1 {
+					t.Errorf("--json printed %s (%v), want a report of event 1", out, err)
+				}
+			}
+		})
+	}
+}

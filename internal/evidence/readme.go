@@ -1,0 +1,84 @@
+package evidence
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// readme returns README.txt: what the bundle is, how to check it with lbm
+// and by hand, and what it does and does not prove. It is written for a
+// court or hearing, not for lbm's developers.
+func readme(b Bundle, events int) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, `EVIDENCE BUNDLE
+
+This bundle discloses %d event(s) from the log %q (origin %q) of lbm, a
+system that records staff use of an organisation's computer systems in a
+tamper-evident log. It was made on %s for:
+
+  recipient: %s
+  purpose:   %s
+
+FILES
+
+  checkpoint.txt        the log's signed checkpoint: its size and Merkle root
+  verifier-key.txt      the public key that signed the checkpoint
+  request.json          the authorisation that permitted this disclosure,
+                        with its history, as lbm holds it
+  disclosure.json       recipient, purpose, date and the events disclosed
+  events/NNNNNNNN.json  one file per event, named by its position in the log
+  README.txt            this file
+  manifest.json         the SHA-256 hash and size of every other file
+
+CHECKING IT WITH LBM
+
+  lbm verify bundle THIS-FILE.zip --key "$(cat KEY-YOU-TRUST.txt)"
+
+lbm is free software. The command needs no network and no access to the
+organisation's systems. It prints OK and a summary, or FAIL naming the
+file and the event that does not check, and exits with status 1.
+
+CHECKING IT BY HAND
+
+docs/contract.md in lbm's source holds the exact byte formats; in outline:
+
+ 1. Compare verifier-key.txt with the key the organisation publishes
+    (GET /v1/transparency-logs on its lbm server, its monitoring notice,
+    or a copy held by the oversight body). The bundle carries a key so
+    that it can be checked offline, but only a key obtained independently
+    shows that the log is the organisation's.
+ 2. Check the signature on checkpoint.txt (a C2SP signed note, Ed25519)
+    with that key. Its body gives the origin, the tree size and the root.
+ 3. For each events/NNNNNNNN.json: base64-decode "leaf". For each
+    disclosed field, compute
+      SHA-256("lbm/field/v1\n" || salt || be32(len(name)) || name ||
+              be32(len(value)) || value)
+    with salt base64-decoded and value the bytes of the "value" string.
+    These, together with the hex "commitment" of each withheld field,
+    must be exactly the commitments listed at the end of the leaf.
+ 4. Compute the leaf hash SHA-256(0x00 || leaf) and check the inclusion
+    proof ("proof", RFC 6962 / RFC 9162 section 2.1.3) at "index" against
+    the checkpoint's size and root.
+ 5. Check every file's SHA-256 against manifest.json.
+
+WHAT IS PROVEN, AND WHAT IS NOT
+
+Proven, given a verifier key you trust: each disclosed value is, byte for
+byte, what the log recorded for that event, with its time and source; the
+event is in the log at its position; the event has exactly as many other
+fields as there are withheld commitments.
+
+Not proven:
+  - the names of withheld fields, and anything about their values;
+  - pseudonyms: where a person's identifier has been replaced by a
+    pseudonym, that field is withheld and the pseudonym shown beside it
+    is an annotation for readers, not part of the proof;
+  - request.json and disclosure.json: they are copied from lbm for
+    context. Their record is lbm's oversight log.
+  - the manifest: it is not signed. It shows which file changed, but
+    whoever can change a file can change the manifest too. Compare the
+    SHA-256 of manifest.json with the one recorded in the disclosure log.
+`, events, b.Log, b.Origin, b.Created.UTC().Format(time.RFC3339), b.Recipient, b.Purpose)
+	return s.String()
+}
