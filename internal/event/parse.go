@@ -358,6 +358,36 @@ func (e *Event) Subject() string {
 	return s
 }
 
+// Category returns the event's event.category.
+func (e *Event) Category() string {
+	v, _ := e.Field("event.category")
+	s, _ := StringValue(v)
+	return s
+}
+
+// Action returns the event's event.action.
+func (e *Event) Action() string {
+	v, _ := e.Field("event.action")
+	s, _ := StringValue(v)
+	return s
+}
+
+// Related returns the people related.user names, sorted and unique; nil
+// when none.
+func (e *Event) Related() []string {
+	v, ok := e.Field("related.user")
+	if !ok {
+		return nil
+	}
+	rs, err := RelatedUsers(v)
+	if err != nil {
+		return nil
+	}
+	rs = slices.Clone(rs)
+	slices.Sort(rs)
+	return slices.Compact(rs)
+}
+
 // ClientID returns the event's event.id, or "" when it has none.
 func (e *Event) ClientID() string {
 	v, ok := e.Field("event.id")

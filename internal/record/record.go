@@ -103,6 +103,9 @@ func (s *Sealer) Seal(ctx context.Context, e *event.Event) (Sealed, error) {
 		ClientID: e.ClientID(),
 		Leaf:     leaf,
 		Meta:     event.FormatFields(meta),
+		Category: e.Category(),
+		Action:   e.Action(),
+		Related:  e.Related(),
 	}
 	if len(content) > 0 {
 		k, err := s.Ring.For(ctx, en.Subject, e.Time)
@@ -169,17 +172,24 @@ type Opener struct {
 // event. It returns a *TamperError when anything stored disagrees with what
 // was committed.
 func (o *Opener) Open(ctx context.Context, en store.Entry) (Opened, error) {
-	return o.open(ctx, en, true)
+	return o.open(ctx, en, true, true)
 }
 
 // Check is Open without the tile lookup, for a caller that checks the whole
 // tree itself (tlog.CheckLog): it re-checks the row against its own leaf.
 func (o *Opener) Check(ctx context.Context, en store.Entry) error {
-	_, err := o.open(ctx, en, false)
+	_, err := o.open(ctx, en, false, true)
 	return err
 }
 
-func (o *Opener) open(ctx context.Context, en store.Entry, checkTree bool) (Opened, error) {
+// OpenMetadata is Open for a reader who may not see content: it checks
+// the metadata against the leaf and the tile, and never decrypts the
+// content, which the returned event does not hold.
+func (o *Opener) OpenMetadata(ctx context.Context, en store.Entry) (Opened, error) {
+	return o.open(ctx, en, true, false)
+}
+
+func (o *Opener) open(ctx context.Context, en store.Entry, checkTree, withContent bool) (Opened, error) {
 	tamper := func(format string, args ...any) (Opened, error) {
 		return Opened{}, &TamperError{Log: en.Log, Index: en.Index, What: fmt.Sprintf(format, args...)}
 	}
@@ -202,6 +212,9 @@ func (o *Opener) open(ctx context.Context, en store.Entry, checkTree bool) (Open
 	out := Opened{Index: en.Index}
 	var content []event.Field
 	switch {
+	case !withContent:
+		// Content stays sealed; CheckFields below checks the metadata
+		// alone against the leaf.
 	case en.Content != nil:
 		k, err := o.Ring.ByID(ctx, en.KeyID)
 		if errors.Is(err, keys.ErrDestroyed) {
@@ -241,12 +254,18 @@ func (o *Opener) open(ctx context.Context, en store.Entry, checkTree bool) (Open
 		}
 	}
 	fields := merge(meta, content)
-	if err := event.CheckFields(leaf, fields, !out.ContentDeleted); err != nil {
+	if err := event.CheckFields(leaf, fields, withContent && !out.ContentDeleted); err != nil {
 		return tamper("%v", err)
 	}
 	e := &event.Event{ID: en.ID, Time: time.Unix(0, en.Time).UTC(), Source: en.Source, Fields: fields}
 	if e.Subject() != en.Subject || e.ClientID() != en.ClientID {
 		return tamper("subject or client id column differs from the committed fields")
+	}
+	// The columns a scoped query selects on must say what the leaf
+	// commits to: an edited category or related.user would otherwise
+	// bring an event into a scope it is not in.
+	if e.Category() != en.Category || e.Action() != en.Action || !slices.Equal(e.Related(), en.Related) {
+		return tamper("category, action or related people columns differ from the committed fields")
 	}
 	out.Event = e
 	return out, nil

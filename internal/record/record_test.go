@@ -123,6 +123,10 @@ func TestOpenDetectsTampering(t *testing.T) {
 		{"time column", func(en *store.Entry, _ store.Entry) { en.Time++ }},
 		{"leaf byte", func(en *store.Entry, _ store.Entry) { en.Leaf[len(en.Leaf)-1] ^= 1 }},
 		{"content dropped, key kept", func(en *store.Entry, _ store.Entry) { en.Content = nil }},
+		// The columns scoped queries select on must match the leaf.
+		{"category column", func(en *store.Entry, _ store.Entry) { en.Category = "web" }},
+		{"action column", func(en *store.Entry, _ store.Entry) { en.Action = "other" }},
+		{"related column", func(en *store.Entry, _ store.Entry) { en.Related = []string{"u00001"} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -312,5 +316,31 @@ func TestBlindQuery(t *testing.T) {
 		if _, terms, err := BlindQuery(t.Context(), r, "u00042", e.Time, "fox"); !errors.Is(err, keys.ErrDestroyed) || terms != nil {
 			t.Errorf("BlindQuery after key destruction = %q, %v; want keys.ErrDestroyed", terms, err)
 		}
+	}
+}
+
+func TestOpenMetadataLeavesContentSealed(t *testing.T) {
+	f := newFixture(t)
+	en := f.store(t, sample)
+	if en.Category == "" || en.Action == "" {
+		t.Fatalf("Seal left the category or action column empty: %+v", en)
+	}
+	o, err := f.opener.OpenMetadata(t.Context(), en)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fl := range o.Event.Fields {
+		if fl.IsContent() {
+			t.Errorf("OpenMetadata returned content field %s", fl.Name)
+		}
+	}
+	if len(o.Event.Fields) == 0 || o.ContentDeleted {
+		t.Errorf("OpenMetadata = %d fields, content deleted %v", len(o.Event.Fields), o.ContentDeleted)
+	}
+	// Metadata is still checked against the leaf.
+	en.Meta[len(en.Meta)-2] ^= 1
+	var te *TamperError
+	if _, err := f.opener.OpenMetadata(t.Context(), en); !errors.As(err, &te) {
+		t.Errorf("OpenMetadata(tampered metadata) = %v, want *TamperError", err)
 	}
 }

@@ -57,6 +57,13 @@ type Entry struct {
 	Content  []byte   // content fields with salts, encrypted; nil when none or destroyed
 	KeyID    []byte   // the data key that encrypts Content; nil when no content
 	Terms    []string // blinded search terms of Content (internal/search), sorted and unique; nil when none
+	// Category and Action are the event's event.category and event.action,
+	// and Related its related.user (sorted, unique, nil when none): what a
+	// scoped review selects on (EventQuery), kept beside Meta so that the
+	// store can select without opening entries.
+	Category string
+	Action   string
+	Related  []string
 }
 
 // TileID names a tlog tile by level and index; tiles are 256 hashes wide.
@@ -158,6 +165,64 @@ func CheckTerms(terms []string) error {
 		}
 	}
 	return nil
+}
+
+// EventQuery selects what a scoped review may read of one log: the
+// entries of People (as the subject, user.id, or named in related.user)
+// in a time range, of the given categories, optionally narrowed to
+// sources and actions and, with Terms, to entries of TermCategories whose
+// content carries every term. Nothing outside it is read.
+type EventQuery struct {
+	Log        string
+	People     []string // required
+	From, To   int64    // Unix nanoseconds, From <= Time < To
+	Categories []string // required
+	Sources    []string // empty: any source
+	Actions    []string // empty: any action
+	// Terms are blinded search terms (as in TermQuery); when set, only
+	// entries whose Category is in TermCategories and whose Terms hold
+	// every one match.
+	Terms          []string
+	TermCategories []string
+	// After pages: only entries after (AfterTime, AfterIndex) in
+	// (Time, Index) order; HasAfter false starts at the beginning.
+	HasAfter   bool
+	AfterTime  int64
+	AfterIndex uint64
+	Limit      int // at most this many; 0 means DefaultTermLimit
+}
+
+// Check refuses a query no engine may run: one that selects no people or
+// no categories, or carries a malformed term.
+func (q EventQuery) Check() error {
+	switch {
+	case len(q.People) == 0:
+		return fmt.Errorf("querying %s: no people", q.Log)
+	case len(q.Categories) == 0:
+		return fmt.Errorf("querying %s: no categories", q.Log)
+	case len(q.Terms) > 0 && len(q.TermCategories) == 0:
+		return fmt.Errorf("querying %s: terms without categories to search", q.Log)
+	}
+	if err := CheckTerms(q.Terms); err != nil {
+		return fmt.Errorf("querying %s: %w", q.Log, err)
+	}
+	return nil
+}
+
+// MaxEntries is the query's Limit, or DefaultTermLimit when it has none.
+func (q EventQuery) MaxEntries() int {
+	if q.Limit <= 0 {
+		return DefaultTermLimit
+	}
+	return q.Limit
+}
+
+// EventSearcher runs scoped review queries.
+type EventSearcher interface {
+	// QueryEvents returns the entries q selects, in (Time, Index) order,
+	// at most q.MaxEntries(). It returns an error, and nothing, for a query
+	// q.Check refuses.
+	QueryEvents(ctx context.Context, q EventQuery) ([]Entry, error)
 }
 
 // TermSearcher finds entries by their blinded search terms.
@@ -709,6 +774,7 @@ type Store interface {
 	Logs
 	EntryFinder
 	TermSearcher
+	EventSearcher
 	Checkpoints
 	DataKeys
 	Principals

@@ -106,7 +106,7 @@ func (t *logTx) Tiles(ctx context.Context, ids []store.TileID) (map[store.TileID
 	return out, translate(rows.Err())
 }
 
-const entryColumns = `e.log, e.idx, e.id, e.time, e.source, e.subject, e.client_id, e.leaf, e.meta, e.content, e.key_id, e.terms`
+const entryColumns = `e.log, e.idx, e.id, e.time, e.source, e.subject, e.client_id, e.leaf, e.meta, e.content, e.key_id, e.terms, e.category, e.action, e.related`
 
 // FindClientIDs looks each id up in the narrow client_ids table, then reads
 // its entry by partition key, so the lookup touches only the months the
@@ -202,16 +202,26 @@ func (t *logTx) copyEntries(ctx context.Context, entries []store.Entry) error {
 		}
 	}
 	_, err = t.tx.CopyFrom(ctx, pgx.Identifier{"entries"},
-		[]string{"log", "idx", "id", "time", "source", "subject", "client_id", "leaf", "meta", "content", "key_id", "terms"},
+		[]string{"log", "idx", "id", "time", "source", "subject", "client_id", "leaf", "meta", "content", "key_id", "terms", "category", "action", "related"},
 		pgx.CopyFromSlice(len(entries), func(i int) ([]any, error) {
 			e := &entries[i]
 			var client *string
 			if e.ClientID != "" {
 				client = &e.ClientID
 			}
-			return []any{t.log, int64(e.Index), e.ID[:], e.Time, e.Source, e.Subject, client, e.Leaf, e.Meta, e.Content, e.KeyID, tsvector(e.Terms)}, nil
+			return []any{t.log, int64(e.Index), e.ID[:], e.Time, e.Source, e.Subject, client, e.Leaf, e.Meta, e.Content, e.KeyID, tsvector(e.Terms),
+				e.Category, e.Action, related(e.Related)}, nil
 		}))
 	return translate(err)
+}
+
+// related is the related column's value: NULL when none, so that the
+// entry costs the partial GIN index (entries_related) nothing.
+func related(people []string) []string {
+	if len(people) == 0 {
+		return nil
+	}
+	return people
 }
 
 func tsvector(terms []string) pgtype.TSVector {
@@ -310,7 +320,8 @@ func scanEntries(rows pgx.Rows, fn func(store.Entry)) error {
 		var id []byte
 		var client *string
 		var terms pgtype.TSVector
-		if err := rows.Scan(&e.Log, &idx, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms); err != nil {
+		if err := rows.Scan(&e.Log, &idx, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms,
+			&e.Category, &e.Action, &e.Related); err != nil {
 			return translate(err)
 		}
 		e.Index = uint64(idx)
@@ -325,6 +336,11 @@ func scanEntries(rows pgx.Rows, fn func(store.Entry)) error {
 			}
 			// tsvector orders lexemes by length first; the contract is byte order.
 			slices.Sort(e.Terms)
+		}
+		if len(e.Related) == 0 {
+			e.Related = nil
+		} else {
+			slices.Sort(e.Related) // as written, unless the caller broke the contract
 		}
 		fn(e)
 	}

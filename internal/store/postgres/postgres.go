@@ -94,7 +94,9 @@ func (e *NoStoreError) Error() string {
 func (e *NoStoreError) Is(target error) bool { return target == store.ErrNoStore }
 
 // Open connects to both databases and applies any migrations the binary
-// holds that they do not.
+// holds that they do not. It then fills the review columns of entries
+// stored before they existed (backfill), which on a large old store takes
+// a while once, and afterwards one index probe.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	dsn, keysDSN := cfg.DSN, cfg.KeysDSN
 	if dsn == "" || keysDSN == "" {
@@ -132,6 +134,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 	}
 	if db.created, err = migrate(ctx, db.pool, "migrations/logs"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.backfill(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

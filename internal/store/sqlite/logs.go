@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -109,9 +110,13 @@ func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) 
 // per-row work, dominates SQLite inserts of small rows.
 const rowsPerInsert = 32
 
-const entryColumns = `log, idx, id, time, source, subject, client_id, leaf, meta, content, key_id, terms`
+const entryColumns = `log, idx, id, time, source, subject, client_id, leaf, meta, content, key_id, terms, category, action, related`
+
+// entryParams is one entries row of placeholders, one per entryColumns.
+const entryParams = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[store.TileID][]byte, st store.TreeState) error {
+	all := entries
 	var full *sql.Stmt
 	for len(entries) > 0 {
 		n := min(len(entries), rowsPerInsert)
@@ -120,7 +125,7 @@ func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[sto
 		if n == rowsPerInsert && full != nil {
 			stmt = full
 		} else {
-			q := `INSERT INTO entries (` + entryColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+			q := `INSERT INTO entries (` + entryColumns + `) VALUES ` + strings.TrimSuffix(strings.Repeat(entryParams+",", n), ",")
 			if stmt, err = t.tx.PrepareContext(ctx, q); err != nil {
 				return translate(err)
 			}
@@ -131,7 +136,7 @@ func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[sto
 				defer stmt.Close()
 			}
 		}
-		args := make([]any, 0, 12*n)
+		args := make([]any, 0, 15*n)
 		for _, e := range entries[:n] {
 			if e.Log != t.log {
 				return fmt.Errorf("appending to %s: entry of log %q", t.log, e.Log)
@@ -139,12 +144,21 @@ func (t *logTx) Append(ctx context.Context, entries []store.Entry, tiles map[sto
 			if err := store.CheckTerms(e.Terms); err != nil {
 				return fmt.Errorf("appending to %s: entry %d: %w", t.log, e.Index, err)
 			}
-			args = append(args, t.log, e.Index, e.ID[:], e.Time, e.Source, e.Subject, nullString(e.ClientID), e.Leaf, e.Meta, e.Content, e.KeyID, nullString(strings.Join(e.Terms, " ")))
+			related, err := formatRelated(e.Related)
+			if err != nil {
+				return fmt.Errorf("appending to %s: entry %d: %v", t.log, e.Index, err)
+			}
+			args = append(args, t.log, e.Index, e.ID[:], e.Time, e.Source, e.Subject, nullString(e.ClientID), e.Leaf, e.Meta, e.Content, e.KeyID, nullString(strings.Join(e.Terms, " ")), e.Category, e.Action, related)
 		}
 		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return translate(err)
 		}
 		entries = entries[n:]
+	}
+	// After the entries, so that their checks have passed; all at once,
+	// as only about one entry in five names anyone related.
+	if err := insertRelated(ctx, t.tx, t.log, all, false); err != nil {
+		return err
 	}
 	for id, h := range tiles {
 		if _, err := t.tx.ExecContext(ctx, `INSERT INTO tiles (log, level, idx, hashes) VALUES (?, ?, ?, ?)
@@ -173,14 +187,19 @@ func scanEntries(rows *sql.Rows, fn func(store.Entry)) error {
 	for rows.Next() {
 		var e store.Entry
 		var id []byte
-		var client, terms sql.NullString
-		if err := rows.Scan(&e.Log, &e.Index, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms); err != nil {
+		var client, terms, related sql.NullString
+		if err := rows.Scan(&e.Log, &e.Index, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms, &e.Category, &e.Action, &related); err != nil {
 			return translate(err)
 		}
 		copy(e.ID[:], id)
 		e.ClientID = client.String
 		if terms.String != "" {
 			e.Terms = strings.Split(terms.String, " ")
+		}
+		if related.String != "" {
+			if err := json.Unmarshal([]byte(related.String), &e.Related); err != nil {
+				return fmt.Errorf("entry %d of %s: related people: %v", e.Index, e.Log, err)
+			}
 		}
 		fn(e)
 	}

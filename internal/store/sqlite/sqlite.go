@@ -52,6 +52,9 @@ type DB struct {
 	// testingOnlyAfterPeopleBatch, when set, runs after each statement of
 	// PutPeople, so a test can fail the transaction half-way.
 	testingOnlyAfterPeopleBatch func()
+	// testingOnlyAfterBackfillBatch, when set, runs after each committed
+	// batch of backfillEvents but the last, so a test can cut it short.
+	testingOnlyAfterBackfillBatch func()
 }
 
 var _ store.Store = (*DB)(nil)
@@ -76,6 +79,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	if err := migrate(ctx, db.w, "migrations/logs"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.backfillEvents(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -184,6 +184,8 @@ var behaviours = []struct {
 	{"Notifications", testNotifications},
 	{"ConcurrentNotificationReads", testConcurrentNotificationReads},
 	{"SearchTerms", testSearchTerms},
+	{"QueryEvents", testQueryEvents},
+	{"QueryEventsPaging", testQueryEventsPaging},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
 	{"ConcurrentDataKeys", testConcurrentDataKeys},
@@ -220,6 +222,8 @@ func newEntry(log string, index uint64, source, clientID string, content bool) s
 		ClientID: clientID,
 		Leaf:     hash("leaf " + tag),
 		Meta:     append([]byte{0, 0xff}, "meta "+tag...),
+		Category: "record_query",
+		Action:   "pnc_person_search",
 	}
 	copy(e.ID[:], hash("id "+tag))
 	if content {

@@ -1,0 +1,144 @@
+package storetest
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// testQueryEvents checks that a scoped query returns, in (time, index)
+// order, exactly the entries of its people (as subject or related),
+// categories, sources, actions, time range and terms, and that every
+// entry comes back with its category, action and related people.
+func testQueryEvents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mk := func(i uint64, subject, category, action, source string, related ...string) store.Entry {
+		e := newEntry(activity, i, source, "", false)
+		e.Subject, e.Category, e.Action = subject, category, action
+		if len(related) > 0 {
+			e.Related = related
+		}
+		return e
+	}
+	es := []store.Entry{
+		mk(0, "alice", "record_query", "pnc_person_search", "pnc"),
+		mk(1, "bob", "email", "send", "exchange", "alice", "carol"), // alice as related
+		mk(2, "bob", "email", "send", "exchange", "carol"),
+		mk(3, "alice", "email", "receive", "exchange"),
+		mk(4, "alice", "web", "visit", "proxy"),
+		mk(5, "carol", "record_query", "niche_record_view", "niche", "alice"),
+	}
+	es[3].Content, es[3].KeyID, es[3].Terms = []byte("sealed 3"), hash("key alice")[:16], terms("fox", "quick")
+	es[4].Content, es[4].KeyID, es[4].Terms = []byte("sealed 4"), hash("key alice")[:16], terms("fox")
+	// A later month, so an engine that partitions by time holds two.
+	es[5].Time = epoch.AddDate(0, 1, 0).UnixNano()
+	commit(t, s, activity, es, nil)
+	other := mk(0, "alice", "email", "send", "exchange")
+	other.Log = oversight
+	commit(t, s, oversight, []store.Entry{other}, nil)
+
+	// Every column comes back as written.
+	got, err := s.Entries(ctx, activity, 0, uint64(len(es)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(es, got); diff != "" {
+		t.Fatalf("Entries after an append with categories, actions and related people (-want +got):\n%s", diff)
+	}
+
+	all := [2]int64{math.MinInt64, math.MaxInt64}
+	cats := []string{"email", "record_query", "web"}
+	tests := []struct {
+		name string
+		q    store.EventQuery
+		want []int // indexes into es
+	}{
+		{"a subject and where they are related", store.EventQuery{People: []string{"alice"}, Categories: cats}, []int{0, 1, 3, 4, 5}},
+		{"only as related", store.EventQuery{People: []string{"carol"}, Categories: cats}, []int{1, 2, 5}},
+		{"two people, each entry once", store.EventQuery{People: []string{"alice", "carol"}, Categories: cats}, []int{0, 1, 2, 3, 4, 5}},
+		{"nobody's", store.EventQuery{People: []string{"dave"}, Categories: cats}, nil},
+		{"categories", store.EventQuery{People: []string{"alice"}, Categories: []string{"email"}}, []int{1, 3}},
+		{"sources", store.EventQuery{People: []string{"alice"}, Categories: cats, Sources: []string{"pnc", "niche"}}, []int{0, 5}},
+		{"actions", store.EventQuery{People: []string{"alice"}, Categories: cats, Actions: []string{"send", "visit"}}, []int{1, 4}},
+		{"time is half-open", store.EventQuery{People: []string{"alice"}, Categories: cats, From: es[1].Time, To: es[4].Time}, []int{1, 3}},
+		{"the later month alone", store.EventQuery{People: []string{"alice"}, Categories: cats, From: es[5].Time, To: es[5].Time + 1}, []int{5}},
+		{"terms in the categories searched", store.EventQuery{People: []string{"alice"}, Categories: cats, Terms: terms("fox"), TermCategories: []string{"email", "web"}}, []int{3, 4}},
+		{"terms only where content may be read", store.EventQuery{People: []string{"alice"}, Categories: cats, Terms: terms("fox"), TermCategories: []string{"email"}}, []int{3}},
+		{"every term", store.EventQuery{People: []string{"alice"}, Categories: cats, Terms: terms("fox", "quick"), TermCategories: cats}, []int{3}},
+		{"limit", store.EventQuery{People: []string{"alice"}, Categories: cats, Limit: 2}, []int{0, 1}},
+	}
+	for _, tt := range tests {
+		q := tt.q
+		q.Log = activity
+		if q.From == 0 && q.To == 0 {
+			q.From, q.To = all[0], all[1]
+		}
+		got, err := s.QueryEvents(ctx, q)
+		if err != nil {
+			t.Errorf("%s: QueryEvents = %v", tt.name, err)
+			continue
+		}
+		var want []store.Entry
+		for _, i := range tt.want {
+			want = append(want, es[i])
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: QueryEvents mismatch (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	// The other log is another log.
+	got, err = s.QueryEvents(ctx, store.EventQuery{Log: oversight, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1]})
+	if err != nil || len(got) != 1 || got[0].ID != other.ID {
+		t.Errorf("QueryEvents on the oversight log = %v, %v; want its one entry", got, err)
+	}
+	for _, bad := range []store.EventQuery{
+		{Log: activity, Categories: cats, From: all[0], To: all[1]},
+		{Log: activity, People: []string{"alice"}, From: all[0], To: all[1]},
+		{Log: activity, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], Terms: terms("fox")},
+		{Log: activity, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], Terms: []string{"Fox Or"}, TermCategories: cats},
+	} {
+		if got, err := s.QueryEvents(ctx, bad); err == nil {
+			t.Errorf("QueryEvents(%+v) = %d entries, want an error", bad, len(got))
+		}
+	}
+}
+
+// testQueryEventsPaging checks that paging with After visits every entry
+// once, in order, including entries that share a time.
+func testQueryEventsPaging(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var es []store.Entry
+	for i := range uint64(25) {
+		e := newEntry(activity, i, "pnc", "", false)
+		e.Time = epoch.UnixNano() + int64(i/3) // three entries per nanosecond
+		es = append(es, e)
+	}
+	commit(t, s, activity, es, nil)
+	q := store.EventQuery{Log: activity, People: []string{"alice"}, Categories: []string{"record_query"}, From: math.MinInt64, To: math.MaxInt64, Limit: 4}
+	var seen []uint64
+	for range 20 {
+		page, err := s.QueryEvents(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page {
+			seen = append(seen, e.Index)
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		last := page[len(page)-1]
+		q.HasAfter, q.AfterTime, q.AfterIndex = true, last.Time, last.Index
+	}
+	want := make([]uint64, len(es))
+	for i := range want {
+		want[i] = uint64(i)
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("pages visited %v, want each entry once in order", seen)
+	}
+}
