@@ -98,6 +98,16 @@ type text struct {
 	value string
 }
 
+// CheckJustification applies the justification rule's substance test to
+// one text written elsewhere (a reviewer's reason for a query): nil, or a
+// FieldError naming field.
+func CheckJustification(field, s string) error {
+	if msg := checkSubstance(s); msg != "" {
+		return FieldErrors{{Field: field, Msg: msg}}
+	}
+	return nil
+}
+
 // checkSubstance returns why s is too thin to be a justification, or "".
 func checkSubstance(s string) string {
 	n := Normalize(s)

@@ -69,6 +69,16 @@ var personFields = map[string]bool{
 	"source.user.name":       true,
 }
 
+// userFields name the event's own user: shown as they are when that
+// user is a subject, pseudonymised when the event is in scope only
+// because a subject is related to it.
+var userFields = map[string]bool{
+	"user.id":        true,
+	"user.name":      true,
+	"user.full_name": true,
+	"user.email":     true,
+}
+
 // Shown is one field as an investigator sees it: its name, its value
 // (pseudonymised where it names someone else), and whether it was.
 type Shown struct {
@@ -82,9 +92,26 @@ type Shown struct {
 // replaced by their pseudonym. A field whose value cannot be read as the
 // identifiers it should hold is withheld rather than shown as it is.
 func (p *Pseudonymiser) Fields(fs []event.Field, content bool) []Shown {
+	// An event in scope because a subject is related to it belongs to
+	// someone else: its user.* fields name that person.
+	ownerKept := true
+	for _, f := range fs {
+		if f.Name == "user.id" {
+			var id string
+			ownerKept = json.Unmarshal(f.Value, &id) == nil && p.subjects[normalise(id)]
+		}
+	}
 	var out []Shown
 	for _, f := range fs {
 		if f.IsContent() && !content {
+			continue
+		}
+		if userFields[f.Name] && !ownerKept {
+			v, changed, ok := p.value(f.Value)
+			if !ok {
+				continue
+			}
+			out = append(out, Shown{Name: f.Name, Value: v, Pseudonymised: changed})
 			continue
 		}
 		if !personFields[f.Name] {

@@ -1,10 +1,14 @@
 // Package review is what an investigator may see of monitored data under
-// an authorisation: the scope a request grants, every query checked and
-// clipped to it, and the other people in the data replaced by pseudonyms
-// that never link across authorisations (issue 7, DESIGN.md "The flows"
-// 4). Pure: the caller runs the clipped query on the store, writes the
-// access record to the oversight log first, and only then shows what
-// Pseudonymiser and Scope.Show leave of the events.
+// an authorisation (DESIGN.md "The flows" 4; issue 7): the scope a
+// request in force grants ([ScopeOf]), every query checked and clipped to
+// it ([Clip]: what a filter names outside the scope is refused, never
+// quietly narrowed), the other people in the data replaced by pseudonyms
+// that never link across authorisations ([Pseudonymiser]), and
+// [Service.Query], which runs the clipped query on the store, opens only
+// the content the scope grants, and writes the access record to the
+// oversight log before it returns anything, failing if it cannot. Every
+// attempt outside an authorisation in force is refused and recorded.
+// ScopeOf, Clip and the Pseudonymiser are pure.
 package review
 
 import (

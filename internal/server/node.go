@@ -10,6 +10,8 @@
 //	DATA/keys/activity.key      note signing key of the activity log (0600)
 //	DATA/keys/oversight.key     note signing key of the oversight log (0600)
 //	DATA/keys/kek               key-encryption key (0600), unless LBM_KEK is set
+//	DATA/keys/pseudonyms        the secret review pseudonyms are keyed from (0600);
+//	                            every node serving one store needs the same
 //	DATA/admin.token            the first admin token (0600)
 //
 // Keeping the KEK beside the data is for a pilot. A deployment sets LBM_KEK
@@ -19,9 +21,11 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -34,6 +38,7 @@ import (
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/record"
+	"github.com/lbm-project/lbm/internal/review"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/store/engine"
 	"github.com/lbm-project/lbm/internal/tlog"
@@ -95,7 +100,9 @@ type Node struct {
 	// deadline sweeper share it, so that this process's transitions of
 	// one request never race.
 	Requests *authorise.Service
-	logger   *slog.Logger
+	// Review runs scoped queries under authorisations in force.
+	Review *review.Service
+	logger *slog.Logger
 }
 
 // Log is one of the node's logs.
@@ -180,6 +187,13 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}}
 	// In-app only: Serve replaces it with one that may also e-mail.
 	n.Requests.Notify = notifyRequests(&notify.Notifier{Store: st, Now: cfg.Now}, cfg.Logger)
+	secret, err := loadOrCreateSecret(filepath.Join(keyDir, "pseudonyms"))
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.Review = &review.Service{Store: st, Opener: n.Opener, Ring: n.Ring, Requests: n.Requests, Now: cfg.Now, Secret: secret,
+		Record: n.OversightAccess}
 	n.AdminTokenPath = filepath.Join(cfg.DataDir, "admin.token")
 	n.Created = fresh
 	if fresh {
@@ -201,6 +215,38 @@ func (n *Node) Close() error {
 	}
 	errs = append(errs, n.Store.Close())
 	return errors.Join(errs...)
+}
+
+// loadOrCreateSecret reads the 32-byte secret at path, creating it (0600)
+// when absent.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) != 32 {
+			return nil, fmt.Errorf("%s: %d bytes, want 32", path, len(b))
+		}
+		return b, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", path, err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return b, f.Close()
 }
 
 // writeAdminToken mints the first admin token. The token is written only
@@ -236,7 +282,19 @@ func (n *Node) PublishAll(ctx context.Context) error {
 // returns the leaf's index once it is durable. actor is who did it; breakGlass marks a change
 // made offline through the CLI on the data directory, which oversight must
 // be able to pick out.
+// OversightAccess writes an access record or refused attempt: details
+// as metadata, private as content fields (content.KEY), encrypted under
+// the actor's data key and committed in the leaf like any content, so
+// that the oversight log's readers do not see whom a query named.
+func (n *Node) OversightAccess(ctx context.Context, actor, action string, details map[string]any, private map[string]string) (uint64, error) {
+	return n.oversight(ctx, actor, action, details, private, false)
+}
+
 func (n *Node) Oversight(ctx context.Context, actor, action string, details map[string]any, breakGlass bool) (uint64, error) {
+	return n.oversight(ctx, actor, action, details, nil, breakGlass)
+}
+
+func (n *Node) oversight(ctx context.Context, actor, action string, details map[string]any, private map[string]string, breakGlass bool) (uint64, error) {
 	obj := map[string]any{
 		"@timestamp": n.Now().UTC().Format(time.RFC3339Nano),
 		"event":      map[string]any{"category": "configuration", "action": action, "outcome": "success"},
@@ -245,6 +303,9 @@ func (n *Node) Oversight(ctx context.Context, actor, action string, details map[
 	}
 	for k, v := range details {
 		obj["lbm."+k] = v
+	}
+	for k, v := range private {
+		obj["content."+k] = v
 	}
 	line, err := json.Marshal(obj)
 	if err != nil {

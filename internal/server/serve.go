@@ -288,6 +288,7 @@ func WebConfig(n *Node) web.Config {
 			return n.Oversight(ctx, actor, action, details, false)
 		},
 		Requests: n.Requests,
+		Review:   n.Review,
 		// In-app only; Serve replaces it with one that also e-mails.
 		Notify: &notify.Notifier{Store: n.Store, Now: n.Now},
 	}

@@ -119,6 +119,10 @@ func accessPolicy() map[string]Rule {
 		"requests.decide": {Roles: allow(identity.RoleAuthoriser), StepUp: true},
 		// Ending an authorisation only ever reduces intrusion.
 		"requests.end": {Roles: allow(identity.RoleInvestigator, identity.RoleAuthoriser)},
+		// Looking at monitored data: only an investigator the authorisation
+		// names, while it is in force, within its scope (internal/review
+		// decides, and records every look and every refused attempt).
+		"requests.query": {Roles: allow(identity.RoleInvestigator)},
 		// The central record (LEGAL.md §4) is the oversight body's.
 		"central-record.read": {Roles: allow(identity.RoleOversight)},
 

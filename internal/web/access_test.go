@@ -108,6 +108,9 @@ var accessMatrix = []struct {
 	{"POST /v1/requests/{id}/renewal", "/v1/requests/{request}/renewal", `{"reasons":"renewed because the investigation continues and the need remains the same","directly_involved":false}`, "authoriser"},
 	{"POST /v1/requests/{id}/cancellation", "/v1/requests/{request}/cancellation", `{"reasons":"cancelled because the investigation has found what it needed for the hearing"}`, "investigator authoriser"},
 	{"POST /v1/requests/{id}/closure", "/v1/requests/{request}/closure", `{"outcome":"misconduct found","useful":true,"kept":"the bundle, for the hearing"}`, "investigator authoriser"},
+	// A query with a thin justification is bad input (400) before any
+	// look: the guard is what is tested here; internal/review tests the rest.
+	{"POST /v1/requests/{id}/queries", "/v1/requests/{request}/queries", `{"justification":"."}`, "investigator"},
 	{"GET /v1/central-record", "/v1/central-record", "", "oversight"},
 	// Each person's own inbox; marking another's (or an absent)
 	// notification is 404, not a refusal.

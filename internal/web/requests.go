@@ -12,6 +12,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/oversight"
 	"github.com/lbm-project/lbm/internal/requests"
+	"github.com/lbm-project/lbm/internal/review"
 )
 
 // maxRequestBody bounds a request's JSON: seven criteria answers and the
@@ -344,6 +345,22 @@ func (s *server) apiCentralRecord(w http.ResponseWriter, r *http.Request, p iden
 	writeJSON(w, http.StatusOK, map[string][]oversight.Row{"requests": rows})
 }
 
+// apiQuery runs a scoped query: POST, so that the justification never
+// appears in a URL or an access log.
+func (s *server) apiQuery(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	var in review.QueryInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	res, err := s.cfg.Review.Query(r.Context(), p, r.PathValue("id"), in)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
 // requestProblem maps the request flow's errors to problems; ok is false
 // for an error it does not know.
 func requestProblem(err error) (Problem, bool) {
@@ -352,7 +369,15 @@ func requestProblem(err error) (Problem, bool) {
 	var te *requests.TransitionError
 	var ve *authorise.ViewError
 	var fe *consent.FactsError
+	var oe *review.OutOfScopeError
+	var ie *review.InactiveError
 	switch {
+	case asErr(err, &oe):
+		return Problem{Type: TypeOutOfScope, Title: "Out of scope", Status: http.StatusForbidden, Detail: oe.Msg + " (this attempt is recorded)", Field: oe.Field}, true
+	case asErr(err, &ie):
+		return Problem{Type: TypeOutOfScope, Title: "Not in force", Status: http.StatusForbidden, Detail: ie.Error() + " (this attempt is recorded)"}, true
+	case errors.Is(err, review.ErrNotNamed):
+		return Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error() + " (this attempt is recorded)"}, true
 	case asErr(err, &fes) && len(fes) > 0:
 		p := Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: fes.Error(), Field: fes[0].Field}
 		for _, e := range fes {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,5 +184,52 @@ func TestRequestAPIRefusesWhatLbmSets(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, e.snapshot(t)); diff != "" {
 		t.Errorf("refused requests changed the store (-before +after):\n%s", diff)
+	}
+}
+
+func TestQueryAPI(t *testing.T) {
+	e := newPeopleEnv(t)
+	_, created := e.apiAs(t, "investigator", "POST", "/v1/requests", requestJSON)
+	id := created["id"].(string)
+	e.apiAs(t, "investigator", "POST", "/v1/requests/"+id+"/submit", "")
+	if status, body := e.apiAs(t, "authoriser", "POST", "/v1/requests/"+id+"/decision", decisionJSON); status != 200 {
+		t.Fatalf("decision = %d %v", status, body)
+	}
+	const why = `"justification":"Checking whether the officer sent the address to anyone outside the force."`
+	tests := []struct {
+		name, who, body string
+		status          int
+		typ, field      string
+	}{
+		{"a thin justification", "investigator", `{"justification":"."}`, 400, "validation", "justification"},
+		{"out of scope", "investigator", `{"subjects":["inv1"],` + why + `}`, 403, "out-of-scope", "subjects"},
+		{"an unknown filter", "investigator", `{"subject":"staff1",` + why + `}`, 400, "validation", "body"},
+	}
+	for _, tt := range tests {
+		status, p := e.apiAs(t, tt.who, "POST", "/v1/requests/"+id+"/queries", tt.body)
+		if status != tt.status || p["type"] != "urn:lbm:problem:"+tt.typ || p["field"] != tt.field {
+			t.Errorf("%s: %d %v, want %d %s on %s", tt.name, status, p, tt.status, tt.typ, tt.field)
+		}
+	}
+	status, res := e.apiAs(t, "investigator", "POST", "/v1/requests/"+id+"/queries", `{`+why+`}`)
+	if status != 200 || res["access_record"].(float64) == 0 {
+		t.Fatalf("query = %d %v", status, res)
+	}
+	// The access record and the refused attempt are in the oversight log,
+	// without the justification or the query in their readable details.
+	status, log := e.apiAs(t, "oversight", "GET", "/v1/oversight-log", "")
+	if status != 200 {
+		t.Fatal(status)
+	}
+	var actions []string
+	for _, en := range log["entries"].([]any) {
+		m := en.(map[string]any)
+		actions = append(actions, m["action"].(string))
+		if b, _ := json.Marshal(m); strings.Contains(string(b), "outside the force") || strings.Contains(string(b), "inv1\\\"]") {
+			t.Errorf("the oversight log shows a justification or query: %s", b)
+		}
+	}
+	if !slices.Contains(actions, "review_query") || !slices.Contains(actions, "review_refused") {
+		t.Errorf("oversight log actions %v, want review_query and review_refused", actions)
 	}
 }

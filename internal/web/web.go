@@ -48,6 +48,7 @@ import (
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/record"
+	"github.com/lbm-project/lbm/internal/review"
 	"github.com/lbm-project/lbm/internal/store"
 )
 
@@ -106,6 +107,8 @@ type Config struct {
 	// https://lbm.example.org), for links in the generated notice's short
 	// texts; "" leaves them out.
 	BaseURL string
+	// Review runs scoped queries under authorisations in force. Required.
+	Review *review.Service
 	// Requests runs the request flow; nil builds one on Store, Record,
 	// Now and Grades (with no notifications and no sweeper).
 	Requests *authorise.Service
@@ -199,6 +202,7 @@ func routes() []Route {
 		{"POST /v1/requests/{id}/renewal", "requests.decide", false, (*server).apiRenew},
 		{"POST /v1/requests/{id}/cancellation", "requests.end", false, (*server).apiCancel},
 		{"POST /v1/requests/{id}/closure", "requests.end", false, (*server).apiClose},
+		{"POST /v1/requests/{id}/queries", "requests.query", false, (*server).apiQuery},
 		{"GET /v1/central-record", "central-record.read", false, (*server).apiCentralRecord},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
@@ -305,6 +309,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.KEK == nil {
 		return nil, errors.New("web: no key-encryption key configured")
+	}
+	if cfg.Review == nil {
+		return nil, errors.New("web: no review service configured")
 	}
 	if cfg.Requests == nil {
 		cfg.Requests = &authorise.Service{Store: cfg.Store, Record: cfg.Record, Now: cfg.Now, Grades: cfg.Grades, Logger: cfg.Logger,

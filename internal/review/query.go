@@ -1,0 +1,253 @@
+package review
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/authorise"
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/record"
+	"github.com/lbm-project/lbm/internal/requests"
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// AccessRecorder writes an access record or a refused attempt to the
+// oversight log and returns its index once durable. details are metadata
+// anyone who reads the oversight log sees; private are content fields
+// (the justification, the query), encrypted at rest and committed in the
+// leaf like any event's content, because a query names the people under
+// investigation and administrators read the oversight log.
+type AccessRecorder func(ctx context.Context, actor, action string, details map[string]any, private map[string]string) (uint64, error)
+
+// Service runs scoped queries: the request in force, the scope it grants,
+// the query clipped to it, the access record written before anything is
+// returned, and the other people in the results pseudonymised.
+type Service struct {
+	Store    store.Store
+	Opener   *record.Opener
+	Ring     *keys.Ring
+	Requests *authorise.Service
+	Record   AccessRecorder
+	Now      func() time.Time
+	// Secret keys the pseudonyms (at least 32 bytes).
+	Secret []byte
+}
+
+// Oversight-log actions of the review flow.
+const (
+	ActionQuery   = "review_query"   // an access record
+	ActionRefused = "review_refused" // a refused attempt
+)
+
+// QueryInput is the body of POST /v1/requests/{id}/queries.
+type QueryInput struct {
+	Filter
+	// Justification says why this look is needed now (DPA 2018 s.62).
+	Justification string `json:"justification"`
+	After         string `json:"after,omitempty"` // the previous page's next
+	Limit         int    `json:"limit,omitempty"` // 1 to 1000; default 100
+}
+
+// Result is what a query returns, after its access record is durable.
+type Result struct {
+	AccessRecord uint64       `json:"access_record"` // the record's index in the oversight log
+	Events       []ShownEvent `json:"events"`
+	Next         string       `json:"next,omitempty"`
+}
+
+// ShownEvent is one event as the investigator sees it.
+type ShownEvent struct {
+	ID             string    `json:"id"`
+	Index          uint64    `json:"index"`
+	Time           time.Time `json:"time"`
+	Source         string    `json:"source"`
+	Fields         []Shown   `json:"fields"`
+	ContentDeleted bool      `json:"content_deleted,omitempty"`
+}
+
+// ErrNotNamed refuses a query by someone the authorisation does not name
+// as an investigator.
+var ErrNotNamed = errors.New("only the investigators the authorisation names may use it")
+
+// Query runs in for p under request id. Every refusal that is an
+// attempt outside an authorisation in force (a request p cannot use, one
+// not in force, a filter out of its scope) is recorded before it is
+// returned; a malformed input is not an attempt and is only refused. The
+// access record is written before the result is returned, and if it
+// cannot be, the query fails and returns nothing.
+func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in QueryInput) (Result, error) {
+	if err := requests.CheckJustification("justification", in.Justification); err != nil {
+		return Result{}, err
+	}
+	limit := in.Limit
+	switch {
+	case limit == 0:
+		limit = 100
+	case limit < 1 || limit > 1000:
+		return Result{}, requests.FieldErrors{{Field: "limit", Msg: "must be 1 to 1000"}}
+	}
+	after, err := parseCursor(in.After)
+	if err != nil {
+		return Result{}, err
+	}
+	queryJSON, _ := json.Marshal(in.Filter)
+	private := map[string]string{"justification": in.Justification, "query": string(queryJSON)}
+	refuse := func(reason string, cause error) (Result, error) {
+		_, rerr := s.Record(ctx, p.Subject, ActionRefused, map[string]any{"request": id, "reason": reason}, private)
+		if rerr != nil {
+			return Result{}, fmt.Errorf("recording a refused attempt: %w", rerr)
+		}
+		return Result{}, cause
+	}
+
+	r, err := s.Requests.Get(ctx, p, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return refuse("no such request, or not one the caller has a part in", err)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if !slices.Contains(r.Investigators, p.Subject) {
+		return refuse("not a named investigator", ErrNotNamed)
+	}
+	now := s.Now().UTC()
+	scope, err := ScopeOf(r, now)
+	if err != nil {
+		return refuse("the authorisation is not in force", err)
+	}
+	q, err := Clip(scope, in.Filter)
+	var oe *OutOfScopeError
+	if errors.As(err, &oe) {
+		return refuse("out of scope: "+oe.Field, err)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+
+	entries, err := s.run(ctx, q, after, limit+1)
+	if err != nil {
+		return Result{}, err
+	}
+	next := ""
+	if len(entries) > limit {
+		entries = entries[:limit]
+		last := entries[limit-1]
+		next = formatCursor(last.Time, last.Index)
+	}
+	keep := slices.Clone(r.Subjects)
+	pseudo := NewPseudonymiser(s.Secret, r.ID, keep)
+	shown := make([]ShownEvent, 0, len(entries))
+	ids := make([]string, 0, len(entries))
+	for _, en := range entries {
+		withContent := slices.Contains(q.Content, en.Category)
+		var o record.Opened
+		if withContent {
+			o, err = s.Opener.Open(ctx, en)
+		} else {
+			o, err = s.Opener.OpenMetadata(ctx, en)
+		}
+		if err != nil {
+			// Tampering or a store fault: nothing is shown.
+			return Result{}, err
+		}
+		id := hex.EncodeToString(en.ID[:])
+		ids = append(ids, id)
+		shown = append(shown, ShownEvent{ID: id, Index: en.Index, Time: time.Unix(0, en.Time).UTC(), Source: en.Source,
+			Fields: pseudo.Fields(o.Event.Fields, withContent), ContentDeleted: o.ContentDeleted && withContent})
+	}
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	idx, err := s.Record(ctx, p.Subject, ActionQuery, map[string]any{
+		"request": r.ID, "reference": r.Reference, "results": len(shown), "events_sha256": hex.EncodeToString(sum[:]),
+	}, private)
+	if err != nil {
+		// Fail closed: an access that cannot be recorded does not happen.
+		return Result{}, fmt.Errorf("writing the access record: %w", err)
+	}
+	return Result{AccessRecord: idx, Events: shown, Next: next}, nil
+}
+
+// run reads the entries q selects, at most limit, after the cursor. A
+// text search runs once per subject and month, because content terms
+// are blinded under each subject's monthly data key; it finds the text
+// in events whose subject is a subject of the authorisation.
+func (s *Service) run(ctx context.Context, q Query, after *cursor, limit int) ([]store.Entry, error) {
+	eq := store.EventQuery{Log: "activity", People: q.Subjects, From: q.From.UnixNano(), To: q.To.UnixNano(),
+		Categories: q.Categories, Sources: q.Sources, Actions: q.Actions, Limit: limit}
+	if after != nil {
+		eq.HasAfter, eq.AfterTime, eq.AfterIndex = true, after.time, after.index
+	}
+	if q.Text == "" {
+		return s.Store.QueryEvents(ctx, eq)
+	}
+	var all []store.Entry
+	for _, subject := range q.Subjects {
+		for month := monthStart(q.From); month.Before(q.To); month = month.AddDate(0, 1, 0) {
+			_, terms, err := record.BlindQuery(ctx, s.Ring, subject, month, q.Text)
+			if errors.Is(err, store.ErrNotFound) || errors.Is(err, keys.ErrDestroyed) {
+				continue // no content that month, or destroyed under retention
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(terms) == 0 {
+				return nil, requests.FieldErrors{{Field: "text", Msg: "has no word to search for"}}
+			}
+			sub := eq
+			sub.People, sub.Terms, sub.TermCategories = []string{subject}, terms, q.Content
+			sub.From = max(eq.From, month.UnixNano())
+			sub.To = min(eq.To, month.AddDate(0, 1, 0).UnixNano())
+			got, err := s.Store.QueryEvents(ctx, sub)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, got...)
+		}
+	}
+	slices.SortFunc(all, func(a, b store.Entry) int {
+		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.Index, b.Index))
+	})
+	all = slices.CompactFunc(all, func(a, b store.Entry) bool { return a.Index == b.Index })
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
+
+// monthStart is the first instant of t's month in UTC, the period data
+// keys are made for.
+func monthStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+type cursor struct {
+	time  int64
+	index uint64
+}
+
+func formatCursor(t int64, index uint64) string {
+	return strconv.FormatInt(t, 10) + "." + strconv.FormatUint(index, 10)
+}
+
+func parseCursor(s string) (*cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	ts, is, ok := strings.Cut(s, ".")
+	t, err1 := strconv.ParseInt(ts, 10, 64)
+	i, err2 := strconv.ParseUint(is, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, requests.FieldErrors{{Field: "after", Msg: "not a cursor this query returned"}}
+	}
+	return &cursor{t, i}, nil
+}
