@@ -102,8 +102,14 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 	}
 	queryJSON, _ := json.Marshal(in.Filter)
 	private := map[string]string{"justification": in.Justification, "query": string(queryJSON)}
+	// The id is the caller's, unchecked until the request is found: the
+	// refused attempt keeps no more of it than an id can hold.
+	named := id
+	if len(named) > 64 {
+		named = strings.ToValidUTF8(named[:64], "")
+	}
 	refuse := func(reason string, cause error) (Result, error) {
-		_, rerr := s.Record(ctx, p.Subject, ActionRefused, map[string]any{"request": id, "reason": reason}, private)
+		_, rerr := s.Record(ctx, p.Subject, ActionRefused, map[string]any{"request": named, "reason": reason}, private)
 		if rerr != nil {
 			return Result{}, fmt.Errorf("recording a refused attempt: %w", rerr)
 		}
