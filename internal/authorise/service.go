@@ -76,15 +76,6 @@ type Service struct {
 	mu sync.Mutex // serialises this process's transitions
 }
 
-// ranks is the rank order the state machine and the policy compare with.
-func ranks() []string {
-	var out []string
-	for _, r := range identity.AllRanks() {
-		out = append(out, string(r))
-	}
-	return out
-}
-
 func (s *Service) logger() *slog.Logger {
 	if s.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -94,7 +85,7 @@ func (s *Service) logger() *slog.Logger {
 
 func (s *Service) policy(ctx context.Context) (*consent.Policy, error) {
 	if s.Policy == nil {
-		return consent.Default(ranks()), nil
+		return identity.DefaultConsentPolicy(), nil
 	}
 	return s.Policy(ctx)
 }
@@ -125,7 +116,7 @@ func (s *Service) grades() identity.GradeMap {
 // rank the directory (or the grade map) gives, and, as an adviser or the
 // DPO, with their adviser kind.
 func (s *Service) Actor(p identity.Principal) requests.Actor {
-	a := requests.Actor{ID: p.Subject, Roles: []string{string(p.Role)}, Ranks: ranks()}
+	a := requests.Actor{ID: p.Subject, Roles: []string{string(p.Role)}, Ranks: identity.RankIDs()}
 	if p.Kind != identity.KindUser && p.Kind != identity.KindSession || p.Person == nil {
 		// Sources and the bootstrap admin token are not people.
 		return requests.Actor{Ranks: a.Ranks}

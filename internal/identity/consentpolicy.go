@@ -28,8 +28,9 @@ type ConsentPolicyChange struct {
 	YAML string `json:"yaml"`
 }
 
-// rankIDs are the rank ids, lowest first, that policies are parsed against.
-func rankIDs() []string {
+// RankIDs are the rank ids, lowest first: the order consent policies are
+// parsed against and the request state machine compares ranks in.
+func RankIDs() []string {
 	ids := make([]string, len(ranks))
 	for i, r := range ranks {
 		ids[i] = string(r)
@@ -40,13 +41,13 @@ func rankIDs() []string {
 // ParseConsentPolicy parses a consent-level policy file against lbm's
 // ranks; a malformed file is a *consent.ParseError naming the line.
 func ParseConsentPolicy(data []byte) (*consent.Policy, error) {
-	return consent.ParsePolicy(data, rankIDs())
+	return consent.ParsePolicy(data, RankIDs())
 }
 
 // DefaultConsentPolicy returns the consent-level policy built into lbm,
 // parsed against lbm's ranks.
 func DefaultConsentPolicy() *consent.Policy {
-	return consent.Default(rankIDs())
+	return consent.Default(RankIDs())
 }
 
 // CurrentConsentPolicyFile returns the consent-level policy in force: the

@@ -191,8 +191,8 @@ func isParseError(line int, field string) func(error) bool {
 func TestConsentPolicyRanks(t *testing.T) {
 	want := []string{"constable", "sergeant", "inspector", "chief_inspector", "superintendent", "chief_superintendent",
 		"commander", "deputy_assistant_commissioner", "assistant_commissioner", "deputy_commissioner", "commissioner"}
-	if got := rankIDs(); !slices.Equal(got, want) {
-		t.Errorf("rankIDs() = %v; update internal/consent/default_test.go's ranks to match", got)
+	if got := RankIDs(); !slices.Equal(got, want) {
+		t.Errorf("RankIDs() = %v; update internal/consent/default_test.go's ranks to match", got)
 	}
 	if _, err := ParseConsentPolicy(consent.DefaultFile()); err != nil {
 		t.Errorf("the default policy does not parse against identity's ranks: %v", err)
