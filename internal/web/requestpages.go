@@ -570,24 +570,33 @@ func (s *server) draftFor(r *http.Request, p identity.Principal) (requests.Reque
 	return req, nil
 }
 
-func (s *server) editRequestPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+// draftStep loads the requester's draft and the journey step the path
+// names. When it returns ok false it has answered: an error page, or the
+// request page for a draft submitted meanwhile (another tab).
+func (s *server) draftStep(w http.ResponseWriter, r *http.Request, p identity.Principal) (req requests.Request, cat policy.Catalogue, steps []requestStep, i int, ok bool) {
 	req, err := s.draftFor(r, p)
 	if err != nil {
 		s.pageError(w, r, p, err)
-		return
+		return req, cat, nil, 0, false
 	}
 	if req.State != requests.Draft {
 		http.Redirect(w, r, requestHref(req.ID), http.StatusSeeOther)
-		return
+		return req, cat, nil, 0, false
 	}
-	cat, steps, err := s.journey(r.Context())
-	if err != nil {
+	if cat, steps, err = s.journey(r.Context()); err != nil {
 		s.pageError(w, r, p, err)
-		return
+		return req, cat, nil, 0, false
 	}
-	i := stepIndex(steps, r.PathValue("step"))
-	if i < 0 {
+	if i = stepIndex(steps, r.PathValue("step")); i < 0 {
 		s.pageError(w, r, p, errNotFound)
+		return req, cat, nil, 0, false
+	}
+	return req, cat, steps, i, true
+}
+
+func (s *server) editRequestPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	req, cat, steps, i, ok := s.draftStep(w, r, p)
+	if !ok {
 		return
 	}
 	page, err := s.questionPage(r, p, req, cat, steps, i, nil, r.URL.Query().Get("return") == "check")
@@ -603,39 +612,25 @@ func (s *server) editRequest(w http.ResponseWriter, r *http.Request, p identity.
 		s.pageError(w, r, p, err)
 		return
 	}
-	req, err := s.draftFor(r, p)
-	if err != nil {
-		s.pageError(w, r, p, err)
-		return
-	}
-	if req.State != requests.Draft {
-		// Submitted meanwhile (another tab): the request page says so.
-		http.Redirect(w, r, requestHref(req.ID), http.StatusSeeOther)
-		return
-	}
-	cat, steps, err := s.journey(r.Context())
-	if err != nil {
-		s.pageError(w, r, p, err)
-		return
-	}
-	i := stepIndex(steps, r.PathValue("step"))
-	if i < 0 {
-		s.pageError(w, r, p, errNotFound)
+	req, cat, steps, i, ok := s.draftStep(w, r, p)
+	if !ok {
 		return
 	}
 	back := r.URL.Query().Get("return") == "check"
-	written := req.Written()
-	if err := applyStep(steps[i].ID, &written, r.PostForm); err != nil {
+	// A refused answer is shown back as typed, on the draft as stored.
+	failed := func(cause error) {
 		shown := req
 		applyStep(steps[i].ID, &shown, r.PostForm)
-		s.stepFailed(w, r, p, shown, cat, steps, i, err, back)
+		s.stepFailed(w, r, p, shown, cat, steps, i, cause, back)
+	}
+	written := req.Written()
+	if err := applyStep(steps[i].ID, &written, r.PostForm); err != nil {
+		failed(err)
 		return
 	}
 	saved, err := s.cfg.Requests.Update(r.Context(), p, req.ID, written)
 	if err != nil {
-		shown := req
-		applyStep(steps[i].ID, &shown, r.PostForm)
-		s.stepFailed(w, r, p, shown, cat, steps, i, err, back)
+		failed(err)
 		return
 	}
 	s.stepDone(w, r, p, saved, cat, steps, i, back)
