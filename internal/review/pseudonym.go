@@ -92,6 +92,25 @@ type Shown struct {
 // replaced by their pseudonym. A field whose value cannot be read as the
 // identifiers it should hold is withheld rather than shown as it is.
 func (p *Pseudonymiser) Fields(fs []event.Field, content bool) []Shown {
+	var out []Shown
+	for _, v := range p.views(fs, content) {
+		if !v.hidden {
+			out = append(out, v.shown)
+		}
+	}
+	return out
+}
+
+// fieldView is what an investigator is shown of one field, if anything.
+type fieldView struct {
+	field  event.Field
+	shown  Shown
+	hidden bool
+}
+
+// views decides, field by field, what Fields shows and an evidence bundle
+// discloses: the two must never differ.
+func (p *Pseudonymiser) views(fs []event.Field, content bool) []fieldView {
 	// An event in scope because a subject is related to it belongs to
 	// someone else: its user.* fields name that person.
 	ownerKept := true
@@ -101,28 +120,17 @@ func (p *Pseudonymiser) Fields(fs []event.Field, content bool) []Shown {
 			ownerKept = json.Unmarshal(f.Value, &id) == nil && p.subjects[normalise(id)]
 		}
 	}
-	var out []Shown
+	out := make([]fieldView, 0, len(fs))
 	for _, f := range fs {
-		if f.IsContent() && !content {
-			continue
+		v := fieldView{field: f, shown: Shown{Name: f.Name, Value: json.RawMessage(f.Value)}}
+		switch {
+		case f.IsContent() && !content:
+			v.hidden = true
+		case personFields[f.Name] || userFields[f.Name] && !ownerKept:
+			value, changed, ok := p.value(f.Value)
+			v.shown.Value, v.shown.Pseudonymised, v.hidden = value, changed, !ok
 		}
-		if userFields[f.Name] && !ownerKept {
-			v, changed, ok := p.value(f.Value)
-			if !ok {
-				continue
-			}
-			out = append(out, Shown{Name: f.Name, Value: v, Pseudonymised: changed})
-			continue
-		}
-		if !personFields[f.Name] {
-			out = append(out, Shown{Name: f.Name, Value: json.RawMessage(f.Value)})
-			continue
-		}
-		v, changed, ok := p.value(f.Value)
-		if !ok {
-			continue
-		}
-		out = append(out, Shown{Name: f.Name, Value: v, Pseudonymised: changed})
+		out = append(out, v)
 	}
 	return out
 }

@@ -41,6 +41,8 @@ type Service struct {
 	Now      func() time.Time
 	// Secret keys the pseudonyms (at least 32 bytes).
 	Secret []byte
+	// Logs are the logs receipts and bundles prove against, by name.
+	Logs map[string]ProofLog
 }
 
 // Oversight-log actions of the review flow.
@@ -102,40 +104,7 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 	}
 	queryJSON, _ := json.Marshal(in.Filter)
 	private := map[string]string{"justification": in.Justification, "query": string(queryJSON)}
-	// The id is the caller's, unchecked until the request is found: the
-	// refused attempt keeps no more of it than an id can hold.
-	named := id
-	if len(named) > 64 {
-		named = strings.ToValidUTF8(named[:64], "")
-	}
-	refuse := func(reason string, cause error) (Result, error) {
-		_, rerr := s.Record(ctx, p.Subject, ActionRefused, map[string]any{"request": named, "reason": reason}, private)
-		if rerr != nil {
-			return Result{}, fmt.Errorf("recording a refused attempt: %w", rerr)
-		}
-		return Result{}, cause
-	}
-
-	r, err := s.Requests.Get(ctx, p, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return refuse("no such request, or not one the caller has a part in", err)
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	if !slices.Contains(r.Investigators, p.Subject) {
-		return refuse("not a named investigator", ErrNotNamed)
-	}
-	now := s.Now().UTC()
-	scope, err := ScopeOf(r, now)
-	if err != nil {
-		return refuse("the authorisation is not in force", err)
-	}
-	q, err := Clip(scope, in.Filter)
-	var oe *OutOfScopeError
-	if errors.As(err, &oe) {
-		return refuse("out of scope: "+oe.Field, err)
-	}
+	r, q, err := s.begin(ctx, p, id, in.Filter, private)
 	if err != nil {
 		return Result{}, err
 	}
@@ -180,6 +149,48 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 		return Result{}, fmt.Errorf("writing the access record: %w", err)
 	}
 	return Result{AccessRecord: idx, Events: shown, Next: next}, nil
+}
+
+// begin finds request id as p may see it, checks that p is one of its
+// named investigators and that it is in force, and clips f to its scope.
+// A refusal that is an attempt outside an authorisation in force is
+// recorded, with private (the justification and the query), before it
+// is returned; any other error is only returned.
+func (s *Service) begin(ctx context.Context, p identity.Principal, id string, f Filter, private map[string]string) (requests.Request, Query, error) {
+	r, err := s.Requests.Get(ctx, p, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, Query{}, s.refuse(ctx, p, id, "no such request, or not one the caller has a part in", private, err)
+	}
+	if err != nil {
+		return r, Query{}, err
+	}
+	if !slices.Contains(r.Investigators, p.Subject) {
+		return r, Query{}, s.refuse(ctx, p, id, "not a named investigator", private, ErrNotNamed)
+	}
+	scope, err := ScopeOf(r, s.Now().UTC())
+	if err != nil {
+		return r, Query{}, s.refuse(ctx, p, id, "the authorisation is not in force", private, err)
+	}
+	q, err := Clip(scope, f)
+	var oe *OutOfScopeError
+	if errors.As(err, &oe) {
+		return r, Query{}, s.refuse(ctx, p, id, "out of scope: "+oe.Field, private, err)
+	}
+	return r, q, err
+}
+
+// refuse records a refused attempt by p under request id and returns
+// cause, or the recording's failure if it could not be written.
+func (s *Service) refuse(ctx context.Context, p identity.Principal, id, reason string, private map[string]string, cause error) error {
+	// The id is the caller's, unchecked until the request is found: the
+	// record keeps no more of it than an id can hold.
+	if len(id) > 64 {
+		id = strings.ToValidUTF8(id[:64], "")
+	}
+	if _, err := s.Record(ctx, p.Subject, ActionRefused, map[string]any{"request": id, "reason": reason}, private); err != nil {
+		return fmt.Errorf("recording a refused attempt: %w", err)
+	}
+	return cause
 }
 
 // run reads the entries q selects, at most limit, after the cursor. A

@@ -193,7 +193,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Review = &review.Service{Store: st, Opener: n.Opener, Ring: n.Ring, Requests: n.Requests, Now: cfg.Now, Secret: secret,
-		Record: n.OversightAccess}
+		Record: n.OversightAccess, Logs: map[string]review.ProofLog{}}
+	for name, l := range n.Logs {
+		n.Review.Logs[name] = review.ProofLog{Origin: l.Origin, VerifierKey: l.VerifierKey, Publish: l.Publisher.Publish}
+	}
 	n.AdminTokenPath = filepath.Join(cfg.DataDir, "admin.token")
 	n.Created = fresh
 	if fresh {

@@ -123,6 +123,10 @@ func accessPolicy() map[string]Rule {
 		// names, while it is in force, within its scope (internal/review
 		// decides, and records every look and every refused attempt).
 		"requests.query": {Roles: allow(identity.RoleInvestigator)},
+		// The access log (DPA 2018 s.62) with each look's justification
+		// and query, and the refused attempts: oversight's alone, since
+		// the queries name the people under investigation.
+		"access-records.read": {Roles: allow(identity.RoleOversight)},
 		// The central record (LEGAL.md §4) is the oversight body's.
 		"central-record.read": {Roles: allow(identity.RoleOversight)},
 

@@ -111,6 +111,11 @@ var accessMatrix = []struct {
 	// A query with a thin justification is bad input (400) before any
 	// look: the guard is what is tested here; internal/review tests the rest.
 	{"POST /v1/requests/{id}/queries", "/v1/requests/{request}/queries", `{"justification":"."}`, "investigator"},
+	{"POST /v1/requests/{id}/exports", "/v1/requests/{request}/exports", `{"justification":"."}`, "investigator"},
+	// Receipts are their holder's own: another's, or none, is 404.
+	{"GET /v1/receipts", "/v1/receipts", "", "investigator"},
+	{"GET /v1/receipts/{index}", "/v1/receipts/0", "", "investigator"},
+	{"GET /v1/access-records", "/v1/access-records?kind=refused", "", "oversight"},
 	{"GET /v1/central-record", "/v1/central-record", "", "oversight"},
 	// Each person's own inbox; marking another's (or an absent)
 	// notification is 404, not a refusal.

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -10,6 +12,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/lbm-project/lbm/internal/event"
+	"github.com/lbm-project/lbm/internal/evidence"
+	"github.com/lbm-project/lbm/internal/review"
 )
 
 // requestJSON is a complete request by inv1 about staff1: e-mail content
@@ -231,5 +237,86 @@ func TestQueryAPI(t *testing.T) {
 	}
 	if !slices.Contains(actions, "review_query") || !slices.Contains(actions, "review_refused") {
 		t.Errorf("oversight log actions %v, want review_query and review_refused", actions)
+	}
+}
+
+func TestExportReceiptAndAccessLogAPI(t *testing.T) {
+	e := newPeopleEnv(t)
+	ev, err := event.Parse([]byte(`{"@timestamp":"2026-09-01T10:00:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"staff1"},"related":{"user":["dpo1"]},"content":{"query":"NEIGHBOUR"}}`), "pnc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.node.Logs["activity"].Writer.Append(t.Context(), []*event.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	_, created := e.apiAs(t, "investigator", "POST", "/v1/requests", requestJSON)
+	id := created["id"].(string)
+	e.apiAs(t, "investigator", "POST", "/v1/requests/"+id+"/submit", "")
+	if status, body := e.apiAs(t, "authoriser", "POST", "/v1/requests/"+id+"/decision", decisionJSON); status != 200 {
+		t.Fatalf("decision = %d %v", status, body)
+	}
+	const why = `"justification":"Checking whether the officer sent the address to anyone outside the force."`
+	const to = `"recipient":"Misconduct hearing panel","purpose":"evidence for the hearing",`
+
+	// Refused: bad input (not recorded), and a subject out of scope (recorded).
+	for _, tt := range []struct {
+		body   string
+		status int
+		field  string
+	}{
+		{`{` + why + `}`, 400, "recipient"},
+		{`{` + to + `"events":["zz"],` + why + `}`, 400, "events"},
+		{`{` + to + `"subjects":["inv1"],` + why + `}`, 403, "subjects"},
+	} {
+		if status, p := e.apiAs(t, "investigator", "POST", "/v1/requests/"+id+"/exports", tt.body); status != tt.status || p["field"] != tt.field {
+			t.Errorf("export %s = %d %v, want %d on %s", tt.body, status, p, tt.status, tt.field)
+		}
+	}
+
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", e.srv.URL+"/v1/requests/"+id+"/exports", strings.NewReader(`{`+to+why+`}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: "lbm_session", Value: e.actors["investigator"].cookie})
+	resp := e.send(t, req)
+	zb, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" || !strings.Contains(resp.Header.Get("Content-Disposition"), ".zip") {
+		t.Fatalf("export = %d %s %s", resp.StatusCode, resp.Header, zb)
+	}
+	rep, err := evidence.Verify(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil || len(rep.Events) != 1 || len(rep.Events[0].Pseudonyms) != 1 {
+		t.Fatalf("the exported bundle: %+v, %v", rep, err)
+	}
+	record := resp.Header.Get("LBM-Access-Record")
+
+	// The receipt is the investigator's, and verifies.
+	status, rc := e.apiAs(t, "investigator", "GET", "/v1/receipts/"+record, "")
+	if status != 200 {
+		t.Fatalf("receipt = %d %v", status, rc)
+	}
+	b, _ := json.Marshal(rc)
+	var receipt review.Receipt
+	if err := json.Unmarshal(b, &receipt); err != nil || review.VerifyReceipt(receipt, e.node.Logs["oversight"].VerifierKey) != nil {
+		t.Errorf("receipt %s: %v, verify %v", b, err, review.VerifyReceipt(receipt, e.node.Logs["oversight"].VerifierKey))
+	}
+	if status, _ := e.apiAs(t, "investigator", "GET", "/v1/receipts/not-a-number", ""); status != 404 {
+		t.Errorf("a receipt of no index = %d", status)
+	}
+	status, list := e.apiAs(t, "investigator", "GET", "/v1/receipts?from=2020-01-01T00:00:00Z", "")
+	if recs, _ := list["records"].([]any); status != 200 || len(recs) != 1 {
+		t.Errorf("receipts = %d %v", status, list)
+	}
+
+	// Oversight sees the refused attempt with its justification; the
+	// export with its recipient.
+	status, log := e.apiAs(t, "oversight", "GET", "/v1/access-records?kind=refused", "")
+	recs, _ := log["records"].([]any)
+	if status != 200 || len(recs) != 1 || !strings.Contains(fmt.Sprint(recs[0]), "outside the force") {
+		t.Errorf("refused attempts = %d %v", status, log)
+	}
+	status, log = e.apiAs(t, "oversight", "GET", "/v1/access-records?kind=export", "")
+	if recs, _ := log["records"].([]any); status != 200 || len(recs) != 1 || !strings.Contains(fmt.Sprint(recs[0]), "Misconduct hearing panel") {
+		t.Errorf("exports = %d %v", status, log)
+	}
+	if status, _ := e.apiAs(t, "oversight", "GET", "/v1/access-records?kind=everything", ""); status != 400 {
+		t.Errorf("an unknown kind = %d", status)
 	}
 }

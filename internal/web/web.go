@@ -203,6 +203,10 @@ func routes() []Route {
 		{"POST /v1/requests/{id}/cancellation", "requests.end", false, (*server).apiCancel},
 		{"POST /v1/requests/{id}/closure", "requests.end", false, (*server).apiClose},
 		{"POST /v1/requests/{id}/queries", "requests.query", false, (*server).apiQuery},
+		{"POST /v1/requests/{id}/exports", "requests.query", false, (*server).apiExport},
+		{"GET /v1/receipts", "requests.query", false, (*server).apiReceipts},
+		{"GET /v1/receipts/{index}", "requests.query", false, (*server).apiReceipt},
+		{"GET /v1/access-records", "access-records.read", false, (*server).apiAccessRecords},
 		{"GET /v1/central-record", "central-record.read", false, (*server).apiCentralRecord},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
