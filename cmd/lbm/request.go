@@ -48,7 +48,11 @@ func (f *apiFlags) client() (*apiclient.Client, error) {
 // call makes one API call, adding advice to the refusals a person fixes
 // on their own side.
 func call(cmd *cobra.Command, c *apiclient.Client, method, path string, body, out any, opts ...apiclient.CallOption) error {
-	err := c.Do(cmd.Context(), method, path, body, out, opts...)
+	return hinted(cmd, c.Do(cmd.Context(), method, path, body, out, opts...))
+}
+
+// hinted adds to err, an API call's, the advice call gives.
+func hinted(cmd *cobra.Command, err error) error {
 	switch {
 	case errors.Is(err, apiclient.ErrUnauthenticated):
 		return withHint(err, "check LBM_TOKEN (or --token): the server knows no such token, or it has expired or been revoked")
@@ -95,6 +99,9 @@ A refusal prints the server's reason, and the field it concerns, and exits 1.`,
 		requestCloseCmd(&api),
 		requestShowCmd(&api),
 		requestListCmd(&api),
+		requestQueryCmd(&api),
+		requestExportCmd(&api),
+		requestReceiptCmd(&api),
 	)
 	return cmd
 }

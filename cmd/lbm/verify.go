@@ -107,7 +107,7 @@ func (t *target) open(ctx context.Context) (string, tlog.Source, func(), error) 
 
 func verifyCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "verify", Short: "Check checkpoints, proofs and stores; prints OK or FAIL lines, exits 1 on any failure"}
-	cmd.AddCommand(verifyCheckpointCmd(), verifyConsistencyCmd(), verifyInclusionCmd(), verifyStoreCmd(), verifyBundleCmd())
+	cmd.AddCommand(verifyCheckpointCmd(), verifyConsistencyCmd(), verifyInclusionCmd(), verifyStoreCmd(), verifyBundleCmd(), verifyReceiptCmd())
 	return cmd
 }
 

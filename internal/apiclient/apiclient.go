@@ -174,6 +174,29 @@ func OTP(code string) CallOption { return func(c *call) { c.otp = code } }
 // matches [ErrStepUpRequired] under [errors.Is]. If ctx ends first, the
 // error wraps ctx.Err().
 func (c *Client) Do(ctx context.Context, method, path string, body, out any, opts ...CallOption) error {
+	return c.do(ctx, method, path, body, out, nil, opts)
+}
+
+// DoTo is [Do] for an answer that is a file, not JSON (an evidence
+// bundle): a 2xx answer's body, at most limit bytes, is copied to w and
+// its headers returned. Refusals are errors as in Do.
+func (c *Client) DoTo(ctx context.Context, method, path string, body any, w io.Writer, limit int64, opts ...CallOption) (http.Header, error) {
+	var h http.Header
+	err := c.do(ctx, method, path, body, nil, func(what string, resp *http.Response) error {
+		h = resp.Header
+		n, err := io.Copy(w, io.LimitReader(resp.Body, limit+1))
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if n > limit {
+			return fmt.Errorf("%s: the answer is larger than %d bytes", what, limit)
+		}
+		return nil
+	}, opts)
+	return h, err
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any, file func(string, *http.Response) error, opts []CallOption) error {
 	var o call
 	for _, opt := range opts {
 		opt(&o)
@@ -225,6 +248,13 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 		p := decodeProblem(resp.StatusCode, ct, b)
 		p.redact(c.token)
 		return p
+	}
+	if file != nil {
+		err := file(what, resp)
+		if err != nil && (ctx.Err() != nil || callCtx.Err() != nil) {
+			return c.transportError(ctx, callCtx, what, err)
+		}
+		return err
 	}
 	if out == nil {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
