@@ -106,6 +106,9 @@ func writeResult(w io.Writer, res review.Result) error {
 	fmt.Fprintf(&b, "access record %d (lbm request receipt %d proves it); %d events\n", res.AccessRecord, res.AccessRecord, len(res.Events))
 	for _, ev := range res.Events {
 		fmt.Fprintf(&b, "\n%s  %s  index %d  id %s\n", ev.Time.Format(time.RFC3339), safetext.Escape(ev.Source), ev.Index, ev.ID)
+		for _, h := range ev.HeldBack {
+			fmt.Fprintf(&b, "  held back as confidential (%s: %s) until a legal adviser releases it\n", safetext.Escape(h.Kind), safetext.Escape(h.What))
+		}
 		for _, f := range ev.Fields {
 			mark := ""
 			if f.Pseudonymised {

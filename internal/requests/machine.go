@@ -29,7 +29,7 @@ const (
 	Closed         State = "closed"
 )
 
-// Action names, as Transition.Action records them. The first nine are
+// Action names, as Transition.Action records them. The first ten are
 // people's actions (and the path segments of POST /v1/requests/{id}/…);
 // the last three are [Tick]'s.
 const (
@@ -42,6 +42,7 @@ const (
 	ActCancellation = "cancellation"
 	ActWithdrawal   = "withdrawal"
 	ActClosure      = "closure"
+	ActRelease      = "release" // a legal adviser's view on held-back material
 
 	ActReviewDue = "review_due" // Tick: the review date passed
 	ActExpiry    = "expiry"     // Tick: the expiry passed
@@ -58,8 +59,8 @@ const System = "lbm"
 //	draft            submit → submitted | awaiting_advice; withdrawal → withdrawn
 //	submitted        advice → submitted; decision → active | refused; withdrawal → withdrawn
 //	awaiting_advice  advice → awaiting_advice | submitted; withdrawal → withdrawn
-//	active           ratification, review, renewal → active; cancellation → cancelled
-//	review_due       ratification → review_due; review, renewal → active; cancellation → cancelled
+//	active           ratification, review, renewal, release → active; cancellation → cancelled
+//	review_due       ratification, release → review_due; review, renewal → active; cancellation → cancelled
 //	cancelled        closure → closed
 //	expired          closure → closed
 //	refused, withdrawn, closed: terminal
@@ -67,8 +68,8 @@ var table = map[State][]string{
 	Draft:          {ActSubmit, ActWithdrawal},
 	Submitted:      {ActAdvice, ActDecision, ActWithdrawal},
 	AwaitingAdvice: {ActAdvice, ActWithdrawal},
-	Active:         {ActRatification, ActReview, ActRenewal, ActCancellation},
-	ReviewDue:      {ActRatification, ActReview, ActRenewal, ActCancellation},
+	Active:         {ActRatification, ActReview, ActRenewal, ActCancellation, ActRelease},
+	ReviewDue:      {ActRatification, ActReview, ActRenewal, ActCancellation, ActRelease},
 	Cancelled:      {ActClosure},
 	Expired:        {ActClosure},
 }
@@ -79,6 +80,9 @@ const (
 	RoleInvestigator = "investigator"
 	RoleAuthoriser   = "authoriser"
 	RoleAdviser      = "adviser"
+	// AdviserLegal is the adviser kind whose view releases held-back
+	// confidential material.
+	AdviserLegal = "legal"
 )
 
 // An Actor is the named person taking an action, as the directory knows
@@ -203,6 +207,21 @@ func (a Renew) Actor() Actor        { return a.By }
 func (a Cancel) Actor() Actor       { return a.By }
 func (a Withdraw) Actor() Actor     { return a.By }
 func (a Close) Actor() Actor        { return a.By }
+
+// Release records a legal adviser's view on confidential material held
+// back from the investigators (internal/review): released, or kept back.
+type Release struct {
+	By      Actor
+	Events  []string // event ids, 32 lower-case hex digits
+	View    string
+	Release bool
+}
+
+func (a Release) Name() string { return ActRelease }
+func (a Release) Actor() Actor { return a.By }
+
+// MaxReleaseEvents bounds the events one view covers.
+const MaxReleaseEvents = 1000
 
 // A Transition is one change of state: the caller writes it to the
 // oversight log, and Apply and Tick append it to Request.History.
@@ -361,6 +380,8 @@ func Apply(r Request, a Action, now time.Time) (Request, Transition, error) {
 		err = r.withdraw(a, &t)
 	case Close:
 		err = r.close(a, &t)
+	case Release:
+		err = r.release(a, &t)
 	default:
 		err = &TransitionError{From: from, Action: name, Msg: "unknown action"}
 	}
@@ -451,6 +472,40 @@ func (r *Request) advise(a Advise, t *Transition) error {
 		t.To = AwaitingAdvice
 	}
 	return nil
+}
+
+func (r *Request) release(a Release, t *Transition) error {
+	switch {
+	case a.By.ID == r.Requester || slices.Contains(r.Investigators, a.By.ID):
+		return refuse(RuleSelf, "by", "the investigators cannot release material held back from themselves")
+	case !a.By.has(RoleAdviser) || a.By.Adviser != AdviserLegal:
+		return refuse(RuleRole, "by", "only a legal adviser releases material held back as confidential")
+	case len(a.Events) == 0 || len(a.Events) > MaxReleaseEvents:
+		return refuse(RuleLimit, "events", "name 1 to %d events", MaxReleaseEvents)
+	}
+	for _, id := range a.Events {
+		if !isEventID(id) {
+			return refuse(RuleLimit, "events", "%q is not an event id (32 lower-case hex digits)", id)
+		}
+	}
+	if errs := checkTexts([]text{{"view", a.View}}, nil); len(errs) > 0 {
+		return refuse(RuleJustification, errs[0].Field, "%s", errs[0].Msg)
+	}
+	r.Releases = append(r.Releases, ReleaseView{By: a.By.ID, Events: slices.Clone(a.Events), View: a.View, Released: a.Release, At: t.At})
+	t.Reasons, t.To = a.View, r.State
+	return nil
+}
+
+func isEventID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkAuthoriser applies the rules every authorising action shares: not

@@ -527,3 +527,46 @@ func TestNoticeViewWithoutAnAddition(t *testing.T) {
 	_, _, err = Apply(r, Decide{By: sue, Authorise: true, Reasons: reasons, Views: views}, t0.Add(2*time.Hour))
 	checkRule(t, err, RuleJustification)
 }
+
+func TestRelease(t *testing.T) {
+	const ev, other = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+	r := active(t)
+	at := t0.Add(3 * time.Hour)
+	tests := []struct {
+		name string
+		a    Release
+		rule Rule
+	}{
+		{"the requester", Release{By: ivy, Events: []string{ev}, View: view, Release: true}, RuleSelf},
+		{"a named investigator", Release{By: ian, Events: []string{ev}, View: view, Release: true}, RuleSelf},
+		{"an authoriser", Release{By: sue, Events: []string{ev}, View: view, Release: true}, RuleRole},
+		{"a data-protection adviser", Release{By: dee, Events: []string{ev}, View: view, Release: true}, RuleRole},
+		{"no events", Release{By: lee, View: view, Release: true}, RuleLimit},
+		{"not an event id", Release{By: lee, Events: []string{"ABC"}, View: view, Release: true}, RuleLimit},
+		{"a thin view", Release{By: lee, Events: []string{ev}, View: "ok", Release: true}, RuleJustification},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Apply(r, tt.a, at)
+			var re *RuleError
+			if !errors.As(err, &re) || re.Rule != tt.rule {
+				t.Errorf("Apply = %v, want rule %s", err, tt.rule)
+			}
+		})
+	}
+	released := mustApply(t, r, Release{By: lee, Events: []string{ev}, View: view, Release: true}, at)
+	if released.State != Active || !released.Released(ev) || released.Released(other) || r.Released(ev) {
+		t.Fatalf("after release: state %s, released %v %v (before %v)", released.State, released.Released(ev), released.Released(other), r.Released(ev))
+	}
+	// A later view keeping it back stands.
+	kept := mustApply(t, released, Release{By: lee, Events: []string{ev, other}, View: notes, Release: false}, at.Add(time.Hour))
+	if kept.Released(ev) || kept.Released(other) {
+		t.Error("a later view keeping material back did not stand")
+	}
+	// Only while in force.
+	cancelled := mustApply(t, r, Cancel{By: ivy, Reasons: because}, at)
+	var te *TransitionError
+	if _, _, err := Apply(cancelled, Release{By: lee, Events: []string{ev}, View: view, Release: true}, at); !errors.As(err, &te) {
+		t.Errorf("release after cancellation = %v", err)
+	}
+}

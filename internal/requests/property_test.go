@@ -76,9 +76,10 @@ var likely = map[string][]Actor{
 	ActCancellation: {cast[0], sue},
 	ActWithdrawal:   {cast[0]},
 	ActClosure:      {cast[0], sue},
+	ActRelease:      {lee, dee},
 }
 
-var actionNames = []string{ActSubmit, ActAdvice, ActDecision, ActRatification, ActReview, ActRenewal, ActCancellation, ActWithdrawal, ActClosure}
+var actionNames = []string{ActSubmit, ActAdvice, ActDecision, ActRatification, ActReview, ActRenewal, ActCancellation, ActWithdrawal, ActClosure, ActRelease}
 
 func drawAction(t *rapid.T, r Request, q consent.Requirement, now time.Time) Action {
 	chance := func(label string, p float64) bool { return rapid.Float64Range(0, 1).Draw(t, label) < p }
@@ -133,6 +134,12 @@ func drawAction(t *rapid.T, r Request, q consent.Requirement, now time.Time) Act
 		return Cancel{By: by, Reasons: txt("reasons")}
 	case ActWithdrawal:
 		return Withdraw{By: by, Reasons: txt("reasons")}
+	case ActRelease:
+		events := []string{"0123456789abcdef0123456789abcdef"}
+		if chance("bad_event", 0.1) {
+			events = []string{"not an event"}
+		}
+		return Release{By: by, Events: events, View: txt("view"), Release: rapid.Bool().Draw(t, "release")}
 	default:
 		return Close{By: by, Outcome: txt("outcome"), Useful: rapid.Bool().Draw(t, "useful"), Kept: txt("kept")}
 	}

@@ -66,6 +66,9 @@ type Request struct {
 	Decisions   []Decision           `json:"decisions"`
 	Reviews     []Review             `json:"reviews"`
 	Renewals    []Renewal            `json:"renewals"`
+	// Releases are the legal advisers' views on confidential material
+	// held back from the investigators, oldest first.
+	Releases []ReleaseView `json:"releases,omitempty"`
 
 	AuthorisedBy     string    `json:"authorised_by,omitempty"`
 	AuthoriserRank   string    `json:"authoriser_rank,omitempty"`
@@ -150,6 +153,26 @@ type Review struct {
 	Notes string    `json:"notes"`
 	Next  time.Time `json:"next,omitzero"` // when the next review is due
 	At    time.Time `json:"at"`
+}
+
+// A ReleaseView is a legal adviser's view on held-back events: released
+// to the investigators, or kept back. The latest view of an event stands.
+type ReleaseView struct {
+	By       string    `json:"by"`
+	Events   []string  `json:"events"`
+	View     string    `json:"view"`
+	Released bool      `json:"released"`
+	At       time.Time `json:"at"`
+}
+
+// Released reports whether the latest legal view of event id released it.
+func (r Request) Released(id string) bool {
+	for i := len(r.Releases) - 1; i >= 0; i-- {
+		if slices.Contains(r.Releases[i].Events, id) {
+			return r.Releases[i].Released
+		}
+	}
+	return false
 }
 
 // A Renewal extends an active authorisation from its expiry.
@@ -243,6 +266,7 @@ func (r Request) clone() Request {
 		r.Requirement = &q
 	}
 	r.Advice = slices.Clone(r.Advice)
+	r.Releases = slices.Clone(r.Releases)
 	r.Decisions = slices.Clone(r.Decisions)
 	for i := range r.Decisions {
 		r.Decisions[i].Views = maps.Clone(r.Decisions[i].Views)

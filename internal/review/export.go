@@ -109,10 +109,11 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 	}
 	src := tlog.StoreSource(s.Store, "activity")
 	ids := make([]string, 0, len(entries))
+	held := 0
 	for _, en := range entries {
 		withContent := slices.Contains(q.Content, en.Category)
 		var o record.Opened
-		if withContent {
+		if withContent || s.Confidential != nil && contentGranted(r, en.Category) {
 			o, err = s.Opener.Open(ctx, en)
 		} else {
 			o, err = s.Opener.OpenMetadata(ctx, en)
@@ -130,11 +131,18 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 			return Export{}, fmt.Errorf("proving event %d: %w", en.Index, err)
 		}
 		ev := evidence.Event{Index: en.Index, Leaf: en.Leaf, Proof: proof}
+		id := hex.EncodeToString(en.ID[:])
+		if hits := s.Confidential.Match(o.Event.Fields); len(hits) > 0 && !r.Released(id) {
+			// Held back as confidential: the bundle proves the event is
+			// in the log and discloses nothing of it.
+			held++
+			o.Event.Fields = nil
+		}
 		if ev.Disclosed, ev.Withheld, err = disclosure(pseudo, o, en.Leaf, withContent); err != nil {
 			return Export{}, err
 		}
 		b.Events = append(b.Events, ev)
-		ids = append(ids, hex.EncodeToString(en.ID[:]))
+		ids = append(ids, id)
 	}
 	var zb bytes.Buffer
 	if err := evidence.Write(&zb, b); err != nil {
@@ -150,7 +158,7 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 	idx, err := s.Record(ctx, p.Subject, ActionExport, map[string]any{
 		"request": r.ID, "reference": r.Reference, "recipient": in.Recipient, "results": len(entries),
 		"events_sha256": hex.EncodeToString(idsSum[:]), "bundle_sha256": hex.EncodeToString(zipSum[:]),
-		"manifest_sha256": rep.ManifestSHA256, "checkpoint_size": cp.Size,
+		"manifest_sha256": rep.ManifestSHA256, "checkpoint_size": cp.Size, "held_back": held,
 	}, private)
 	if err != nil {
 		return Export{}, fmt.Errorf("writing the disclosure record: %w", err)
@@ -271,7 +279,7 @@ func disclosure(p *Pseudonymiser, o record.Opened, leafBytes []byte, content boo
 	for _, c := range leaf.Commitments {
 		if rest[c] > 0 {
 			rest[c]--
-			withheld = append(withheld, evidence.WithheldField{Name: "content.not_opened", Commitment: c})
+			withheld = append(withheld, evidence.WithheldField{Name: "unopened", Commitment: c})
 		}
 	}
 	return disclosed, withheld, nil

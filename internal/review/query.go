@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/authorise"
+	"github.com/lbm-project/lbm/internal/confidential"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/record"
@@ -43,6 +44,10 @@ type Service struct {
 	Secret []byte
 	// Logs are the logs receipts and bundles prove against, by name.
 	Logs map[string]ProofLog
+	// Confidential recognises confidential material, held back until a
+	// legal adviser releases it; nil holds nothing back.
+	Confidential *confidential.Matcher
+
 }
 
 // Oversight-log actions of the review flow.
@@ -58,6 +63,9 @@ type QueryInput struct {
 	Justification string `json:"justification"`
 	After         string `json:"after,omitempty"` // the previous page's next
 	Limit         int    `json:"limit,omitempty"` // 1 to 1000; default 100
+	// HeldBack asks for only the events held back as confidential and not
+	// released, in full: a legal adviser's view, which only they may ask.
+	HeldBack bool `json:"held_back,omitempty"`
 }
 
 // Result is what a query returns, after its access record is durable.
@@ -74,8 +82,15 @@ type ShownEvent struct {
 	Time           time.Time `json:"time"`
 	Source         string    `json:"source"`
 	Fields         []Shown   `json:"fields"`
+	// HeldBack says why the event is held back as confidential material
+	// until a legal adviser releases it: then Fields is empty.
+	HeldBack []confidential.Hit `json:"held_back,omitempty"`
 	ContentDeleted bool      `json:"content_deleted,omitempty"`
 }
+
+// ErrNotLegalAdviser refuses a view of held-back material by anyone but
+// a legal adviser.
+var ErrNotLegalAdviser = errors.New("only a legal adviser sees material held back as confidential")
 
 // ErrNotNamed refuses a query by someone the authorisation does not name
 // as an investigator.
@@ -102,9 +117,12 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 	if err != nil {
 		return Result{}, err
 	}
-	queryJSON, _ := json.Marshal(in.Filter)
+	queryJSON, _ := json.Marshal(struct {
+		Filter
+		HeldBack bool `json:"held_back,omitempty"`
+	}{in.Filter, in.HeldBack})
 	private := map[string]string{"justification": in.Justification, "query": string(queryJSON)}
-	r, q, err := s.begin(ctx, p, id, in.Filter, private)
+	r, q, err := s.beginFor(ctx, p, id, in.Filter, private, in.HeldBack)
 	if err != nil {
 		return Result{}, err
 	}
@@ -119,30 +137,28 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 		last := entries[limit-1]
 		next = formatCursor(last.Time, last.Index)
 	}
-	keep := slices.Clone(r.Subjects)
-	pseudo := NewPseudonymiser(s.Secret, r.ID, keep)
+	pseudo := NewPseudonymiser(s.Secret, r.ID, r.Subjects)
 	shown := make([]ShownEvent, 0, len(entries))
 	ids := make([]string, 0, len(entries))
+	held := 0
 	for _, en := range entries {
-		withContent := slices.Contains(q.Content, en.Category)
-		var o record.Opened
-		if withContent {
-			o, err = s.Opener.Open(ctx, en)
-		} else {
-			o, err = s.Opener.OpenMetadata(ctx, en)
-		}
+		ev, err := s.showEvent(ctx, r, q, en, pseudo, in.HeldBack)
 		if err != nil {
 			// Tampering or a store fault: nothing is shown.
 			return Result{}, err
 		}
-		id := hex.EncodeToString(en.ID[:])
-		ids = append(ids, id)
-		shown = append(shown, ShownEvent{ID: id, Index: en.Index, Time: time.Unix(0, en.Time).UTC(), Source: en.Source,
-			Fields: pseudo.Fields(o.Event.Fields, withContent), ContentDeleted: o.ContentDeleted && withContent})
+		if ev.HeldBack != nil {
+			held++
+		} else if in.HeldBack {
+			continue // the legal view sees only what is held back
+		}
+		ids = append(ids, ev.ID)
+		shown = append(shown, ev)
 	}
 	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 	idx, err := s.Record(ctx, p.Subject, ActionQuery, map[string]any{
 		"request": r.ID, "reference": r.Reference, "results": len(shown), "events_sha256": hex.EncodeToString(sum[:]),
+		"held_back": held, "legal_view": in.HeldBack,
 	}, private)
 	if err != nil {
 		// Fail closed: an access that cannot be recorded does not happen.
@@ -157,6 +173,12 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 // recorded, with private (the justification and the query), before it
 // is returned; any other error is only returned.
 func (s *Service) begin(ctx context.Context, p identity.Principal, id string, f Filter, private map[string]string) (requests.Request, Query, error) {
+	return s.beginFor(ctx, p, id, f, private, false)
+}
+
+// beginFor is begin for a named investigator, or, when legalView, for a
+// legal adviser asking for the material held back as confidential.
+func (s *Service) beginFor(ctx context.Context, p identity.Principal, id string, f Filter, private map[string]string, legalView bool) (requests.Request, Query, error) {
 	r, err := s.Requests.Get(ctx, p, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return r, Query{}, s.refuse(ctx, p, id, "no such request, or not one the caller has a part in", private, err)
@@ -164,7 +186,10 @@ func (s *Service) begin(ctx context.Context, p identity.Principal, id string, f 
 	if err != nil {
 		return r, Query{}, err
 	}
-	if !slices.Contains(r.Investigators, p.Subject) {
+	switch {
+	case legalView && !isLegalAdviser(p):
+		return r, Query{}, s.refuse(ctx, p, id, "held-back material asked for by someone not a legal adviser", private, ErrNotLegalAdviser)
+	case !legalView && !slices.Contains(r.Investigators, p.Subject):
 		return r, Query{}, s.refuse(ctx, p, id, "not a named investigator", private, ErrNotNamed)
 	}
 	scope, err := ScopeOf(r, s.Now().UTC())

@@ -58,6 +58,9 @@ func newEnv(t *testing.T) *env {
 		{ID: "sam", Name: "Sam", Unit: "Custody", Rank: "constable", Roles: []string{"staff"}},
 		{ID: "una", Name: "Una", Unit: "Response", Rank: "constable", Roles: []string{"staff"}},
 		{ID: "ola", Name: "Ola", Unit: "Oversight", Roles: []string{"oversight", "staff"}},
+		{ID: "ace", Name: "Ace", Unit: "Command", Rank: "assistant_commissioner", Roles: []string{"authoriser", "staff"}},
+		{ID: "leo", Name: "Leo", Unit: "Legal", Roles: []string{"adviser", "staff"}, Adviser: "legal"},
+		{ID: "dot", Name: "Dot", Unit: "Information", Roles: []string{"dpo", "staff"}, Adviser: "dpo"},
 	}
 	for i := range people {
 		people[i].Updated = t0
@@ -125,8 +128,10 @@ func (e *env) as(id, role string) identity.Principal {
 var serial int
 
 // authorise makes a request by ivy about sam, naming ivy, for record
-// queries (metadata) and e-mail (content), in the window, authorised by sue.
-func (e *env) authorise() requests.Request {
+// queries (metadata) and e-mail (content), in the window, authorised by
+// sue; or, when it foresees confidential material, advised on by leo
+// (legal) and authorised by ace, as the consent policy then needs.
+func (e *env) authorise(confidentialKinds ...string) requests.Request {
 	serial++
 	txt := func(what string) string {
 		return fmt.Sprintf("%s for case %d: the checks on one address need explaining by looking at the records", what, serial*7919)
@@ -142,6 +147,11 @@ func (e *env) authorise() requests.Request {
 			"LESS_INTRUSIVE": txt("less intrusive means"), "CONSEQUENCES": txt("consequences"), "SAFEGUARDS": txt("safeguards"), "REMEDY": txt("remedies")},
 		Collateral: requests.Collateral{Level: consent.CollateralLow, Explanation: txt("collateral intrusion")},
 	}
+	decider := "sue"
+	if len(confidentialKinds) > 0 {
+		w.Confidential = requests.Confidential{Kinds: confidentialKinds, Explanation: txt("confidential material")}
+		decider = "ace"
+	}
 	ivy := e.as("ivy", "investigator")
 	r, err := e.node.Requests.Create(e.ctx, ivy, w)
 	if err == nil {
@@ -150,11 +160,19 @@ func (e *env) authorise() requests.Request {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if len(confidentialKinds) > 0 {
+		r, err = e.node.Requests.Act(e.ctx, e.as("leo", "adviser"), r.ID, func(by requests.Actor) requests.Action {
+			return requests.Advise{By: by, View: txt("the legal view")}
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
 	views := map[string]string{}
 	for id := range w.Criteria {
 		views[id] = txt("the authoriser's view on " + strings.ToLower(id))
 	}
-	r, err = e.node.Requests.Act(e.ctx, e.as("sue", "authoriser"), r.ID, func(by requests.Actor) requests.Action {
+	r, err = e.node.Requests.Act(e.ctx, e.as(decider, "authoriser"), r.ID, func(by requests.Actor) requests.Action {
 		return requests.Decide{By: by, Authorise: true, Reasons: txt("authorised as necessary and proportionate"), Views: views}
 	})
 	if err != nil {

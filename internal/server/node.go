@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/authorise"
+	"github.com/lbm-project/lbm/internal/confidential"
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/ingest"
@@ -197,6 +198,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	for name, l := range n.Logs {
 		n.Review.Logs[name] = review.ProofLog{Origin: l.Origin, VerifierKey: l.VerifierKey, Publish: l.Publisher.Publish}
 	}
+	if n.Review.Confidential, err = loadConfidential(filepath.Join(cfg.DataDir, ConfidentialFile)); err != nil {
+		n.Close()
+		return nil, err
+	}
 	n.AdminTokenPath = filepath.Join(cfg.DataDir, "admin.token")
 	n.Created = fresh
 	if fresh {
@@ -208,6 +213,28 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+// ConfidentialFile, in the data directory, configures the confidential
+// channels and markers (internal/confidential) whose material is held
+// back from investigators until a legal adviser releases it.
+const ConfidentialFile = "confidential.yaml"
+
+// loadConfidential reads the confidential channels at path; none when
+// the file does not exist.
+func loadConfidential(path string) (*confidential.Matcher, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := confidential.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // Close stops the writers (committing what they hold) and closes the store.

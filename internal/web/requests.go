@@ -190,6 +190,12 @@ type adviceBody struct {
 	View string `json:"view"`
 }
 
+type releaseBody struct {
+	Events  []string `json:"events"`
+	View    string   `json:"view"`
+	Release *bool    `json:"release"`
+}
+
 type decisionBody struct {
 	Authorise        *bool             `json:"authorise"`
 	Reasons          string            `json:"reasons"`
@@ -226,6 +232,24 @@ type closureBody struct {
 
 func (s *server) apiAdvise(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	actOn(s, w, r, p, func(b adviceBody, by requests.Actor) requests.Action { return requests.Advise{By: by, View: b.View} })
+}
+
+func (s *server) apiRelease(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	var b releaseBody
+	if err := decodeJSONUpTo(w, r, &b, maxRequestBody); err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	// Releasing is never a default: the view says which way it goes.
+	if b.Release == nil {
+		writeProblem(w, r, s.cfg.Logger, &validationError{"release", "required: true to release the events, false to keep them back"})
+		return
+	}
+	s.answerTransition(w, r, func() (requests.Request, error) {
+		return s.cfg.Requests.Act(r.Context(), p, r.PathValue("id"), func(by requests.Actor) requests.Action {
+			return requests.Release{By: by, Events: b.Events, View: b.View, Release: *b.Release}
+		})
+	})
 }
 
 func (s *server) apiDecideRequest(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -361,6 +385,24 @@ func (s *server) apiQuery(w http.ResponseWriter, r *http.Request, p identity.Pri
 	writeJSON(w, http.StatusOK, res)
 }
 
+// apiHeldBack is the legal adviser's view of the material held back
+// under an authorisation: a query of only that, in full, recorded as any
+// look is.
+func (s *server) apiHeldBack(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	var in review.QueryInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	in.HeldBack = true
+	res, err := s.cfg.Review.Query(r.Context(), p, r.PathValue("id"), in)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
 // requestProblem maps the request flow's errors to problems; ok is false
 // for an error it does not know.
 func requestProblem(err error) (Problem, bool) {
@@ -376,7 +418,7 @@ func requestProblem(err error) (Problem, bool) {
 		return Problem{Type: TypeOutOfScope, Title: "Out of scope", Status: http.StatusForbidden, Detail: oe.Msg + " (this attempt is recorded)", Field: oe.Field}, true
 	case asErr(err, &ie):
 		return Problem{Type: TypeOutOfScope, Title: "Not in force", Status: http.StatusForbidden, Detail: ie.Error() + " (this attempt is recorded)"}, true
-	case errors.Is(err, review.ErrNotNamed):
+	case errors.Is(err, review.ErrNotNamed), errors.Is(err, review.ErrNotLegalAdviser):
 		return Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error() + " (this attempt is recorded)"}, true
 	case asErr(err, &fes) && len(fes) > 0:
 		p := Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: fes.Error(), Field: fes[0].Field}

@@ -196,6 +196,8 @@ func routes() []Route {
 		{"POST /v1/requests/{id}/submit", "requests.draft", false, (*server).apiSubmitRequest},
 		{"POST /v1/requests/{id}/withdrawal", "requests.draft", false, (*server).apiWithdraw},
 		{"POST /v1/requests/{id}/advice", "requests.advise", false, (*server).apiAdvise},
+		{"POST /v1/requests/{id}/release", "requests.advise", false, (*server).apiRelease},
+		{"POST /v1/requests/{id}/held-back", "requests.advise", false, (*server).apiHeldBack},
 		{"POST /v1/requests/{id}/decision", "requests.decide", false, (*server).apiDecideRequest},
 		{"POST /v1/requests/{id}/ratification", "requests.decide", false, (*server).apiRatify},
 		{"POST /v1/requests/{id}/reviews", "requests.decide", false, (*server).apiReview},

@@ -1,0 +1,56 @@
+package review
+
+import (
+	"context"
+	"encoding/hex"
+	"slices"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/record"
+	"github.com/lbm-project/lbm/internal/requests"
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// isLegalAdviser reports whether p acts as a legal adviser, whose
+// recorded view alone releases held-back confidential material.
+func isLegalAdviser(p identity.Principal) bool {
+	return p.Role == identity.RoleAdviser && p.Person != nil && p.Person.Adviser == identity.AdviserLegal
+}
+
+// contentGranted reports whether r grants content of category.
+func contentGranted(r requests.Request, category string) bool {
+	return slices.ContainsFunc(r.Categories, func(c requests.CategoryScope) bool { return c.Category == category && c.Content })
+}
+
+// showEvent opens en and returns it as it may be shown under r: content only
+// where q asks for it, other people pseudonymised. Where r grants the
+// category's content, the content is opened even when not asked for, to
+// look for confidential markers in it, so that whether an event is held
+// back never depends on what the query asked to see. An event that
+// matches the confidential channels or markers and that no legal view
+// has released comes back with HeldBack set and, unless legalView, no
+// fields.
+func (s *Service) showEvent(ctx context.Context, r requests.Request, q Query, en store.Entry, pseudo *Pseudonymiser, legalView bool) (ShownEvent, error) {
+	asked := slices.Contains(q.Content, en.Category)
+	var o record.Opened
+	var err error
+	if asked || s.Confidential != nil && contentGranted(r, en.Category) {
+		o, err = s.Opener.Open(ctx, en)
+	} else {
+		o, err = s.Opener.OpenMetadata(ctx, en)
+	}
+	if err != nil {
+		return ShownEvent{}, err
+	}
+	ev := ShownEvent{ID: hex.EncodeToString(en.ID[:]), Index: en.Index, Time: time.Unix(0, en.Time).UTC(), Source: en.Source}
+	if hits := s.Confidential.Match(o.Event.Fields); len(hits) > 0 && !r.Released(ev.ID) {
+		ev.HeldBack = hits
+		if !legalView {
+			return ev, nil
+		}
+	}
+	ev.Fields = pseudo.Fields(o.Event.Fields, asked)
+	ev.ContentDeleted = o.ContentDeleted && asked
+	return ev, nil
+}
