@@ -188,6 +188,13 @@ var accessMatrix = []struct {
 	{"POST /requests/{id}/renewal", "/requests/{request}/renewal", "renewal-directly-involved=no&renewal-reasons=renewed+because+the+investigation+continues+and+the+need+remains", "authoriser"},
 	{"POST /requests/{id}/cancellation", "/requests/{request}/cancellation", "cancellation-reasons=cancelled+because+the+investigation+has+found+what+it+needed", "investigator authoriser"},
 	{"POST /requests/{id}/closure", "/requests/{request}/closure", "closure-outcome=misconduct+found&closure-useful=yes&closure-kept=the+bundle", "investigator authoriser"},
+	// Looking at the data, as the API: a thin justification is refused
+	// before any look, and {request}, a draft, authorises nothing (409).
+	{"GET /requests/{id}/data", "/requests/{request}/data", "", "investigator"},
+	{"POST /requests/{id}/data", "/requests/{request}/data", "justification=.", "investigator"},
+	{"POST /requests/{id}/data/export", "/requests/{request}/data/export", "justification=.", "investigator"},
+	{"GET /receipts", "/receipts", "", "investigator"},
+	{"GET /access-records", "/access-records?kind=refused", "", "oversight"},
 	// The central record is the inspectorate's.
 	{"GET /central-record", "/central-record", "", "oversight"},
 	{"GET /central-record.csv", "/central-record.csv", "", "oversight"},

@@ -947,6 +947,7 @@ func (s *server) requestPage(r *http.Request, p identity.Principal, req requests
 			Actor: s.personName(ctx, h.Actor), From: from, To: to, Reasons: h.Reasons, Index: strconv.FormatUint(h.OversightIndex, 10)})
 	}
 	page.Forms, page.Waiting = s.requestForms(r, p, req, cat, posted)
+	page.Data = s.dataLink(p, req)
 	if req.State == requests.Draft && req.Requester == p.Subject && p.Role == identity.RoleInvestigator {
 		page.Continue = requestHref(req.ID) + "/check"
 	}

@@ -43,8 +43,11 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 	case identity.RoleInvestigator, identity.RoleAuthoriser, identity.RoleAdviser, identity.RoleDPO, identity.RoleOversight:
 		nav = append(nav, pages.NavItem{Label: "Requests", Href: "/requests"})
 	}
+	if p.Role == identity.RoleInvestigator {
+		nav = append(nav, pages.NavItem{Label: "Receipts", Href: "/receipts"})
+	}
 	if p.Role == identity.RoleOversight {
-		nav = append(nav, pages.NavItem{Label: "Central record", Href: "/central-record"})
+		nav = append(nav, pages.NavItem{Label: "Central record", Href: "/central-record"}, pages.NavItem{Label: "Access log", Href: "/access-records"})
 	}
 	switch p.Role {
 	case identity.RoleAdmin, identity.RoleOversight:

@@ -273,6 +273,11 @@ func routes() []Route {
 		{"POST /requests/{id}/renewal", "requests.decide", true, (*server).renewPage},
 		{"POST /requests/{id}/cancellation", "requests.end", true, (*server).cancelPage},
 		{"POST /requests/{id}/closure", "requests.end", true, (*server).closePage},
+		{"GET /requests/{id}/data", "requests.query", true, (*server).reviewDataPage},
+		{"POST /requests/{id}/data", "requests.query", true, (*server).reviewSearch},
+		{"POST /requests/{id}/data/export", "requests.query", true, (*server).reviewExport},
+		{"GET /receipts", "requests.query", true, (*server).receiptsPage},
+		{"GET /access-records", "access-records.read", true, (*server).accessLogPage},
 		{"GET /central-record", "central-record.read", true, (*server).centralRecordPage},
 		{"GET /central-record.csv", "central-record.read", true, (*server).centralRecordCSV},
 	}

@@ -112,6 +112,7 @@ type Request struct {
 	Decisions   []Remark
 	History     []HistoryRow
 	Continue    string // a draft's requester: link to check answers
+	Data        string // a named investigator, while it is in force: link to look at the data
 	Waiting     string // why nothing can be done yet, e.g. awaiting advice
 	Forms       []ActionForm
 	OversightID string // the log the history's indices are in, "oversight"
