@@ -47,7 +47,10 @@ type Service struct {
 	// Confidential recognises confidential material, held back until a
 	// legal adviser releases it; nil holds nothing back.
 	Confidential *confidential.Matcher
+	// Feeds tunes live feeds (live.go); the zero value is the defaults.
+	Feeds FeedConfig
 
+	feeds feedTable // the open live feeds
 }
 
 // Oversight-log actions of the review flow.
@@ -77,15 +80,15 @@ type Result struct {
 
 // ShownEvent is one event as the investigator sees it.
 type ShownEvent struct {
-	ID             string    `json:"id"`
-	Index          uint64    `json:"index"`
-	Time           time.Time `json:"time"`
-	Source         string    `json:"source"`
-	Fields         []Shown   `json:"fields"`
+	ID     string    `json:"id"`
+	Index  uint64    `json:"index"`
+	Time   time.Time `json:"time"`
+	Source string    `json:"source"`
+	Fields []Shown   `json:"fields"`
 	// HeldBack says why the event is held back as confidential material
 	// until a legal adviser releases it: then Fields is empty.
-	HeldBack []confidential.Hit `json:"held_back,omitempty"`
-	ContentDeleted bool      `json:"content_deleted,omitempty"`
+	HeldBack       []confidential.Hit `json:"held_back,omitempty"`
+	ContentDeleted bool               `json:"content_deleted,omitempty"`
 }
 
 // ErrNotLegalAdviser refuses a view of held-back material by anyone but

@@ -220,6 +220,9 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// Live feeds end (each stream is told so) rather than hold the
+	// shutdown open until its timeout, with the store closing under them.
+	n.Review.CloseFeeds()
 	for _, srv := range servers {
 		srv.Shutdown(shutdown)
 	}

@@ -189,7 +189,12 @@ type EventQuery struct {
 	HasAfter   bool
 	AfterTime  int64
 	AfterIndex uint64
-	Limit      int // at most this many; 0 means DefaultTermLimit
+	// MinIndex and MaxIndex select by log index: only entries with
+	// MinIndex <= Index, and when MaxIndex is not 0, Index < MaxIndex. A
+	// live feed follows the log by index, not time, because an event
+	// can arrive long after the time it carries.
+	MinIndex, MaxIndex uint64
+	Limit              int // at most this many; 0 means DefaultTermLimit
 }
 
 // Check refuses a query no engine may run: one that selects no people or

@@ -115,6 +115,10 @@ var accessMatrix = []struct {
 	// A query with a thin justification is bad input (400) before any
 	// look: the guard is what is tested here; internal/review tests the rest.
 	{"POST /v1/requests/{id}/queries", "/v1/requests/{request}/queries", `{"justification":"."}`, "investigator"},
+	// A live feed, as a query: a thin justification is 400 before any
+	// look; a feed that is not the caller's (here, none) is 404.
+	{"POST /v1/requests/{id}/feeds", "/v1/requests/{request}/feeds", `{"justification":"."}`, "investigator"},
+	{"GET /v1/feeds/{feed}/events", "/v1/feeds/feed_absent/events", "", "investigator"},
 	{"POST /v1/requests/{id}/exports", "/v1/requests/{request}/exports", `{"justification":"."}`, "investigator"},
 	// Receipts are their holder's own: another's, or none, is 404.
 	{"GET /v1/receipts", "/v1/receipts", "", "investigator"},

@@ -205,6 +205,8 @@ func routes() []Route {
 		{"POST /v1/requests/{id}/cancellation", "requests.end", false, (*server).apiCancel},
 		{"POST /v1/requests/{id}/closure", "requests.end", false, (*server).apiClose},
 		{"POST /v1/requests/{id}/queries", "requests.query", false, (*server).apiQuery},
+		{"POST /v1/requests/{id}/feeds", "requests.query", false, (*server).apiOpenFeed},
+		{"GET /v1/feeds/{feed}/events", "requests.query", false, (*server).apiFeedEvents},
 		{"POST /v1/requests/{id}/exports", "requests.query", false, (*server).apiExport},
 		{"GET /v1/receipts", "requests.query", false, (*server).apiReceipts},
 		{"GET /v1/receipts/{index}", "requests.query", false, (*server).apiReceipt},

@@ -48,6 +48,12 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 	if q.HasAfter {
 		b.WriteString(` AND (e.time, e.idx) > (` + arg(q.AfterTime) + `::bigint, ` + arg(int64(min(q.AfterIndex, math.MaxInt64))) + `::bigint)`)
 	}
+	if q.MinIndex > 0 {
+		b.WriteString(` AND e.idx >= ` + arg(int64(min(q.MinIndex, math.MaxInt64))) + `::bigint`)
+	}
+	if q.MaxIndex > 0 {
+		b.WriteString(` AND e.idx < ` + arg(int64(min(q.MaxIndex, math.MaxInt64))) + `::bigint`)
+	}
 	b.WriteString(` ORDER BY e.time, e.idx LIMIT ` + arg(q.MaxEntries()))
 	return queryEntries(ctx, db.pool, b.String(), args...)
 }

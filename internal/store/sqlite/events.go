@@ -229,6 +229,14 @@ func eventsQuery(q store.EventQuery) (string, []any) {
 		cond += ` AND e.time >= ? AND (e.time > ? OR e.idx > ?)`
 		args = append(args, q.AfterTime, q.AfterTime, min(q.AfterIndex, math.MaxInt64))
 	}
+	if q.MinIndex > 0 {
+		cond += ` AND e.idx >= ?`
+		args = append(args, min(q.MinIndex, math.MaxInt64))
+	}
+	if q.MaxIndex > 0 {
+		cond += ` AND e.idx < ?`
+		args = append(args, min(q.MaxIndex, math.MaxInt64))
+	}
 	in := func(column string, values []string) {
 		cond += ` AND ` + column + ` IN (` + placeholders(len(values)) + `)`
 		for _, v := range values {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -140,5 +141,56 @@ func testQueryEventsPaging(t *testing.T, s store.Store) {
 	}
 	if !slices.Equal(seen, want) {
 		t.Errorf("pages visited %v, want each entry once in order", seen)
+	}
+}
+
+// testQueryEventsByIndex checks MinIndex and MaxIndex: they select by log
+// index whatever the entries' times, which here run backwards (a source
+// sending late), and the answer stays in (time, index) order. Both ways
+// a person matches (subject, related) are bounded.
+func testQueryEventsByIndex(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var es []store.Entry
+	for i := range uint64(6) {
+		e := newEntry(activity, i, "exchange", "", false)
+		e.Time = epoch.UnixNano() - int64(i)*int64(time.Minute)
+		if i%2 == 1 {
+			e.Subject, e.Related = "bob", []string{"alice"}
+		}
+		es = append(es, e)
+	}
+	commit(t, s, activity, es, nil)
+	tests := []struct {
+		name     string
+		min, max uint64
+		want     []int // indexes into es, in the order expected
+	}{
+		{"every index", 0, 0, []int{5, 4, 3, 2, 1, 0}},
+		{"from an index", 2, 0, []int{5, 4, 3, 2}},
+		{"below an index", 0, 2, []int{1, 0}},
+		{"a range", 1, 4, []int{3, 2, 1}},
+		{"one entry", 3, 4, []int{3}},
+		{"an empty range", 4, 4, nil},
+		{"past the end", 6, 0, nil},
+		{"the largest index", math.MaxUint64, 0, nil},
+	}
+	for _, tt := range tests {
+		q := store.EventQuery{Log: activity, People: []string{"alice"}, Categories: []string{"record_query"},
+			From: math.MinInt64, To: math.MaxInt64, MinIndex: tt.min, MaxIndex: tt.max}
+		got, err := s.QueryEvents(ctx, q)
+		if err != nil {
+			t.Errorf("%s: QueryEvents = %v", tt.name, err)
+			continue
+		}
+		var gotIdx, want []uint64
+		for _, e := range got {
+			gotIdx = append(gotIdx, e.Index)
+		}
+		for _, i := range tt.want {
+			want = append(want, uint64(i))
+		}
+		if !slices.Equal(gotIdx, want) {
+			t.Errorf("%s: QueryEvents(MinIndex %d, MaxIndex %d) = indexes %v, want %v", tt.name, tt.min, tt.max, gotIdx, want)
+		}
 	}
 }

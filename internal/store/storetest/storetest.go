@@ -186,6 +186,7 @@ var behaviours = []struct {
 	{"SearchTerms", testSearchTerms},
 	{"QueryEvents", testQueryEvents},
 	{"QueryEventsPaging", testQueryEventsPaging},
+	{"QueryEventsByIndex", testQueryEventsByIndex},
 	{"BadTerms", testBadTerms},
 	{"ConcurrentAppends", testConcurrentAppends},
 	{"ConcurrentDataKeys", testConcurrentDataKeys},
