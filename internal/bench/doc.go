@@ -1,6 +1,8 @@
-// Package bench measures how fast lbm makes events durable on this machine.
-// It backs `lbm bench ingest`, the Go benchmarks in this package, and the
-// comparison with Tessera in the separate bench/ module.
+// Package bench measures how fast lbm makes events durable on this machine
+// (`lbm bench ingest`, the Go benchmarks in this package, and the
+// comparison with Tessera in the separate bench/ module), and how fast an
+// investigator's scoped queries answer on a store of millions of events
+// (`lbm bench query`, query.go).
 //
 // # What is measured
 //
