@@ -141,7 +141,43 @@ func TestOpenDetectsTampering(t *testing.T) {
 			if te.Index != en.Index || te.Log != "activity" {
 				t.Errorf("TamperError names %s %d, want activity %d", te.Log, te.Index, en.Index)
 			}
+			// Checked as a page (Batch) the tampering is caught too: by
+			// Batch, or by the Open after it.
+			op, err := f.opener.Batch(t.Context(), []store.Entry{other, en})
+			if err == nil {
+				_, err = op.Open(t.Context(), en)
+			}
+			if !errors.As(err, &te) || te.Index != en.Index {
+				t.Fatalf("Batch, then Open(tampered %s) = %v, want *TamperError of entry %d", c.name, err, en.Index)
+			}
 		})
+	}
+}
+
+// TestBatchIsBoundToTheLeaf: a leaf Batch checked is not read from the
+// tree again, but a different leaf at the same index is, and fails; an
+// entry whose tile is missing fails Batch.
+func TestBatchIsBoundToTheLeaf(t *testing.T) {
+	f := newFixture(t)
+	en := f.store(t, sample)
+	op, err := f.opener.Batch(t.Context(), []store.Entry{en})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Open(t.Context(), en); err != nil {
+		t.Fatalf("Open after Batch = %v", err)
+	}
+	swapped := en
+	swapped.Leaf = bytes.Clone(en.Leaf)
+	swapped.Leaf[len(swapped.Leaf)-1] ^= 1
+	var te *TamperError
+	if _, err := op.Open(t.Context(), swapped); !errors.As(err, &te) {
+		t.Errorf("Open of a leaf changed after Batch = %v, want *TamperError", err)
+	}
+	far := en
+	far.Index = 1 << 20
+	if _, err := f.opener.Batch(t.Context(), []store.Entry{far}); !errors.As(err, &te) {
+		t.Errorf("Batch of an entry with no tile = %v, want *TamperError", err)
 	}
 }
 

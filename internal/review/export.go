@@ -109,14 +109,18 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 	}
 	src := tlog.StoreSource(s.Store, "activity")
 	ids := make([]string, 0, len(entries))
+	op, err := s.Opener.Batch(ctx, entries)
+	if err != nil {
+		return Export{}, err
+	}
 	held := 0
 	for _, en := range entries {
 		withContent := slices.Contains(q.Content, en.Category)
 		var o record.Opened
 		if withContent || s.Confidential != nil && contentGranted(r, en.Category) {
-			o, err = s.Opener.Open(ctx, en)
+			o, err = op.Open(ctx, en)
 		} else {
-			o, err = s.Opener.OpenMetadata(ctx, en)
+			o, err = op.OpenMetadata(ctx, en)
 		}
 		if err != nil {
 			return Export{}, err

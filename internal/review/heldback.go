@@ -23,7 +23,7 @@ func contentGranted(r requests.Request, category string) bool {
 	return slices.ContainsFunc(r.Categories, func(c requests.CategoryScope) bool { return c.Category == category && c.Content })
 }
 
-// showEvent opens en and returns it as it may be shown under r: content only
+// showEvent opens en with op (an Opener from Batch) and returns it as it may be shown under r: content only
 // where q asks for it, other people pseudonymised. Where r grants the
 // category's content, the content is opened even when not asked for, to
 // look for confidential markers in it, so that whether an event is held
@@ -31,14 +31,14 @@ func contentGranted(r requests.Request, category string) bool {
 // matches the confidential channels or markers and that no legal view
 // has released comes back with HeldBack set and, unless legalView, no
 // fields.
-func (s *Service) showEvent(ctx context.Context, r requests.Request, q Query, en store.Entry, pseudo *Pseudonymiser, legalView bool) (ShownEvent, error) {
+func (s *Service) showEvent(ctx context.Context, op *record.Opener, r requests.Request, q Query, en store.Entry, pseudo *Pseudonymiser, legalView bool) (ShownEvent, error) {
 	asked := slices.Contains(q.Content, en.Category)
 	var o record.Opened
 	var err error
 	if asked || s.Confidential != nil && contentGranted(r, en.Category) {
-		o, err = s.Opener.Open(ctx, en)
+		o, err = op.Open(ctx, en)
 	} else {
-		o, err = s.Opener.OpenMetadata(ctx, en)
+		o, err = op.OpenMetadata(ctx, en)
 	}
 	if err != nil {
 		return ShownEvent{}, err

@@ -313,11 +313,15 @@ func (s *Service) pollFeed(ctx context.Context, p identity.Principal, f *feed, s
 		}
 		if len(entries) > 0 {
 			// As a query shows them: confidential material held back.
+			op, err := s.Opener.Batch(ctx, entries)
+			if err != nil {
+				return sent, "", err
+			}
 			shown := make([]ShownEvent, 0, len(entries))
 			ids := make([]string, 0, len(entries))
 			held := 0
 			for _, en := range entries {
-				ev, err := s.showEvent(ctx, r, q, en, pseudo, false)
+				ev, err := s.showEvent(ctx, op, r, q, en, pseudo, false)
 				if err != nil {
 					// Tampering or a store fault: nothing is shown.
 					return sent, "", err

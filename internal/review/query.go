@@ -141,11 +141,15 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 		next = formatCursor(last.Time, last.Index)
 	}
 	pseudo := NewPseudonymiser(s.Secret, r.ID, r.Subjects)
+	op, err := s.Opener.Batch(ctx, entries)
+	if err != nil {
+		return Result{}, err
+	}
 	shown := make([]ShownEvent, 0, len(entries))
 	ids := make([]string, 0, len(entries))
 	held := 0
 	for _, en := range entries {
-		ev, err := s.showEvent(ctx, r, q, en, pseudo, in.HeldBack)
+		ev, err := s.showEvent(ctx, op, r, q, en, pseudo, in.HeldBack)
 		if err != nil {
 			// Tampering or a store fault: nothing is shown.
 			return Result{}, err

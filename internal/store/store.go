@@ -102,6 +102,11 @@ type Logs interface {
 	LogState(ctx context.Context, log string) (TreeState, error)
 	// Tile returns the stored hashes of a tile (possibly partial); ErrNotFound if none.
 	Tile(ctx context.Context, log string, id TileID) ([]byte, error)
+	// LeafTiles returns the level-0 tiles (possibly partial) at the given
+	// tile indexes, by index, in one read: a page of entries is checked
+	// against the tree without a query per entry. Indexes with no tile are
+	// absent from the map.
+	LeafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error)
 	// Entries returns log's entries with from <= Index < to, in order.
 	Entries(ctx context.Context, log string, from, to uint64) ([]Entry, error)
 }

@@ -353,6 +353,31 @@ func (db *DB) LogState(ctx context.Context, log string) (store.TreeState, error)
 }
 
 // Tile returns one stored tile.
+// LeafTiles returns the level-0 tiles at indexes in one statement.
+func (db *DB) LeafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
+	want := make([]int64, 0, len(indexes))
+	for _, i := range indexes {
+		if i <= math.MaxInt64 {
+			want = append(want, int64(i))
+		}
+	}
+	rows, err := db.pool.Query(ctx, `SELECT idx, hashes FROM tiles WHERE log = $1 AND level = 0 AND idx = ANY($2)`, log, want)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := make(map[uint64][]byte, len(indexes))
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return nil, translate(err)
+		}
+		out[uint64(idx)] = h
+	}
+	return out, translate(rows.Err())
+}
+
 func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, error) {
 	if id.Level > math.MaxInt64 || id.Index > math.MaxInt64 {
 		return nil, store.ErrNotFound

@@ -199,11 +199,12 @@ func placeholders(n int) string {
 // through entries_subject_time, and as related through entry_related's
 // (log, person, time, idx) key joined back on entries_log_idx; in both the
 // time range bounds the index scan. The UNION of rowids makes an entry
-// that matches both ways come back once; the rows are then read by rowid
-// and sorted. Every value is a bound parameter.
+// that matches both ways come back once; the page is picked from the
+// candidates' (time, idx), and only its rows are then read by rowid. Every value is a bound parameter.
 //
-// Its cost grows with the people's entries in [From, To) that pass the
-// filters, not with the log: all of them are sorted before the limit.
+// Its cost grows with the people's entries in [From, To) (each is read
+// to check the filters, and their keys sorted before the limit), not
+// with the log.
 func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entry, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
@@ -273,11 +274,16 @@ func eventsQuery(q store.EventQuery) (string, []any) {
 	all = append(all, args...)
 	all = append(all, q.MaxEntries())
 	people := placeholders(len(q.People))
+	// The page is chosen on (time, idx, rowid) alone, and only its rows
+	// are then read whole: sorting every candidate's full row before the
+	// limit cost more than the scan.
 	return `SELECT ` + entryColumns + ` FROM entries WHERE rowid IN (
-		SELECT e.rowid FROM entries e INDEXED BY entries_subject_time
-		WHERE e.subject IN (` + people + `) AND e.log = ?` + cond + `
-		UNION
-		SELECT e.rowid FROM entry_related r JOIN entries e INDEXED BY entries_log_idx ON e.log = r.log AND e.idx = r.idx
-		WHERE r.log = ? AND r.person IN (` + people + `) AND r.time >= ? AND r.time < ?` + cond + `
-	) ORDER BY time, idx LIMIT ?`, all
+		SELECT id FROM (
+			SELECT e.rowid AS id, e.time AS t, e.idx AS i FROM entries e INDEXED BY entries_subject_time
+			WHERE e.subject IN (` + people + `) AND e.log = ?` + cond + `
+			UNION
+			SELECT e.rowid, e.time, e.idx FROM entry_related r JOIN entries e INDEXED BY entries_log_idx ON e.log = r.log AND e.idx = r.idx
+			WHERE r.log = ? AND r.person IN (` + people + `) AND r.time >= ? AND r.time < ?` + cond + `
+		) ORDER BY t, i LIMIT ?
+	) ORDER BY time, idx`, all
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -216,6 +217,38 @@ func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, er
 	var h []byte
 	err := db.r.QueryRowContext(ctx, `SELECT hashes FROM tiles WHERE log = ? AND level = ? AND idx = ?`, log, id.Level, id.Index).Scan(&h)
 	return h, translate(err)
+}
+
+// LeafTiles returns the level-0 tiles at indexes, a bounded number of
+// them per statement (SQLite's limit on parameters).
+func (db *DB) LeafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
+	out := make(map[uint64][]byte, len(indexes))
+	for chunk := range slices.Chunk(indexes, 500) {
+		args := []any{log}
+		for _, i := range chunk {
+			args = append(args, min(i, math.MaxInt64))
+		}
+		rows, err := db.r.QueryContext(ctx, `SELECT idx, hashes FROM tiles WHERE log = ? AND level = 0 AND idx IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, translate(err)
+		}
+		for rows.Next() {
+			var idx int64
+			var h []byte
+			if err := rows.Scan(&idx, &h); err != nil {
+				rows.Close()
+				return nil, translate(err)
+			}
+			out[uint64(idx)] = h
+		}
+		if err := rows.Close(); err != nil {
+			return nil, translate(err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, translate(err)
+		}
+	}
+	return out, nil
 }
 
 // Entries returns entries with from <= idx < to.

@@ -145,6 +145,7 @@ var behaviours = []struct {
 	{"AppendDistinct", testAppendDistinct},
 	{"FindClientIDs", testFindClientIDs},
 	{"TilesReplace", testTilesReplace},
+	{"LeafTiles", testLeafTiles},
 	{"TxReads", testTxReads},
 	{"LogsIndependent", testLogsIndependent},
 	{"Checkpoints", testCheckpoints},
@@ -2303,4 +2304,41 @@ func testConcurrentPutDecide(t *testing.T, s store.Store) {
 		checkPeople(t, s, when, others[0], others[len(others)-1])
 	}
 	t.Logf("of %d rounds the import won %d and the approval %d", rounds, putWins, decideWins)
+}
+
+// testLeafTiles checks LeafTiles: level-0 tiles only, of the log asked
+// for, partial ones as stored, absent ones absent, more than one
+// statement's worth of indexes at once.
+func testLeafTiles(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tiles := map[store.TileID][]byte{}
+	for i := range uint64(600) {
+		tiles[store.TileID{Level: 0, Index: i}] = tile(activity, store.TileID{Level: 0, Index: i}, 256)
+	}
+	tiles[store.TileID{Level: 0, Index: 600}] = tile(activity, store.TileID{Level: 0, Index: 600}, 7)
+	tiles[store.TileID{Level: 1, Index: 0}] = tile(activity, store.TileID{Level: 1, Index: 0}, 3)
+	commit(t, s, activity, nil, tiles)
+	commit(t, s, oversight, nil, map[store.TileID][]byte{{Level: 0, Index: 601}: tile(oversight, store.TileID{Level: 0, Index: 601}, 1)})
+
+	var ask []uint64
+	want := map[uint64][]byte{}
+	for i := uint64(0); i <= 600; i += 2 {
+		ask = append(ask, i)
+		want[i] = tiles[store.TileID{Level: 0, Index: i}]
+	}
+	for i := uint64(0); i <= 600; i += 3 { // overlapping, repeated indexes
+		ask = append(ask, i)
+		want[i] = tiles[store.TileID{Level: 0, Index: i}]
+	}
+	ask = append(ask, 601, 10_000, math.MaxUint64) // in another log, or none
+	got, err := s.LeafTiles(ctx, activity, ask)
+	if err != nil {
+		t.Fatalf("LeafTiles = %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("LeafTiles mismatch (-want +got):\n%s", diff)
+	}
+	if got, err := s.LeafTiles(ctx, activity, nil); err != nil || len(got) != 0 {
+		t.Errorf("LeafTiles of nothing = %v, %v", got, err)
+	}
 }
