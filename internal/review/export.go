@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -115,13 +114,7 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 	}
 	held := 0
 	for _, en := range entries {
-		withContent := slices.Contains(q.Content, en.Category)
-		var o record.Opened
-		if withContent || s.Confidential != nil && contentGranted(r, en.Category) {
-			o, err = op.Open(ctx, en)
-		} else {
-			o, err = op.OpenMetadata(ctx, en)
-		}
+		o, withContent, heldBack, err := s.openEntry(ctx, op, r, q, en)
 		if err != nil {
 			return Export{}, err
 		}
@@ -135,8 +128,7 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 			return Export{}, fmt.Errorf("proving event %d: %w", en.Index, err)
 		}
 		ev := evidence.Event{Index: en.Index, Leaf: en.Leaf, Proof: proof}
-		id := hex.EncodeToString(en.ID[:])
-		if hits := s.Confidential.Match(o.Event.Fields); len(hits) > 0 && !r.Released(id) {
+		if heldBack != nil {
 			// Held back as confidential: the bundle proves the event is
 			// in the log and discloses nothing of it.
 			held++
@@ -146,7 +138,7 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 			return Export{}, err
 		}
 		b.Events = append(b.Events, ev)
-		ids = append(ids, id)
+		ids = append(ids, hex.EncodeToString(en.ID[:]))
 	}
 	var zb bytes.Buffer
 	if err := evidence.Write(&zb, b); err != nil {
@@ -158,10 +150,10 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 		return Export{}, fmt.Errorf("the bundle does not verify: %w", err)
 	}
 	zipSum := sha256.Sum256(zb.Bytes())
-	idsSum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+
 	idx, err := s.Record(ctx, p.Subject, ActionExport, map[string]any{
 		"request": r.ID, "reference": r.Reference, "recipient": in.Recipient, "results": len(entries),
-		"events_sha256": hex.EncodeToString(idsSum[:]), "bundle_sha256": hex.EncodeToString(zipSum[:]),
+		"events_sha256": eventsDigest(ids), "bundle_sha256": hex.EncodeToString(zipSum[:]),
 		"manifest_sha256": rep.ManifestSHA256, "checkpoint_size": cp.Size, "held_back": held,
 	}, private)
 	if err != nil {

@@ -3,8 +3,6 @@ package review
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -331,9 +329,8 @@ func (s *Service) pollFeed(ctx context.Context, p identity.Principal, f *feed, s
 				}
 				shown, ids = append(shown, ev), append(ids, ev.ID)
 			}
-			sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 			idx, err := s.Record(ctx, p.Subject, ActionLive, map[string]any{
-				"request": r.ID, "reference": r.Reference, "feed": f.id, "results": len(shown), "events_sha256": hex.EncodeToString(sum[:]),
+				"request": r.ID, "reference": r.Reference, "feed": f.id, "results": len(shown), "events_sha256": eventsDigest(ids),
 				"held_back": held,
 			}, f.private)
 			if err != nil {

@@ -162,9 +162,8 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 		ids = append(ids, ev.ID)
 		shown = append(shown, ev)
 	}
-	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
 	idx, err := s.Record(ctx, p.Subject, ActionQuery, map[string]any{
-		"request": r.ID, "reference": r.Reference, "results": len(shown), "events_sha256": hex.EncodeToString(sum[:]),
+		"request": r.ID, "reference": r.Reference, "results": len(shown), "events_sha256": eventsDigest(ids),
 		"held_back": held, "legal_view": in.HeldBack,
 	}, private)
 	if err != nil {
@@ -172,6 +171,13 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 		return Result{}, fmt.Errorf("writing the access record: %w", err)
 	}
 	return Result{AccessRecord: idx, Events: shown, Next: next}, nil
+}
+
+// eventsDigest is the hash of the event ids an access record covers, in
+// the order they were shown: the SHA-256 of the ids joined by newlines.
+func eventsDigest(ids []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	return hex.EncodeToString(sum[:])
 }
 
 // begin finds request id as p may see it, checks that p is one of its
