@@ -102,8 +102,9 @@ var accessMatrix = []struct {
 	{"POST /v1/requests/{id}/submit", "/v1/requests/{request}/submit", "{}", "investigator"},
 	{"POST /v1/requests/{id}/withdrawal", "/v1/requests/{request}/withdrawal", `{"reasons":"the complaint was resolved informally, so no review of the data is needed now"}`, "investigator"},
 	{"POST /v1/requests/{id}/advice", "/v1/requests/{request}/advice", `{"view":"a legal view that the request is lawful and proportionate in every respect"}`, "adviser dpo"},
-	// A legal adviser's view on held-back material; the machine refuses
-	// the DPO (not a legal adviser) with 403 after the access check.
+	// A legal adviser's view on held-back material. The access table
+	// admits advisers and the DPO; here a view without "release" is 400,
+	// and internal/requests refuses anyone but a legal adviser.
 	{"POST /v1/requests/{id}/release", "/v1/requests/{request}/release", `{"events":["0123456789abcdef0123456789abcdef"],"view":"x"}`, "adviser dpo"},
 	{"POST /v1/requests/{id}/held-back", "/v1/requests/{request}/held-back", `{"justification":"."}`, "adviser dpo"},
 	{"POST /v1/requests/{id}/decision", "/v1/requests/{request}/decision", `{"authorise":false,"reasons":"not enough is known yet to justify any intrusion into this officer's activity","directly_involved":false}`, "authoriser"},

@@ -79,14 +79,10 @@ func (s *server) oversightPage(r *http.Request, limit int) ([]OversightEntryJSON
 }
 
 func (s *server) apiOversightLog(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
-	limit := 100
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > maxPageSize {
-			writeProblem(w, r, s.cfg.Logger, &validationError{"limit", fmt.Sprintf("a number from 1 to %d", maxPageSize)})
-			return
-		}
-		limit = n
+	limit, err := pageLimit(r, 100)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
 	}
 	entries, size, older, err := s.oversightPage(r, limit)
 	if err != nil {

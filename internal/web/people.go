@@ -111,17 +111,27 @@ func (s *server) apiSignOut(w http.ResponseWriter, r *http.Request, p identity.P
 // maxPageSize bounds one page of a listing.
 const maxPageSize = 1000
 
+// pageLimit reads ?limit= (1 to maxPageSize, default def).
+func pageLimit(r *http.Request, def int) (int, error) {
+	l := r.URL.Query().Get("limit")
+	if l == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, &validationError{"limit", fmt.Sprintf("a number from 1 to %d", maxPageSize)}
+	}
+	return n, nil
+}
+
 func (s *server) listPeople(r *http.Request) ([]store.Person, string, error) {
 	q := store.PeopleQuery{Text: r.URL.Query().Get("q"), After: r.URL.Query().Get("after"), Limit: 100}
 	if len(q.Text) > 200 {
 		return nil, "", &validationError{"q", "at most 200 bytes"}
 	}
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > maxPageSize {
-			return nil, "", &validationError{"limit", fmt.Sprintf("a number from 1 to %d", maxPageSize)}
-		}
-		q.Limit = n
+	var err error
+	if q.Limit, err = pageLimit(r, q.Limit); err != nil {
+		return nil, "", err
 	}
 	// One more than asked tells whether there is a next page.
 	want := q.Limit

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"math"
 	"mime"
 	"net/http"
@@ -61,19 +60,6 @@ func (s *server) receiptsPeriod(r *http.Request) (time.Time, time.Time, error) {
 		return from, to, &validationError{"to", "after from"}
 	}
 	return from, to, nil
-}
-
-// pageLimit reads ?limit= (1 to maxPageSize, default def).
-func pageLimit(r *http.Request, def int) (int, error) {
-	l := r.URL.Query().Get("limit")
-	if l == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(l)
-	if err != nil || n < 1 || n > maxPageSize {
-		return 0, &validationError{"limit", fmt.Sprintf("a number from 1 to %d", maxPageSize)}
-	}
-	return n, nil
 }
 
 func (s *server) apiReceipts(w http.ResponseWriter, r *http.Request, p identity.Principal) {
