@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -296,6 +297,16 @@ type Settings struct {
 	CPU        string   `json:"cpu"` // model name from /proc/cpuinfo
 	Go         string   `json:"go"`  // runtime.Version()
 	Platform   string   `json:"platform"`
+}
+
+// writeMachine writes the settings' notes and the machine's details, a
+// line each, as every report's header ends.
+func (s Settings) writeMachine(w io.Writer) {
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "setting\t%s\n", n)
+	}
+	fmt.Fprintf(w, "cpu\t%s, %d CPUs, GOMAXPROCS %d\n", s.CPU, s.NumCPU, s.GOMAXPROCS)
+	fmt.Fprintf(w, "go\t%s %s\n", s.Go, s.Platform)
 }
 
 // NewSettings returns the settings with this machine's details filled in.

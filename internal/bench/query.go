@@ -967,11 +967,7 @@ func (r *QueryReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "query\tone simulated person, %d days, every category; page of at most %d results\n", s.Window, s.Limit)
 	fmt.Fprintf(tw, "queries\t%d of each kind and path, each under its own authorisation\n", s.Queries)
 	fmt.Fprintf(tw, "text\t%q, planted in every %dth e-mail of the e-mail store\n", PlantWord, PlantEvery)
-	for _, n := range s.Notes {
-		fmt.Fprintf(tw, "setting\t%s\n", n)
-	}
-	fmt.Fprintf(tw, "cpu\t%s, %d CPUs, GOMAXPROCS %d\n", s.CPU, s.NumCPU, s.GOMAXPROCS)
-	fmt.Fprintf(tw, "go\t%s %s\n", s.Go, s.Platform)
+	s.writeMachine(tw)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

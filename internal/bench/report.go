@@ -43,11 +43,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "events\t%d simulated, force of %d people\n", s.Events, s.People)
 	fmt.Fprintf(tw, "batch\t%d events\n", s.Batch)
 	fmt.Fprintf(tw, "clients\t%d concurrent\n", s.Clients)
-	for _, n := range s.Notes {
-		fmt.Fprintf(tw, "setting\t%s\n", n)
-	}
-	fmt.Fprintf(tw, "cpu\t%s, %d CPUs, GOMAXPROCS %d\n", s.CPU, s.NumCPU, s.GOMAXPROCS)
-	fmt.Fprintf(tw, "go\t%s %s\n", s.Go, s.Platform)
+	s.writeMachine(tw)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
