@@ -58,7 +58,7 @@ func TestRequestExportRefusedLeavesNoFile(t *testing.T) {
 	}
 }
 
-// TestReceipt fetches nothing: it checks a real receipt, made by a real
+// TestVerifyReceipt fetches nothing: it checks a real receipt, made by a real
 // node, offline, and the same receipt altered.
 func TestVerifyReceipt(t *testing.T) {
 	ctx := t.Context()
