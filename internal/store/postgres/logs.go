@@ -212,11 +212,30 @@ func (t *logTx) copyEntries(ctx context.Context, entries []store.Entry) error {
 			return []any{t.log, int64(e.Index), e.ID[:], e.Time, e.Source, e.Subject, client, e.Leaf, e.Meta, e.Content, e.KeyID, tsvector(e.Terms),
 				e.Category, e.Action, related(e.Related)}, nil
 		}))
+	if err != nil {
+		return translate(err)
+	}
+	// One entry_related row per related person, which QueryEvents reads
+	// instead of entries.related: Related is sorted and unique, so the
+	// primary key never refuses one.
+	var rows [][]any
+	for i := range entries {
+		e := &entries[i]
+		for _, p := range e.Related {
+			rows = append(rows, []any{t.log, p, e.Time, int64(e.Index), e.Category, e.Source, e.Action})
+		}
+	}
+	if len(rows) > 0 {
+		_, err = t.tx.CopyFrom(ctx, pgx.Identifier{"entry_related"}, relatedColumns, pgx.CopyFromRows(rows))
+	}
 	return translate(err)
 }
 
-// related is the related column's value: NULL when none, so that the
-// entry costs the partial GIN index (entries_related) nothing.
+// relatedColumns are entry_related's, in the order its writers give them.
+var relatedColumns = []string{"log", "person", "time", "idx", "category", "source", "action"}
+
+// related is the related column's value: NULL when none, as entries
+// stored before migration 0007 have it.
 func related(people []string) []string {
 	if len(people) == 0 {
 		return nil
@@ -235,16 +254,19 @@ func tsvector(terms []string) pgtype.TSVector {
 	return v
 }
 
-// ensurePartitions gives every month of entries its partition, inside the
+// ensurePartitions gives every month of entries its partition, and the
+// partition's twin in entry_related (same month, same bounds), inside the
 // append's transaction, so a partition and its first rows commit together.
+// A month is cached only once both exist: a store opened before its twins
+// were made (fillRelated) gets the missing one here.
 //
 // It creates a plain table and then attaches it, rather than CREATE TABLE
-// ... PARTITION OF: attaching locks the entries table only against other
-// schema changes (SHARE UPDATE EXCLUSIVE), so readers and the other log's
-// writer carry on; creating in place would lock out everyone, and could
-// deadlock against a writer that already holds a lock on entries. The
-// advisory lock makes a second writer of the same month wait and then see
-// the partition, instead of failing to create it twice.
+// ... PARTITION OF: attaching locks the parent only against other schema
+// changes (SHARE UPDATE EXCLUSIVE), so readers and the other log's writer
+// carry on; creating in place would lock out everyone, and could deadlock
+// against a writer that already holds a lock on the parent. The advisory
+// lock makes a second writer of the same month wait and then see the
+// partitions, instead of failing to create them twice.
 func (t *logTx) ensurePartitions(ctx context.Context, entries []store.Entry) error {
 	var months []time.Time
 	for _, e := range entries {
@@ -261,29 +283,46 @@ func (t *logTx) ensurePartitions(ctx context.Context, entries []store.Entry) err
 	}
 	for _, m := range months {
 		name := partitionName(m)
-		var exists bool
-		if err := t.tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+		twin := twinName(name)
+		var exists, twinExists bool
+		if err := t.tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL`, name, twin).Scan(&exists, &twinExists); err != nil {
 			return translate(err)
 		}
-		if exists {
+		if exists && twinExists {
 			t.db.partitions.Store(name, struct{}{})
 			continue
 		}
-		{
-			from, to := m.UnixNano(), m.AddDate(0, 1, 0).UnixNano()
-			if m.AddDate(0, 1, 0).Year() > 2262 {
-				to = math.MaxInt64 // beyond int64 nanoseconds: the last partition is open-ended
+		from, to := m.UnixNano(), m.AddDate(0, 1, 0).UnixNano()
+		if m.AddDate(0, 1, 0).Year() > 2262 {
+			to = math.MaxInt64 // beyond int64 nanoseconds: the last partition is open-ended
+		}
+		bound := fmt.Sprintf(`FOR VALUES FROM (%d) TO (%d)`, from, to)
+		if !exists {
+			if err := attachPartition(ctx, t.tx, "entries", name, bound); err != nil {
+				return err
 			}
-			id := pgx.Identifier{name}.Sanitize()
-			if _, err := t.tx.Exec(ctx, `CREATE TABLE `+id+` (LIKE entries INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
-				return fmt.Errorf("creating partition %s: %w", name, translate(err))
-			}
-			if _, err := t.tx.Exec(ctx, fmt.Sprintf(`ALTER TABLE entries ATTACH PARTITION %s FOR VALUES FROM (%d) TO (%d)`, id, from, to)); err != nil {
-				return fmt.Errorf("attaching partition %s: %w", name, translate(err))
+		}
+		if !twinExists {
+			if err := attachPartition(ctx, t.tx, "entry_related", twin, bound); err != nil {
+				return err
 			}
 		}
 		// Cached by UpdateLog once committed: rolled back, it is gone.
 		t.created = append(t.created, name)
+	}
+	return nil
+}
+
+// attachPartition creates table name like parent and attaches it as
+// parent's partition for bound (a FOR VALUES clause). The caller holds the
+// partitions advisory lock.
+func attachPartition(ctx context.Context, tx pgx.Tx, parent, name, bound string) error {
+	id := pgx.Identifier{name}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+id+` (LIKE `+parent+` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+		return fmt.Errorf("creating partition %s: %w", name, translate(err))
+	}
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+parent+` ATTACH PARTITION `+id+` `+bound); err != nil {
+		return fmt.Errorf("attaching partition %s: %w", name, translate(err))
 	}
 	return nil
 }
@@ -299,6 +338,12 @@ func partitionName(month time.Time) string {
 		return fmt.Sprintf("entries_bc%04d%02d", -month.Year(), month.Month())
 	}
 	return fmt.Sprintf("entries_%04d%02d", month.Year(), month.Month())
+}
+
+// twinName names the entry_related partition of the same month as the
+// entries partition name.
+func twinName(name string) string {
+	return "entry_related_" + strings.TrimPrefix(name, "entries_")
 }
 
 // queryEntries runs a query selecting entryColumns and returns its entries.
@@ -408,8 +453,8 @@ func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
 }
 
 // SearchTerms narrows to the subject's entries in the time range (only its
-// months' partitions, through the (subject, time) index) and matches every
-// term against their tsvector.
+// months' partitions, through the (subject, log, time) prefix of
+// entries_subject_scan) and matches every term against their tsvector.
 func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry, error) {
 	if err := q.Check(); err != nil {
 		return nil, err

@@ -21,7 +21,9 @@
 //
 // entries is partitioned by month of event time, created on first use;
 // global uniqueness lives in entry_ids and client_ids, written in the same
-// transaction (migrations/logs/0001_init.sql says why). Appends use COPY.
+// transaction (migrations/logs/0001_init.sql says why). The people an entry
+// names in related.user are rows of entry_related, partitioned by the same
+// months (migrations/logs/0008_event_scan.sql). Appends use COPY.
 // Writers to one log are serialised by a transaction-scoped advisory lock,
 // across processes and nodes.
 package postgres
@@ -94,9 +96,10 @@ func (e *NoStoreError) Error() string {
 func (e *NoStoreError) Is(target error) bool { return target == store.ErrNoStore }
 
 // Open connects to both databases and applies any migrations the binary
-// holds that they do not. It then fills the review columns of entries
-// stored before they existed (backfill), which on a large old store takes
-// a while once, and afterwards one index probe.
+// holds that they do not. It then fills what review queries read for
+// entries stored before it existed: entry_related (fillRelated) and the
+// review columns (backfill). On a large old store that takes a while once,
+// and afterwards two index probes.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	dsn, keysDSN := cfg.DSN, cfg.KeysDSN
 	if dsn == "" || keysDSN == "" {
@@ -134,6 +137,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 	}
 	if db.created, err = migrate(ctx, db.pool, "migrations/logs"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// entry_related first: the backfill writes the rows of what it fills,
+	// into the twin partitions fillRelated creates.
+	if err := db.fillRelated(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -36,14 +36,15 @@ func formatRelated(related []string) (any, error) {
 	return string(b), nil
 }
 
-// relatedRowsPerInsert keeps one INSERT's four parameters a row under
+// relatedRowsPerInsert keeps one INSERT's seven parameters a row under
 // maxParams.
-const relatedRowsPerInsert = maxParams / 4
+const relatedRowsPerInsert = maxParams / 7
 
 type relatedRow struct {
-	idx    uint64
-	person string
-	time   int64
+	idx                      uint64
+	person                   string
+	time                     int64
+	category, source, action string
 }
 
 // insertRelated stores one entry_related row per related person of
@@ -53,7 +54,7 @@ func insertRelated(ctx context.Context, tx *sql.Tx, log string, entries []store.
 	var rows []relatedRow
 	for _, e := range entries {
 		for _, p := range e.Related {
-			rows = append(rows, relatedRow{e.Index, p, e.Time})
+			rows = append(rows, relatedRow{e.Index, p, e.Time, e.Category, e.Source, e.Action})
 		}
 	}
 	verb := `INSERT`
@@ -63,11 +64,11 @@ func insertRelated(ctx context.Context, tx *sql.Tx, log string, entries []store.
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), relatedRowsPerInsert)]
 		rows = rows[len(chunk):]
-		args := make([]any, 0, 4*len(chunk))
+		args := make([]any, 0, 7*len(chunk))
 		for _, r := range chunk {
-			args = append(args, log, r.idx, r.person, r.time)
+			args = append(args, log, r.idx, r.person, r.time, r.category, r.source, r.action)
 		}
-		q := verb + ` INTO entry_related (log, idx, person, time) VALUES (?,?,?,?)` + strings.Repeat(`,(?,?,?,?)`, len(chunk)-1)
+		q := verb + ` INTO entry_related (log, idx, person, time, category, source, action) VALUES (?,?,?,?,?,?,?)` + strings.Repeat(`,(?,?,?,?,?,?,?)`, len(chunk)-1)
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return translate(err)
 		}
@@ -101,7 +102,7 @@ func (db *DB) backfillEvents(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT rowid, log, idx, time, meta FROM entries WHERE rowid > ? AND category = '' ORDER BY rowid LIMIT ?`, cursor, backfillBatch)
+			rows, err := tx.QueryContext(ctx, `SELECT rowid, log, idx, time, source, meta FROM entries WHERE rowid > ? AND category = '' ORDER BY rowid LIMIT ?`, cursor, backfillBatch)
 			if err != nil {
 				return err
 			}
@@ -114,7 +115,7 @@ func (db *DB) backfillEvents(ctx context.Context) error {
 			for rows.Next() {
 				var o old
 				var meta []byte
-				if err := rows.Scan(&o.rowid, &o.log, &o.e.Index, &o.e.Time, &meta); err != nil {
+				if err := rows.Scan(&o.rowid, &o.log, &o.e.Index, &o.e.Time, &o.e.Source, &meta); err != nil {
 					rows.Close()
 					return err
 				}
@@ -195,16 +196,18 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-// QueryEvents finds the candidates twice, through indexes: as subject
-// through entries_subject_time, and as related through entry_related's
-// (log, person, time, idx) key joined back on entries_log_idx; in both the
-// time range bounds the index scan. The UNION of rowids makes an entry
-// that matches both ways come back once; the page is picked from the
-// candidates' (time, idx), and only its rows are then read by rowid. Every value is a bound parameter.
+// QueryEvents finds the candidates twice, from indexes alone: as subject
+// in entries_subject_scan and as related in entry_related, both keyed by
+// person, log and time, and both carrying the category, source and action
+// the filters test. The UNION of (time, idx) makes an entry that matches
+// both ways count once; the page is chosen from those keys, and only its
+// rows are then read, through entries_log_idx. Every value is a bound
+// parameter.
 //
-// Its cost grows with the people's entries in [From, To) (each is read
-// to check the filters, and their keys sorted before the limit), not
-// with the log.
+// Its cost grows with the people's entries in [From, To) (their keys are
+// scanned and sorted before the limit) and with the page, not with the
+// log. A text search is the exception: terms live only in the row, so
+// its candidates' rows are read.
 func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entry, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
@@ -221,69 +224,92 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 
 // eventsQuery returns QueryEvents' SQL for q and its arguments.
 func eventsQuery(q store.EventQuery) (string, []any) {
-	// The conditions on e both halves share, with their arguments.
-	cond := ` AND e.time >= ? AND e.time < ?`
-	args := []any{q.From, q.To}
-	if q.HasAfter {
-		// (time, idx) > (AfterTime, AfterIndex), written so that the
-		// index sees a lower bound on time.
-		cond += ` AND e.time >= ? AND (e.time > ? OR e.idx > ?)`
-		args = append(args, q.AfterTime, q.AfterTime, min(q.AfterIndex, math.MaxInt64))
-	}
-	if q.MinIndex > 0 {
-		cond += ` AND e.idx >= ?`
-		args = append(args, min(q.MinIndex, math.MaxInt64))
-	}
-	if q.MaxIndex > 0 {
-		cond += ` AND e.idx < ?`
-		args = append(args, min(q.MaxIndex, math.MaxInt64))
-	}
-	in := func(column string, values []string) {
-		cond += ` AND ` + column + ` IN (` + placeholders(len(values)) + `)`
-		for _, v := range values {
-			args = append(args, v)
+	// The conditions both halves share, on the columns of x (e for
+	// entries, r for entry_related), with their arguments.
+	var cond string
+	var args []any
+	where := func(x string) {
+		cond, args = "", nil
+		add := func(sql string, values ...any) {
+			cond += strings.ReplaceAll(sql, "x.", x+".")
+			args = append(args, values...)
+		}
+		add(` AND x.time >= ? AND x.time < ?`, q.From, q.To)
+		if q.HasAfter {
+			// (time, idx) > (AfterTime, AfterIndex), written so that the
+			// index sees a lower bound on time.
+			add(` AND x.time >= ? AND (x.time > ? OR x.idx > ?)`, q.AfterTime, q.AfterTime, min(q.AfterIndex, math.MaxInt64))
+		}
+		if q.MinIndex > 0 {
+			add(` AND x.idx >= ?`, min(q.MinIndex, math.MaxInt64))
+		}
+		if q.MaxIndex > 0 {
+			add(` AND x.idx < ?`, min(q.MaxIndex, math.MaxInt64))
+		}
+		in := func(column string, values []string) {
+			vs := make([]any, len(values))
+			for i, v := range values {
+				vs[i] = v
+			}
+			add(` AND x.`+column+` IN (`+placeholders(len(values))+`)`, vs...)
+		}
+		in(`category`, q.Categories)
+		if len(q.Sources) > 0 {
+			in(`source`, q.Sources)
+		}
+		if len(q.Actions) > 0 {
+			in(`action`, q.Actions)
+		}
+		if len(q.Terms) > 0 {
+			in(`category`, q.TermCategories)
+			// As SearchTerms: terms are space-separated, so a term bounded
+			// by spaces matches only a whole term. Terms are in the entry
+			// alone, so on the related side this joins entries.
+			for _, term := range q.Terms {
+				cond += ` AND instr(' ' || e.terms || ' ', ?) > 0`
+				args = append(args, " "+term+" ")
+			}
 		}
 	}
-	in(`e.category`, q.Categories)
-	if len(q.Sources) > 0 {
-		in(`e.source`, q.Sources)
+	people := make([]any, len(q.People))
+	for i, p := range q.People {
+		people[i] = p
 	}
-	if len(q.Actions) > 0 {
-		in(`e.action`, q.Actions)
-	}
+	in := placeholders(len(q.People))
+	all := []any{q.Log}
+	all = append(all, people...)
+	all = append(all, q.Log)
+	where("e")
+	all = append(all, args...)
+	subject := `SELECT e.time AS t, e.idx AS i FROM entries e INDEXED BY entries_subject_scan
+			WHERE e.subject IN (` + in + `) AND e.log = ?` + cond
+	all = append(all, q.Log)
+	all = append(all, people...)
+	where("r")
+	all = append(all, args...)
+	related := `SELECT r.time, r.idx FROM entry_related r
+			WHERE r.log = ? AND r.person IN (` + in + `)` + cond
 	if len(q.Terms) > 0 {
-		// As SearchTerms: terms are space-separated, so a term bounded by
-		// spaces matches only a whole term.
-		in(`e.category`, q.TermCategories)
-		for _, term := range q.Terms {
-			cond += ` AND instr(' ' || e.terms || ' ', ?) > 0`
-			args = append(args, " "+term+" ")
-		}
+		related = `SELECT r.time, r.idx FROM entry_related r JOIN entries e INDEXED BY entries_log_idx ON e.log = r.log AND e.idx = r.idx
+			WHERE r.log = ? AND r.person IN (` + in + `)` + cond
 	}
-	all := make([]any, 0, 2*len(q.People)+2*len(args)+5)
-	for _, p := range q.People {
-		all = append(all, p)
-	}
-	all = append(all, q.Log)
-	all = append(all, args...)
-	all = append(all, q.Log)
-	for _, p := range q.People {
-		all = append(all, p)
-	}
-	all = append(all, q.From, q.To)
-	all = append(all, args...)
 	all = append(all, q.MaxEntries())
-	people := placeholders(len(q.People))
-	// The page is chosen on (time, idx, rowid) alone, and only its rows
-	// are then read whole: sorting every candidate's full row before the
-	// limit cost more than the scan.
-	return `SELECT ` + entryColumns + ` FROM entries WHERE rowid IN (
-		SELECT id FROM (
-			SELECT e.rowid AS id, e.time AS t, e.idx AS i FROM entries e INDEXED BY entries_subject_time
-			WHERE e.subject IN (` + people + `) AND e.log = ?` + cond + `
+	// The page's rows must match again themselves: their columns are the
+	// ones internal/record checks against each entry's leaf, while
+	// entry_related's copies and the index are not covered by any leaf.
+	// A row slipped into either by someone who can write the database
+	// then only hides entries, which deleting rows could do anyway; it
+	// cannot bring one outside the query into a review.
+	where("e")
+	all = append(all, args...)
+	all = append(all, people...)
+	all = append(all, people...)
+	return `SELECT ` + entryColumns + ` FROM entries e INDEXED BY entries_log_idx WHERE e.log = ? AND e.idx IN (
+		SELECT i FROM (
+			` + subject + `
 			UNION
-			SELECT e.rowid, e.time, e.idx FROM entry_related r JOIN entries e INDEXED BY entries_log_idx ON e.log = r.log AND e.idx = r.idx
-			WHERE r.log = ? AND r.person IN (` + people + `) AND r.time >= ? AND r.time < ?` + cond + `
+			` + related + `
 		) ORDER BY t, i LIMIT ?
-	) ORDER BY time, idx`, all
+	)` + cond + ` AND (e.subject IN (` + in + `) OR EXISTS (SELECT 1 FROM json_each(e.related) j WHERE j.value IN (` + in + `)))
+	ORDER BY e.time, e.idx`, all
 }

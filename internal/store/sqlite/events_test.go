@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,6 +148,108 @@ func TestBackfillEvents(t *testing.T) {
 	}
 }
 
+// TestMigrateEventScan puts a store back as migration 0009 found it (the
+// (subject, time) index, and entry_related rows without category, source
+// or action) and checks that reopening it gives every related row its
+// entry's columns, so that the related side of a query filters on them.
+func TestMigrateEventScan(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	want := oldEntries(t)
+	db := open(t, dir)
+	err := db.UpdateLog(ctx, "activity", func(tx store.LogTx) error {
+		return tx.Append(ctx, want, nil, store.TreeState{Size: uint64(len(want)), Root: make([]byte, 32)})
+	})
+	if err != nil {
+		t.Fatalf("UpdateLog = %v", err)
+	}
+	for _, q := range []string{
+		`DROP INDEX entries_subject_scan`,
+		`CREATE INDEX entries_subject_time ON entries (subject, time)`,
+		`CREATE TABLE entry_related_0008 (log TEXT NOT NULL, idx INTEGER NOT NULL, person TEXT NOT NULL, time INTEGER NOT NULL,
+			PRIMARY KEY (log, person, time, idx)) WITHOUT ROWID`,
+		`INSERT INTO entry_related_0008 SELECT log, idx, person, time FROM entry_related`,
+		`DROP TABLE entry_related`,
+		`ALTER TABLE entry_related_0008 RENAME TO entry_related`,
+		`DELETE FROM schema_migrations WHERE version = '0009_event_scan'`,
+	} {
+		if _, err := db.w.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = open(t, dir)
+	var rows, related int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM entry_related r JOIN entries e ON e.log = r.log AND e.idx = r.idx
+		WHERE r.time = e.time AND r.category = e.category AND r.source = e.source AND r.action = e.action`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range want {
+		related += len(e.Related)
+	}
+	if rows != related {
+		t.Errorf("after the migration %d entry_related rows match their entry, want %d", rows, related)
+	}
+	for _, e := range want {
+		for _, p := range e.Related {
+			q := store.EventQuery{Log: "activity", People: []string{p}, Categories: []string{e.Category},
+				Sources: []string{e.Source}, Actions: []string{e.Action}, From: e.Time, To: e.Time + 1}
+			got, err := db.QueryEvents(ctx, q)
+			if err != nil || !containsID(got, e.ID) {
+				t.Errorf("QueryEvents(%s as related, %s/%s/%s) = %d entries, %v; want entry %d among them", p, e.Category, e.Source, e.Action, len(got), err, e.Index)
+			}
+		}
+	}
+}
+
+// TestQueryEventsRechecks writes entry_related rows that disagree with
+// their entries, as someone with write access to the database could, and
+// checks that QueryEvents returns no entry whose own columns (the ones
+// checked against its leaf) fall outside the query.
+func TestQueryEventsRechecks(t *testing.T) {
+	ctx := t.Context()
+	db := open(t, t.TempDir())
+	es := []store.Entry{
+		{Log: "activity", Index: 0, ID: [16]byte{1}, Time: 10, Source: "s", Subject: "bob", Leaf: []byte{0}, Meta: []byte{0},
+			Category: "medical", Action: "view", Related: []string{"alice"}},
+		{Log: "activity", Index: 1, ID: [16]byte{2}, Time: 11, Source: "s", Subject: "bob", Leaf: []byte{1}, Meta: []byte{1},
+			Category: "email", Action: "send"},
+	}
+	err := db.UpdateLog(ctx, "activity", func(tx store.LogTx) error {
+		return tx.Append(ctx, es, nil, store.TreeState{Size: uint64(len(es)), Root: make([]byte, 32)})
+	})
+	if err != nil {
+		t.Fatalf("UpdateLog = %v", err)
+	}
+	// Entry 0 relabelled as e-mail; entry 1 given a related person it
+	// does not name.
+	for _, q := range []string{
+		`UPDATE entry_related SET category = 'email'`,
+		`INSERT INTO entry_related (log, idx, person, time, category, source, action)
+			SELECT log, idx, 'mallory', time, category, source, action FROM entries WHERE idx = 1`,
+	} {
+		if _, err := db.w.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, p := range []string{"alice", "mallory"} {
+		got, err := db.QueryEvents(ctx, store.EventQuery{Log: "activity", People: []string{p}, Categories: []string{"email"},
+			From: math.MinInt64, To: math.MaxInt64})
+		if err != nil || len(got) != 0 {
+			t.Errorf("QueryEvents(%s, email) = %d entries, %v; want none", p, len(got), err)
+		}
+	}
+	// The rows themselves still answer for what they hold.
+	got, err := db.QueryEvents(ctx, store.EventQuery{Log: "activity", People: []string{"alice"}, Categories: []string{"medical"},
+		From: math.MinInt64, To: math.MaxInt64})
+	if err != nil || len(got) != 0 {
+		t.Errorf("QueryEvents(alice, medical) = %d entries, %v; want none: entry_related now calls it e-mail", len(got), err)
+	}
+}
+
 func containsID(es []store.Entry, id [16]byte) bool {
 	for _, e := range es {
 		if e.ID == id {
@@ -157,16 +260,66 @@ func containsID(es []store.Entry, id [16]byte) bool {
 }
 
 // TestQueryEventsPlan checks that both halves of QueryEvents' query reach
-// entries through an index, never by scanning the table.
+// entries through an index, never by scanning the table, and that without
+// terms the page is chosen from the indexes alone: the subject side from
+// entries_subject_scan covering every filter, the related side from
+// entry_related, so that only the page's rows are read.
 func TestQueryEventsPlan(t *testing.T) {
 	db := open(t, t.TempDir())
-	ctx := t.Context()
-	query, args := eventsQuery(store.EventQuery{
+	base := store.EventQuery{
 		Log: "activity", People: []string{"alice", "bob"}, From: 1, To: 2, Categories: []string{"email", "web"},
-		Sources: []string{"exchange"}, Actions: []string{"send"}, Terms: []string{"ab", "cd"}, TermCategories: []string{"email"},
-		HasAfter: true, AfterTime: 1, AfterIndex: 7,
-	})
-	rows, err := db.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
+		Sources: []string{"exchange"}, Actions: []string{"send"},
+		HasAfter: true, AfterTime: 1, AfterIndex: 7, MinIndex: 3, MaxIndex: 9,
+	}
+	withTerms := base
+	withTerms.Terms, withTerms.TermCategories = []string{"ab", "cd"}, []string{"email"}
+	tests := []struct {
+		name     string
+		q        store.EventQuery
+		covering bool
+	}{
+		{"filters", base, true},
+		{"filters and terms", withTerms, false},
+	}
+	for _, tt := range tests {
+		query, args := eventsQuery(tt.q)
+		plan := queryPlan(t, db, query, args)
+		for _, d := range plan {
+			if d == "SCAN entries" || d == "SCAN e" || d == "SCAN r" {
+				t.Errorf("%s: QueryEvents' plan scans a table:\n%s", tt.name, strings.Join(plan, "\n"))
+				break
+			}
+		}
+		if tt.covering {
+			want := []string{"SEARCH e USING COVERING INDEX entries_subject_scan", "SEARCH r USING PRIMARY KEY"}
+			for _, w := range want {
+				if !slices.ContainsFunc(plan, func(d string) bool { return strings.HasPrefix(d, w) }) {
+					t.Errorf("%s: QueryEvents' plan has no %q:\n%s", tt.name, w, strings.Join(plan, "\n"))
+				}
+			}
+			// Once: the page's own rows, read after it is chosen.
+			if n := countPrefix(plan, "SEARCH e USING INDEX entries_log_idx"); n != 1 {
+				t.Errorf("%s: QueryEvents' plan reads candidates' rows before the page is chosen:\n%s", tt.name, strings.Join(plan, "\n"))
+			}
+		}
+		t.Logf("%s: plan:\n%s", tt.name, strings.Join(plan, "\n"))
+	}
+}
+
+func countPrefix(lines []string, prefix string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// queryPlan returns the detail lines of SQLite's plan for query.
+func queryPlan(t *testing.T, db *DB, query string, args []any) []string {
+	t.Helper()
+	rows, err := db.r.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +336,5 @@ func TestQueryEventsPlan(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range plan {
-		if d == "SCAN entries" || d == "SCAN e" || d == "SCAN r" {
-			t.Errorf("QueryEvents' plan scans a table:\n%s", strings.Join(plan, "\n"))
-			break
-		}
-	}
-	t.Logf("plan:\n%s", strings.Join(plan, "\n"))
+	return plan
 }

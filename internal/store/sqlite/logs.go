@@ -282,7 +282,7 @@ func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
 }
 
 // SearchTerms reads the subject's entries in the time range through the
-// (subject, time) index and keeps those whose terms hold every query term.
+// (subject, log, time) index and keeps those whose terms hold every query term.
 func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
@@ -293,7 +293,7 @@ func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry
 		where += ` AND instr(' ' || terms || ' ', ?) > 0`
 		args = append(args, " "+term+" ")
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_subject_time WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, q.MaxEntries())...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_subject_scan WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, q.MaxEntries())...)
 	if err != nil {
 		return nil, translate(err)
 	}

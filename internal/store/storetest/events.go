@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -32,9 +33,18 @@ func testQueryEvents(t *testing.T, s store.Store) {
 		mk(3, "alice", "email", "receive", "exchange"),
 		mk(4, "alice", "web", "visit", "proxy"),
 		mk(5, "carol", "record_query", "niche_record_view", "niche", "alice"),
+		// erin's: related only, with content, so that terms are matched on
+		// entries found through related.user as well as by subject.
+		mk(6, "frank", "email", "send", "exchange", "erin"),
+		mk(7, "erin", "email", "send", "exchange"),
+		mk(8, "frank", "email", "send", "exchange", "erin", "gina"),
+		mk(9, "frank", "web", "visit", "proxy", "erin"),
 	}
 	es[3].Content, es[3].KeyID, es[3].Terms = []byte("sealed 3"), hash("key alice")[:16], terms("fox", "quick")
 	es[4].Content, es[4].KeyID, es[4].Terms = []byte("sealed 4"), hash("key alice")[:16], terms("fox")
+	for i, ts := range map[int][]string{6: terms("fox"), 7: terms("fox"), 8: terms("quick"), 9: terms("fox")} {
+		es[i].Content, es[i].KeyID, es[i].Terms = []byte(fmt.Sprintf("sealed %d", i)), hash("key frank")[:16], ts
+	}
 	// A later month, so an engine that partitions by time holds two.
 	es[5].Time = epoch.AddDate(0, 1, 0).UnixNano()
 	commit(t, s, activity, es, nil)
@@ -71,6 +81,11 @@ func testQueryEvents(t *testing.T, s store.Store) {
 		{"terms only where content may be read", store.EventQuery{People: []string{"alice"}, Categories: cats, Terms: terms("fox"), TermCategories: []string{"email"}}, []int{3}},
 		{"every term", store.EventQuery{People: []string{"alice"}, Categories: cats, Terms: terms("fox", "quick"), TermCategories: cats}, []int{3}},
 		{"limit", store.EventQuery{People: []string{"alice"}, Categories: cats, Limit: 2}, []int{0, 1}},
+		{"terms where only related", store.EventQuery{People: []string{"gina"}, Categories: cats, Terms: terms("quick"), TermCategories: []string{"email"}}, []int{8}},
+		{"terms as subject and as related", store.EventQuery{People: []string{"erin"}, Categories: cats, Terms: terms("fox"), TermCategories: []string{"email"}}, []int{6, 7}},
+		{"terms as related, in the categories searched", store.EventQuery{People: []string{"erin"}, Categories: cats, Terms: terms("fox"), TermCategories: []string{"email", "web"}}, []int{6, 7, 9}},
+		{"terms as related, none match", store.EventQuery{People: []string{"gina"}, Categories: cats, Terms: terms("fox"), TermCategories: cats}, nil},
+		{"related, by source and action", store.EventQuery{People: []string{"erin"}, Categories: cats, Sources: []string{"proxy"}, Actions: []string{"visit"}}, []int{9}},
 	}
 	for _, tt := range tests {
 		q := tt.q
@@ -119,28 +134,62 @@ func testQueryEventsPaging(t *testing.T, s store.Store) {
 		es = append(es, e)
 	}
 	commit(t, s, activity, es, nil)
-	q := store.EventQuery{Log: activity, People: []string{"alice"}, Categories: []string{"record_query"}, From: math.MinInt64, To: math.MaxInt64, Limit: 4}
-	var seen []uint64
-	for range 20 {
-		page, err := s.QueryEvents(ctx, q)
-		if err != nil {
-			t.Fatal(err)
+	pages := func(person string, limit int) []uint64 {
+		q := store.EventQuery{Log: activity, People: []string{person}, Categories: []string{"record_query"}, From: math.MinInt64, To: math.MaxInt64, Limit: limit}
+		var seen []uint64
+		for range 50 {
+			page, err := s.QueryEvents(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range page {
+				seen = append(seen, e.Index)
+			}
+			if len(page) < q.Limit {
+				break
+			}
+			last := page[len(page)-1]
+			q.HasAfter, q.AfterTime, q.AfterIndex = true, last.Time, last.Index
 		}
-		for _, e := range page {
-			seen = append(seen, e.Index)
-		}
-		if len(page) < q.Limit {
-			break
-		}
-		last := page[len(page)-1]
-		q.HasAfter, q.AfterTime, q.AfterIndex = true, last.Time, last.Index
+		return seen
 	}
+	seen := pages("alice", 4)
 	want := make([]uint64, len(es))
 	for i := range want {
 		want[i] = uint64(i)
 	}
 	if !slices.Equal(seen, want) {
 		t.Errorf("pages visited %v, want each entry once in order", seen)
+	}
+
+	// bob is the subject of some entries, related in others, and both in
+	// some, with three entries to a nanosecond: pages cross from one way
+	// of matching to the other, and an entry matching both ways comes once.
+	var more []store.Entry
+	want = nil
+	for i := uint64(25); i < 50; i++ {
+		e := newEntry(activity, i, "exchange", "", false)
+		e.Time = epoch.UnixNano() + 100 + int64(i/3)
+		switch i % 4 {
+		case 0:
+			e.Subject = "bob"
+		case 1:
+			e.Subject, e.Related = "carol", []string{"bob"}
+		case 2:
+			e.Subject, e.Related = "bob", []string{"bob", "carol"}
+		case 3:
+			e.Subject, e.Related = "carol", []string{"dave"} // not bob's
+		}
+		if i%4 != 3 {
+			want = append(want, i)
+		}
+		more = append(more, e)
+	}
+	commit(t, s, activity, more, nil)
+	for _, limit := range []int{1, 2, 4} {
+		if seen := pages("bob", limit); !slices.Equal(seen, want) {
+			t.Errorf("pages of %d of bob's entries visited %v, want %v", limit, seen, want)
+		}
 	}
 }
 
