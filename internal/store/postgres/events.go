@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/lbm-project/lbm/internal/store"
@@ -11,7 +13,7 @@ import (
 
 // QueryEvents chooses the page by key and only then reads its entries.
 //
-// The inner query picks the page's (time, idx) without reading an entry:
+// The keys statement picks the page's (time, idx) without reading an entry:
 // the subject side from entries_subject_scan, the related side from
 // entry_related's primary key, both covering every column a query filters
 // on, so each is an index-only scan of the people's key ranges in the time
@@ -22,13 +24,16 @@ import (
 // queries, not one scan with an OR, because each has its own index; UNION
 // returns an entry once however many of the people it names, and each side
 // is limited first so that the union sorts at most two pages of keys. The
-// outer query then reads the page's rows by primary key, one probe each:
-// the key carries time, so run-time pruning sends each probe to its one
-// partition (the time range, repeated there, prunes the rest when the
+// page statement then reads the page's rows by primary key, one probe
+// each: the key carries time, so run-time pruning sends each probe to its
+// one partition (the time range, repeated there, prunes the rest when the
 // statement is planned). The lateral LIMIT 1 fixes that plan whatever the
-// statistics say, as in FindClientIDs.
+// statistics say, as in FindClientIDs. The probes are disk reads on a
+// store larger than memory, so the page is read in parts on several
+// connections at once (store.ReadInParts); entries never change once
+// written, so the parts need no common snapshot.
 //
-// The outer query checks every condition again on the row it reads, which
+// The page statement checks every condition again on the row it reads, which
 // costs nothing once the row is in hand. entry_related's copies of an
 // entry's category, source and action are not covered by its leaf, as the
 // entry's own columns are (internal/record refuses an entry whose columns
@@ -55,7 +60,7 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	log, people, limit := arg(q.Log), arg(q.People), arg(q.MaxEntries())
+	log, people := arg(q.Log), arg(q.People)
 	from, to, cats := arg(q.From), arg(q.To), arg(q.Categories)
 	var sources, actions, afterTime, afterIndex, minIndex, maxIndex, termCats, tsq string
 	if len(q.Sources) > 0 {
@@ -117,13 +122,50 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 			AND t.time >= ` + from + ` AND t.time < ` + to + ` AND t.terms @@ ` + tsq + `::tsquery)`
 		row += ` AND e.terms @@ ` + tsq + `::tsquery`
 	}
-	query := `SELECT ` + entryColumns + ` FROM (
+	// The limit is the keys statement's alone, and its last parameter:
+	// the page statement shares every other, and puts the page's keys
+	// after them.
+	keysArgs := append(slices.Clip(args), q.MaxEntries())
+	limit := fmt.Sprintf("$%d", len(keysArgs))
+	keys := `SELECT time, idx FROM (
 			(` + subject + ` ORDER BY s.time, s.idx LIMIT ` + limit + `)
 			UNION
 			(` + related + ` ORDER BY r.time, r.idx LIMIT ` + limit + `)
-			ORDER BY time, idx LIMIT ` + limit + `
-		) k
-		CROSS JOIN LATERAL (SELECT * FROM entries e WHERE e.idx = k.idx AND e.time = k.time` + row + ` LIMIT 1) e
-		ORDER BY k.time, k.idx`
-	return queryEntries(ctx, db.pool, query, args...)
+		) k ORDER BY time, idx LIMIT ` + limit
+	rows, err := db.pool.Query(ctx, keys, keysArgs...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var times, idxs []int64
+	for rows.Next() {
+		var t, i int64
+		if err := rows.Scan(&t, &i); err != nil {
+			rows.Close()
+			return nil, translate(err)
+		}
+		times, idxs = append(times, t), append(idxs, i)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	n := len(args)
+	page := `SELECT ` + entryColumns + ` FROM unnest($` + fmt.Sprint(n+1) + `::bigint[], $` + fmt.Sprint(n+2) + `::bigint[]) AS k(idx, time)
+		CROSS JOIN LATERAL (SELECT * FROM entries e WHERE e.idx = k.idx AND e.time = k.time` + row + ` LIMIT 1) e`
+	parts := make([][]store.Entry, store.Parts(len(idxs)))
+	err = store.ReadInParts(ctx, len(idxs), func(ctx context.Context, part, lo, hi int) error {
+		var err error
+		parts[part], err = queryEntries(ctx, db.pool, page, append(slices.Clip(args), idxs[lo:hi], times[lo:hi])...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Each part is read in whatever order its probes finish; the page
+	// is in (time, idx) order, as the keys were.
+	out := slices.Concat(parts...)
+	slices.SortFunc(out, func(a, b store.Entry) int {
+		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.Index, b.Index))
+	})
+	return out, nil
 }

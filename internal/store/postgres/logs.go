@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -397,9 +398,28 @@ func (db *DB) LogState(ctx context.Context, log string) (store.TreeState, error)
 	return readState(ctx, db.pool, log)
 }
 
-// Tile returns one stored tile.
-// LeafTiles returns the level-0 tiles at indexes in one statement.
+// LeafTiles returns the level-0 tiles at indexes. The tiles of a page of
+// review results lie apart, and each is stored out of line (TOAST), so
+// they are read in parts at once (store.ReadInParts).
 func (db *DB) LeafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
+	parts := make([]map[uint64][]byte, store.Parts(len(indexes)))
+	err := store.ReadInParts(ctx, len(indexes), func(ctx context.Context, part, lo, hi int) error {
+		var err error
+		parts[part], err = db.leafTiles(ctx, log, indexes[lo:hi])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint64][]byte, len(indexes))
+	for _, p := range parts {
+		maps.Copy(out, p)
+	}
+	return out, nil
+}
+
+// leafTiles reads the level-0 tiles at indexes in one statement.
+func (db *DB) leafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
 	want := make([]int64, 0, len(indexes))
 	for _, i := range indexes {
 		if i <= math.MaxInt64 {
@@ -423,6 +443,7 @@ func (db *DB) LeafTiles(ctx context.Context, log string, indexes []uint64) (map[
 	return out, translate(rows.Err())
 }
 
+// Tile returns one stored tile.
 func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, error) {
 	if id.Level > math.MaxInt64 || id.Index > math.MaxInt64 {
 		return nil, store.ErrNotFound

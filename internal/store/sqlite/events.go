@@ -212,18 +212,44 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	query, args := eventsQuery(q)
-	rows, err := db.r.QueryContext(ctx, query, args...)
+	keys, args, page := eventsQuery(q)
+	rows, err := db.r.QueryContext(ctx, keys, args...)
 	if err != nil {
 		return nil, translate(err)
 	}
-	var out []store.Entry
-	err = scanEntries(rows, func(e store.Entry) { out = append(out, e) })
-	return out, err
+	var idxs []int64
+	for rows.Next() {
+		var i int64
+		if err := rows.Scan(&i); err != nil {
+			rows.Close()
+			return nil, translate(err)
+		}
+		idxs = append(idxs, i)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	parts := make([][]store.Entry, store.Parts(len(idxs)))
+	err = store.ReadInParts(ctx, len(idxs), func(ctx context.Context, part, lo, hi int) error {
+		query, args := page(idxs[lo:hi])
+		rows, err := db.r.QueryContext(ctx, query, args...)
+		if err != nil {
+			return translate(err)
+		}
+		return scanEntries(rows, func(e store.Entry) { parts[part] = append(parts[part], e) })
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Parts come back in key order, each in (time, idx) order.
+	return slices.Concat(parts...), nil
 }
 
-// eventsQuery returns QueryEvents' SQL for q and its arguments.
-func eventsQuery(q store.EventQuery) (string, []any) {
+// eventsQuery returns QueryEvents' statements for q: keys, with its
+// arguments, selects the idx of the page's entries in (time, idx) order,
+// and page gives the statement reading some of them, in the same order.
+func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page func(idxs []int64) (string, []any)) {
 	// The conditions both halves share, on the columns of x (e for
 	// entries, r for entry_related), with their arguments.
 	var cond string
@@ -276,9 +302,7 @@ func eventsQuery(q store.EventQuery) (string, []any) {
 		people[i] = p
 	}
 	in := placeholders(len(q.People))
-	all := []any{q.Log}
-	all = append(all, people...)
-	all = append(all, q.Log)
+	all := slices.Concat(people, []any{q.Log})
 	where("e")
 	all = append(all, args...)
 	subject := `SELECT e.time AS t, e.idx AS i FROM entries e INDEXED BY entries_subject_scan
@@ -294,6 +318,11 @@ func eventsQuery(q store.EventQuery) (string, []any) {
 			WHERE r.log = ? AND r.person IN (` + in + `)` + cond
 	}
 	all = append(all, q.MaxEntries())
+	keys = `SELECT i FROM (
+			` + subject + `
+			UNION
+			` + related + `
+		) ORDER BY t, i LIMIT ?`
 	// The page's rows must match again themselves: their columns are the
 	// ones internal/record checks against each entry's leaf, while
 	// entry_related's copies and the index are not covered by any leaf.
@@ -301,15 +330,18 @@ func eventsQuery(q store.EventQuery) (string, []any) {
 	// then only hides entries, which deleting rows could do anyway; it
 	// cannot bring one outside the query into a review.
 	where("e")
-	all = append(all, args...)
-	all = append(all, people...)
-	all = append(all, people...)
-	return `SELECT ` + entryColumns + ` FROM entries e INDEXED BY entries_log_idx WHERE e.log = ? AND e.idx IN (
-		SELECT i FROM (
-			` + subject + `
-			UNION
-			` + related + `
-		) ORDER BY t, i LIMIT ?
-	)` + cond + ` AND (e.subject IN (` + in + `) OR EXISTS (SELECT 1 FROM json_each(e.related) j WHERE j.value IN (` + in + `)))
-	ORDER BY e.time, e.idx`, all
+	recheck := cond + ` AND (e.subject IN (` + in + `) OR EXISTS (SELECT 1 FROM json_each(e.related) j WHERE j.value IN (` + in + `)))`
+	recheckArgs := slices.Concat(args, people, people)
+	page = func(idxs []int64) (string, []any) {
+		pageArgs := make([]any, 0, 1+len(idxs)+len(recheckArgs))
+		pageArgs = append(pageArgs, q.Log)
+		for _, i := range idxs {
+			pageArgs = append(pageArgs, i)
+		}
+		pageArgs = append(pageArgs, recheckArgs...)
+		return `SELECT ` + entryColumns + ` FROM entries e INDEXED BY entries_log_idx
+			WHERE e.log = ? AND e.idx IN (` + placeholders(len(idxs)) + `)` + recheck + `
+			ORDER BY e.time, e.idx`, pageArgs
+	}
+	return keys, all, page
 }

@@ -282,8 +282,9 @@ func TestQueryEventsPlan(t *testing.T) {
 		{"filters and terms", withTerms, false},
 	}
 	for _, tt := range tests {
-		query, args := eventsQuery(tt.q)
-		plan := queryPlan(t, db, query, args)
+		keys, args, page := eventsQuery(tt.q)
+		pageQuery, pageArgs := page([]int64{3, 4, 5})
+		plan := append(queryPlan(t, db, keys, args), queryPlan(t, db, pageQuery, pageArgs)...)
 		for _, d := range plan {
 			if d == "SCAN entries" || d == "SCAN e" || d == "SCAN r" {
 				t.Errorf("%s: QueryEvents' plan scans a table:\n%s", tt.name, strings.Join(plan, "\n"))

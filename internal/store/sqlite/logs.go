@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -219,9 +220,29 @@ func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, er
 	return h, translate(err)
 }
 
-// LeafTiles returns the level-0 tiles at indexes, a bounded number of
-// them per statement (SQLite's limit on parameters).
+// LeafTiles returns the level-0 tiles at indexes. The tiles of a page of
+// review results lie apart, a disk read or more each on a store larger
+// than memory, so they are read in parts at once (store.ReadInParts).
 func (db *DB) LeafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
+	parts := make([]map[uint64][]byte, store.Parts(len(indexes)))
+	err := store.ReadInParts(ctx, len(indexes), func(ctx context.Context, part, lo, hi int) error {
+		var err error
+		parts[part], err = db.leafTiles(ctx, log, indexes[lo:hi])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint64][]byte, len(indexes))
+	for _, p := range parts {
+		maps.Copy(out, p)
+	}
+	return out, nil
+}
+
+// leafTiles reads the level-0 tiles at indexes, a bounded number of them
+// per statement (SQLite's limit on parameters).
+func (db *DB) leafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
 	out := make(map[uint64][]byte, len(indexes))
 	for chunk := range slices.Chunk(indexes, 500) {
 		args := []any{log}
