@@ -56,6 +56,11 @@ type Config struct {
 	// some events. Default 2ms: small against an fsync, large enough that
 	// concurrent requests share one.
 	MaxDelay time.Duration
+	// NoDelay commits whatever is queued at once, never waiting MaxDelay
+	// for a batch to fill: for the oversight log, whose records are few
+	// and each awaited (an access record stands between a reviewer and
+	// the results). Records arriving during a commit still share the next.
+	NoDelay bool
 	// MaxQueued bounds the events waiting to be committed. Default 131072:
 	// room for the largest request (MaxBatchEvents) and more; sealed events
 	// take about 2 KB each, so the queue holds at most about 256 MiB.
@@ -211,6 +216,22 @@ func (w *Writer) Close() error {
 	return nil
 }
 
+// fill gives concurrent requests MaxDelay to join the batch, unless it is
+// full first.
+func (w *Writer) fill() {
+	deadline := time.NewTimer(w.cfg.MaxDelay)
+	defer deadline.Stop()
+	for w.QueueDepth() < w.cfg.MaxBatch {
+		select {
+		case <-deadline.C:
+			return
+		case <-w.wake:
+		case <-w.stop:
+			return
+		}
+	}
+}
+
 func (w *Writer) run() {
 	defer close(w.done)
 	for {
@@ -221,19 +242,9 @@ func (w *Writer) run() {
 			}
 			return
 		}
-		// Give concurrent requests MaxDelay to join the batch, unless it is full.
-		deadline := time.NewTimer(w.cfg.MaxDelay)
-	fill:
-		for w.QueueDepth() < w.cfg.MaxBatch {
-			select {
-			case <-deadline.C:
-				break fill
-			case <-w.wake:
-			case <-w.stop:
-				break fill
-			}
+		if !w.cfg.NoDelay {
+			w.fill()
 		}
-		deadline.Stop()
 		for w.commitQueued() {
 			if w.QueueDepth() < w.cfg.MaxBatch {
 				break

@@ -94,6 +94,22 @@ func TestAppendDurableAndIndexed(t *testing.T) {
 	}
 }
 
+// TestNoDelayCommitsAtOnce checks that a NoDelay writer commits a lone
+// append without waiting for a batch to fill: with an hour's MaxDelay, it
+// must still answer within a minute.
+func TestNoDelayCommitsAtOnce(t *testing.T) {
+	st := openStore(t)
+	w := newWriter(t, st, Config{MaxDelay: time.Hour, NoDelay: true})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	for i := range 3 {
+		res, err := w.Append(ctx, events(t, "pnc", line(i, "")))
+		if err != nil || res.Accepted != 1 || res.TreeSize != uint64(i+1) {
+			t.Fatalf("Append %d = %+v, %v; want it committed at once", i, res, err)
+		}
+	}
+}
+
 func TestAppendDeduplicatesByClientID(t *testing.T) {
 	st := openStore(t)
 	w := newWriter(t, st, Config{})

@@ -170,6 +170,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}
 		wc := cfg.Ingest
 		wc.Log, wc.Store, wc.Logger, wc.Observer = name, st, cfg.Logger, cfg.Observer
+		// Someone waits on every oversight record, and they come one by
+		// one: waiting for a batch would only add to each wait.
+		wc.NoDelay = name == Oversight
 		wc.Sealer = &record.Sealer{Log: name, Ring: n.Ring}
 		w, err := ingest.NewWriter(wc)
 		if err != nil {
