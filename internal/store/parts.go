@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -42,4 +43,24 @@ func ReadInParts(ctx context.Context, n int, read func(ctx context.Context, part
 // Parts returns how many parts ReadInParts makes of n rows.
 func Parts(n int) int {
 	return max(1, min(readParts, (n+minPartRows-1)/minPartRows))
+}
+
+// LeafTilesInParts is LeafTiles for an engine: it reads the tiles at
+// indexes in parts at once (ReadInParts), each part with read, and merges
+// what they return.
+func LeafTilesInParts(ctx context.Context, indexes []uint64, read func(ctx context.Context, indexes []uint64) (map[uint64][]byte, error)) (map[uint64][]byte, error) {
+	parts := make([]map[uint64][]byte, Parts(len(indexes)))
+	err := ReadInParts(ctx, len(indexes), func(ctx context.Context, part, lo, hi int) error {
+		var err error
+		parts[part], err = read(ctx, indexes[lo:hi])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint64][]byte, len(indexes))
+	for _, p := range parts {
+		maps.Copy(out, p)
+	}
+	return out, nil
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -402,20 +401,9 @@ func (db *DB) LogState(ctx context.Context, log string) (store.TreeState, error)
 // review results lie apart, and each is stored out of line (TOAST), so
 // they are read in parts at once (store.ReadInParts).
 func (db *DB) LeafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
-	parts := make([]map[uint64][]byte, store.Parts(len(indexes)))
-	err := store.ReadInParts(ctx, len(indexes), func(ctx context.Context, part, lo, hi int) error {
-		var err error
-		parts[part], err = db.leafTiles(ctx, log, indexes[lo:hi])
-		return err
+	return store.LeafTilesInParts(ctx, indexes, func(ctx context.Context, indexes []uint64) (map[uint64][]byte, error) {
+		return db.leafTiles(ctx, log, indexes)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[uint64][]byte, len(indexes))
-	for _, p := range parts {
-		maps.Copy(out, p)
-	}
-	return out, nil
 }
 
 // leafTiles reads the level-0 tiles at indexes in one statement.

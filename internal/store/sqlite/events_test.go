@@ -79,12 +79,7 @@ func TestBackfillEvents(t *testing.T) {
 	dir := t.TempDir()
 	want := oldEntries(t)
 	db := open(t, dir)
-	err := db.UpdateLog(ctx, "activity", func(tx store.LogTx) error {
-		return tx.Append(ctx, want, nil, store.TreeState{Size: uint64(len(want)), Root: make([]byte, 32)})
-	})
-	if err != nil {
-		t.Fatalf("UpdateLog = %v", err)
-	}
+	appendEntries(t, db, want)
 	makeOld := func() {
 		t.Helper()
 		for _, q := range []string{
@@ -157,12 +152,7 @@ func TestMigrateEventScan(t *testing.T) {
 	dir := t.TempDir()
 	want := oldEntries(t)
 	db := open(t, dir)
-	err := db.UpdateLog(ctx, "activity", func(tx store.LogTx) error {
-		return tx.Append(ctx, want, nil, store.TreeState{Size: uint64(len(want)), Root: make([]byte, 32)})
-	})
-	if err != nil {
-		t.Fatalf("UpdateLog = %v", err)
-	}
+	appendEntries(t, db, want)
 	for _, q := range []string{
 		`DROP INDEX entries_subject_scan`,
 		`CREATE INDEX entries_subject_time ON entries (subject, time)`,
@@ -218,12 +208,7 @@ func TestQueryEventsRechecks(t *testing.T) {
 		{Log: "activity", Index: 1, ID: [16]byte{2}, Time: 11, Source: "s", Subject: "bob", Leaf: []byte{1}, Meta: []byte{1},
 			Category: "email", Action: "send"},
 	}
-	err := db.UpdateLog(ctx, "activity", func(tx store.LogTx) error {
-		return tx.Append(ctx, es, nil, store.TreeState{Size: uint64(len(es)), Root: make([]byte, 32)})
-	})
-	if err != nil {
-		t.Fatalf("UpdateLog = %v", err)
-	}
+	appendEntries(t, db, es)
 	// Entry 0 relabelled as e-mail; entry 1 given a related person it
 	// does not name.
 	for _, q := range []string{
@@ -247,6 +232,18 @@ func TestQueryEventsRechecks(t *testing.T) {
 		From: math.MinInt64, To: math.MaxInt64})
 	if err != nil || len(got) != 0 {
 		t.Errorf("QueryEvents(alice, medical) = %d entries, %v; want none: entry_related now calls it e-mail", len(got), err)
+	}
+}
+
+// appendEntries appends es to the activity log as they are, under a tree
+// state these tests never check.
+func appendEntries(t *testing.T, db *DB, es []store.Entry) {
+	t.Helper()
+	err := db.UpdateLog(t.Context(), "activity", func(tx store.LogTx) error {
+		return tx.Append(t.Context(), es, nil, store.TreeState{Size: uint64(len(es)), Root: make([]byte, 32)})
+	})
+	if err != nil {
+		t.Fatalf("UpdateLog = %v", err)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -224,20 +223,9 @@ func (db *DB) Tile(ctx context.Context, log string, id store.TileID) ([]byte, er
 // review results lie apart, a disk read or more each on a store larger
 // than memory, so they are read in parts at once (store.ReadInParts).
 func (db *DB) LeafTiles(ctx context.Context, log string, indexes []uint64) (map[uint64][]byte, error) {
-	parts := make([]map[uint64][]byte, store.Parts(len(indexes)))
-	err := store.ReadInParts(ctx, len(indexes), func(ctx context.Context, part, lo, hi int) error {
-		var err error
-		parts[part], err = db.leafTiles(ctx, log, indexes[lo:hi])
-		return err
+	return store.LeafTilesInParts(ctx, indexes, func(ctx context.Context, indexes []uint64) (map[uint64][]byte, error) {
+		return db.leafTiles(ctx, log, indexes)
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[uint64][]byte, len(indexes))
-	for _, p := range parts {
-		maps.Copy(out, p)
-	}
-	return out, nil
 }
 
 // leafTiles reads the level-0 tiles at indexes, a bounded number of them
