@@ -201,8 +201,9 @@ func placeholders(n int) string {
 // person, log and time, and both carrying the category, source and action
 // the filters test. The UNION of (time, idx) makes an entry that matches
 // both ways count once; the page is chosen from those keys, and only its
-// rows are then read, through entries_log_idx. Every value is a bound
-// parameter.
+// rows are then read, through entries_log_idx, in parts on several read
+// connections at once (store.ReadInParts), each row re-checked against
+// the query on its own columns. Every value is a bound parameter.
 //
 // Its cost grows with the people's entries in [From, To) (their keys are
 // scanned and sorted before the limit) and with the page, not with the
