@@ -258,7 +258,7 @@ func parse(data []byte, ranks []string) (*Policy, *ParseError) {
 
 func (p *Policy) parseRules(n *yaml.Node) ([]rule, *ParseError) {
 	if n.Kind != yaml.SequenceNode {
-		return nil, &ParseError{Line: n.Line, Field: "rules", Msg: "want a list of rules, not " + describe(n)}
+		return nil, &ParseError{Line: n.Line, Field: "rules", Msg: "want a list of rules, not " + strictyaml.Describe(n)}
 	}
 	if len(n.Content) > MaxRules {
 		return nil, &ParseError{Line: n.Line, Field: "rules", Msg: fmt.Sprintf("more than %d rules", MaxRules)}
@@ -409,13 +409,13 @@ func checkTree(n *yaml.Node) *ParseError {
 // and repeated keys. where names n in messages ("" for the top level).
 func fields(n *yaml.Node, where string, keys []string) (map[string]*yaml.Node, *ParseError) {
 	if n.Kind != yaml.MappingNode {
-		return nil, &ParseError{Line: n.Line, Field: where, Msg: "want a mapping, not " + describe(n)}
+		return nil, &ParseError{Line: n.Line, Field: where, Msg: "want a mapping, not " + strictyaml.Describe(n)}
 	}
 	m := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-			return nil, &ParseError{Line: k.Line, Field: where, Msg: "want a key, not " + describe(k)}
+			return nil, &ParseError{Line: k.Line, Field: where, Msg: "want a key, not " + strictyaml.Describe(k)}
 		}
 		if !slices.Contains(keys, k.Value) {
 			return nil, &ParseError{Line: k.Line, Field: safetext.Quote(k.Value), Msg: "unknown key (the keys are " + strings.Join(keys, ", ") + ")"}
@@ -428,28 +428,10 @@ func fields(n *yaml.Node, where string, keys []string) (map[string]*yaml.Node, *
 	return m, nil
 }
 
-// describe names what node n is, for "want X, not Y" messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "nothing"
-		}
-		return safetext.Escape(n.ShortTag())
-	}
-	return "a document"
-}
-
 // scalar returns the value of n if it is a scalar with the given tag.
 func scalar(n *yaml.Node, name, tag, want string) (string, *ParseError) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != tag {
-		return "", &ParseError{Line: n.Line, Field: name, Msg: "want " + want + ", not " + describe(n)}
+		return "", &ParseError{Line: n.Line, Field: name, Msg: "want " + want + ", not " + strictyaml.Describe(n)}
 	}
 	return n.Value, nil
 }

@@ -242,7 +242,7 @@ func (p *parser) parse(data []byte) ([]*Rule, *ParseError) {
 		return nil, p.errorf(root.Content[0].Line, "rules", "missing")
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, p.errorf(n.Line, "rules", "want a list of rules, not %s", describe(n))
+		return nil, p.errorf(n.Line, "rules", "want a list of rules, not %s", strictyaml.Describe(n))
 	}
 	if len(n.Content) > MaxRules {
 		return nil, p.errorf(n.Line, "rules", "more than %d rules", MaxRules)
@@ -446,7 +446,7 @@ func (p *parser) parseSequence(env *cel.Env, n *yaml.Node) (*sequence, *ParseErr
 	}
 	steps := m["steps"]
 	if steps.Kind != yaml.SequenceNode {
-		return nil, p.errorf(steps.Line, "sequence.steps", "want a list of conditions, not %s", describe(steps))
+		return nil, p.errorf(steps.Line, "sequence.steps", "want a list of conditions, not %s", strictyaml.Describe(steps))
 	}
 	if len(steps.Content) < 2 || len(steps.Content) > MaxSteps {
 		return nil, p.errorf(steps.Line, "sequence.steps", "want 2 to %d steps, not %d (one step is a when rule)", MaxSteps, len(steps.Content))
@@ -542,7 +542,7 @@ func (p *parser) inputIDs() string {
 
 func (p *parser) listsField(n *yaml.Node) ([]string, *ParseError) {
 	if n.Kind != yaml.SequenceNode {
-		return nil, p.errorf(n.Line, "lists", "want a list of detection input ids, not %s", describe(n))
+		return nil, p.errorf(n.Line, "lists", "want a list of detection input ids, not %s", strictyaml.Describe(n))
 	}
 	if len(n.Content) > MaxLists {
 		return nil, p.errorf(n.Line, "lists", "more than %d lists", MaxLists)
@@ -653,7 +653,7 @@ func (p *parser) scalarText(n *yaml.Node, field string, max int, multiline bool)
 // scalar returns the value of n if it is a scalar with the given tag.
 func (p *parser) scalar(n *yaml.Node, field, tag, want string) (string, *ParseError) {
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != tag {
-		return "", p.errorf(n.Line, field, "want %s, not %s", want, describe(n))
+		return "", p.errorf(n.Line, field, "want %s, not %s", want, strictyaml.Describe(n))
 	}
 	return n.Value, nil
 }
@@ -662,13 +662,13 @@ func (p *parser) scalar(n *yaml.Node, field, tag, want string) (string, *ParseEr
 // and repeated keys. where names n in messages ("" for the top level).
 func (p *parser) fields(n *yaml.Node, where string, keys []string) (map[string]*yaml.Node, *ParseError) {
 	if n.Kind != yaml.MappingNode {
-		return nil, p.errorf(n.Line, where, "want a mapping, not %s", describe(n))
+		return nil, p.errorf(n.Line, where, "want a mapping, not %s", strictyaml.Describe(n))
 	}
 	m := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-			return nil, p.errorf(k.Line, where, "want a key, not %s", describe(k))
+			return nil, p.errorf(k.Line, where, "want a key, not %s", strictyaml.Describe(k))
 		}
 		name := k.Value
 		if where != "" && where != "rules" {
@@ -683,24 +683,6 @@ func (p *parser) fields(n *yaml.Node, where string, keys []string) (map[string]*
 		m[k.Value] = v
 	}
 	return m, nil
-}
-
-// describe names what node n is, for "want X, not Y" messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!null" {
-			return "nothing"
-		}
-		return safetext.Escape(n.ShortTag())
-	}
-	return "a document"
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)

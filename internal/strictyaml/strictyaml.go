@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 // Problem is what CheckTree refused: the 1-based line, the key at fault
@@ -45,4 +47,22 @@ func CheckTree(n *yaml.Node, maxKeys int, unit string, noAnchors bool) *Problem 
 		}
 	}
 	return nil
+}
+
+// Describe names what node n is, for "want X, not Y" messages.
+func Describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "nothing"
+		}
+		return safetext.Escape(n.ShortTag())
+	}
+	return "a document"
 }
