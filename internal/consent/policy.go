@@ -399,69 +399,38 @@ func (p *Policy) rankIndex(r string) int { return slices.Index(p.ranks, r) }
 // checkTree refuses anchors, aliases and merge keys, and mappings with
 // more keys than any policy mapping has (strictyaml.CheckTree).
 func checkTree(n *yaml.Node) *ParseError {
-	if p := strictyaml.CheckTree(n, maxKeys, "rule", true); p != nil {
-		return &ParseError{Line: p.Line, Field: p.Field, Msg: p.Msg}
-	}
-	return nil
+	return problem(strictyaml.CheckTree(n, maxKeys, "rule", true))
 }
 
-// fields returns the values of mapping n by key, refusing keys not in keys
-// and repeated keys. where names n in messages ("" for the top level).
+// fields, scalar, intField, boolField and yamlError are strictyaml's
+// readers, with their Problems as ParseErrors.
 func fields(n *yaml.Node, where string, keys []string) (map[string]*yaml.Node, *ParseError) {
-	if n.Kind != yaml.MappingNode {
-		return nil, &ParseError{Line: n.Line, Field: where, Msg: "want a mapping, not " + strictyaml.Describe(n)}
-	}
-	m := make(map[string]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-			return nil, &ParseError{Line: k.Line, Field: where, Msg: "want a key, not " + strictyaml.Describe(k)}
-		}
-		if !slices.Contains(keys, k.Value) {
-			return nil, &ParseError{Line: k.Line, Field: safetext.Quote(k.Value), Msg: "unknown key (the keys are " + strings.Join(keys, ", ") + ")"}
-		}
-		if _, dup := m[k.Value]; dup {
-			return nil, &ParseError{Line: k.Line, Field: k.Value, Msg: "repeated key"}
-		}
-		m[k.Value] = v
-	}
-	return m, nil
+	m, p := strictyaml.Fields(n, where, "", keys)
+	return m, problem(p)
 }
 
-// scalar returns the value of n if it is a scalar with the given tag.
 func scalar(n *yaml.Node, name, tag, want string) (string, *ParseError) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() != tag {
-		return "", &ParseError{Line: n.Line, Field: name, Msg: "want " + want + ", not " + strictyaml.Describe(n)}
-	}
-	return n.Value, nil
+	v, p := strictyaml.Scalar(n, name, tag, want)
+	return v, problem(p)
 }
-
-var decimal = regexp.MustCompile(`^[1-9][0-9]{0,5}$`)
 
 func intField(n *yaml.Node, name string, lo, hi int) (int, *ParseError) {
-	v, e := scalar(n, name, "!!int", "a whole number")
-	if e != nil {
-		return 0, e
-	}
-	i, err := strconv.Atoi(v)
-	if !decimal.MatchString(v) || err != nil || i < lo || i > hi {
-		return 0, &ParseError{Line: n.Line, Field: name, Msg: fmt.Sprintf("%s is not a whole number from %d to %d", safetext.Quote(v), lo, hi)}
-	}
-	return i, nil
+	i, p := strictyaml.Int(n, name, lo, hi)
+	return i, problem(p)
 }
 
 func boolField(n *yaml.Node, name string) (bool, *ParseError) {
-	v, e := scalar(n, name, "!!bool", "true or false")
-	if e != nil {
-		return false, e
+	b, p := strictyaml.Bool(n, name)
+	return b, problem(p)
+}
+
+func yamlError(err error) *ParseError { return problem(strictyaml.SyntaxError(err)) }
+
+func problem(p *strictyaml.Problem) *ParseError {
+	if p == nil {
+		return nil
 	}
-	switch v {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, &ParseError{Line: n.Line, Field: name, Msg: "want true or false, not " + safetext.Quote(v)}
+	return &ParseError{Line: p.Line, Field: p.Field, Msg: p.Msg}
 }
 
 var durationPattern = regexp.MustCompile(`^([1-9][0-9]{0,5})([dh])$`)
@@ -560,17 +529,4 @@ func textField(m map[string]*yaml.Node, name string, itemLine, max int) (string,
 		return fail(fmt.Sprintf("longer than %d bytes", max))
 	}
 	return v, nil
-}
-
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// yamlError turns a yaml.v3 syntax error into a *ParseError. Only its text
-// is kept: the YAML library's types are not part of our API.
-func yamlError(err error) *ParseError {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &ParseError{Line: line, Msg: safetext.Escape(m[2])}
-	}
-	return &ParseError{Msg: safetext.Escape(msg)}
 }

@@ -227,8 +227,8 @@ func (p *parser) parse(data []byte) ([]*Rule, *ParseError) {
 		}
 		return nil, p.errorf(line, "", "more than one YAML document")
 	}
-	if pr := strictyaml.CheckTree(&root, maxKeys, "rule", true); pr != nil {
-		return nil, p.errorf(pr.Line, pr.Field, "%s", pr.Msg)
+	if e := p.problem(strictyaml.CheckTree(&root, maxKeys, "rule", true)); e != nil {
+		return nil, e
 	}
 	if root.Kind != yaml.DocumentNode || len(root.Content) != 1 {
 		return nil, p.errorf(1, "", "want a mapping with the key rules")
@@ -585,32 +585,14 @@ func (p *parser) duration(n *yaml.Node, field string) (time.Duration, string, *P
 	return d, v, nil
 }
 
-var decimal = regexp.MustCompile(`^[1-9][0-9]{0,5}$`)
-
 func (p *parser) intField(n *yaml.Node, field string, lo, hi int) (int, *ParseError) {
-	v, e := p.scalar(n, field, "!!int", "a whole number")
-	if e != nil {
-		return 0, e
-	}
-	i, err := strconv.Atoi(v)
-	if !decimal.MatchString(v) || err != nil || i < lo || i > hi {
-		return 0, p.errorf(n.Line, field, "%s is not a whole number from %d to %d", safetext.Quote(v), lo, hi)
-	}
-	return i, nil
+	i, pr := strictyaml.Int(n, field, lo, hi)
+	return i, p.problem(pr)
 }
 
 func (p *parser) boolField(n *yaml.Node, field string) (bool, *ParseError) {
-	v, e := p.scalar(n, field, "!!bool", "true or false")
-	if e != nil {
-		return false, e
-	}
-	switch v {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, p.errorf(n.Line, field, "want true or false, not %s", safetext.Quote(v))
+	b, pr := strictyaml.Bool(n, field)
+	return b, p.problem(pr)
 }
 
 // text reads the required key name of the mapping m at line: a string of
@@ -650,50 +632,29 @@ func (p *parser) scalarText(n *yaml.Node, field string, max int, multiline bool)
 	return v, nil
 }
 
-// scalar returns the value of n if it is a scalar with the given tag.
 func (p *parser) scalar(n *yaml.Node, field, tag, want string) (string, *ParseError) {
-	if n.Kind != yaml.ScalarNode || n.ShortTag() != tag {
-		return "", p.errorf(n.Line, field, "want %s, not %s", want, strictyaml.Describe(n))
-	}
-	return n.Value, nil
+	v, pr := strictyaml.Scalar(n, field, tag, want)
+	return v, p.problem(pr)
 }
 
-// fields returns the values of mapping n by key, refusing keys not in keys
-// and repeated keys. where names n in messages ("" for the top level).
+// fields reads mapping n (strictyaml.Fields); keys below the top level
+// and a rule's own are named in messages with where before them
+// ("aggregate.window").
 func (p *parser) fields(n *yaml.Node, where string, keys []string) (map[string]*yaml.Node, *ParseError) {
-	if n.Kind != yaml.MappingNode {
-		return nil, p.errorf(n.Line, where, "want a mapping, not %s", strictyaml.Describe(n))
+	prefix := ""
+	if where != "" && where != "rules" {
+		prefix = where + "."
 	}
-	m := make(map[string]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-			return nil, p.errorf(k.Line, where, "want a key, not %s", strictyaml.Describe(k))
-		}
-		name := k.Value
-		if where != "" && where != "rules" {
-			name = where + "." + name
-		}
-		if !slices.Contains(keys, k.Value) {
-			return nil, p.errorf(k.Line, safetext.Quote(name), "unknown key (the keys are %s)", strings.Join(keys, ", "))
-		}
-		if _, dup := m[k.Value]; dup {
-			return nil, p.errorf(k.Line, name, "repeated key")
-		}
-		m[k.Value] = v
-	}
-	return m, nil
+	m, pr := strictyaml.Fields(n, where, prefix, keys)
+	return m, p.problem(pr)
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+func (p *parser) yamlError(err error) *ParseError { return p.problem(strictyaml.SyntaxError(err)) }
 
-// yamlError turns a YAML syntax error into a *ParseError. Only its text is
-// kept: the YAML library's types are not part of our API.
-func (p *parser) yamlError(err error) *ParseError {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return p.errorf(line, "", "%s", safetext.Escape(m[2]))
+// problem is pr as a *ParseError of this file and rule; nil when pr is.
+func (p *parser) problem(pr *strictyaml.Problem) *ParseError {
+	if pr == nil {
+		return nil
 	}
-	return p.errorf(0, "", "%s", safetext.Escape(msg))
+	return p.errorf(pr.Line, pr.Field, "%s", pr.Msg)
 }

@@ -1,7 +1,8 @@
 // Package strictyaml holds the checks lbm's hand-edited YAML files (the
-// catalogues, the consent-level policy) share before they are read: each
-// entry must read on its own, and a hostile file must stay cheap to read.
-// Pure.
+// catalogues, the consent-level policy, detection rules) share before they
+// are read: each entry must read on its own, and a hostile file must stay
+// cheap to read; and the readers (nodes.go) of the parsers that walk the
+// node tree themselves. Pure.
 package strictyaml
 
 import (
