@@ -417,15 +417,15 @@ type Credentials interface {
 // approves it (dual control).
 type Change struct {
 	ID   string
-	Kind string // what it changes: "person", "notice", "catalogue" or "consent_policy"
+	Kind string // what it changes: "person", "notice", "catalogue", "consent_policy" or "rules"
 	// Target names what it changes: for "person" the person's ID, for
 	// "notice" the draft notice's version, for "catalogue" "catalogue",
-	// for "consent_policy" "consent_policy".
+	// for "consent_policy" "consent_policy", for "rules" "rules".
 	Target  string
 	Payload []byte // the proposed state as JSON; its shape is the Kind's
 	// Base is the target's version the change was proposed against (the
-	// person's Version; the published notice's or the catalogue's version,
-	// 0 for none); a change whose target has moved on since cannot be
+	// person's Version; the published notice's, the catalogue's, the
+	// consent policy's or the rule set's version, 0 for none); a change whose target has moved on since cannot be
 	// approved.
 	Base       int64
 	Reason     string
@@ -467,6 +467,9 @@ type ChangeEffect struct {
 	// ConsentPolicy adds a consent-level policy version, whose Version
 	// must be one more than the stored latest (1 when none is stored).
 	ConsentPolicy *ConsentPolicyVersion
+	// RuleSet adds a detection rule set version, whose Version must be
+	// one more than the stored latest (1 when none is stored).
+	RuleSet *RuleSetVersion
 }
 
 // Check refuses, before an engine writes anything, an effect no decision
@@ -474,7 +477,7 @@ type ChangeEffect struct {
 // one that is malformed in itself.
 func (e ChangeEffect) Check(c Change) error {
 	n := 0
-	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil, e.ConsentPolicy != nil} {
+	for _, set := range []bool{e.Person != nil, e.Publish != nil, e.Catalogue != nil, e.ConsentPolicy != nil, e.RuleSet != nil} {
 		if set {
 			n++
 		}
@@ -509,6 +512,13 @@ func (e ChangeEffect) Check(c Change) error {
 		if e.ConsentPolicy.By != c.DecidedBy {
 			return fmt.Errorf("deciding change %s: consent policy version %d approved by %q, not the decider %q", c.ID, e.ConsentPolicy.Version, e.ConsentPolicy.By, c.DecidedBy)
 		}
+	case e.RuleSet != nil:
+		if e.RuleSet.Change != c.ID {
+			return fmt.Errorf("deciding change %s: rule set version %d names change %q", c.ID, e.RuleSet.Version, e.RuleSet.Change)
+		}
+		if e.RuleSet.By != c.DecidedBy {
+			return fmt.Errorf("deciding change %s: rule set version %d approved by %q, not the decider %q", c.ID, e.RuleSet.Version, e.RuleSet.By, c.DecidedBy)
+		}
 	}
 	return nil
 }
@@ -527,6 +537,8 @@ func (e ChangeEffect) CheckTarget(c Change, kind, target string) error {
 		wantKind, wantTarget = "catalogue", "catalogue"
 	case e.ConsentPolicy != nil:
 		wantKind, wantTarget = "consent_policy", "consent_policy"
+	case e.RuleSet != nil:
+		wantKind, wantTarget = "rules", "rules"
 	default:
 		return nil
 	}
@@ -655,6 +667,89 @@ type ConsentPolicies interface {
 	ConsentPolicyByVersion(ctx context.Context, version int64) (ConsentPolicyVersion, error)
 	// ListConsentPolicyVersions returns every version, newest first.
 	ListConsentPolicyVersions(ctx context.Context) ([]ConsentPolicyVersion, error)
+}
+
+// RuleSetVersion is one approved version of the detection rules: the
+// rule file internal/detect parses. Until a version is stored, the
+// built-in pack is in force. Versions are never changed or removed, so
+// the rules behind every alert can be read back.
+type RuleSetVersion struct {
+	Version int64 // from 1
+	Rules   []byte
+	Created time.Time
+	Change  string // the ID of the change that approved it
+	By      string // the administrator who approved it
+}
+
+// RuleSets keeps the detection rules' version history.
+type RuleSets interface {
+	// CurrentRuleSet returns the latest version; ErrNotFound if none is
+	// stored.
+	CurrentRuleSet(ctx context.Context) (RuleSetVersion, error)
+	// RuleSetByVersion returns that version; ErrNotFound if none.
+	RuleSetByVersion(ctx context.Context, version int64) (RuleSetVersion, error)
+	// ListRuleSetVersions returns every version, newest first.
+	ListRuleSetVersions(ctx context.Context) ([]RuleSetVersion, error)
+}
+
+// StoredAlert is an alert raised by a detection rule, as the store keeps
+// it: the whole alert as JSON (its shape is internal/alerts'), and the
+// fields alerts are found by. Subject is who the alert is about; it is
+// shown to nobody without an authorisation (internal/alerts), and the
+// store never selects on it for a listing a caller controls.
+type StoredAlert struct {
+	ID        string // sorts in order of raising: newer alerts sort after
+	Rule      string
+	Severity  string
+	Subject   string // the person the rule's key names
+	Pseudonym string // stable per subject, shown instead of the subject
+	State     string
+	Assignee  string    // person id; "" when unassigned
+	Time      time.Time // the time of the event that fired it
+	Created   time.Time
+	Updated   time.Time
+	// Dedup identifies what fired (rule, key and events): raising the
+	// same alert twice, as a detector replaying after a restart does,
+	// stores it once.
+	Dedup string
+	Body  []byte // the alert as JSON
+	// Version counts the alert's stored changes, from 1; UpdateAlert
+	// compares it, as UpdateRequest does.
+	Version int64
+}
+
+// AlertQuery selects alerts for a listing. Empty fields select all.
+type AlertQuery struct {
+	State    string
+	Assignee string
+	// Before keeps alerts whose ID sorts before it (the last ID of the
+	// previous page): listings are newest first.
+	Before string
+	Limit  int // 0 means 100
+}
+
+// Alerts stores detection alerts and where the detector has got to in
+// each log.
+type Alerts interface {
+	// AddAlerts stores as (each at Version 1) and sets log's detection
+	// cursor to through, in one transaction. An alert whose Dedup is
+	// stored already is skipped, not an error; ErrExists if an ID is
+	// stored or given twice. ErrConflict, and nothing stored, if through
+	// is below the stored cursor: detection never goes back.
+	AddAlerts(ctx context.Context, log string, through uint64, as []StoredAlert) error
+	// DetectionCursor returns the index of the first entry of log the
+	// detector has not seen; 0 when none is stored.
+	DetectionCursor(ctx context.Context, log string) (uint64, error)
+	// AlertByID returns the alert; ErrNotFound if none.
+	AlertByID(ctx context.Context, id string) (StoredAlert, error)
+	// UpdateAlert replaces the stored alert whose ID is a.ID with a, as
+	// UpdateRequest does: the stored Version must be a.Version-1, else
+	// ErrConflict. Rule, Subject, Pseudonym, Time, Created and Dedup
+	// never change: ErrConflict if a differs in any. ErrNotFound if no
+	// alert has that ID.
+	UpdateAlert(ctx context.Context, a StoredAlert) error
+	// ListAlerts returns the alerts q selects, newest (greatest ID) first.
+	ListAlerts(ctx context.Context, q AlertQuery) ([]StoredAlert, error)
 }
 
 // SubjectAccessRequest is a person's request for their own data (UK GDPR
@@ -797,6 +892,8 @@ type Store interface {
 	SubjectAccessRequests
 	Requests
 	Notifications
+	RuleSets
+	Alerts
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

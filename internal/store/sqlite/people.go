@@ -311,10 +311,10 @@ func (db *DB) ListChanges(ctx context.Context, state string) ([]store.Change, er
 // DecideChange is a guarded UPDATE of the change, only while pending, and
 // e's guarded write, in one IMMEDIATE transaction: the person only at the
 // version before e.Person's, the notice only while a draft and while the
-// latest published is e.Publish.Previous, the catalogue and the consent
-// policy each only at the version after the latest. If either writes no
-// row the transaction rolls back, so a lost race or a stale target leaves
-// both as they were.
+// latest published is e.Publish.Previous, the catalogue, the consent
+// policy and the rule set each only at the version after the latest. If
+// either writes no row the transaction rolls back, so a lost race or a
+// stale target leaves both as they were.
 func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEffect) error {
 	if err := e.Check(c); err != nil {
 		return err
@@ -344,6 +344,8 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEf
 			return addCatalogue(ctx, tx, e.Catalogue)
 		case e.ConsentPolicy != nil:
 			return addConsentPolicy(ctx, tx, e.ConsentPolicy)
+		case e.RuleSet != nil:
+			return addRuleSet(ctx, tx, e.RuleSet)
 		}
 		return nil
 	}))

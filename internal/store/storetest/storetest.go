@@ -29,7 +29,8 @@
 //
 // Times (Checkpoint.Time, DataKey.Created, Token.Created, Source.Created,
 // and those of people, credentials, changes, notices, acknowledgements,
-// catalogue versions, subject access requests and stored requests) must
+// catalogue, consent policy and rule set versions, subject access
+// requests, stored requests and stored alerts) must
 // round-trip to the nanosecond, compared as instants with [time.Time.Equal]
 // (the location need not survive). The SQLite engine stores Unix nanoseconds; an engine on a
 // microsecond column type (PostgreSQL timestamptz) must store nanoseconds in
@@ -60,12 +61,13 @@
 // one effect, an effect on a decision other than "approved", an effect on
 // anything but the change's own kind and target (a "notice" change's
 // Target is the notice version in decimal, a "catalogue" change's is
-// "catalogue", a "consent_policy" change's "consent_policy"), a catalogue
-// or consent policy version whose Change is not the change's ID, a consent
-// policy version whose By is not the decider, and a publication at the
-// zero time, which would read back as a draft. Of concurrent approvals
-// that each publish a notice against the same previous one, or each add
-// the same catalogue or consent policy version, exactly one wins.
+// "catalogue", a "consent_policy" change's "consent_policy", a "rules"
+// change's "rules"), a catalogue, consent policy or rule set version whose
+// Change is not the change's ID, a consent policy or rule set version
+// whose By is not the decider, and a publication at the zero time, which
+// would read back as a draft. Of concurrent approvals that each publish a
+// notice against the same previous one, or each add the same catalogue,
+// consent policy or rule set version, exactly one wins.
 //
 // # Notices and catalogues
 //
@@ -99,6 +101,22 @@
 // descending ID order, matched on the person exactly. Marking another
 // person's notification is [store.ErrNotFound], like an absent one, and
 // marking one read again keeps the first time it was read.
+//
+// # Alerts
+//
+// A stored alert's empty Body reads back nil. AddAlerts skips an alert
+// whose Dedup is stored or came earlier in the same call, whatever its ID
+// and other fields, so replaying an alert already stored is no error. It
+// refuses an ID stored under another Dedup, or given twice in one call
+// (even with one Dedup), with [store.ErrExists], and a cursor below the
+// stored one with [store.ErrConflict]; either way nothing of the call is
+// stored and the cursor stays where it was. The cursor check comes first:
+// a call from behind the cursor is ErrConflict even if it also names a
+// stored ID. Each log's cursor is its own. UpdateAlert compares Version and the
+// six fields that never change, times as instants, as UpdateRequest does;
+// Severity, State, Assignee, Updated and Body change. ListAlerts orders
+// IDs byte by byte, greatest first, and matches State and Assignee
+// exactly.
 package storetest
 
 import (
@@ -170,6 +188,9 @@ var behaviours = []struct {
 	{"ConsentPolicies", testConsentPolicies},
 	{"ConcurrentConsentPolicy", testConcurrentConsentPolicy},
 	{"ConsentPolicyEffects", testConsentPolicyEffects},
+	{"RuleSets", testRuleSets},
+	{"ConcurrentRuleSet", testConcurrentRuleSet},
+	{"RuleSetEffects", testRuleSetEffects},
 	{"Effects", testEffects},
 	{"Acknowledgements", testAcknowledgements},
 	{"Unacknowledged", testUnacknowledged},
@@ -184,6 +205,15 @@ var behaviours = []struct {
 	{"ConcurrentRequestNumbers", testConcurrentRequestNumbers},
 	{"Notifications", testNotifications},
 	{"ConcurrentNotificationReads", testConcurrentNotificationReads},
+	{"Alerts", testAlerts},
+	{"AlertDedup", testAlertDedup},
+	{"AlertExists", testAlertExists},
+	{"DetectionCursor", testDetectionCursor},
+	{"AlertUpdate", testAlertUpdate},
+	{"ConcurrentAlertUpdate", testConcurrentAlertUpdate},
+	{"ConcurrentAddAlerts", testConcurrentAddAlerts},
+	{"ListAlerts", testListAlerts},
+	{"ListAlertsLimit", testListAlertsLimit},
 	{"SearchTerms", testSearchTerms},
 	{"QueryEvents", testQueryEvents},
 	{"QueryEventsPaging", testQueryEventsPaging},
