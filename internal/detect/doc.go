@@ -54,7 +54,8 @@
 // count of distinct values, of matching events per key within a sliding
 // window, firing when it exceeds over) and sequence (steps matched by
 // distinct events of one key, in time order, the last within the given
-// time of the first). Durations are a whole number of seconds, minutes,
+// time of the first). A by that gives a list makes each element a key:
+// by: related.user counts an event once for each person it concerns. Durations are a whole number of seconds, minutes,
 // hours or days: 30s, 10m, 1h, 7d.
 //
 // special_category is required. It must be true when the rule reads a
@@ -106,23 +107,47 @@
 //	in_list("VETTED_FAMILY", user.id, related.user) // a keyed list: is it among the key's values?
 //
 // A value (or key) that is a list matches if any element does; numbers
-// are compared as their decimal text. A rule may call in_list only with
-// lists named in its lists key, and must read every list it names. The
-// lists themselves are given when rules are compiled ([Lists], [ReadLists]);
-// see [ParseList] for their file format.
+// are compared as their decimal text. Three more functions read lists:
+//
+//	on_date("LEAVE_ABSENCE", user.id, time) // the event's London date is one of the key's dates
+//	after_date("LEAVERS", user.id, time)    // it is after one of them
+//	values("STAFF_UNIT", user.id)           // the key's values, as a list
+//
+// A dated list's values are dates (2026-11-02) or inclusive ranges
+// (2026-11-02/2026-11-06); [Compile] refuses any other. Dates are
+// London's, because leave and last days are: 23:30 UTC on 31 May is 1
+// June. A rule may read only lists named in its lists key, and must read
+// every list it names. The lists themselves are given when rules are
+// compiled ([Lists], [ReadLists], [DirectoryLists] for those lbm derives
+// from its staff directory); see [ParseList] for their file format.
+//
+// CEL's string extension is available (upperAscii, lowerAscii,
+// startsWith, …), and domains(x) gives the lower-cased domains of an
+// address or a list of them.
 //
 // # Alerts
 //
 // [Engine.Observe] takes events in time order and returns the alerts they
 // fire. An alert names its rule, severity, key (the value of by, or for a
-// when rule the event's user.id), the time of the event that fired it, the
-// events that made it fire and a sentence saying why:
+// when rule the event's user.id), subject (the user.id of the event that
+// fired it), the time of that event, the events that made it fire and a
+// sentence saying why:
 //
-//	51 distinct record.id by user.id u00012 within 10m (over 50)
+//	51 distinct record.id by user.id within 10m (over 50)
 //
-// Alerts name people as the events do. Alerts are to name a pseudonym,
-// with the person revealed only under an authorisation; that is done
-// where alerts are stored and shown, not here.
+// The sentence names the field counted by, never its value: alerts are
+// shown with a pseudonym in place of the key, the person revealed only
+// under an authorisation, and that is done where alerts are stored and
+// shown, not here.
+//
+// # Cost
+//
+// Each event is turned into CEL variables once, lazily, for all rules. A
+// rule whose conditions require particular event.category values is not
+// evaluated on events of other categories (see categories, in
+// prefilter.go, for why that changes nothing but time), and a condition
+// whose worst-case CEL cost is within [MaxCost] runs without the cost
+// tracker.
 //
 // An aggregate rule that fires starts again from nothing for that key, and
 // a completed sequence is consumed, so that a burst raises one alert, not

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/traits"
 
 	"github.com/lbm-project/lbm/internal/confidential"
 	"github.com/lbm-project/lbm/internal/event"
@@ -19,19 +21,23 @@ import (
 // An Alert is what a rule raises: which rule, how serious, about which
 // key, when, on which events and why.
 //
-// Key is the subject as the events name it (a user.id, or whatever the
-// rule's by gives). Alerts shown to people are to name a pseudonym
-// instead, which is the business of where alerts are stored, not of the
-// engine: the engine never sees who a pseudonym is.
+// Key is what the rule counted by as the events name it (a user.id, or
+// whatever the rule's by gives), and Subject the user.id of the event
+// that fired it. Alerts shown to people are to name a pseudonym instead,
+// which is the business of where alerts are stored, not of the engine:
+// the engine never sees who a pseudonym is. So Why names the field a
+// rule counted by but never its value, and can be shown beside a
+// pseudonym without revealing whom it is about.
 type Alert struct {
 	Rule            string
 	Title           string
 	Severity        Severity
 	SpecialCategory bool
 	Key             string
+	Subject         string
 	Time            time.Time  // the time of the event that fired it
 	Events          []event.ID // the events that made it fire, in the order observed
-	Why             string     // e.g. "51 distinct record.id by user.id u00012 within 10m (over 50)"
+	Why             string     // e.g. "51 distinct record.id by user.id within 10m (over 50)"
 }
 
 // Stats count what an engine has seen.
@@ -73,6 +79,9 @@ type running struct {
 	dist  cel.Program // distinct aggregate
 	steps []cel.Program
 	stats RuleStats
+	// cats are the only event.category values the rule can match (nil:
+	// any); Observe skips evaluating it on other events.
+	cats []string
 
 	windows   map[string]*window    // aggregate: per key
 	partials  map[string][]*partial // sequence: per key, the partial match that has done steps 0..i, at i
@@ -88,12 +97,14 @@ type running struct {
 // calls in_list with a key on a plain list (or without one on a keyed
 // list). Lists are not copied: they must not change afterwards.
 func Compile(rules []*Rule, lists Lists, conf *confidential.Matcher) (*Engine, error) {
+	return compile(rules, lists, conf, true)
+}
+
+// compile is Compile; prefilter false evaluates every rule on every event,
+// for tests that show the prefilter changes nothing.
+func compile(rules []*Rule, lists Lists, conf *confidential.Matcher, prefilter bool) (*Engine, error) {
 	lists = maps.Clone(lists)
-	env, err := cel.NewEnv(envOptions(lists)...)
-	if err != nil {
-		return nil, fmt.Errorf("detect: declaring the CEL environment: %v", err)
-	}
-	e := &Engine{conf: conf}
+	dates := map[string]dateIndex{}
 	seen := map[string]*Rule{}
 	for _, r := range rules {
 		fail := func(field, format string, args ...any) error {
@@ -112,15 +123,42 @@ func Compile(rules []*Rule, lists Lists, conf *confidential.Matcher) (*Engine, e
 				case l.keyed && !u.keyed:
 					return nil, fail(x.field, "%s is a keyed list: call in_list(%q, key, value)", u.list, u.list)
 				case !l.keyed && u.keyed:
-					return nil, fail(x.field, "%s is a plain list: call in_list(%q, value)", u.list, u.list)
+					if u.fn == inListFunc {
+						return nil, fail(x.field, "%s is a plain list: call in_list(%q, value)", u.list, u.list)
+					}
+					return nil, fail(x.field, "%s is a plain list: %s needs a keyed list", u.list, u.fn)
+				}
+				if _, done := dates[u.list]; u.dates && !done {
+					idx, err := parseDates(l)
+					if err != nil {
+						return nil, fail(x.field, "%s reads %s: %v", u.fn, u.list, err)
+					}
+					dates[u.list] = idx
 				}
 			}
+		}
+	}
+	env, err := cel.NewEnv(envOptions(lists, dates)...)
+	if err != nil {
+		return nil, fmt.Errorf("detect: declaring the CEL environment: %v", err)
+	}
+	e := &Engine{conf: conf}
+	for _, r := range rules {
+		fail := func(field, format string, args ...any) error {
+			return &ParseError{File: r.File, Line: r.Line, Rule: r.ID, Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
 		prog := func(x *expr) (cel.Program, error) {
 			if x == nil {
 				return nil, nil
 			}
-			p, err := env.Program(x.ast, cel.CostLimit(MaxCost))
+			// Tracking cost as it runs is a third of the time of a cheap
+			// condition; a condition whose worst case on any event is
+			// within MaxCost is run without it.
+			var opts []cel.ProgramOption
+			if est, err := env.EstimateCost(x.ast, sizeBound{}); err != nil || est.Max > MaxCost {
+				opts = append(opts, cel.CostLimit(MaxCost))
+			}
+			p, err := env.Program(x.ast, opts...)
 			if err != nil {
 				return nil, fail(x.field, "%s", safetext.Escape(err.Error()))
 			}
@@ -152,13 +190,17 @@ func Compile(rules []*Rule, lists Lists, conf *confidential.Matcher) (*Engine, e
 		if err != nil {
 			return nil, err
 		}
+		if prefilter {
+			rr.cats = r.categories()
+		}
 		e.rules = append(e.rules, rr)
 	}
 	return e, nil
 }
 
-// Observe runs every rule on ev and returns the alerts it fires, at most
-// one per rule, in the order the rules were compiled. Events must come in
+// Observe runs every rule on ev and returns the alerts it fires, in the
+// order the rules were compiled: at most one per rule and key (a rule
+// whose by gives a list counts the event under each of its elements). Events must come in
 // time order (equal times are fine); an earlier one is refused with
 // ErrOutOfOrder and changes nothing.
 //
@@ -179,21 +221,23 @@ func (e *Engine) Observe(ev *event.Event) ([]Alert, error) {
 	}
 	e.last = ev.Time
 	v := newVars(ev)
+	cat, hasCat := "", false
+	if raw, ok := ev.Field("event.category"); ok {
+		cat, hasCat = event.StringValue(raw)
+	}
 	var alerts []Alert
 	for _, r := range e.rules {
-		var a *Alert
+		// A rule whose condition requires another category is false on
+		// this event whatever its other parts give (false && x is false
+		// in CEL, even when x fails), so skipping it changes nothing.
+		skip := hasCat && r.cats != nil && !slices.Contains(r.cats, cat)
 		switch {
 		case r.rule.aggregate != nil:
-			a = r.observeAggregate(v, ev)
+			alerts = r.observeAggregate(v, ev, skip, alerts)
 		case r.rule.sequence != nil:
-			a = r.observeSequence(v, ev)
-		default:
-			if r.cond(r.when, r.rule.when.field, v, ev) {
-				key := ev.Subject()
-				a = r.alert(ev, key, []event.ID{ev.ID}, fmt.Sprintf("an event by user.id %s matched: %s", safetext.Quote(key), brief(r.rule.when.src)))
-			}
-		}
-		if a != nil {
+			alerts = r.observeSequence(v, ev, skip, alerts)
+		case !skip && r.cond(r.when, r.rule.when.field, v, ev):
+			a := r.alert(ev, ev.Subject(), []event.ID{ev.ID}, "an event by user.id matched: "+brief(r.rule.when.src))
 			alerts = append(alerts, *a)
 		}
 	}
@@ -215,7 +259,7 @@ func (r *running) alert(ev *event.Event, key string, ids []event.ID, why string)
 	r.stats.Fired++
 	return &Alert{
 		Rule: r.rule.ID, Title: r.rule.Title, Severity: r.rule.Severity, SpecialCategory: r.rule.SpecialCategory,
-		Key: key, Time: ev.Time, Events: ids, Why: why,
+		Key: key, Subject: ev.Subject(), Time: ev.Time, Events: ids, Why: why,
 	}
 }
 
@@ -244,7 +288,38 @@ func (r *running) cond(p cel.Program, field string, v *vars, ev *event.Event) bo
 	return bool(b)
 }
 
-// key evaluates a key or distinct value: text or a whole number.
+// keys evaluates a by: text or a whole number, or a list of them, each
+// element a key (repeats once). An empty list gives no key.
+func (r *running) keys(p cel.Program, field string, v *vars, ev *event.Event) ([]string, bool) {
+	out, _, err := p.Eval(v)
+	if err != nil {
+		r.fail(field, ev, err)
+		return nil, false
+	}
+	if s, ok := text(out); ok {
+		return []string{s}, true
+	}
+	l, ok := out.(traits.Lister)
+	if !ok {
+		r.fail(field, ev, fmt.Errorf("gave %s, want text, a whole number or a list of them", out.Type().TypeName()))
+		return nil, false
+	}
+	var ks []string
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		x := it.Next()
+		s, ok := text(x)
+		if !ok {
+			r.fail(field, ev, fmt.Errorf("gave a list holding %s, want text or whole numbers", x.Type().TypeName()))
+			return nil, false
+		}
+		if !slices.Contains(ks, s) {
+			ks = append(ks, s)
+		}
+	}
+	return ks, true
+}
+
+// key evaluates a distinct value: text or a whole number.
 func (r *running) key(p cel.Program, field string, v *vars, ev *event.Event) (string, bool) {
 	out, _, err := p.Eval(v)
 	if err != nil {
@@ -288,7 +363,9 @@ func (w *window) prune(cutoff time.Time) {
 	w.entries = w.entries[i:]
 }
 
-func (r *running) observeAggregate(v *vars, ev *event.Event) *Alert {
+// observeAggregate appends to alerts those ev fires; skip says the
+// prefilter found that ev cannot match, but time still sweeps the state.
+func (r *running) observeAggregate(v *vars, ev *event.Event, skip bool, alerts []Alert) []Alert {
 	a := r.rule.aggregate
 	if !ev.Time.Before(r.nextSweep) {
 		cutoff := ev.Time.Add(-a.window)
@@ -299,19 +376,30 @@ func (r *running) observeAggregate(v *vars, ev *event.Event) *Alert {
 		}
 		r.nextSweep = ev.Time.Add(a.window)
 	}
-	if !r.cond(r.when, a.when.field, v, ev) {
-		return nil
+	if skip || !r.cond(r.when, a.when.field, v, ev) {
+		return alerts
 	}
-	key, ok := r.key(r.by, a.by.field, v, ev)
+	keys, ok := r.keys(r.by, a.by.field, v, ev)
 	if !ok {
-		return nil
+		return alerts
 	}
 	var value string
 	if r.dist != nil {
 		if value, ok = r.key(r.dist, a.distinct.field, v, ev); !ok {
-			return nil
+			return alerts
 		}
 	}
+	for _, key := range keys {
+		if al := r.count(ev, key, value); al != nil {
+			alerts = append(alerts, *al)
+		}
+	}
+	return alerts
+}
+
+// count adds ev, with its distinct value, to key's window.
+func (r *running) count(ev *event.Event, key, value string) *Alert {
+	a := r.rule.aggregate
 	w := r.windows[key]
 	if w == nil {
 		w = &window{}
@@ -345,7 +433,7 @@ func (r *running) observeAggregate(v *vars, ev *event.Event) *Alert {
 	if r.dist != nil {
 		what = "distinct " + brief(a.distinct.src)
 	}
-	return r.alert(ev, key, ids, fmt.Sprintf("%d %s by %s %s within %s (over %d)", n, what, brief(a.by.src), safetext.Quote(key), a.windowS, a.over))
+	return r.alert(ev, key, ids, fmt.Sprintf("%d %s by %s within %s (over %d)", n, what, brief(a.by.src), a.windowS, a.over))
 }
 
 // partial is a sequence matched up to some step.
@@ -354,7 +442,9 @@ type partial struct {
 	ids   []event.ID
 }
 
-func (r *running) observeSequence(v *vars, ev *event.Event) *Alert {
+// observeSequence appends to alerts those ev fires; skip as for
+// observeAggregate.
+func (r *running) observeSequence(v *vars, ev *event.Event, skip bool, alerts []Alert) []Alert {
 	s := r.rule.sequence
 	cutoff := ev.Time.Add(-s.within)
 	if !ev.Time.Before(r.nextSweep) {
@@ -365,6 +455,9 @@ func (r *running) observeSequence(v *vars, ev *event.Event) *Alert {
 		}
 		r.nextSweep = ev.Time.Add(s.within)
 	}
+	if skip {
+		return alerts
+	}
 	matched := make([]bool, len(r.steps))
 	hit := false
 	for i, p := range r.steps {
@@ -372,12 +465,24 @@ func (r *running) observeSequence(v *vars, ev *event.Event) *Alert {
 		hit = hit || matched[i]
 	}
 	if !hit {
-		return nil
+		return alerts
 	}
-	key, ok := r.key(r.by, s.by.field, v, ev)
+	keys, ok := r.keys(r.by, s.by.field, v, ev)
 	if !ok {
-		return nil
+		return alerts
 	}
+	for _, key := range keys {
+		if a := r.advance(ev, key, matched, cutoff); a != nil {
+			alerts = append(alerts, *a)
+		}
+	}
+	return alerts
+}
+
+// advance moves key's partial matches on by ev, which matched the steps
+// matched says.
+func (r *running) advance(ev *event.Event, key string, matched []bool, cutoff time.Time) *Alert {
+	s := r.rule.sequence
 	ps := r.partials[key]
 	if ps == nil {
 		ps = make([]*partial, len(r.steps)-1)
@@ -401,8 +506,8 @@ func (r *running) observeSequence(v *vars, ev *event.Event) *Alert {
 		if i+1 == last {
 			// Fired: the key starts again from nothing.
 			delete(r.partials, key)
-			return r.alert(ev, key, ids, fmt.Sprintf("%d steps in order by %s %s within %s (%s from first to last)",
-				len(r.steps), brief(s.by.src), safetext.Quote(key), s.withinS, ev.Time.Sub(p.start)))
+			return r.alert(ev, key, ids, fmt.Sprintf("%d steps in order by %s within %s (%s from first to last)",
+				len(r.steps), brief(s.by.src), s.withinS, ev.Time.Sub(p.start)))
 		}
 		// Of two partial matches at one step, the one that started later
 		// has more time left, and so is the only one worth keeping.
@@ -416,6 +521,19 @@ func (r *running) observeSequence(v *vars, ev *event.Event) *Alert {
 	if slices.ContainsFunc(ps, func(p *partial) bool { return p != nil }) {
 		r.partials[key] = ps
 	}
+	return nil
+}
+
+// sizeBound tells the cost estimator that no value of an event is longer
+// than the event's line, so that conditions over strings and lists have a
+// finite worst case.
+type sizeBound struct{}
+
+func (sizeBound) EstimateSize(checker.AstNode) *checker.SizeEstimate {
+	return &checker.SizeEstimate{Min: 0, Max: event.MaxLineBytes}
+}
+
+func (sizeBound) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
 	return nil
 }
 

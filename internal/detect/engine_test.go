@@ -334,10 +334,10 @@ func TestWhy(t *testing.T) {
 		}
 	}
 	want := []string{
-		"d: 3 distinct record.id by user.id u1 within 10m (over 2)",
-		"c: 3 events by user.id u1 within 10m (over 2)",
-		"s: 2 steps in order by user.id u1 within 1h (10m3s from first to last)",
-		`w: an event by user.id u1 matched: event.category == "email"`,
+		"d: 3 distinct record.id by user.id within 10m (over 2)",
+		"c: 3 events by user.id within 10m (over 2)",
+		"s: 2 steps in order by user.id within 1h (10m3s from first to last)",
+		`w: an event by user.id matched: event.category == "email"`,
 	}
 	if diff := cmp.Diff(want, whys); diff != "" {
 		t.Errorf("why (-want +got):\n%s", diff)

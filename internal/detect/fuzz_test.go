@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -76,6 +77,28 @@ func FuzzParse(f *testing.F) {
 			if _, err := e.Observe(parseEvent(t, i+1, x)); err != nil {
 				t.Fatalf("Observe = %v", err)
 			}
+		}
+	})
+}
+
+// FuzzListRoundTrip: a list file either fails to parse, or formats to
+// bytes that parse to the same list and format again identically.
+func FuzzListRoundTrip(f *testing.F) {
+	f.Add([]byte("value\nR1\nR2\n"))
+	f.Add([]byte("key,value\nu1,\"a,b\"\nu1,\"#x\"\n# a comment\nu2,c\n"))
+	f.Add([]byte("key,value\nu1,2026-11-02/2026-11-06\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := ParseList("f.csv", data)
+		if err != nil {
+			return
+		}
+		out := FormatList(l)
+		back, err := ParseList("f.csv", out)
+		if err != nil {
+			t.Fatalf("ParseList(FormatList(...)) = %v\n%s", err, out)
+		}
+		if again := FormatList(back); !bytes.Equal(again, out) {
+			t.Fatalf("FormatList changed on a round trip:\n%s\n%s", out, again)
 		}
 	})
 }

@@ -218,3 +218,42 @@ func ReadLists(fsys fs.FS, inputs policy.Detection) (Lists, error) {
 	}
 	return lists, nil
 }
+
+// FormatList returns l in ParseList's format: the header, then one row
+// per value (per key and value of a keyed list), sorted, so that the same
+// list always has the same bytes. ParseList(FormatList(l)) holds the same
+// values as l, provided each is a value ParseList accepts.
+func FormatList(l *List) []byte {
+	var rows [][]string
+	if l.keyed {
+		rows = append(rows, []string{"key", "value"})
+		for k, vs := range l.byKey {
+			for v := range vs {
+				rows = append(rows, []string{k, v})
+			}
+		}
+	} else {
+		rows = append(rows, []string{"value"})
+		for v := range l.set {
+			rows = append(rows, []string{v})
+		}
+	}
+	slices.SortFunc(rows[1:], func(a, b []string) int { return slices.Compare(a, b) })
+	var b bytes.Buffer
+	for _, row := range rows {
+		for i, f := range row {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			// Quoted when CSV needs it, and when it starts with #, which
+			// would otherwise make the row a comment.
+			if strings.ContainsAny(f, ",\"\r\n") || strings.HasPrefix(f, "#") {
+				b.WriteString(`"` + strings.ReplaceAll(f, `"`, `""`) + `"`)
+			} else {
+				b.WriteString(f)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}

@@ -140,10 +140,14 @@ type expr struct {
 	uses  []listUse
 }
 
-// listUse is one in_list call: which list, and with a key or not.
+// listUse is one call of a list function (in_list, on_date, after_date,
+// values): which list, with a key or not, and whether its values must be
+// dates.
 type listUse struct {
+	fn    string
 	list  string
 	keyed bool
+	dates bool
 }
 
 type aggregate struct {
@@ -362,7 +366,7 @@ func (p *parser) parseRule(env *cel.Env, item *yaml.Node) (*Rule, *ParseError) {
 	}
 	for _, id := range r.Lists {
 		if !used[id] {
-			return nil, p.errorf(m["lists"].Line, "lists", "declares %s but never reads it with in_list", id)
+			return nil, p.errorf(m["lists"].Line, "lists", "declares %s but never reads it (with in_list, on_date, after_date or values)", id)
 		}
 	}
 	return r, nil
@@ -466,7 +470,7 @@ type resultKind int
 
 const (
 	boolResult resultKind = iota // a condition: exactly bool
-	keyResult                    // a key or value: string, int or dyn (checked when run)
+	keyResult                    // a key or value: string, int or dyn (checked when run); a by may be a list of them
 )
 
 // expr compiles and type-checks the expression in n, and finds the lists
@@ -496,14 +500,19 @@ func (p *parser) expr(env *cel.Env, n *yaml.Node, field string, want resultKind)
 			return nil, p.errorf(n.Line, field, "want a condition that is true or false, not %s", safetext.Escape(t.String()))
 		}
 	case keyResult:
-		if !t.IsExactType(cel.StringType) && !t.IsExactType(cel.IntType) && !t.IsExactType(cel.DynType) {
+		if !keyType(t) && !(field != "aggregate.distinct" && t.Kind() == types.ListKind && keyType(t.Parameters()[0])) {
 			return nil, p.errorf(n.Line, field, "want text or a whole number, not %s", safetext.Escape(t.String()))
 		}
 	}
 	x := &expr{src: src, field: field, line: n.Line, ast: ast}
 	var bad *ParseError
 	celast.PreOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(ex celast.Expr) {
-		if bad != nil || ex.Kind() != celast.CallKind || ex.AsCall().FunctionName() != inListFunc {
+		if bad != nil || ex.Kind() != celast.CallKind {
+			return
+		}
+		fn := ex.AsCall().FunctionName()
+		takesKey, isListFunc := listFuncs[fn]
+		if !isListFunc {
 			return
 		}
 		args := ex.AsCall().Args()
@@ -514,19 +523,25 @@ func (p *parser) expr(env *cel.Env, n *yaml.Node, field string, want resultKind)
 			}
 		}
 		if name == "" {
-			bad = p.errorf(n.Line, field, `in_list's first argument must be a list id in quotes, such as in_list("RESTRICTED_RECORDS", record.id)`)
+			bad = p.errorf(n.Line, field, `%s's first argument must be a list id in quotes, such as in_list("RESTRICTED_RECORDS", record.id)`, funcName(fn))
 			return
 		}
 		if _, ok := p.inputs.Input(name); !ok {
-			bad = p.errorf(n.Line, field, "in_list: %s is not a detection input of the catalogue (the lists are %s)", safetext.Quote(name), p.inputIDs())
+			bad = p.errorf(n.Line, field, "%s: %s is not a detection input of the catalogue (the lists are %s)", funcName(fn), safetext.Quote(name), p.inputIDs())
 			return
 		}
-		x.uses = append(x.uses, listUse{list: name, keyed: len(args) == 3})
+		x.uses = append(x.uses, listUse{fn: funcName(fn), list: name, keyed: takesKey || len(args) == 3, dates: fn == onDateFunc || fn == afterDateFunc})
 	}))
 	if bad != nil {
 		return nil, bad
 	}
 	return x, nil
+}
+
+// keyType reports whether t can be a key: text, a whole number, or dyn
+// (checked when run).
+func keyType(t *cel.Type) bool {
+	return t.IsExactType(cel.StringType) || t.IsExactType(cel.IntType) || t.IsExactType(cel.DynType)
 }
 
 func (p *parser) inputIDs() string {

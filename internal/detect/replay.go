@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/event"
+	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 // MaxReportAlerts bounds the alerts a [Report] keeps; further alerts are
@@ -27,7 +28,22 @@ type Report struct {
 	Alerts  []Alert // at most MaxReportAlerts, in the order fired
 	Omitted int     // alerts fired beyond MaxReportAlerts
 	Stats   Stats
-	rules   []*Rule // in the order compiled
+	// Score is how the alerts match labels, once Label has been called;
+	// LabelsFile names the labels.
+	Score      *Score
+	LabelsFile string
+	rules      []*Rule // in the order compiled
+}
+
+// Label scores the report's alerts against labels (see [Score]), read
+// from file, matching alerts within slack of a label's span.
+func (rep *Report) Label(labels []Label, file string, slack time.Duration) {
+	ids := make([]string, len(rep.rules))
+	for i, r := range rep.rules {
+		ids[i] = r.ID
+	}
+	s := ScoreAlerts(rep.Alerts, labels, ids, slack)
+	rep.Score, rep.LabelsFile = &s, file
 }
 
 // Replay reads NDJSON events from r (named file in messages), each as if
@@ -114,7 +130,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 		if a.SpecialCategory {
 			special = " [special category]"
 		}
-		fmt.Fprintf(&b, "line %d: %s (%s)%s: %s\n", lineOf(a.Events[len(a.Events)-1]), a.Rule, a.Severity, special, a.Why)
+		// The key is printed apart from why, which never holds it, as
+		// alerts shown to people put a pseudonym in its place.
+		fmt.Fprintf(&b, "line %d: %s (%s)%s for %s: %s\n", lineOf(a.Events[len(a.Events)-1]), a.Rule, a.Severity, special, safetext.Quote(a.Key), a.Why)
 		fmt.Fprintf(&b, "    at %s; events on lines %s\n", a.Time.Format(time.RFC3339Nano), strings.Join(lines, ", "))
 	}
 	if rep.Omitted > 0 {
@@ -136,6 +154,23 @@ func (rep *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Rule, r.Severity, plural(s.Fired, "time"), note)
 	}
 	tw.Flush()
+	if s := rep.Score; s != nil {
+		fmt.Fprintf(&b, "\n%s: %s; an alert matches a label of its rule for the same user.id within %s of its span\n",
+			rep.LabelsFile, plural(s.Total.Labels, "label"), s.Slack)
+		if rep.Omitted > 0 {
+			fmt.Fprintf(&b, "(only the first %d alerts are scored)\n", len(rep.Alerts))
+		}
+		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "RULE\tALERTS\tMATCHED\tPRECISION\tLABELS\tCAUGHT\tRECALL\t")
+		row := func(r RuleScore, name string) {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%s\t\n", name, r.Alerts, r.Matched, ratio(r.Precision), r.Labels, r.Caught, ratio(r.Recall))
+		}
+		for _, r := range s.Rules {
+			row(r, r.Rule)
+		}
+		row(s.Total, "total")
+		tw.Flush()
+	}
 	// The table pads the last column's cells even where they are empty.
 	lines := strings.Split(b.String(), "\n")
 	for i, l := range lines {
@@ -143,6 +178,14 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
+}
+
+// ratio formats a precision or recall; -1 (none) is "-".
+func ratio(x float64) string {
+	if x < 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64)
 }
 
 func plural(n int, unit string) string {
@@ -159,6 +202,14 @@ type jsonReport struct {
 	Alerts       []jsonAlert `json:"alerts"`
 	Omitted      int         `json:"omitted"`
 	Rules        []jsonRule  `json:"rules"`
+	Score        *jsonScore  `json:"score,omitempty"`
+}
+
+type jsonScore struct {
+	Labels string      `json:"labels"`
+	Slack  string      `json:"slack"`
+	Rules  []RuleScore `json:"rules"`
+	Total  RuleScore   `json:"total"`
 }
 
 type jsonAlert struct {
@@ -167,6 +218,7 @@ type jsonAlert struct {
 	Severity        Severity  `json:"severity"`
 	SpecialCategory bool      `json:"special_category"`
 	Key             string    `json:"key"`
+	Subject         string    `json:"subject"`
 	Time            time.Time `json:"time"`
 	Lines           []int     `json:"lines"`
 	Why             string    `json:"why"`
@@ -185,14 +237,19 @@ type jsonRule struct {
 // WriteJSON writes the report as one JSON object:
 //
 //	{"file","events","confidential","alerts":[{"rule","title","severity",
-//	 "special_category","key","time","lines":[…],"why"}…],"omitted",
+//	 "special_category","key","subject","time","lines":[…],"why"}…],"omitted",
 //	 "rules":[{"id","severity","special_category","fired","errors",
-//	 "first_error","first_error_line"}…]}
+//	 "first_error","first_error_line"}…],
+//	 "score":{"labels","slack","rules":[{"rule","alerts","matched",
+//	 "precision","labels","caught","recall"}…],"total":{…}}}
+//
+// with score only once Label has been called; a precision or recall of
+// -1 means there was nothing to divide by.
 func (rep *Report) WriteJSON(w io.Writer) error {
 	out := jsonReport{File: rep.File, Events: rep.Stats.Events, Confidential: rep.Stats.Confidential, Omitted: rep.Omitted,
 		Alerts: []jsonAlert{}, Rules: []jsonRule{}}
 	for _, a := range rep.Alerts {
-		ja := jsonAlert{Rule: a.Rule, Title: a.Title, Severity: a.Severity, SpecialCategory: a.SpecialCategory, Key: a.Key, Time: a.Time, Why: a.Why}
+		ja := jsonAlert{Rule: a.Rule, Title: a.Title, Severity: a.Severity, SpecialCategory: a.SpecialCategory, Key: a.Key, Subject: a.Subject, Time: a.Time, Why: a.Why}
 		for _, id := range a.Events {
 			ja.Lines = append(ja.Lines, lineOf(id))
 		}
@@ -205,6 +262,10 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 			jr.FirstErrorLine = lineOf(s.FirstErrorEvent)
 		}
 		out.Rules = append(out.Rules, jr)
+	}
+	if s := rep.Score; s != nil {
+		out.Score = &jsonScore{Labels: rep.LabelsFile, Slack: s.Slack.String(), Rules: s.Rules, Total: s.Total}
+		out.Score.Total.Rule = "total"
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

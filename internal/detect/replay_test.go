@@ -26,7 +26,7 @@ func TestReplay(t *testing.T) {
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	want := `line 5: d (high): 3 distinct record.id by user.id u1 within 10m (over 2)
+	want := `line 5: d (high) for u1: 3 distinct record.id by user.id within 10m (over 2)
     at 2026-11-02T08:03:00Z; events on lines 1, 4, 5
 
 ev.ndjson: 4 events, 0 skipped as confidential; 1 alert

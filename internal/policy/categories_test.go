@@ -61,7 +61,8 @@ func TestDefaultCategories(t *testing.T) {
 
 func TestDefaultDetection(t *testing.T) {
 	d := DefaultDetection()
-	want := []string{"RESTRICTED_RECORDS", "OWN_SURNAME_ADDRESS", "VETTED_FAMILY", "LEAVE_ABSENCE"}
+	want := []string{"RESTRICTED_RECORDS", "OWN_SURNAME_ADDRESS", "VETTED_FAMILY", "LEAVE_ABSENCE",
+		"STAFF_RECORDS", "WEBMAIL_DOMAINS", "STAFF_UNIT", "LEAVERS", "WORKING_PATTERN"}
 	if diff := cmp.Diff(want, ids(d, inputID, nil)); diff != "" {
 		t.Errorf("DefaultDetection() ids (-want +got):\n%s", diff)
 	}

@@ -29,10 +29,13 @@
 //	category        actions                                         fields
 //	authentication  logon, logoff                                   winlog.*
 //	record_query    pnc_person_search, pnc_vehicle_search,          record.system, record.type, record.reason,
-//	                niche_record_view, niche_person_search,         record.results; content.query
-//	                pnd_search
+//	                niche_record_view, niche_person_search,         record.results, record.id, record.case,
+//	                pnd_search, niche_export                        and of a person record.surname, record.role,
+//	                                                                record.uprn, record.postcode, record.phone,
+//	                                                                record.email; content.query
 //	email           send, receive                                   email.from.address, email.to.address (array),
-//	                                                                email.message_id; content.subject, content.body
+//	                                                                email.message_id, email.attachments.file.*
+//	                                                                (arrays); content.subject, content.body
 //	web             browse                                          url.domain, url.path, http.response.status_code
 //	file            open, write, print                              file.name, file.path, printer.* for print
 //	device          usb_insert                                      device.vendor, device.model
@@ -60,7 +63,7 @@
 // Seed. Each shift is scheduled, and each event rendered, from a stream of its
 // own, so a day's events are the same (but for event.id) whether the window
 // is that day alone or a week around it. Generating a million events takes
-// about 1.3 seconds on one core.
+// about 2 seconds on one core.
 //
 // Addresses, phone numbers and registrations are made up: e-mail domains end
 // in .example and phone numbers are from Ofcom's ranges for drama.
@@ -82,4 +85,42 @@
 // the window opened.
 //
 // For in-process benchmarks, [Events] returns the same lines as byte slices.
+//
+// # What record systems log
+//
+// A look-up names the record viewed (record.id: "NOM/0123456789" for a
+// person, "VRM/AB12CDE" for a vehicle, the occurrence for a Niche record)
+// and, as most are, the case it is linked to (record.case); a victim's or
+// witness's record nearly always is. A record about a person carries the
+// surname in capitals, their role and their address (a UPRN, and a
+// postcode in made-up areas starting with Z), and a victim's or witness's
+// a phone number from Ofcom's drama ranges and perhaps an e-mail address.
+// About 1% are VIP or restricted records (RESTRICTED_RECORDS), opened for
+// their case. E-mail to colleagues and partner agencies sometimes has
+// attachments; e-mail to a personal mailbox never does.
+//
+// People take leave (a quarter of them three to seven days in each eight
+// weeks, counted from 1970 like the rota) and a few leave the force; they
+// do not work then. The intelligence analysts often spend an hour or two
+// of a shift on bulk look-ups for an operation, linked to it, and export
+// the results.
+//
+// # Scenarios
+//
+// At Config.Misconduct (one per 200 people per 30 days by default) the
+// generator plants misconduct scenarios, one person each: looking up
+// oneself, one's family, a neighbour or a colleague; a restricted record
+// with no case; bulk look-ups or an export with no case; repeated refused
+// look-ups; a days-only worker busy in the small hours; activity on leave
+// or after leaving; attachments to one's own webmail; a victim found
+// through the systems, then called or e-mailed. At Config.NearMisses it
+// plants harmless look-alikes: a namesake at another address, a victim
+// called back about their case, a restricted record for its case, mail to
+// oneself with no attachment, mail read on leave, a colleague or
+// neighbour looked up for a case. Scenario events are rendered like any
+// other and carry nothing that marks them: [Labels] says which they are,
+// apart, and [Lists] gives the reference lists (HR, vetting, security)
+// that go with the force, and [People] the directory (units, working
+// patterns, leaving dates). A small force over a short window has no
+// scenario at the default rates, so its output depends only on the rota.
 package simulate

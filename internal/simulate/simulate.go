@@ -23,7 +23,22 @@ type Config struct {
 	Start              time.Time // start of the window; default 2026-11-02T00:00:00Z, a Monday
 	Seed               int64     // default 1; the same Config gives byte-identical output
 	EventsPerPersonDay int       // events in each shift; default 0 means the natural rate (~40-120)
+	// Misconduct is the rate of labelled misconduct scenarios: one per
+	// this many people per 30 days (see Labels). 0 means
+	// DefaultMisconduct; a negative value means none.
+	Misconduct int
+	// NearMisses is the rate of harmless near-misses, such as a look-up
+	// of a namesake or a victim called back about their case: one per
+	// this many people per 30 days. 0 means DefaultNearMisses; a
+	// negative value means none.
+	NearMisses int
 }
+
+// The default scenario rates.
+const (
+	DefaultMisconduct = 200
+	DefaultNearMisses = 25
+)
 
 // DefaultStart is the Start used when Config.Start is zero.
 var DefaultStart = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
@@ -53,6 +68,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Seed == 0 {
 		c.Seed = defaultSeed
 	}
+	if c.Misconduct == 0 {
+		c.Misconduct = DefaultMisconduct
+	}
+	if c.NearMisses == 0 {
+		c.NearMisses = DefaultNearMisses
+	}
 	// Every event is scheduled in memory before any is written (24 bytes
 	// each), so refuse runs no machine could hold rather than die trying.
 	if c.People > 10_000_000 || c.Days > 100_000 || c.EventsPerPersonDay > 1_000_000 ||
@@ -64,11 +85,16 @@ func (c Config) withDefaults() (Config, error) {
 
 // Person describes a synthetic member of staff.
 type Person struct {
-	ID     string // "u00001", "u00002", …
-	Name   string // "Sarah Khan"
-	Collar string // shoulder number such as "4521NA"; empty for inspector and above, who have none
-	Unit   string // "Response Team 3", "CID Northern", …
-	Rank   string // snake_case Met rank: constable, sergeant, inspector, …
+	ID      string // "u00001", "u00002", …
+	Name    string // "Sarah Khan"
+	Surname string // "Khan"
+	Collar  string // shoulder number such as "4521NA"; empty for inspector and above, who have none
+	Unit    string // "Response Team 3", "CID Northern", …
+	Rank    string // snake_case Met rank: constable, sergeant, inspector, …
+	Pattern string // "shifts" for teams that work nights, else "days"
+	// LeftAt is when the person left the force, at the end of their last
+	// day; zero if they are still serving at the end of the window.
+	LeftAt time.Time
 }
 
 // People returns the staff directory that Generate draws on, in ID order.
@@ -79,6 +105,7 @@ func People(cfg Config) []Person {
 		return nil
 	}
 	ps := makePeople(cfg)
+	planScenarios(cfg, ps)
 	out := make([]Person, len(ps))
 	for i := range ps {
 		out[i] = ps[i].Person
@@ -198,6 +225,12 @@ type person struct {
 	rotaOffset  int
 	shiftBase   int
 	seed        uint64
+	home        address
+	nominal     string     // the id of the record about them on the force's systems
+	family      []relative // declared in vetting
+	webmail     string     // their personal e-mail address
+	leftDay     int64      // their last day, counted from 1970-01-01; 0 while serving
+	leave       []dayRange // leave inside or near the window, by scenario
 }
 
 type unit struct {
@@ -208,6 +241,7 @@ type unit struct {
 	rate      [2]int     // natural events per shift, low and high
 	files     string     // the unit's folder on the file server
 	detective bool
+	analysts  bool // works in bulk, on operations
 }
 
 type category uint8
@@ -222,6 +256,9 @@ const (
 	nCats
 )
 
+// analysts is the index of the intelligence analysts' unit.
+var analysts = slices.IndexFunc(units, func(u unit) bool { return u.analysts })
+
 var (
 	allShifts = []shift{early, late, night}
 	dayShifts = []shift{early, late}
@@ -231,17 +268,20 @@ var (
 // phone, custody prints, CID writes files and e-mail, response officers query
 // the PNC. The mixes are also tuned so that the mean line is about 512 bytes.
 var units = []unit{
-	{"Response Team 1", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false},
-	{"Response Team 2", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false},
-	{"Response Team 3", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false},
-	{"Response Team 4", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false},
-	{"Neighbourhood Policing", 8, dayShifts, [nCats]int{28, 24, 18, 14, 14, 2}, [2]int{40, 80}, "Neighbourhoods", false},
-	{"CID Northern", 10, dayShifts, [nCats]int{24, 28, 8, 24, 14, 2}, [2]int{60, 110}, "CID-Northern", true},
-	{"CID Southern", 8, dayShifts, [nCats]int{24, 28, 8, 24, 14, 2}, [2]int{60, 110}, "CID-Southern", true},
-	{"Safeguarding", 6, dayShifts, [nCats]int{26, 28, 8, 24, 14, 0}, [2]int{50, 90}, "Safeguarding", true},
-	{"Custody", 10, allShifts, [nCats]int{34, 10, 8, 34, 14, 0}, [2]int{50, 90}, "Custody", false},
-	{"Control Room", 14, allShifts, [nCats]int{34, 10, 8, 4, 44, 0}, [2]int{80, 120}, "Control-Room", false},
-	{"Professional Standards", 8, []shift{early}, [nCats]int{34, 30, 6, 26, 4, 0}, [2]int{40, 80}, "PSD", true},
+	{"Response Team 1", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false, false},
+	{"Response Team 2", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false, false},
+	{"Response Team 3", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false, false},
+	{"Response Team 4", 9, allShifts, [nCats]int{38, 16, 14, 14, 14, 4}, [2]int{50, 100}, "Response", false, false},
+	{"Neighbourhood Policing", 8, dayShifts, [nCats]int{28, 24, 18, 14, 14, 2}, [2]int{40, 80}, "Neighbourhoods", false, false},
+	{"CID Northern", 10, dayShifts, [nCats]int{24, 28, 8, 24, 14, 2}, [2]int{60, 110}, "CID-Northern", true, false},
+	{"CID Southern", 8, dayShifts, [nCats]int{24, 28, 8, 24, 14, 2}, [2]int{60, 110}, "CID-Southern", true, false},
+	{"Safeguarding", 6, dayShifts, [nCats]int{26, 28, 8, 24, 14, 0}, [2]int{50, 90}, "Safeguarding", true, false},
+	{"Custody", 10, allShifts, [nCats]int{34, 10, 8, 34, 14, 0}, [2]int{50, 90}, "Custody", false, false},
+	{"Control Room", 14, allShifts, [nCats]int{34, 10, 8, 4, 44, 0}, [2]int{80, 120}, "Control-Room", false, false},
+	{"Professional Standards", 8, []shift{early}, [nCats]int{34, 30, 6, 26, 4, 0}, [2]int{40, 80}, "PSD", true, false},
+	// Drawn from the day-working detective units in makePeople, not by
+	// share, so that adding it changed no one else's unit or rota.
+	{"Intelligence Analysis", 0, dayShifts, [nCats]int{60, 16, 6, 16, 2, 0}, [2]int{60, 110}, "Intelligence", false, true},
 }
 
 type rank struct {
@@ -332,6 +372,20 @@ func makePeople(cfg Config) []person {
 		p.rotaOffset = r.IntN(rotaCycle)
 		p.shiftBase = r.IntN(3)
 		p.seed = mix(uint64(cfg.Seed), uint64(i))
+		p.Surname = p.last
+		p.Pattern = "days"
+		if len(u.shifts) == 3 {
+			p.Pattern = "shifts"
+		}
+		// From a stream of the person's own, so that adding details
+		// leaves the directory above as it was.
+		pr := rand.New(rand.NewPCG(p.seed, streamPrivate))
+		p.private(pr)
+		if u.detective && len(u.shifts) == 2 && pr.IntN(100) < 15 {
+			// An intelligence analyst: the same days and pace, bulk work.
+			p.unit = analysts
+			p.Unit = units[analysts].name
+		}
 	}
 	return ps
 }
@@ -341,8 +395,10 @@ const internalDomain = "police.example"
 // Distinct PCG stream constants keep the directory and each person's
 // activity independent of one another.
 const (
-	streamPeople = 0x70656f706c65 // "people"
-	streamEvents = 0x6576656e7473 // "events"
+	streamPeople    = 0x70656f706c65     // "people"
+	streamEvents    = 0x6576656e7473     // "events"
+	streamPrivate   = 0x70726976617465   // "private"
+	streamScenarios = 0x7363656e6172696f // "scenario"
 )
 
 func splitmix(x uint64) uint64 {
@@ -363,6 +419,9 @@ const (
 	kindLogonFail
 	kindLogoff
 	kindActivity
+	kindBatch       // an analyst's look-up for an operation
+	kindBatchExport // and the export that ends it
+	kindInjected    // a scenario's event: seq indexes the injections
 )
 
 // slot is an event before rendering. Scheduling only slots, sorting them and
@@ -378,7 +437,7 @@ type slot struct {
 	kind   slotKind
 }
 
-func schedule(cfg Config, people []person) []slot {
+func schedule(cfg Config, people []person, injections []injection) []slot {
 	winStart := cfg.Start.UnixMilli()
 	winEnd := winStart + int64(cfg.Days)*msPerDay
 	var slots []slot
@@ -406,7 +465,7 @@ func schedule(cfg Config, people []person) []slot {
 		}
 		for day = firstDay; day <= lastDay; day++ {
 			s, on := p.shiftOn(day)
-			if !on {
+			if !on || p.offDuty(day, s) {
 				continue
 			}
 			start := day*msPerDay + shiftStartHour[s]*msPerHour
@@ -434,10 +493,31 @@ func schedule(cfg Config, people []person) []slot {
 				continue
 			}
 			logoff := end - 1 - r.Int64N(10*msPerMinute)
-			for range n - 1 {
-				add(logon+1+r.Int64N(logoff-logon-1), kindActivity)
+			batch := 0
+			var batchStart, batchLen int64
+			if units[p.unit].analysts && n > 20 && r.IntN(100) < 40 {
+				// An analyst's bulk work for an operation: most of the
+				// shift's look-ups in an hour or two, then an export.
+				batch = (n - 1) * 3 / 5
+				batchLen = msPerHour + r.Int64N(msPerHour)
+				batchStart = logon + 1 + r.Int64N(max(1, logoff-logon-batchLen-msPerMinute))
+			}
+			for i := range n - 1 {
+				switch {
+				case i < batch-1:
+					add(batchStart+r.Int64N(batchLen), kindBatch)
+				case i == batch-1:
+					add(batchStart+batchLen, kindBatchExport)
+				default:
+					add(logon+1+r.Int64N(logoff-logon-1), kindActivity)
+				}
 			}
 			add(logoff, kindLogoff)
+		}
+	}
+	for i, in := range injections {
+		if in.ms >= winStart && in.ms < winEnd {
+			slots = append(slots, slot{ms: in.ms, person: in.person, day: int32(floorDiv(in.ms, msPerDay)), seq: uint32(i), kind: kindInjected})
 		}
 	}
 	return sortSlots(slots, winStart, winEnd)
@@ -490,19 +570,21 @@ func compareSlots(a, b slot) int {
 // ---- rendering ----
 
 type gen struct {
-	people  []person
-	byUnit  [][]int32
-	pcg     *rand.PCG
-	r       *rand.Rand
-	tail    jw     // category fields, written before the header is known
-	text    []byte // scratch for content
-	related []string
-	cs      caseCtx
-	addrs   [3][]byte
-	idPre   []byte // "sim-<seed>-"
-	day     int64  // the day g.date holds
-	year    int
-	date    []byte // `"2026-11-02T`
+	cfg        Config
+	injections []injection
+	people     []person
+	byUnit     [][]int32
+	pcg        *rand.PCG
+	r          *rand.Rand
+	tail       jw     // category fields, written before the header is known
+	text       []byte // scratch for content
+	related    []string
+	cs         caseCtx
+	addrs      [3][]byte
+	idPre      []byte // "sim-<seed>-"
+	day        int64  // the day g.date holds
+	year       int
+	date       []byte // `"2026-11-02T`
 }
 
 func run(cfg Config, emit func([]byte) error) (int, error) {
@@ -511,8 +593,9 @@ func run(cfg Config, emit func([]byte) error) (int, error) {
 		return 0, err
 	}
 	people := makePeople(cfg)
-	slots := schedule(cfg, people)
-	g := &gen{people: people, byUnit: make([][]int32, len(units))}
+	plan := planScenarios(cfg, people)
+	slots := schedule(cfg, people, plan.injections)
+	g := &gen{people: people, byUnit: make([][]int32, len(units)), injections: plan.injections, cfg: cfg}
 	for i := range people {
 		g.byUnit[people[i].unit] = append(g.byUnit[people[i].unit], int32(i))
 	}
@@ -575,6 +658,10 @@ func (g *gen) render(b []byte, s slot, seq int) []byte {
 	switch s.kind {
 	case kindLogon, kindLogonFail, kindLogoff:
 		h = g.authentication(p, s.kind)
+	case kindBatch, kindBatchExport:
+		h = g.batch(p, s)
+	case kindInjected:
+		h = g.injections[s.seq].render(g, p)
 	default:
 		u := &units[p.unit]
 		total := 0
@@ -702,53 +789,161 @@ var (
 )
 
 func (g *gen) recordQuery(p *person) header {
-	h := header{category: "record_query"}
 	c := g.newCase(p)
-	var system, typ string
+	l := lookup{reason: g.pick(recordReasons), results: g.r.IntN(4)}
 	t := g.text[:0]
-	results := g.r.IntN(4)
 	switch x := g.r.IntN(100); {
 	case x < 35:
-		h.action, h.dataset, system, typ = "pnc_person_search", "pnc.audit", "PNC", "person"
+		l.action, l.system, l.typ = "pnc_person_search", "PNC", "person"
 		t = c.appendSuspectQuery(t, g.pct(50))
 	case x < 60:
-		h.action, h.dataset, system, typ = "pnc_vehicle_search", "pnc.audit", "PNC", "vehicle"
+		l.action, l.system, l.typ = "pnc_vehicle_search", "PNC", "vehicle"
 		t = appendVRM(t, c.vrm)
-		results = min(results, 1)
+		l.results = min(l.results, 1)
 	case x < 85:
-		h.action, h.dataset, system, typ = "niche_record_view", "niche.audit", "Niche", g.pick(nicheTypes)
+		l.action, l.system, l.typ = "niche_record_view", "Niche", g.pick(nicheTypes)
 		t = c.appendOcc(t)
-		results = 1
+		l.results = 1
 	case x < 94:
-		h.action, h.dataset, system, typ = "niche_person_search", "niche.audit", "Niche", "nominal"
+		l.action, l.system, l.typ = "niche_person_search", "Niche", "nominal"
 		t = c.appendSuspectQuery(t, true)
 	default:
-		h.action, h.dataset, system, typ = "pnd_search", "pnd.audit", "PND", "person"
+		l.action, l.system, l.typ = "pnd_search", "PND", "person"
 		t = c.appendSuspectQuery(t, false)
 	}
-	if g.pct(2) {
-		// Restricted records (sensitive investigations, VIPs) refuse access.
-		h.failed, h.reason, results = true, "access denied: restricted record", 0
-	}
 	g.text = t
+	occ := string(c.appendOcc(nil))
+	switch l.typ {
+	case "vehicle":
+		l.id = "VRM/" + strings.ReplaceAll(string(appendVRM(nil, c.vrm)), " ", "")
+	case "person", "nominal":
+		l.id = nominalID(g.r.Uint64())
+		l.surname = strings.ToUpper(c.suspectLast)
+		l.role = "suspect"
+		switch x := g.r.IntN(100); {
+		case x < 15:
+			l.role = "victim"
+		case x < 27:
+			l.role = "witness"
+		case x < 35:
+			l.role = "associate"
+		}
+		if g.pct(80) {
+			a := randomAddress(g.r)
+			l.uprn, l.postcode = a.uprn, a.postcode
+		}
+		if l.role == "victim" || l.role == "witness" {
+			if g.pct(60) {
+				l.phone = publicPhone(g.r)
+			}
+			if g.pct(30) {
+				l.email = publicEmail(g.r, c.suspectFirst, c.suspectLast)
+			}
+		}
+	default:
+		l.id = occ
+	}
+	// Most look-ups are made for a case, and the system links them to it;
+	// a victim's or witness's record is opened for theirs.
+	switch {
+	case l.role == "victim" || l.role == "witness":
+		if g.r.IntN(1000) >= 2 {
+			l.caseRef = occ
+		}
+	case l.typ != "person" && l.typ != "nominal" && l.typ != "vehicle":
+		l.caseRef = occ
+	case g.pct(92):
+		l.caseRef = occ
+	}
+	restricted := l.surname != "" && g.pct(1)
+	if g.pct(2) {
+		// Restricted records (sensitive investigations, VIPs) refuse
+		// access to those not cleared for them.
+		l.failed, l.failReason, l.results = true, "access denied: restricted record", 0
+		restricted = l.surname != ""
+	}
+	if restricted {
+		// Whoever looks at one is working on its case.
+		l.id = restrictedRecord(g.cfg.Seed, g.r.IntN(nRestricted))
+		l.caseRef = occ
+	}
+	return g.writeLookup(l, g.text)
+}
+
+// lookup is the metadata a record system logs of one look-up.
+type lookup struct {
+	action, system, typ, reason string
+	results                     int
+	id                          string // the record viewed
+	caseRef                     string // the case it is linked to; "" when none
+	surname, role               string // of a record about a person
+	uprn, postcode              string // of the person's address
+	phone, email                string // a victim's or witness's contact details
+	failed                      bool
+	failReason                  string
+}
+
+var datasets = map[string]string{"PNC": "pnc.audit", "Niche": "niche.audit", "PND": "pnd.audit"}
+
+// writeLookup writes l's fields, with query as its content.
+func (g *gen) writeLookup(l lookup, query []byte) header {
+	h := header{category: "record_query", action: l.action, dataset: datasets[l.system], failed: l.failed, reason: l.failReason}
 	w := &g.tail
 	w.open("record")
-	w.str("system", system)
-	w.str("type", typ)
-	w.str("reason", g.pick(recordReasons))
-	w.int("results", int64(results))
-	if h.action == "niche_record_view" {
-		w.key("id")
-		w.b = c.appendOccQuoted(w.b)
+	w.str("system", l.system)
+	w.str("type", l.typ)
+	w.str("reason", l.reason)
+	w.int("results", int64(l.results))
+	for _, f := range [...]struct{ k, v string }{
+		{"id", l.id}, {"case", l.caseRef}, {"surname", l.surname}, {"role", l.role},
+		{"uprn", l.uprn}, {"postcode", l.postcode}, {"phone", l.phone}, {"email", l.email},
+	} {
+		if f.v != "" {
+			w.str(f.k, f.v)
+		}
 	}
 	w.close()
 	w.open("content")
-	w.strb("query", t)
+	w.strb("query", query)
 	w.close()
 	return h
 }
 
 var externalDomains = []string{"cps.example", "council.example", "nhs.example", "solicitors.example", "mail.example", "probation.example"}
+
+// webmailDomains are the free personal mail services (WEBMAIL_DOMAINS):
+// the public's mailboxes, and staff's own.
+var webmailDomains = []string{"mail.example", "webmail.example"}
+
+var attachmentKinds = []string{"pdf", "docx", "xlsx", "jpg"}
+
+// writeAttachments writes n attachments' metadata as ECS flattens an
+// array of objects: one array per field.
+func (g *gen) writeAttachments(n int) {
+	w := &g.tail
+	w.open("attachments")
+	w.open("file")
+	w.key("extension")
+	w.b = append(w.b, '[')
+	for i := range n {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = event.AppendString(w.b, g.pick(attachmentKinds))
+	}
+	w.b = append(w.b, ']')
+	w.key("size")
+	w.b = append(w.b, '[')
+	for i := range n {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = strconv.AppendInt(w.b, int64(20_000+g.r.IntN(3_000_000)), 10)
+	}
+	w.b = append(w.b, ']')
+	w.close()
+	w.close()
+}
 
 func (g *gen) email(p *person) header {
 	h := header{category: "email", dataset: "exchange.message_tracking"}
@@ -763,6 +958,7 @@ func (g *gen) email(p *person) header {
 	}
 	addrs := &g.addrs
 	var first string
+	public := false // a member of the public's personal mailbox
 	for i := range n {
 		if q := g.colleague(p); q != nil && g.pct(75) {
 			addrs[i] = append(addrs[i][:0], q.email...)
@@ -778,7 +974,9 @@ func (g *gen) email(p *person) header {
 			addrs[i] = append(addrs[i], '.')
 			addrs[i] = appendLower(addrs[i], g.pick(lastNames))
 			addrs[i] = append(addrs[i], '@')
-			addrs[i] = append(addrs[i], g.pick(externalDomains)...)
+			d := g.pick(externalDomains)
+			public = public || slices.Contains(webmailDomains, d)
+			addrs[i] = append(addrs[i], d...)
 			if i == 0 {
 				first = fn
 			}
@@ -803,6 +1001,11 @@ func (g *gen) email(p *person) header {
 		}
 		w.b = append(w.b, ']')
 		w.close()
+		// Files go to colleagues and partner agencies, never to a
+		// personal mailbox: force policy, which most people keep.
+		if !public && g.pct(15) {
+			g.writeAttachments(1 + g.r.IntN(3))
+		}
 	} else {
 		h.action = "receive"
 		c.to, c.from = p.first, first
@@ -983,13 +1186,12 @@ func (g *gen) telephony(p *person) header {
 		g.related = append(g.related, q.ID)
 		w.strs("related.user", g.related)
 	} else {
-		// Ofcom reserves these ranges for drama, so no real line is named.
+		// Ofcom reserves these ranges for drama, so no real line is named;
+		// all of them, so that a call is not by chance to the number of
+		// someone looked up earlier much more often than in life.
 		w.key("telephony.number")
-		if g.pct(50) {
-			w.b = append(w.b, `"07700 900`...)
-		} else {
-			w.b = append(w.b, `"020 7946 0`...)
-		}
+		w.b = append(w.b, '"')
+		w.b = append(w.b, dramaRanges[g.r.IntN(len(dramaRanges))]...)
 		w.b = appendDigits(w.b, g.r.IntN(1000), 3)
 		w.b = append(w.b, '"')
 	}

@@ -194,7 +194,7 @@ type wireEvent struct {
 
 var actions = map[string][]string{
 	"authentication": {"logon", "logoff"},
-	"record_query":   {"pnc_person_search", "pnc_vehicle_search", "niche_record_view", "niche_person_search", "pnd_search"},
+	"record_query":   {"pnc_person_search", "pnc_vehicle_search", "niche_record_view", "niche_person_search", "pnd_search", "niche_export"},
 	"email":          {"send", "receive"},
 	"web":            {"browse"},
 	"file":           {"open", "write", "print"},
