@@ -72,6 +72,7 @@ The table goes to stdout (--json for a machine), progress to stderr.`,
 	cmd.Flags().StringVar(&engine, "engine", "all", "sqlite, postgres or all (SQLite, and PostgreSQL given --db)")
 	cmd.Flags().StringVar(&cfg.DB, "db", os.Getenv("LBM_BENCH_DB"), "PostgreSQL server to create the runs' databases on, postgres://USER@HOST/NAME (LBM_BENCH_DB)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "", "keep the data directories under `DIR` (default: a temporary directory, removed afterwards)")
+	cmd.Flags().BoolVar(&cfg.Detect, "detect", false, "run the detection rules in force on the activity log while ingesting, as lbm serve does")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

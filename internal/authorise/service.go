@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,8 +193,26 @@ func checkSizes(r requests.Request) error {
 // draft may be incomplete; [Service.Check] says what submitting would
 // refuse. The draft's creation is an oversight leaf.
 func (s *Service) Create(ctx context.Context, p identity.Principal, written requests.Request) (requests.Request, error) {
+	return s.create(ctx, p, written, nil, "")
+}
+
+// CreateFromAlert is Create for a request drafted from a detection alert:
+// its one subject is the alert's subject, whom the requester does not
+// know (they see origin's pseudonym), and stays so whatever the requester
+// writes later.
+func (s *Service) CreateFromAlert(ctx context.Context, p identity.Principal, written requests.Request, origin requests.AlertOrigin, subject string) (requests.Request, error) {
+	if origin.ID == "" || origin.Pseudonym == "" || subject == "" {
+		return requests.Request{}, errors.New("authorise: a request from an alert needs the alert, its pseudonym and its subject")
+	}
+	return s.create(ctx, p, written, &origin, subject)
+}
+
+func (s *Service) create(ctx context.Context, p identity.Principal, written requests.Request, origin *requests.AlertOrigin, subject string) (requests.Request, error) {
 	now := s.Now().UTC()
 	r := written.Written()
+	if origin != nil {
+		r.Alert, r.Subjects = origin, []string{subject}
+	}
 	if err := checkSizes(r); err != nil {
 		return requests.Request{}, err
 	}
@@ -243,6 +262,11 @@ func (s *Service) Update(ctx context.Context, p identity.Principal, id string, w
 		return requests.Request{}, err
 	}
 	w.ID, w.Reference, w.Requester, w.State, w.History = cur.ID, cur.Reference, cur.Requester, cur.State, cur.History
+	if cur.Alert != nil {
+		// The requester knows the subject only by a pseudonym, so what
+		// they write cannot name them: the alert's subject stands.
+		w.Alert, w.Subjects = cur.Alert, cur.Subjects
+	}
 	if w.NoticeRecord, err = s.noticeRecord(ctx, w); err != nil {
 		return requests.Request{}, err
 	}
@@ -336,6 +360,33 @@ func CanSee(p identity.Principal, r requests.Request) bool {
 			slices.ContainsFunc(r.Advice, func(a requests.Advice) bool { return a.By == p.Subject })
 	}
 	return false
+}
+
+// AsSeenBy is r as p is to be shown it: for a request drafted from an
+// alert, an investigator sees the subject as the alert's pseudonym.
+// Only for showing: the review flow works on the request itself.
+func AsSeenBy(p identity.Principal, r requests.Request) requests.Request {
+	if r.Alert == nil || p.Role != identity.RoleInvestigator {
+		return r
+	}
+	r.NoticeRecord = MaskText(p, r, r.NoticeRecord)
+	r.Subjects = []string{r.Alert.Pseudonym}
+	return r
+}
+
+// MaskText is text about r (a message, the notice record) as p is to be
+// shown it: for a request drafted from an alert, an investigator sees
+// the subject's id as the alert's pseudonym.
+func MaskText(p identity.Principal, r requests.Request, text string) string {
+	if r.Alert == nil || p.Role != identity.RoleInvestigator {
+		return text
+	}
+	for _, s := range r.Subjects {
+		if s != "" && s != r.Alert.Pseudonym {
+			text = strings.ReplaceAll(text, s, r.Alert.Pseudonym)
+		}
+	}
+	return text
 }
 
 // Get returns request id as p may see it. A deadline that has passed

@@ -107,6 +107,11 @@ type Config struct {
 	// temporary directory, removed afterwards. A run refuses a data
 	// directory that is already in use.
 	DataDir string
+	// Detect runs the detection rules in force (the built-in pack) on the
+	// activity log while ingesting, as lbm serve does: the runs then
+	// measure ingest with detection competing for the same cores, and
+	// each Result says how long detection took to catch up afterwards.
+	Detect bool
 	// Progress, when set, is told how each run advances.
 	Progress Progress
 	// Timer, when set, is started and stopped around each timed part.
@@ -362,6 +367,12 @@ type Result struct {
 	// files, or pg_database_size of both PostgreSQL databases (not the
 	// cluster's write-ahead log).
 	StoreBytes int64 `json:"store_bytes"`
+	// Detect says the detection rules ran during the run; DetectCatchUp
+	// is how long after the last acknowledgement they took to reach the
+	// end of the log, and Alerts how many alerts they raised.
+	Detect        bool    `json:"detect"`
+	DetectCatchUp float64 `json:"detect_catch_up_seconds"`
+	Alerts        uint64  `json:"alerts"`
 }
 
 // NewResult computes a Result from raw measurements. It sorts latencies.

@@ -60,7 +60,16 @@ func (r *Report) WriteText(w io.Writer) error {
 			res.Sample, formatMillis(res.P50Millis), formatMillis(res.P99Millis), res.Retries, res.LogSize,
 			res.Commits, 100*res.WriterBusy, perEvent)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, res := range r.Results {
+		if res.Detect {
+			fmt.Fprintf(w, "%s/%s: detection ran alongside; it reached the end of the log %.2f s after the last acknowledgement, raising %d alerts\n",
+				res.Engine, res.Mode, res.DetectCatchUp, res.Alerts)
+		}
+	}
+	return nil
 }
 
 // formatMillis prints a latency with three significant figures.

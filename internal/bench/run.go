@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lbm-project/lbm/internal/alerts"
 	"os"
 	"path/filepath"
 	"sync"
@@ -96,6 +97,49 @@ type run struct {
 	base    int64 // the store's bytes before any event
 	closed  bool
 	cleanup []func() // run in reverse order by close
+	// detecting is set while the activity log's detector runs.
+	detecting *detection
+}
+
+// detection is a detector running beside a measured run.
+type detection struct {
+	d    *alerts.Detector
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// startDetection runs the activity log's detector until stopped.
+func (r *run) startDetection(ctx context.Context) {
+	for _, d := range r.node.Detectors {
+		if d.Log != server.Activity {
+			continue
+		}
+		ctx, stop := context.WithCancel(ctx)
+		det := &detection{d: d, stop: stop, done: make(chan struct{})}
+		go func() {
+			defer close(det.done)
+			d.Run(ctx, 20*time.Millisecond)
+		}()
+		r.detecting = det
+	}
+}
+
+// finishDetection waits until detection has looked at the first size
+// entries, stops it, and returns how long the wait took and the alerts
+// raised.
+func (r *run) finishDetection(ctx context.Context, size uint64) (time.Duration, uint64, error) {
+	det := r.detecting
+	start := time.Now()
+	defer func() {
+		det.stop()
+		<-det.done
+	}()
+	for det.d.Stats().Cursor < size {
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return 0, 0, err
+		}
+	}
+	return time.Since(start), det.d.Stats().Alerts, nil
 }
 
 // openRun opens a fresh store on engine e for mode: a data directory that
@@ -144,6 +188,9 @@ func openRun(ctx context.Context, cfg Config, e Engine, mode Mode) (_ *run, err 
 	}
 	if r.base, err = r.storeBytes(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.Detect {
+		r.startDetection(ctx)
 	}
 	return r, nil
 }
@@ -194,6 +241,14 @@ func (r *run) finish(ctx context.Context, t tally, elapsed time.Duration, sample
 	var err error
 	if res.LogSize, err = checkLog(ctx, r.node, t.events); err != nil {
 		return Result{}, err
+	}
+	if r.detecting != nil {
+		res.Detect = true
+		took, n, err := r.finishDetection(ctx, res.LogSize)
+		if err != nil {
+			return Result{}, err
+		}
+		res.DetectCatchUp, res.Alerts = took.Seconds(), n
 	}
 	r.closeNode()
 	commits, busy := r.writer.total()

@@ -178,6 +178,8 @@ func DecideChange(ctx context.Context, st store.Store, actor Principal, id strin
 			effect, err = catalogueEffect(ctx, st, c, now)
 		case ChangeConsentPolicy:
 			effect, err = consentPolicyEffect(ctx, st, c, actor, now)
+		case ChangeRules:
+			effect, err = rulesEffect(ctx, st, c, actor, now)
 		default:
 			err = fmt.Errorf("change %s: unknown kind %q", id, c.Kind)
 		}

@@ -22,7 +22,14 @@ type Request struct {
 	Reference string `json:"reference"` // unique human reference, e.g. "ACAC-2026-0001", assigned by the caller
 	Requester string `json:"requester"` // the person id of the investigator who drafted it
 
-	Subjects      []string        `json:"subjects"`      // person ids of the people the request is about
+	Subjects []string `json:"subjects"` // person ids of the people the request is about
+	// Alert is the detection alert the request was drafted from, set by
+	// lbm, never by the requester. Its one subject is the person the
+	// alert is about, whom the investigators know only by the alert's
+	// pseudonym until an authorisation in force lets them reveal who it
+	// is (internal/alerts); authorisers and advisers see the person, as
+	// they must to judge the request.
+	Alert         *AlertOrigin    `json:"alert,omitempty"`
 	Investigators []string        `json:"investigators"` // person ids of those who may use the authorisation
 	Categories    []CategoryScope `json:"categories"`
 	Sources       []string        `json:"sources"` // source ids; empty means every source
@@ -86,6 +93,12 @@ type Request struct {
 	// History is every transition, in order: the same values [Apply] and
 	// [Tick] returned, which the caller writes to the oversight log.
 	History []Transition `json:"history"`
+}
+
+// AlertOrigin names the alert a request was drafted from.
+type AlertOrigin struct {
+	ID        string `json:"id"`
+	Pseudonym string `json:"pseudonym"`
 }
 
 // A CategoryScope is one data category asked for, with or without its
@@ -247,6 +260,10 @@ func (r Request) Written() Request {
 // the caller's slices and maps.
 func (r Request) clone() Request {
 	r.Subjects = slices.Clone(r.Subjects)
+	if r.Alert != nil {
+		a := *r.Alert
+		r.Alert = &a
+	}
 	r.Investigators = slices.Clone(r.Investigators)
 	r.Categories = slices.Clone(r.Categories)
 	r.Sources = slices.Clone(r.Sources)

@@ -19,7 +19,11 @@ import (
 
 // AccessActions are the oversight-log actions that record a look at
 // monitored data (DPA 2018 s.62's consultation and disclosure).
-var AccessActions = []string{ActionQuery, ActionLive, ActionExport}
+var AccessActions = []string{ActionQuery, ActionLive, ActionExport, ActionReveal}
+
+// ActionReveal is the access record of an alert's pseudonym revealed
+// under an authorisation (internal/alerts): a look at who a person is.
+const ActionReveal = "alert_reveal"
 
 // ActionLive is the access record of a batch of events a live feed
 // delivered.

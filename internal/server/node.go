@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lbm-project/lbm/internal/alerts"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -103,7 +104,11 @@ type Node struct {
 	Requests *authorise.Service
 	// Review runs scoped queries under authorisations in force.
 	Review *review.Service
-	logger *slog.Logger
+	// Alerts is the detection alert queue; Detectors raise its alerts,
+	// one per log, run by Serve.
+	Alerts    *alerts.Service
+	Detectors []*alerts.Detector
+	logger    *slog.Logger
 }
 
 // Log is one of the node's logs.
@@ -202,6 +207,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.Review.Logs[name] = review.ProofLog{Origin: l.Origin, VerifierKey: l.VerifierKey, Publish: l.Publisher.Publish}
 	}
 	if n.Review.Confidential, err = loadConfidential(filepath.Join(cfg.DataDir, ConfidentialFile)); err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.Alerts = &alerts.Service{Store: st, Requests: n.Requests, Record: n.OversightAccess, Now: cfg.Now}
+	if err := n.openDetectors(cfg, secret); err != nil {
 		n.Close()
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"crypto/tls"
@@ -107,6 +109,9 @@ type ServeConfig struct {
 	OIDC web.OIDC
 	// Grades maps staff grades to ranks; default identity.DefaultGradeMap.
 	Grades identity.GradeMap
+	// DetectIdle is how long detection rests once it has caught up with
+	// the logs, before it looks for new entries. Default 500ms.
+	DetectIdle time.Duration
 	// LeaverSweep is how often leavers' tokens are revoked. Default 1m.
 	LeaverSweep time.Duration
 	// RequestSweep is how often requests' deadlines (review due, expiry,
@@ -210,6 +215,11 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	}
 	n.Requests.Grades, n.Requests.Logger = cfg.Grades, cfg.Logger
 	go n.Requests.Run(pubCtx, cfg.RequestSweep)
+	var detecting sync.WaitGroup
+	for _, d := range n.Detectors {
+		d.Logger = cfg.Logger
+		detecting.Go(func() { d.Run(pubCtx, cmp.Or(cfg.DetectIdle, 500*time.Millisecond)) })
+	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
@@ -227,6 +237,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		srv.Shutdown(shutdown)
 	}
 	stopPub()
+	detecting.Wait()
 	// E-mails already begun finish, each within the mailer's timeout.
 	notifier.Wait()
 	for _, name := range LogNames {
@@ -292,6 +303,7 @@ func WebConfig(n *Node) web.Config {
 		},
 		Requests: n.Requests,
 		Review:   n.Review,
+		Alerts:   n.Alerts,
 		// In-app only; Serve replaces it with one that also e-mails.
 		Notify: &notify.Notifier{Store: n.Store, Now: n.Now},
 	}

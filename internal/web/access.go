@@ -127,6 +127,21 @@ func accessPolicy() map[string]Rule {
 		// and query, and the refused attempts: oversight's alone, since
 		// the queries name the people under investigation.
 		"access-records.read": {Roles: allow(identity.RoleOversight)},
+		// Detection alerts go to the anti-corruption investigators, who
+		// triage them, and to oversight, who read them; internal/alerts
+		// hides each alert from the person it is about, their unit and
+		// their line manager. Only an investigator triages, and only one
+		// the request drafted from an alert names, while its
+		// authorisation is in force, sees who an alert is about: a
+		// recorded look, like any query.
+		"alerts.read": {Roles: allow(identity.RoleInvestigator, identity.RoleOversight)},
+		// The rules that raise alerts: read by those who handle alerts and
+		// by administrators, replaced under dual control (changes.decide).
+		"rules.read":    {Roles: allow(identity.RoleInvestigator, identity.RoleOversight, identity.RoleAdmin)},
+		"rules.history": {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
+		"rules.propose": {Roles: allow(identity.RoleAdmin)},
+		"alerts.triage": {Roles: allow(identity.RoleInvestigator)},
+		"alerts.reveal": {Roles: allow(identity.RoleInvestigator)},
 		// The central record (LEGAL.md §4) is the oversight body's.
 		"central-record.read": {Roles: allow(identity.RoleOversight)},
 

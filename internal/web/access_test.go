@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"github.com/lbm-project/lbm/internal/detect/pack"
 	"net/http"
 	"net/url"
 	"slices"
@@ -126,6 +127,18 @@ var accessMatrix = []struct {
 	{"GET /v1/receipts/{index}", "/v1/receipts/0", "", "investigator"},
 	{"GET /v1/access-records", "/v1/access-records?kind=refused", "", "oversight"},
 	{"GET /v1/central-record", "/v1/central-record", "", "oversight"},
+	// Alerts: {alert} is about someone outside the directory, so that no
+	// caller is kept from it by unit or line management. A thin
+	// justification is refused (400) before any reveal is tried.
+	{"GET /v1/rules", "/v1/rules", "", "investigator oversight admin bootstrap"},
+	{"GET /v1/rules/versions", "/v1/rules/versions", "", "oversight admin bootstrap"},
+	{"POST /v1/rules/changes", "/v1/rules/changes", "{rules}", "admin bootstrap"},
+	{"GET /v1/alerts", "/v1/alerts", "", "investigator oversight"},
+	{"GET /v1/alerts/{id}", "/v1/alerts/{alert}", "", "investigator oversight"},
+	{"POST /v1/alerts/{id}/triage", "/v1/alerts/{alert}/triage", `{"action":"assign"}`, "investigator"},
+	{"POST /v1/alerts/{id}/notes", "/v1/alerts/{alert}/notes", `{"text":"checked the rota for that night"}`, "investigator"},
+	{"POST /v1/alerts/{id}/request", "/v1/alerts/{alert}/request", "", "investigator"},
+	{"POST /v1/alerts/{id}/reveal", "/v1/alerts/{alert}/reveal", `{"justification":"."}`, "investigator"},
 	// Each person's own inbox; marking another's (or an absent)
 	// notification is 404, not a refusal.
 	{"GET /v1/inbox", "/v1/inbox?unread=1", "", persons},
@@ -203,6 +216,12 @@ var accessMatrix = []struct {
 	// The central record is the inspectorate's.
 	{"GET /central-record", "/central-record", "", "oversight"},
 	{"GET /central-record.csv", "/central-record.csv", "", "oversight"},
+	{"GET /alerts", "/alerts", "", "investigator oversight"},
+	{"GET /alerts/{id}", "/alerts/{alert}", "", "investigator oversight"},
+	{"POST /alerts/{id}/triage", "/alerts/{alert}/triage", "action=assign", "investigator"},
+	{"POST /alerts/{id}/notes", "/alerts/{alert}/notes", "text=checked+the+rota+for+that+night", "investigator"},
+	{"POST /alerts/{id}/request", "/alerts/{alert}/request", "", "investigator"},
+	{"POST /alerts/{id}/reveal", "/alerts/{alert}/reveal", "justification=.", "investigator"},
 }
 
 // bodies fills the placeholders of request bodies that are too long to
@@ -224,7 +243,8 @@ func bodies(t *testing.T) *strings.Replacer {
 	catalogueForm := url.Values{"purposes": {purposes}, "legislation": {string(f.Legislation)}, "criteria": {string(f.Criteria)}, "reason": {"clearer title"}}
 	consentPolicy, _ := json.Marshal(map[string]string{"yaml": editedConsentPolicy(), "reason": "stricter"})
 	consentPolicyForm := url.Values{"yaml": {editedConsentPolicy()}, "reason": {"stricter"}}
-	return strings.NewReplacer("{catalogue}", string(catalogue), "{draft}", string(draft),
+	rules, _ := json.Marshal(map[string]string{"yaml": string(pack.YAML) + "\n# stricter\n", "reason": "stricter"})
+	return strings.NewReplacer("{rules}", string(rules), "{catalogue}", string(catalogue), "{draft}", string(draft),
 		"{draftform}", draftForm.Encode(), "{catalogueform}", catalogueForm.Encode(),
 		"{consentpolicy}", string(consentPolicy), "{consentpolicyform}", consentPolicyForm.Encode())
 }
@@ -278,7 +298,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			for _, who := range order {
 				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{request}", e.request, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange,
-					"{consentChange}", consentChange).Replace(m.path)
+					"{consentChange}", consentChange, "{alert}", e.alert).Replace(m.path)
 				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)
@@ -314,6 +334,7 @@ type state struct {
 	Catalogues       []store.CatalogueVersion
 	StoredRequests   []store.StoredRequest
 	ConsentPolicies  []store.ConsentPolicyVersion
+	Alerts           []store.StoredAlert
 	LogSizes         map[string]uint64
 	Tokens           map[string]store.Token
 	TOTPSteps        map[string]int64
@@ -345,6 +366,9 @@ func (e *peopleEnv) snapshot(t *testing.T) state {
 		t.Fatal(err)
 	}
 	if s.ConsentPolicies, err = st.ListConsentPolicyVersions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Alerts, err = st.ListAlerts(ctx, store.AlertQuery{Limit: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	s.Acknowledgements = map[string][]store.Acknowledgement{}

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"encoding/json"
+	"github.com/lbm-project/lbm/internal/alerts"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -39,6 +41,8 @@ type peopleEnv struct {
 	catalogueChange string
 	// request is a draft request to review staff1's activity, by inv1.
 	request string
+	// alert is a new alert about someone outside the directory.
+	alert string
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -135,6 +139,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	e.request = draft.ID
+	e.alert = addAlert(t, n, "outsider")
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)
@@ -223,4 +228,25 @@ func publishNotice(t *testing.T, n *server.Node) string {
 		t.Fatal(err)
 	}
 	return strconv.FormatInt(v2.Version, 10)
+}
+
+// addAlert stores a new alert about subject, as a detector would, and
+// returns its id.
+func addAlert(t *testing.T, n *server.Node, subject string) string {
+	t.Helper()
+	now := n.Now().UTC()
+	a := alerts.Alert{ID: "al-0001", Rule: "bulk-record-lookups", Title: "Bulk record look-ups", Severity: "medium",
+		Pseudonym: "subject-" + subject, Log: "activity", Time: now, Why: "51 distinct record.id by user.id within 10m (over 50)",
+		Events: []alerts.Evidence{{Index: 0, Time: now, Source: "pnc", Category: "record_query", Action: "pnc_person_search"}},
+		State:  alerts.New, Notes: []alerts.Note{}, History: []alerts.Step{}, Created: now, Updated: now}
+	body, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Store.AddAlerts(t.Context(), "activity", 0, []store.StoredAlert{{ID: a.ID, Rule: a.Rule, Severity: a.Severity,
+		Subject: subject, Pseudonym: a.Pseudonym, State: string(a.State), Time: now, Created: now, Updated: now,
+		Dedup: "dedup-" + subject, Body: body, Version: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
 }

@@ -238,7 +238,7 @@ func (s *server) decideChange(r *http.Request, p identity.Principal, approve boo
 		details["person"] = c.Target
 	case identity.ChangeNotice:
 		details["notice_version"] = c.Target
-	case identity.ChangeCatalogue, identity.ChangeConsentPolicy:
+	case identity.ChangeCatalogue, identity.ChangeConsentPolicy, identity.ChangeRules:
 		details["base_version"] = c.Base
 	}
 	if e := effect.Person; e != nil {
@@ -250,6 +250,9 @@ func (s *server) decideChange(r *http.Request, p identity.Principal, approve boo
 	}
 	if e := effect.ConsentPolicy; e != nil {
 		details["consent_policy_version"] = e.Version
+	}
+	if e := effect.RuleSet; e != nil {
+		details["rules_version"] = e.Version
 	}
 	_, err = s.cfg.Record(r.Context(), p.Subject, c.Kind+"_change_"+c.State, details)
 	return c, effect, err
@@ -282,6 +285,9 @@ type DecisionJSON struct {
 	// ConsentPolicyVersion is the version an approved consent policy
 	// change added.
 	ConsentPolicyVersion int64 `json:"consent_policy_version,omitempty"`
+	// RulesVersion is the version of the detection rules an approved
+	// rules change added; the detectors reload it.
+	RulesVersion int64 `json:"rules_version,omitempty"`
 }
 
 func (s *server) apiDecide(w http.ResponseWriter, r *http.Request, p identity.Principal, approve bool) {
@@ -303,6 +309,9 @@ func (s *server) apiDecide(w http.ResponseWriter, r *http.Request, p identity.Pr
 	}
 	if effect.ConsentPolicy != nil {
 		out.ConsentPolicyVersion = effect.ConsentPolicy.Version
+	}
+	if effect.RuleSet != nil {
+		out.RulesVersion = effect.RuleSet.Version
 	}
 	writeJSON(w, http.StatusOK, out)
 }

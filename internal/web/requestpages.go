@@ -253,6 +253,10 @@ func (s *server) stepFields(id string, req requests.Request, cat policy.Catalogu
 	cats := s.dataCategories()
 	switch id {
 	case "subjects":
+		if req.Alert != nil {
+			return nil, []string{"This request was drafted from alert " + req.Alert.ID + ": its subject is the person the alert is about, " +
+				authorise.AsSeenBy(p, req).Subjects[0] + ", and cannot be changed."}
+		}
 		return []pages.Field{{Kind: "textarea", ID: "subjects", Label: "Person ids of the subjects", Rows: 3,
 			Hint:  "The directory ids of the people whose activity you need, one a line or separated by commas. You cannot be one of them.",
 			Value: strings.Join(req.Subjects, "\n")}}, nil
@@ -479,7 +483,7 @@ func (s *server) questionPage(r *http.Request, p identity.Principal, req request
 		}
 	}
 	if st.ID == "criteria-NOTICE" {
-		page.ReadOnlyLabel, page.ReadOnly = "What the subjects were told, from their acknowledgements", req.NoticeRecord
+		page.ReadOnlyLabel, page.ReadOnly = "What the subjects were told, from their acknowledgements", authorise.MaskText(p, req, req.NoticeRecord)
 	}
 	page.Layout = s.layout(r, p, st.Heading)
 	page.Errors = errs
@@ -493,10 +497,21 @@ func (s *server) questionPage(r *http.Request, p identity.Principal, req request
 	return page, nil
 }
 
+// checkFor is Check of req, its problems worded as p is to read them
+// (authorise.MaskText: an investigator never reads the subject of a
+// request drafted from an alert).
+func (s *server) checkFor(ctx context.Context, p identity.Principal, req requests.Request) (requests.FieldErrors, *consent.Explanation, error) {
+	problems, ex, err := s.cfg.Requests.Check(ctx, req)
+	for i := range problems {
+		problems[i].Msg = authorise.MaskText(p, req, problems[i].Msg)
+	}
+	return problems, ex, err
+}
+
 // stepProblems are the problems Check finds with what step st answers,
 // each linked to its input.
-func (s *server) stepProblems(ctx context.Context, req requests.Request, st requestStep) ([]pages.FieldError, error) {
-	problems, _, err := s.cfg.Requests.Check(ctx, req)
+func (s *server) stepProblems(ctx context.Context, p identity.Principal, req requests.Request, st requestStep) ([]pages.FieldError, error) {
+	problems, _, err := s.checkFor(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}
@@ -639,7 +654,7 @@ func (s *server) editRequest(w http.ResponseWriter, r *http.Request, p identity.
 // stepDone goes on from step i once it is saved: back to the same page
 // when what it answers has problems, else to the next page.
 func (s *server) stepDone(w http.ResponseWriter, r *http.Request, p identity.Principal, req requests.Request, cat policy.Catalogue, steps []requestStep, i int, back bool) {
-	errs, err := s.stepProblems(r.Context(), req, steps[i])
+	errs, err := s.stepProblems(r.Context(), p, req, steps[i])
 	if err != nil {
 		s.pageError(w, r, p, err)
 		return
@@ -693,7 +708,8 @@ func (s *server) stepFailed(w http.ResponseWriter, r *http.Request, p identity.P
 
 // answerRows are req's answers as summary rows, one per step; with
 // change set, each links to its step.
-func (s *server) answerRows(ctx context.Context, req requests.Request, cat policy.Catalogue, steps []requestStep, change bool) []pages.SummaryRow {
+func (s *server) answerRows(ctx context.Context, p identity.Principal, req requests.Request, cat policy.Catalogue, steps []requestStep, change bool) []pages.SummaryRow {
+	req = authorise.AsSeenBy(p, req)
 	names := func(ids []string) []string {
 		var out []string
 		for _, id := range ids {
@@ -805,11 +821,11 @@ func (s *server) checkPage(r *http.Request, p identity.Principal, req requests.R
 	if err != nil {
 		return nil, err
 	}
-	problems, ex, err := s.cfg.Requests.Check(r.Context(), req)
+	problems, ex, err := s.checkFor(r.Context(), p, req)
 	if err != nil {
 		return nil, err
 	}
-	page := &pages.RequestCheck{Reference: req.Reference, Rows: s.answerRows(r.Context(), req, cat, steps, true),
+	page := &pages.RequestCheck{Reference: req.Reference, Rows: s.answerRows(r.Context(), p, req, cat, steps, true),
 		Derivation: derivation(ex), Submit: requestHref(req.ID) + "/submit", Back: requestHref(req.ID) + "/edit/" + steps[len(steps)-1].ID}
 	page.Layout = s.layout(r, p, "Check your answers")
 	for _, pr := range problems {
@@ -882,7 +898,7 @@ func (s *server) requestPage(r *http.Request, p identity.Principal, req requests
 	}
 	state, colour := stateText(req.State)
 	page := &pages.Request{Reference: req.Reference, State: state, Colour: colour, OversightID: "oversight",
-		Answers: s.answerRows(ctx, req, cat, steps, false), Derivation: derivation(ex)}
+		Answers: s.answerRows(ctx, p, req, cat, steps, false), Derivation: derivation(ex)}
 	page.Layout = s.layout(r, p, "Request "+req.Reference)
 	page.Errors = errs
 	switch r.URL.Query().Get("done") {

@@ -40,9 +40,11 @@ type requestView struct {
 	Derivation *consent.Explanation `json:"derivation"`
 }
 
-func (s *server) requestView(r *http.Request, req requests.Request) (requestView, error) {
-	v := requestView{Request: req, Problems: requests.FieldErrors{}}
-	problems, ex, err := s.cfg.Requests.Check(r.Context(), req)
+// requestView is req as p sees it (authorise.AsSeenBy), with what
+// submitting it would refuse and the level it needs.
+func (s *server) requestView(r *http.Request, p identity.Principal, req requests.Request) (requestView, error) {
+	v := requestView{Request: authorise.AsSeenBy(p, req), Problems: requests.FieldErrors{}}
+	problems, ex, err := s.checkFor(r.Context(), p, req)
 	if err != nil {
 		return v, err
 	}
@@ -74,7 +76,7 @@ func (s *server) apiUpdateRequest(w http.ResponseWriter, r *http.Request, p iden
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, req)
+	writeJSON(w, http.StatusOK, authorise.AsSeenBy(p, req))
 }
 
 // requestSummary is one request in a listing.
@@ -118,7 +120,7 @@ func (s *server) apiRequest(w http.ResponseWriter, r *http.Request, p identity.P
 	req, err := s.cfg.Requests.Get(r.Context(), p, r.PathValue("id"))
 	var v requestView
 	if err == nil {
-		v, err = s.requestView(r, req)
+		v, err = s.requestView(r, p, req)
 	}
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)

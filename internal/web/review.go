@@ -103,6 +103,7 @@ var accessKinds = map[string][]string{
 	"query":   {review.ActionQuery},
 	"export":  {review.ActionExport},
 	"live":    {review.ActionLive},
+	"reveal":  {review.ActionReveal},
 }
 
 // accessLog reads oversight's access log as ?kind=, ?before= and
@@ -111,7 +112,7 @@ func (s *server) accessLog(r *http.Request, def int) ([]review.AccessRecord, uin
 	q := r.URL.Query()
 	actions, ok := accessKinds[q.Get("kind")]
 	if !ok {
-		return nil, 0, &validationError{"kind", "one of all, refused, query, export, live"}
+		return nil, 0, &validationError{"kind", "one of all, refused, query, export, live, reveal"}
 	}
 	before := uint64(math.MaxUint64)
 	if b := q.Get("before"); b != "" {

@@ -14,6 +14,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"github.com/lbm-project/lbm/internal/authorise"
 	"net/http"
 	"net/url"
 	"slices"
@@ -194,7 +195,7 @@ func (s *server) dataPage(r *http.Request, p identity.Principal, req requests.Re
 		page.Scope = append(page.Scope, pages.SummaryRow{Key: key, Lines: lines})
 	}
 	var names []string
-	for _, id := range scope.Subjects {
+	for _, id := range authorise.AsSeenBy(p, req).Subjects {
 		names = append(names, s.personName(ctx, id))
 	}
 	row("Subjects", names...)
@@ -378,6 +379,8 @@ func accessActionText(action string) string {
 		return "Export"
 	case review.ActionLive:
 		return "Live feed"
+	case review.ActionReveal:
+		return "Alert revealed"
 	case review.ActionRefused:
 		return "Refused"
 	}
@@ -418,7 +421,7 @@ func (s *server) receiptsPage(w http.ResponseWriter, r *http.Request, p identity
 }
 
 // accessLogKinds are the access log's kinds as the page offers them.
-var accessLogKinds = [][2]string{{"all", "All"}, {"refused", "Refused attempts"}, {"query", "Searches"}, {"export", "Exports"}, {"live", "Live feeds"}}
+var accessLogKinds = [][2]string{{"all", "All"}, {"refused", "Refused attempts"}, {"query", "Searches"}, {"export", "Exports"}, {"live", "Live feeds"}, {"reveal", "Alerts revealed"}}
 
 func (s *server) accessLogPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	recs, older, err := s.accessLog(r, accessLogPageSize)

@@ -43,6 +43,9 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 	case identity.RoleInvestigator, identity.RoleAuthoriser, identity.RoleAdviser, identity.RoleDPO, identity.RoleOversight:
 		nav = append(nav, pages.NavItem{Label: "Requests", Href: "/requests"})
 	}
+	if p.Role == identity.RoleInvestigator || p.Role == identity.RoleOversight {
+		nav = append(nav, pages.NavItem{Label: "Alerts", Href: "/alerts"})
+	}
 	if p.Role == identity.RoleInvestigator {
 		nav = append(nav, pages.NavItem{Label: "Receipts", Href: "/receipts"})
 	}
@@ -420,13 +423,15 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 	}
 	switch p.Role {
 	case identity.RoleInvestigator:
-		page.Cards = append(page.Cards, pages.Card{Title: "Requests", Href: "/requests", Text: "Your requests to review, monitor or record someone's activity, and a new one."})
+		page.Cards = append(page.Cards, pages.Card{Title: "Requests", Href: "/requests", Text: "Your requests to review, monitor or record someone's activity, and a new one."},
+			pages.Card{Title: "Alerts", Href: "/alerts", Text: "What the detection rules flagged, by pseudonym, to triage."})
 	case identity.RoleAuthoriser:
 		page.Cards = append(page.Cards, pages.Card{Title: "Requests to decide", Href: "/requests", Text: "Requests awaiting your decision, and authorisations in force you may review."})
 	case identity.RoleAdviser, identity.RoleDPO:
 		page.Cards = append(page.Cards, pages.Card{Title: "Requests awaiting your view", Href: "/requests", Text: "Requests that need your view before they are decided."})
 	case identity.RoleOversight:
-		page.Cards = append(page.Cards, pages.Card{Title: "Central record", Href: "/central-record", Text: "Every request ever made, and what became of it."})
+		page.Cards = append(page.Cards, pages.Card{Title: "Central record", Href: "/central-record", Text: "Every request ever made, and what became of it."},
+			pages.Card{Title: "Alerts", Href: "/alerts", Text: "What the detection rules flagged, and how each was handled."})
 	}
 	noticeText := "What is monitored, why, under which law, and who can look."
 	if p.Person != nil {
@@ -543,6 +548,9 @@ func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.Chan
 		row.Target = "Authorisation levels"
 		row.TargetHref = "/consent-policy/changes/" + url.PathEscape(c.ID)
 		row.Summary = fmt.Sprintf("Replace version %d of the authorisation-level policy (who may authorise a request, and with whose advice) with version %d", c.Base, c.Base+1)
+	case identity.ChangeRules:
+		row.Target = "Detection rules"
+		row.Summary = fmt.Sprintf("Replace version %d of the detection rules (what raises an alert) with version %d", c.Base, c.Base+1)
 	}
 	row.CanDecide = c.State == identity.ChangePending && identity.CheckDecider(c, viewer) == nil
 	return row

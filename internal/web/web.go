@@ -35,6 +35,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lbm-project/lbm/internal/alerts"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -109,6 +110,8 @@ type Config struct {
 	BaseURL string
 	// Review runs scoped queries under authorisations in force. Required.
 	Review *review.Service
+	// Alerts is the detection alert queue. Required.
+	Alerts *alerts.Service
 	// Requests runs the request flow; nil builds one on Store, Record,
 	// Now and Grades (with no notifications and no sweeper).
 	Requests *authorise.Service
@@ -212,6 +215,15 @@ func routes() []Route {
 		{"GET /v1/receipts/{index}", "requests.query", false, (*server).apiReceipt},
 		{"GET /v1/access-records", "access-records.read", false, (*server).apiAccessRecords},
 		{"GET /v1/central-record", "central-record.read", false, (*server).apiCentralRecord},
+		{"GET /v1/rules", "rules.read", false, (*server).apiRules},
+		{"GET /v1/rules/versions", "rules.history", false, (*server).apiRulesVersions},
+		{"POST /v1/rules/changes", "rules.propose", false, (*server).apiProposeRules},
+		{"GET /v1/alerts", "alerts.read", false, (*server).apiAlerts},
+		{"GET /v1/alerts/{id}", "alerts.read", false, (*server).apiAlert},
+		{"POST /v1/alerts/{id}/triage", "alerts.triage", false, (*server).apiTriageAlert},
+		{"POST /v1/alerts/{id}/notes", "alerts.triage", false, (*server).apiAlertNote},
+		{"POST /v1/alerts/{id}/request", "alerts.triage", false, (*server).apiAlertRequest},
+		{"POST /v1/alerts/{id}/reveal", "alerts.reveal", false, (*server).apiRevealAlert},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
 		{"GET /purposes", "catalogue.read", true, (*server).purposesPage},
@@ -282,6 +294,12 @@ func routes() []Route {
 		{"GET /access-records", "access-records.read", true, (*server).accessLogPage},
 		{"GET /central-record", "central-record.read", true, (*server).centralRecordPage},
 		{"GET /central-record.csv", "central-record.read", true, (*server).centralRecordCSV},
+		{"GET /alerts", "alerts.read", true, (*server).alertsPage},
+		{"GET /alerts/{id}", "alerts.read", true, (*server).alertPage},
+		{"POST /alerts/{id}/triage", "alerts.triage", true, (*server).triageAlertPage},
+		{"POST /alerts/{id}/notes", "alerts.triage", true, (*server).alertNotePage},
+		{"POST /alerts/{id}/request", "alerts.triage", true, (*server).alertRequestPage},
+		{"POST /alerts/{id}/reveal", "alerts.reveal", true, (*server).revealAlertPage},
 	}
 }
 
