@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -750,6 +751,25 @@ type Alerts interface {
 	UpdateAlert(ctx context.Context, a StoredAlert) error
 	// ListAlerts returns the alerts q selects, newest (greatest ID) first.
 	ListAlerts(ctx context.Context, q AlertQuery) ([]StoredAlert, error)
+}
+
+// CheckAlertBatch refuses, before an engine writes anything, what
+// AddAlerts must refuse whatever is stored: a cursor no column can hold,
+// and an ID given twice. A unique index on Dedup alone would let the
+// second of two alerts with one ID and one Dedup through as a skipped
+// replay.
+func CheckAlertBatch(log string, through uint64, as []StoredAlert) error {
+	if through > math.MaxInt64 {
+		return fmt.Errorf("adding alerts of %s: cursor %d is beyond any log index", log, through)
+	}
+	seen := make(map[string]bool, len(as))
+	for _, a := range as {
+		if seen[a.ID] {
+			return fmt.Errorf("adding alerts of %s: alert %s given twice: %w", log, a.ID, ErrExists)
+		}
+		seen[a.ID] = true
+	}
+	return nil
 }
 
 // SubjectAccessRequest is a person's request for their own data (UK GDPR

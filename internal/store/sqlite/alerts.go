@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/lbm-project/lbm/internal/store"
@@ -15,24 +14,6 @@ var _ store.Alerts = (*DB)(nil)
 
 const alertColumns = `id, rule, severity, subject, pseudonym, state, assignee, event_time, created, updated, dedup, body, version`
 
-// checkAlertBatch refuses, before anything is written, what AddAlerts
-// must refuse whatever is stored: a cursor no column can hold, and an ID
-// given twice. The unique index alone would let the second of two alerts
-// with one ID and one Dedup through as a skipped replay.
-func checkAlertBatch(log string, through uint64, as []store.StoredAlert) error {
-	if through > math.MaxInt64 {
-		return fmt.Errorf("adding alerts of %s: cursor %d is beyond any log index", log, through)
-	}
-	seen := make(map[string]bool, len(as))
-	for _, a := range as {
-		if seen[a.ID] {
-			return fmt.Errorf("adding alerts of %s: alert %s given twice: %w", log, a.ID, store.ErrExists)
-		}
-		seen[a.ID] = true
-	}
-	return nil
-}
-
 // AddAlerts moves the cursor and inserts the alerts in one IMMEDIATE
 // transaction. The cursor goes first, through an upsert that changes no
 // row when it would go back, so a batch from behind it writes nothing. An
@@ -40,7 +21,7 @@ func checkAlertBatch(log string, through uint64, as []store.StoredAlert) error {
 // CONFLICT; a stored ID fails the primary key and rolls back the whole,
 // cursor included.
 func (db *DB) AddAlerts(ctx context.Context, log string, through uint64, as []store.StoredAlert) error {
-	if err := checkAlertBatch(log, through, as); err != nil {
+	if err := store.CheckAlertBatch(log, through, as); err != nil {
 		return err
 	}
 	return translate(withTx(ctx, db.w, func(tx *sql.Tx) error {
