@@ -1,9 +1,7 @@
 package identity
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -90,47 +88,31 @@ func CurrentConsentPolicy(ctx context.Context, st store.ConsentPolicies) (*conse
 // [DecideChange], and a change proposed against a version that has since
 // been replaced cannot be approved ([ErrStale]).
 func ProposeConsentPolicyChange(ctx context.Context, st store.Store, actor Principal, data []byte, reason string, now time.Time) (store.Change, error) {
-	if actor.Role != RoleAdmin {
-		return store.Change{}, ErrNotAdmin
-	}
-	reason, err := checkReason(reason)
-	if err != nil {
-		return store.Change{}, err
-	}
-	if _, err := ParseConsentPolicy(data); err != nil {
-		return store.Change{}, err
-	}
-	cur, base, err := CurrentConsentPolicyFile(ctx, st)
-	if err != nil {
-		return store.Change{}, err
-	}
-	if bytes.Equal(cur, data) {
-		return store.Change{}, ErrNoChange
-	}
-	payload, _ := json.Marshal(ConsentPolicyChange{YAML: string(data)})
-	return addChange(ctx, st, store.Change{Kind: ChangeConsentPolicy, Target: ChangeConsentPolicy, Payload: payload, Base: base,
-		Reason: reason, ProposedBy: actor.Subject, Proposed: now})
+	return consentPolicyDocument.propose(ctx, st, actor, data, reason, now)
+}
+
+// consentPolicyDocument is the consent-level policy as a document under
+// dual control.
+var consentPolicyDocument = document{
+	kind: ChangeConsentPolicy,
+	parse: func(data []byte) error {
+		_, err := ParseConsentPolicy(data)
+		return err
+	},
+	current: func(ctx context.Context, st store.Store) ([]byte, int64, error) {
+		return CurrentConsentPolicyFile(ctx, st)
+	},
 }
 
 // consentPolicyEffect is what approving a consent policy change does: the
 // proposed file, parsed again, as the version after the one it was
 // proposed against, if that is still the one in force.
 func consentPolicyEffect(ctx context.Context, st store.Store, c store.Change, actor Principal, now time.Time) (store.ChangeEffect, error) {
-	var pc ConsentPolicyChange
-	if err := json.Unmarshal(c.Payload, &pc); err != nil {
-		return store.ChangeEffect{}, fmt.Errorf("change %s: reading payload: %v", c.ID, err)
-	}
-	if _, err := ParseConsentPolicy([]byte(pc.YAML)); err != nil {
-		return store.ChangeEffect{}, err
-	}
-	_, base, err := CurrentConsentPolicyFile(ctx, st)
+	policy, version, err := consentPolicyDocument.approved(ctx, st, c)
 	if err != nil {
 		return store.ChangeEffect{}, err
 	}
-	if base != c.Base {
-		return store.ChangeEffect{}, ErrStale
-	}
 	return store.ChangeEffect{ConsentPolicy: &store.ConsentPolicyVersion{
-		Version: c.Base + 1, Policy: []byte(pc.YAML), Created: now, Change: c.ID, By: actor.Subject,
+		Version: version, Policy: policy, Created: now, Change: c.ID, By: actor.Subject,
 	}}, nil
 }

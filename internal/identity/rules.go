@@ -1,9 +1,7 @@
 package identity
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,12 +22,6 @@ import (
 // ChangeRules is the kind, and the target, of a change replacing the
 // detection rules.
 const ChangeRules = "rules"
-
-// RulesChange is the payload of a "rules" change: the rule file as
-// proposed.
-type RulesChange struct {
-	YAML string `json:"yaml"`
-}
 
 // ParseRules parses a rule file against the detection catalogue; a
 // malformed file is a *detect.ParseError naming the line.
@@ -55,47 +47,28 @@ func CurrentRulesFile(ctx context.Context, st store.RuleSets) ([]byte, int64, er
 // force. Nothing changes until a second administrator approves it through
 // [DecideChange].
 func ProposeRulesChange(ctx context.Context, st store.Store, actor Principal, data []byte, reason string, now time.Time) (store.Change, error) {
-	if actor.Role != RoleAdmin {
-		return store.Change{}, ErrNotAdmin
-	}
-	reason, err := checkReason(reason)
-	if err != nil {
-		return store.Change{}, err
-	}
-	if _, err := ParseRules(data); err != nil {
-		return store.Change{}, err
-	}
-	cur, base, err := CurrentRulesFile(ctx, st)
-	if err != nil {
-		return store.Change{}, err
-	}
-	if bytes.Equal(cur, data) {
-		return store.Change{}, ErrNoChange
-	}
-	payload, _ := json.Marshal(RulesChange{YAML: string(data)})
-	return addChange(ctx, st, store.Change{Kind: ChangeRules, Target: ChangeRules, Payload: payload, Base: base,
-		Reason: reason, ProposedBy: actor.Subject, Proposed: now})
+	return rulesDocument.propose(ctx, st, actor, data, reason, now)
+}
+
+// rulesDocument is the detection rules as a document under dual control.
+var rulesDocument = document{
+	kind: ChangeRules,
+	parse: func(data []byte) error {
+		_, err := ParseRules(data)
+		return err
+	},
+	current: func(ctx context.Context, st store.Store) ([]byte, int64, error) { return CurrentRulesFile(ctx, st) },
 }
 
 // rulesEffect is what approving a rules change does: the proposed file,
 // parsed again, as the version after the one it was proposed against, if
 // that is still the one in force.
 func rulesEffect(ctx context.Context, st store.Store, c store.Change, actor Principal, now time.Time) (store.ChangeEffect, error) {
-	var rc RulesChange
-	if err := json.Unmarshal(c.Payload, &rc); err != nil {
-		return store.ChangeEffect{}, fmt.Errorf("change %s: reading payload: %v", c.ID, err)
-	}
-	if _, err := ParseRules([]byte(rc.YAML)); err != nil {
-		return store.ChangeEffect{}, err
-	}
-	_, base, err := CurrentRulesFile(ctx, st)
+	rules, version, err := rulesDocument.approved(ctx, st, c)
 	if err != nil {
 		return store.ChangeEffect{}, err
 	}
-	if base != c.Base {
-		return store.ChangeEffect{}, ErrStale
-	}
 	return store.ChangeEffect{RuleSet: &store.RuleSetVersion{
-		Version: c.Base + 1, Rules: []byte(rc.YAML), Created: now, Change: c.ID, By: actor.Subject,
+		Version: version, Rules: rules, Created: now, Change: c.ID, By: actor.Subject,
 	}}, nil
 }
