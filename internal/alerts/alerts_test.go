@@ -578,3 +578,76 @@ func describe(as []store.StoredAlert) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// TestOversightRulesSeeWhomALookWasAbout runs the built-in pack over the
+// oversight log as lbm serve does: records naming a request reach the
+// rules with its subjects, which the log itself does not hold.
+func TestOversightRulesSeeWhomALookWasAbout(t *testing.T) {
+	e := newEnv(t)
+	for _, r := range []store.StoredRequest{
+		{ID: "r-ian", Reference: "ACAC-2026-0001", Requester: "ivy", Subjects: []string{"ian"}},
+		{ID: "r-stu", Reference: "ACAC-2026-0002", Requester: "ivy", Subjects: []string{"stu"}},
+	} {
+		r.State, r.Created, r.Updated, r.Body = "authorised", t0, t0, []byte(`{}`)
+		if err := e.node.Store.AddRequest(e.ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record := func(actor, action, request string) {
+		t.Helper()
+		e.advance(time.Minute)
+		if _, err := e.node.OversightAccess(e.ctx, actor, action, map[string]any{"request": request, "reason": "not a named investigator"},
+			map[string]string{"justification": "checking the custody record look-ups"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("ivy", review.ActionQuery, "r-ian")  // a look at a colleague in her own unit
+	record("ivy", review.ActionQuery, "r-stu")  // stu is in another unit
+	record("ian", review.ActionRefused, "r-stu") // three refusals about stu
+	record("max", review.ActionRefused, "r-stu")
+	record("ivy", review.ActionRefused, "r-stu")
+	record("ola", review.ActionRefused, "no-such-request") // names nobody
+
+	var d *alerts.Detector
+	for _, x := range e.node.Detectors {
+		if x.Log == server.Oversight {
+			d = x
+		}
+	}
+	e.drain(d)
+	all, err := e.node.Store.ListAlerts(e.ctx, store.AlertQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, a := range all {
+		got[a.Rule] = append(got[a.Rule], a.Subject)
+	}
+	for rule, want := range map[string][]string{
+		"oversight-colleague-query":   {"ivy"},
+		"oversight-repeated-refusals": {"ivy"}, // raised by the third refusal, hers
+		"oversight-refused-attempt":   {"ola", "ivy", "max", "ian"},
+	} {
+		if !slices.Equal(got[rule], want) {
+			t.Errorf("%s raised about %v, want %v (all: %s)", rule, got[rule], want, describe(all))
+		}
+	}
+	if len(all) != 6 {
+		t.Errorf("alerts: %s", describe(all))
+	}
+	// The log holds the request's id, never whom it is about.
+	size, _ := e.node.Store.LogState(e.ctx, server.Oversight)
+	ens, err := e.node.Store.Entries(e.ctx, server.Oversight, 0, size.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range ens {
+		o, err := e.node.Opener.OpenMetadata(e.ctx, en)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := o.Event.Field("related.user"); ok {
+			t.Errorf("oversight entry %d names related users", en.Index)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,13 @@ type Detector struct {
 	// (rules never see content). Set it when confidential markers are
 	// configured; channels are matched on metadata alone.
 	OpenContent bool
+	// RequestSubjects, when set, gives the people request id is about
+	// (none for an unknown id). A record naming a request (lbm.request)
+	// then reaches the rules with related.user set to them: the oversight
+	// log keeps whom a look was about out of its readable metadata, and
+	// the rules watching the watchers need it. Set it on the oversight
+	// log only.
+	RequestSubjects func(ctx context.Context, id string) ([]string, error)
 	// Batch is the most entries one step reads. Default 4096.
 	Batch int
 	// WarmUp is how many entries before the cursor are replayed, raising
@@ -168,6 +176,7 @@ func (d *Detector) observe(ctx context.Context, from, to uint64) ([]detect.Alert
 	}
 	evs := make([]*event.Event, 0, len(entries))
 	evidence := make(map[event.ID]Evidence, len(entries))
+	subjects := map[string][]string{} // by request id, for this batch
 	for _, en := range entries {
 		// Content is opened only so that the engine can recognise
 		// confidential material, which no rule may see; the engine
@@ -180,8 +189,14 @@ func (d *Detector) observe(ctx context.Context, from, to uint64) ([]detect.Alert
 		if err != nil {
 			return nil, nil, err
 		}
-		evidence[o.Event.ID] = evidenceFrom(en, o.Event)
-		evs = append(evs, o.Event)
+		ev := o.Event
+		if d.RequestSubjects != nil {
+			if ev, err = d.withRequestSubjects(ctx, ev, subjects); err != nil {
+				return nil, nil, err
+			}
+		}
+		evidence[ev.ID] = evidenceFrom(en, ev)
+		evs = append(evs, ev)
 	}
 	// Sources commit in batches of their own: within a batch of entries,
 	// time order is restored before the rules see them.
@@ -205,6 +220,43 @@ func (d *Detector) observe(ctx context.Context, from, to uint64) ([]detect.Alert
 		raised = append(raised, as...)
 	}
 	return raised, evidence, nil
+}
+
+// withRequestSubjects returns ev with related.user set to the subjects of
+// the request it names, or ev itself when it names none, already has
+// related.user, or the request is unknown (a refused look may name any
+// id). seen caches the subjects by request id.
+func (d *Detector) withRequestSubjects(ctx context.Context, ev *event.Event, seen map[string][]string) (*event.Event, error) {
+	if _, ok := ev.Field("related.user"); ok {
+		return ev, nil
+	}
+	v, ok := ev.Field("lbm.request")
+	if !ok {
+		return ev, nil
+	}
+	id, ok := event.StringValue(v)
+	if !ok || id == "" {
+		return ev, nil
+	}
+	people, cached := seen[id]
+	if !cached {
+		var err error
+		if people, err = d.RequestSubjects(ctx, id); err != nil {
+			return nil, fmt.Errorf("reading the subjects of request %s: %w", id, err)
+		}
+		seen[id] = people
+	}
+	if len(people) == 0 {
+		return ev, nil
+	}
+	value, err := json.Marshal(people)
+	if err != nil {
+		return nil, err
+	}
+	out := *ev
+	i, _ := slices.BinarySearchFunc(ev.Fields, "related.user", func(f event.Field, n string) int { return strings.Compare(f.Name, n) })
+	out.Fields = slices.Insert(slices.Clone(ev.Fields), i, event.Field{Name: "related.user", Value: value})
+	return &out, nil
 }
 
 // storedAlerts makes the engine's alerts into stored, pseudonymised ones.

@@ -117,8 +117,22 @@ func (n *Node) openDetectors(cfg Config, secret []byte) error {
 	rules := &rulesInForce{store: n.Store, listsDir: filepath.Join(cfg.DataDir, ListsDir), conf: conf, now: cfg.Now}
 	pseudonyms := alerts.NewPseudonymiser(secret)
 	for _, name := range LogNames {
-		n.Detectors = append(n.Detectors, &alerts.Detector{Log: name, Store: n.Store, Opener: n.Opener, Pseudonyms: pseudonyms,
-			Rules: rules, Now: cfg.Now, Logger: cfg.Logger, OpenContent: conf != nil && len(conf.Config().Markers) > 0})
+		d := &alerts.Detector{Log: name, Store: n.Store, Opener: n.Opener, Pseudonyms: pseudonyms,
+			Rules: rules, Now: cfg.Now, Logger: cfg.Logger, OpenContent: conf != nil && len(conf.Config().Markers) > 0}
+		if name == Oversight {
+			d.RequestSubjects = n.requestSubjects
+		}
+		n.Detectors = append(n.Detectors, d)
 	}
 	return nil
+}
+
+// requestSubjects is whom request id is about, for the rules over the
+// oversight log; none for an id no request has.
+func (n *Node) requestSubjects(ctx context.Context, id string) ([]string, error) {
+	r, err := n.Store.RequestByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return r.Subjects, err
 }
