@@ -601,8 +601,8 @@ func TestOversightRulesSeeWhomALookWasAbout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	record("ivy", review.ActionQuery, "r-ian")  // a look at a colleague in her own unit
-	record("ivy", review.ActionQuery, "r-stu")  // stu is in another unit
+	record("ivy", review.ActionQuery, "r-ian")   // a look at a colleague in her own unit
+	record("ivy", review.ActionQuery, "r-stu")   // stu is in another unit
 	record("ian", review.ActionRefused, "r-stu") // three refusals about stu
 	record("max", review.ActionRefused, "r-stu")
 	record("ivy", review.ActionRefused, "r-stu")
