@@ -23,6 +23,12 @@ import (
 // detection rules.
 const ChangeRules = "rules"
 
+// RulesChange is the payload of a "rules" change: the rule file as
+// proposed.
+type RulesChange struct {
+	YAML string `json:"yaml"`
+}
+
 // ParseRules parses a rule file against the detection catalogue; a
 // malformed file is a *detect.ParseError naming the line.
 func ParseRules(data []byte) ([]*detect.Rule, error) {

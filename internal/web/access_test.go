@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"encoding/json"
-	"github.com/lbm-project/lbm/internal/detect/pack"
 	"net/http"
 	"net/url"
 	"slices"
@@ -172,6 +171,10 @@ var accessMatrix = []struct {
 	{"GET /consent-policy/edit", "/consent-policy/edit", "", "admin"},
 	{"POST /consent-policy/edit", "/consent-policy/edit", "{consentpolicyform}", "admin"},
 	{"GET /consent-policy/changes/{id}", "/consent-policy/changes/{consentChange}", "", "oversight admin"},
+	{"GET /rules", "/rules", "", "oversight admin"},
+	{"GET /rules/edit", "/rules/edit", "", "admin"},
+	{"POST /rules/edit", "/rules/edit", "{rulesform}", "admin"},
+	{"GET /rules/changes/{id}", "/rules/changes/{rulesChange}", "", "oversight admin"},
 	{"GET /notice", "/notice", "", "*"},
 	{"GET /public-notice", "/public-notice", "", "*"},
 	{"POST /notice/acknowledgement", "/notice/acknowledgement", "version=1", persons},
@@ -243,10 +246,11 @@ func bodies(t *testing.T) *strings.Replacer {
 	catalogueForm := url.Values{"purposes": {purposes}, "legislation": {string(f.Legislation)}, "criteria": {string(f.Criteria)}, "reason": {"clearer title"}}
 	consentPolicy, _ := json.Marshal(map[string]string{"yaml": editedConsentPolicy(), "reason": "stricter"})
 	consentPolicyForm := url.Values{"yaml": {editedConsentPolicy()}, "reason": {"stricter"}}
-	rules, _ := json.Marshal(map[string]string{"yaml": string(pack.YAML) + "\n# stricter\n", "reason": "stricter"})
+	rules, _ := json.Marshal(map[string]string{"yaml": editedRules(), "reason": "stricter"})
+	rulesForm := url.Values{"yaml": {editedRules()}, "reason": {"stricter"}}
 	return strings.NewReplacer("{rules}", string(rules), "{catalogue}", string(catalogue), "{draft}", string(draft),
 		"{draftform}", draftForm.Encode(), "{catalogueform}", catalogueForm.Encode(),
-		"{consentpolicy}", string(consentPolicy), "{consentpolicyform}", consentPolicyForm.Encode())
+		"{consentpolicy}", string(consentPolicy), "{consentpolicyform}", consentPolicyForm.Encode(), "{rulesform}", rulesForm.Encode())
 }
 
 const eventLine = `{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"u1"}}`
@@ -296,9 +300,13 @@ func TestAccessMatrix(t *testing.T) {
 			if strings.Contains(m.path, "{consentChange}") {
 				consentChange = proposeConsentPolicy(t, e)
 			}
+			var rulesChange string
+			if strings.Contains(m.path, "{rulesChange}") {
+				rulesChange = proposeRules(t, e)
+			}
 			for _, who := range order {
 				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{request}", e.request, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange,
-					"{consentChange}", consentChange, "{alert}", e.alert).Replace(m.path)
+					"{consentChange}", consentChange, "{rulesChange}", rulesChange, "{alert}", e.alert).Replace(m.path)
 				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)
@@ -334,6 +342,7 @@ type state struct {
 	Catalogues       []store.CatalogueVersion
 	StoredRequests   []store.StoredRequest
 	ConsentPolicies  []store.ConsentPolicyVersion
+	RuleSets         []store.RuleSetVersion
 	Alerts           []store.StoredAlert
 	LogSizes         map[string]uint64
 	Tokens           map[string]store.Token
@@ -366,6 +375,9 @@ func (e *peopleEnv) snapshot(t *testing.T) state {
 		t.Fatal(err)
 	}
 	if s.ConsentPolicies, err = st.ListConsentPolicyVersions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.RuleSets, err = st.ListRuleSetVersions(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if s.Alerts, err = st.ListAlerts(ctx, store.AlertQuery{Limit: 1000}); err != nil {

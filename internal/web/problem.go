@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/lbm-project/lbm/internal/consent"
+	"github.com/lbm-project/lbm/internal/detect"
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
@@ -70,6 +71,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var ve *validationError
 	var cpe *policy.ParseError
 	var lpe *consent.ParseError
+	var rpe *detect.ParseError
 	var sare *inform.DetailsError
 	var nce *inform.NotCurrentError
 	if rp, ok := requestProblem(err); ok {
@@ -88,6 +90,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		p = Problem{Type: TypeValidation, Title: "Invalid notice", Status: http.StatusBadRequest, Detail: err.Error(), Field: fe.Field, Line: fe.Line}
 	case errors.As(err, &lpe):
 		p = Problem{Type: TypeValidation, Title: "Invalid consent-level policy", Status: http.StatusBadRequest, Detail: lpe.Error(), Field: "yaml", Line: lpe.Line}
+	case errors.As(err, &rpe):
+		p = Problem{Type: TypeValidation, Title: "Invalid detection rules", Status: http.StatusBadRequest, Detail: rpe.Error(), Field: "yaml", Line: rpe.Line}
 	case errors.As(err, &cpe):
 		p = Problem{Type: TypeValidation, Title: "Invalid catalogue", Status: http.StatusBadRequest, Detail: cpe.Error(), Field: cpe.File, Line: cpe.Line}
 	case errors.As(err, &sare):

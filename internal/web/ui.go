@@ -403,6 +403,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "The people who have not acknowledged the current notice, by unit and line manager."},
 			{Title: "Catalogue", Href: "/catalogue", Text: "The lawful purposes, the law and the proportionality criteria, and their history."},
 			{Title: "Authorisation levels", Href: "/consent-policy", Text: "The policy deciding which rank authorises a request and whose advice it needs, and its history."},
+			{Title: "Detection rules", Href: "/rules", Text: "The rules deciding what raises an alert, and their history."},
 			{Title: "Oversight log", Href: "/oversight", Text: "What administrators did, including changes made offline (break-glass)."},
 		}
 	case identity.RoleOversight:
@@ -413,6 +414,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "Coverage of the current notice, by unit and line manager."},
 			{Title: "Catalogue", Href: "/catalogue", Text: "Every version of the purposes, the law and the criteria."},
 			{Title: "Authorisation levels", Href: "/consent-policy", Text: "Every version of the policy deciding which rank authorises a request."},
+			{Title: "Detection rules", Href: "/rules", Text: "Every version of the rules deciding what raises an alert."},
 			{Title: "Oversight log", Href: "/oversight", Text: "Everything the monitors and administrators did, with break-glass changes marked."},
 		}
 	case identity.RoleDPO:
@@ -550,6 +552,7 @@ func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.Chan
 		row.Summary = fmt.Sprintf("Replace version %d of the authorisation-level policy (who may authorise a request, and with whose advice) with version %d", c.Base, c.Base+1)
 	case identity.ChangeRules:
 		row.Target = "Detection rules"
+		row.TargetHref = "/rules/changes/" + url.PathEscape(c.ID)
 		row.Summary = fmt.Sprintf("Replace version %d of the detection rules (what raises an alert) with version %d", c.Base, c.Base+1)
 	}
 	row.CanDecide = c.State == identity.ChangePending && identity.CheckDecider(c, viewer) == nil

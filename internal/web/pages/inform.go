@@ -195,7 +195,8 @@ func (CatalogueChange) template() string { return "policy-change.html" }
 // CatalogueChange shows what a proposed catalogue change changes, file by
 // file, so that the second administrator approves what they have read.
 // When Change.CanDecide, it offers POST /changes/{ID}/approve and reject.
-// The consent-level policy's changes share its template.
+// The consent-level policy's and the detection rules' changes share its
+// template.
 type CatalogueChange struct {
 	Layout
 	Change ChangeRow
