@@ -48,6 +48,24 @@ func NewList(values ...string) *List {
 	return l
 }
 
+// ListFromRows returns a list of rows as a list file holds them: a value
+// each (the second of each pair ignored), or, when keyed, a key and a
+// value.
+func ListFromRows(keyed bool, rows [][2]string) *List {
+	if !keyed {
+		l := NewList()
+		for _, r := range rows {
+			l.set[r[0]] = struct{}{}
+		}
+		return l
+	}
+	l := NewKeyedList(nil)
+	for _, r := range rows {
+		l.add(r[0], r[1])
+	}
+	return l
+}
+
 // NewKeyedList returns a keyed list: the values of each key.
 func NewKeyedList(values map[string][]string) *List {
 	l := &List{keyed: true, byKey: make(map[string]map[string]struct{}, len(values))}

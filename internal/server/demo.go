@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/lbm-project/lbm/internal/detect"
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
@@ -25,6 +28,11 @@ const (
 	demoDays   = 3
 	demoSource = "demo"
 )
+
+// demoForce is the simulated force of the demo. Misconduct is far more
+// common than in a real force (some ten scenarios in three days), so
+// that the alert queue has something of most kinds in it.
+var demoForce = simulate.Config{People: demoPeople, Days: demoDays, Misconduct: 2, NearMisses: 5}
 
 // LoadDemo fills an empty directory with the synthetic force's people
 // (see [loadDemoPeople]) and an empty activity log with their activity from
@@ -43,7 +51,7 @@ func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, er
 	if st.Size > 0 {
 		return "", 0, nil
 	}
-	lines, err := simulate.Events(simulate.Config{People: demoPeople, Days: demoDays})
+	lines, err := simulate.Events(demoForce)
 	if err != nil {
 		return "", 0, err
 	}
@@ -76,6 +84,9 @@ func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, er
 		bar.Add(len(evs))
 	}
 	bar.Finish()
+	if err := writeDemoLists(filepath.Join(filepath.Dir(n.AdminTokenPath), ListsDir)); err != nil {
+		return "", 0, fmt.Errorf("writing the demo's reference lists: %w", err)
+	}
 	if err := loadDemoNotice(ctx, n); err != nil {
 		return "", 0, fmt.Errorf("publishing the demo notice: %w", err)
 	}
@@ -83,6 +94,28 @@ func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, er
 		return "", 0, fmt.Errorf("loading demo requests: %w", err)
 	}
 	return path, len(lines), n.PublishAll(ctx)
+}
+
+// writeDemoLists writes the reference lists HR, vetting and security
+// would supply about the demo force, for the detection rules to read,
+// unless dir already exists: a real force's lists are never replaced.
+func writeDemoLists(dir string) error {
+	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	lists, err := simulate.Lists(demoForce)
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	for id, l := range lists {
+		if err := os.WriteFile(filepath.Join(dir, id+".csv"), detect.FormatList(detect.ListFromRows(l.Keyed, l.Rows)), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setDemoManagers makes the highest-ranked person of each unit the line
@@ -169,7 +202,7 @@ func loadDemoPeople(ctx context.Context, n *Node) error {
 	now := n.Now()
 	var ps []store.Person
 	roles := map[string][]string{}
-	for _, sp := range simulate.People(simulate.Config{People: demoPeople, Days: demoDays}) {
+	for _, sp := range simulate.People(demoForce) {
 		rank, err := identity.ParseRank(sp.Rank)
 		if err != nil {
 			return fmt.Errorf("simulated person %s: %w", sp.ID, err)

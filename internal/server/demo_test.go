@@ -31,6 +31,31 @@ func TestLoadDemo(t *testing.T) {
 	if want := []string{"active", "draft", "submitted"}; !slices.Equal(states, want) {
 		t.Errorf("demo requests in states %v, want %v", states, want)
 	}
+	// The simulated misconduct raises alerts, with the lists the demo
+	// wrote.
+	for _, d := range n.Detectors {
+		for {
+			k, err := d.Step(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k == 0 {
+				break
+			}
+		}
+	}
+	alerts, err := n.Store.ListAlerts(ctx, store.AlertQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]bool{}
+	for _, a := range alerts {
+		rules[a.Rule] = true
+	}
+	if len(rules) < 5 {
+		t.Errorf("the demo raised alerts of %d rules (%v), want several kinds", len(rules), rules)
+	}
+	t.Logf("demo alerts: %d, of rules %v", len(alerts), rules)
 	// A second load, as on a restart with --demo, adds nothing.
 	if _, events, err := server.LoadDemo(ctx, n, io.Discard); err != nil || events != 0 {
 		t.Fatalf("second LoadDemo = %d events, %v", events, err)
