@@ -46,7 +46,8 @@ of DATA/confidential.yaml) are skipped, as they are on ingest.
 --builtin runs lbm's built-in pack instead of a RULES.yaml. --labels FILE
 scores the alerts against labelled misconduct (as lbm simulate --labels
 writes): per rule, precision (the share of its alerts that match a label
-naming it, for the same user.id, within --slack of the label's span) and
+naming it, for the same user.id or the same key (the rule's by value, such
+as the related.user refused about), within --slack of the label's span) and
 recall (the share of the labels naming it that it caught), and in total.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if builtin {

@@ -16,7 +16,7 @@ import (
 
 func simulateCmd() *cobra.Command {
 	var cfg simulate.Config
-	var start, out, labelsFile, listsDir string
+	var start, out, labelsFile, listsDir, oversightFile string
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Write realistic synthetic NDJSON activity for a force",
@@ -25,7 +25,11 @@ at --misconduct-rate (one per that many people per 30 days) and harmless
 near-misses at --near-miss-rate. The events carry no sign of which are
 scenarios: --labels FILE writes that apart, one JSON object a line, for
 lbm rules test --labels. --lists DIR writes the reference lists the
-built-in pack reads, for lbm rules test --lists.`,
+built-in pack reads, for lbm rules test --lists. --oversight FILE writes
+the oversight log of the same force (its investigators' requests, looks
+and refused attempts, with misconduct scenarios of its own), as the
+detector presents it to the oversight rules; its labels then follow the
+activity's in --labels FILE.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if start != "" {
@@ -52,8 +56,15 @@ built-in pack reads, for lbm rules test --lists.`,
 			if err := bw.Flush(); err != nil {
 				return err
 			}
+			if oversightFile != "" {
+				n, err := writeOversight(oversightFile, cfg)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d oversight records\n", n)
+			}
 			if labelsFile != "" {
-				if err := writeLabels(labelsFile, cfg); err != nil {
+				if err := writeLabels(labelsFile, cfg, oversightFile != ""); err != nil {
 					return err
 				}
 			}
@@ -75,13 +86,23 @@ built-in pack reads, for lbm rules test --lists.`,
 	cmd.Flags().IntVar(&cfg.NearMisses, "near-miss-rate", simulate.DefaultNearMisses, "one harmless near-miss per this many people per 30 days; -1 for none")
 	cmd.Flags().StringVar(&labelsFile, "labels", "", "write the misconduct scenarios' labels to FILE (NDJSON)")
 	cmd.Flags().StringVar(&listsDir, "lists", "", "write the reference lists the built-in pack reads to DIR, one ID.csv each")
+	cmd.Flags().StringVar(&oversightFile, "oversight", "", "write the force's oversight log to FILE (NDJSON), and its scenarios to --labels")
 	return cmd
 }
 
-func writeLabels(file string, cfg simulate.Config) error {
+// writeLabels writes the activity's labels in the order planned, then,
+// with oversight, the oversight log's.
+func writeLabels(file string, cfg simulate.Config, oversight bool) error {
 	labels, err := simulate.Labels(cfg)
 	if err != nil {
 		return err
+	}
+	if oversight {
+		more, err := simulate.OversightLabels(cfg)
+		if err != nil {
+			return err
+		}
+		labels = append(labels, more...)
 	}
 	f, err := os.Create(file)
 	if err != nil {
@@ -102,6 +123,19 @@ func writeLabels(file string, cfg simulate.Config) error {
 	return f.Close()
 }
 
+func writeOversight(file string, cfg simulate.Config) (int, error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return 0, err
+	}
+	n, err := simulate.Oversight(f, cfg)
+	if err != nil {
+		f.Close()
+		return n, err
+	}
+	return n, f.Close()
+}
+
 // writeLists writes the lists HR, vetting and security would supply, and
 // those lbm derives from its own directory, as the server would build
 // them from the simulated force's.
@@ -112,19 +146,7 @@ func writeLists(dir string, cfg simulate.Config) error {
 	}
 	lists := detect.Lists{}
 	for id, l := range given {
-		if l.Keyed {
-			m := map[string][]string{}
-			for _, row := range l.Rows {
-				m[row[0]] = append(m[row[0]], row[1])
-			}
-			lists[id] = detect.NewKeyedList(m)
-		} else {
-			var vs []string
-			for _, row := range l.Rows {
-				vs = append(vs, row[0])
-			}
-			lists[id] = detect.NewList(vs...)
-		}
+		lists[id] = detect.ListFromRows(l.Keyed, l.Rows)
 	}
 	var staff []detect.Staff
 	for _, p := range simulate.People(cfg) {

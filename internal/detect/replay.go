@@ -155,7 +155,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 	if s := rep.Score; s != nil {
-		fmt.Fprintf(&b, "\n%s: %s; an alert matches a label of its rule for the same user.id within %s of its span\n",
+		fmt.Fprintf(&b, "\n%s: %s; an alert matches a label of its rule for the same user.id or key within %s of its span\n",
 			rep.LabelsFile, plural(s.Total.Labels, "label"), s.Slack)
 		if rep.Omitted > 0 {
 			fmt.Fprintf(&b, "(only the first %d alerts are scored)\n", len(rep.Alerts))

@@ -75,10 +75,14 @@ func ParseLabels(r io.Reader, file string) ([]Label, error) {
 // A Score is how well alerts match labels, per rule and in total.
 //
 // An alert matches a label when the label names the alert's rule, the
-// alert's Subject (the user.id of the event that fired it) is the label's
-// user, and the alert's time is within the label's span widened by Slack
-// on either side: a rule that counts events may fire on the last of a
-// burst, and one that follows a sequence on its last step.
+// label's user is the alert's Subject (the user.id of the event that
+// fired it) or its Key (the value of the rule's by), and the alert's time
+// is within the label's span widened by Slack on either side: a rule that
+// counts events may fire on the last of a burst, and one that follows a
+// sequence on its last step. The Key is for rules about the person an
+// event concerns rather than the one who acted: oversight-repeated-refusals
+// counts refusals by related.user, and whoever refused the third time
+// fired it, so its label names the person refused about.
 //
 // A rule's precision is the share of its alerts that match a label; its
 // recall the share of the labels naming it that one of its alerts
@@ -135,7 +139,11 @@ func ScoreAlerts(alerts []Alert, labels []Label, rules []string, slack time.Dura
 		rs.Alerts++
 		s.Total.Alerts++
 		hit := false
-		for _, i := range byUser[a.Subject] {
+		cands := byUser[a.Subject]
+		if a.Key != a.Subject {
+			cands = append(slices.Clip(cands), byUser[a.Key]...)
+		}
+		for _, i := range cands {
 			l := labels[i]
 			if !slices.Contains(l.Rules, a.Rule) || a.Time.Before(l.Start.Add(-slack)) || a.Time.After(l.End.Add(slack)) {
 				continue

@@ -52,3 +52,37 @@ func TestParseLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreAlertsKey checks that an alert matches a label by its Key as
+// well as by its Subject: a rule counting by related.user fires on
+// whoever acted last, and its label names the person the events concern.
+func TestScoreAlertsKey(t *testing.T) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	label := Label{Kind: "k", Rules: []string{"r"}, User: "u9", Start: at(0), End: at(60)}
+	for _, tc := range []struct {
+		name  string
+		alert Alert
+		match bool
+	}{
+		{"by key", Alert{Rule: "r", Subject: "u5", Key: "u9", Time: at(60)}, true},
+		{"by subject", Alert{Rule: "r", Subject: "u9", Key: "u9 x", Time: at(30)}, true},
+		{"by both", Alert{Rule: "r", Subject: "u9", Key: "u9", Time: at(30)}, true},
+		{"neither", Alert{Rule: "r", Subject: "u5", Key: "u6", Time: at(30)}, false},
+		{"key within a longer key", Alert{Rule: "r", Subject: "u5", Key: "u9 x", Time: at(30)}, false},
+		{"by key, another rule", Alert{Rule: "q", Subject: "u5", Key: "u9", Time: at(30)}, false},
+		{"by key, too late", Alert{Rule: "r", Subject: "u5", Key: "u9", Time: at(121)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ScoreAlerts([]Alert{tc.alert}, []Label{label}, []string{"r"}, time.Hour)
+			if m := got.Total.Matched == 1; m != tc.match {
+				t.Errorf("ScoreAlerts(%+v) matched = %v, want %v", tc.alert, m, tc.match)
+			}
+			if c := got.Total.Caught == 1; c != tc.match {
+				t.Errorf("ScoreAlerts(%+v) caught = %v, want %v", tc.alert, c, tc.match)
+			}
+			if got.Total.Matched > 1 || got.Total.Caught > 1 {
+				t.Errorf("ScoreAlerts(%+v) = %+v: one alert and one label counted twice", tc.alert, got.Total)
+			}
+		})
+	}
+}

@@ -123,4 +123,29 @@
 // that go with the force, and [People] the directory (units, working
 // patterns, leaving dates). A small force over a short window has no
 // scenario at the default rates, so its output depends only on the rota.
+//
+// # The oversight log
+//
+// [Oversight] writes what lbm's own oversight log would hold of the same
+// force's monitors over the window, as the detector presents it to the
+// built-in pack's oversight rules: lbm's records (event.category
+// "configuration", lbm.break_glass false, lbm.request and the fields
+// the authorise and review services write) with related.user, the
+// subjects of the request a record is about, which the detector adds
+// from the request store. A few of Professional Standards' constables to
+// inspectors are the anti-corruption team; its chief inspectors and
+// superintendents authorise (a force too small to have any borrows its
+// senior officers). Everyone acts only on shift. The routine work, one
+// request per 100 people per 30 days, is about people in other units:
+// created, submitted, decided (about one in eight refused, never twice
+// about one person) and, once in force, looked into with review_query
+// and now and then review_export. At a third of Config.Misconduct's rate
+// it plants scenarios (a refused look, a look into someone of one's own
+// unit, three or more refusals about one person within 31 days) and at
+// a sixteenth of Config.NearMisses's rate their look-alikes (two
+// refusals about one person, three about three people, a look into a
+// namesake in another unit, refusals more than 31 days apart).
+// [OversightLabels] says which are scenarios. The oversight log draws
+// from a random stream of its own, so writing it changes nothing of the
+// activity.
 package simulate

@@ -399,6 +399,7 @@ const (
 	streamEvents    = 0x6576656e7473     // "events"
 	streamPrivate   = 0x70726976617465   // "private"
 	streamScenarios = 0x7363656e6172696f // "scenario"
+	streamOversight = 0x6f766572736565   // "oversee"
 )
 
 func splitmix(x uint64) uint64 {
