@@ -155,6 +155,9 @@ func TestTamper(t *testing.T) {
 		fail   string // regexp the FAIL line must match
 		// entry, when >= 0, must fail to open with a *record.TamperError.
 		entry int
+		// history, when set, is a regexp a FAIL line of lbm verify
+		// history must match.
+		history string
 	}{
 		{
 			name: "entry meta byte",
@@ -192,8 +195,9 @@ func TestTamper(t *testing.T) {
 				// well-formed note, no longer the signed one.
 				db.flipByte(t, "checkpoints", "note", "log = 'activity' AND size = ?", 20, fixtureEvents)
 			},
-			fail:  `^FAIL: activity log: checkpoint of size 226: checking checkpoint signature: `,
-			entry: -1,
+			fail:    `^FAIL: activity log: checkpoint of size 226: checking checkpoint signature: `,
+			entry:   -1,
+			history: `^FAIL: activity log: the current checkpoint: checking checkpoint signature: `,
 		},
 	}
 	forEachEngine(t, func(t *testing.T, e engine) {
@@ -220,6 +224,13 @@ func TestTamper(t *testing.T) {
 					t.Errorf("lbm verify store stderr = %q, want lbm: error: verification failed", r.stderr)
 				}
 
+				if tt.history != "" {
+					r := lbm(t, nil, append([]string{"verify", "history", "--quiet"}, st.flags()...)...)
+					fails := failLines(r.stdout)
+					if re := regexp.MustCompile(tt.history); r.code != 1 || len(fails) != 1 || !re.MatchString(fails[0]) {
+						t.Errorf("lbm verify history after tampering: %v\nwant exit 1 and one FAIL line matching %q", r, tt.history)
+					}
+				}
 				if tt.entry < 0 {
 					return
 				}
@@ -348,6 +359,12 @@ func testRewrittenHistory(t *testing.T, e engine) {
 		db.exec1(t, `INSERT INTO tiles (log, level, idx, hashes) VALUES ('activity', ?, ?, ?)`, int64(id.Level), int64(id.Index), h)
 	}
 	db.exec1(t, `UPDATE tree_state SET size = ?, root = ?, range = ? WHERE log = 'activity'`, int64(tree.Size), tree.Root, bytes.Join(tree.Range, nil))
+	// While the checkpoints published before the rewrite are kept, the
+	// log no longer matches them.
+	r := lbm(t, nil, append([]string{"verify", "history", "--quiet", "--log", "activity"}, st.flags()...)...)
+	if fails := failLines(r.stdout); r.code != 1 || len(fails) != 1 || !strings.Contains(fails[0], "not the root") {
+		t.Errorf("lbm verify history on the rewritten store with its checkpoints: %v\nwant exit 1 and a FAIL line: not the root its checkpoint signs", r)
+	}
 	db.exec1(t, `DELETE FROM checkpoints WHERE log = 'activity'`)
 	db.close(t)
 
@@ -366,7 +383,7 @@ func testRewrittenHistory(t *testing.T, e engine) {
 
 	// verify store cannot tell: the store is exactly what its entries imply.
 	// This is why checkpoints must be kept outside the data directory.
-	r := lbm(t, nil, verifyStore(st)...)
+	r = lbm(t, nil, verifyStore(st)...)
 	if r.code != 0 || strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "OK: activity log: 226 entries") {
 		t.Errorf("lbm verify store on a consistently rewritten store: %v\nwant exit 0 and OK (it checks internal consistency only)", r)
 	}

@@ -74,7 +74,7 @@ func (t *target) verifierKey(ctx context.Context) (string, string, error) {
 	return "", "", withHint(errors.New("nothing to verify against"), "give --data DIR, --server URL or --key")
 }
 
-func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
+func (t *target) source(ctx context.Context) (tlog.HistorySource, func(), error) {
 	switch {
 	case t.where.data != "":
 		// Only --data says "read the store here"; --db (perhaps from LBM_DB)
@@ -93,7 +93,7 @@ func (t *target) source(ctx context.Context) (tlog.Source, func(), error) {
 
 // open resolves the verifier key and the log to read, for the commands
 // that need both.
-func (t *target) open(ctx context.Context) (string, tlog.Source, func(), error) {
+func (t *target) open(ctx context.Context) (string, tlog.HistorySource, func(), error) {
 	vkey, _, err := t.verifierKey(ctx)
 	if err != nil {
 		return "", nil, nil, err
@@ -107,7 +107,7 @@ func (t *target) open(ctx context.Context) (string, tlog.Source, func(), error) 
 
 func verifyCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "verify", Short: "Check checkpoints, proofs and stores; prints OK or FAIL lines, exits 1 on any failure"}
-	cmd.AddCommand(verifyCheckpointCmd(), verifyConsistencyCmd(), verifyInclusionCmd(), verifyStoreCmd(), verifyBundleCmd(), verifyReceiptCmd())
+	cmd.AddCommand(verifyCheckpointCmd(), verifyConsistencyCmd(), verifyHistoryCmd(), verifyInclusionCmd(), verifyStoreCmd(), verifyBundleCmd(), verifyReceiptCmd())
 	return cmd
 }
 
@@ -179,6 +179,77 @@ the signing key, because the new tree no longer contains the old one.`,
 	}
 	t.flags(cmd)
 	cmd.Flags().StringVar(&old, "old", "", "checkpoint saved earlier")
+	return cmd
+}
+
+func verifyHistoryCmd() *cobra.Command {
+	var t target
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "history [--server URL | --data DIR] [--log activity|oversight]",
+		Short: "Check that the log today extends every checkpoint it ever published",
+		Long: `Check every checkpoint a log ever published: that it is signed by the
+log's key, and that a consistency proof from it to the log's current
+checkpoint, built from the tiles served today, checks. Every published
+checkpoint is then a prefix of one append-only log, so nobody rewrote what
+one of them committed to, whatever key they held; a checkpoint altered
+where it is kept fails too. Both logs unless --log names one. Against a
+server (--server URL) it needs no access to the data, only the verifier
+key, which --key pins (else it is read from the server).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			logs := server.LogNames
+			if cmd.Flags().Changed("log") {
+				logs = []string{t.log}
+			}
+			failed := false
+			for _, name := range logs {
+				t.log = name
+				vkey, src, done, err := t.open(cmd.Context())
+				if err != nil {
+					return err
+				}
+				var bar *progressbar.ProgressBar
+				if !quiet {
+					bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+						progressbar.OptionSetDescription(name+" checkpoints"), progressbar.OptionShowCount(),
+						progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }))
+				}
+				h, err := tlog.VerifyHistory(cmd.Context(), src, vkey, func(n uint64) {
+					if bar != nil {
+						bar.Set64(int64(n))
+					}
+				})
+				if bar != nil {
+					bar.Finish()
+				}
+				done()
+				if err != nil {
+					return fmt.Errorf("%s log: %w", name, err)
+				}
+				if !h.OK() {
+					failed = true
+					for _, p := range h.Problems {
+						fmt.Fprintf(out, "FAIL: %s log: %s\n", name, p)
+					}
+					continue
+				}
+				if h.Checked == 0 {
+					fmt.Fprintf(out, "OK: %s log at size %d has published no checkpoint before this one\n", name, h.Current)
+					continue
+				}
+				fmt.Fprintf(out, "OK: %s log at size %d extends all %d checkpoints it published (sizes %d to %d)\n",
+					name, h.Current, h.Checked, h.First, h.Last)
+			}
+			if failed {
+				return errFailed
+			}
+			return nil
+		},
+	}
+	t.flags(cmd)
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
 }
 

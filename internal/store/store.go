@@ -256,8 +256,10 @@ type Checkpoints interface {
 	AddCheckpoint(ctx context.Context, log string, c Checkpoint) error
 	// LatestCheckpoint returns log's largest checkpoint; ErrNotFound if none.
 	LatestCheckpoint(ctx context.Context, log string) (Checkpoint, error)
-	// ListCheckpoints returns log's checkpoints in size order.
-	ListCheckpoints(ctx context.Context, log string) ([]Checkpoint, error)
+	// ListCheckpoints returns, in size order, at most limit of log's
+	// checkpoints whose size is at least from: a log publishes one a
+	// second while it grows, too many to read at once.
+	ListCheckpoints(ctx context.Context, log string, from uint64, limit int) ([]Checkpoint, error)
 }
 
 // DataKey is a wrapped per-subject, per-period content key.

@@ -32,6 +32,9 @@ type CheckConfig struct {
 // checkChunk is how many entries CheckLog reads at once.
 const checkChunk = 8192
 
+// checkpointPage is how many checkpoints one read of the store returns.
+const checkpointPage = 10_000
+
 // CheckLog recomputes a log from its entries and compares everything stored
 // against it: every tile, the tree state, and every published checkpoint
 // (signature, origin, and root at its size). It returns the problems found,
@@ -50,9 +53,17 @@ func CheckLog(ctx context.Context, cfg CheckConfig) (problems []string, err erro
 	// covers the tree the state describes, and tiles, which only grow, are
 	// compared by prefix; the strict end-of-log checks run only if the log
 	// did not grow meanwhile.
-	cps, err := cfg.Store.ListCheckpoints(ctx, cfg.Log)
-	if err != nil {
-		return nil, err
+	var cps []store.Checkpoint
+	for from := uint64(0); ; {
+		page, err := cfg.Store.ListCheckpoints(ctx, cfg.Log, from, checkpointPage)
+		if err != nil {
+			return nil, err
+		}
+		cps = append(cps, page...)
+		if len(page) < checkpointPage {
+			break
+		}
+		from = page[len(page)-1].Size + 1
 	}
 	st, err := cfg.Store.LogState(ctx, cfg.Log)
 	if err != nil {

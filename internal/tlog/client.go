@@ -3,11 +3,13 @@ package tlog
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -57,6 +59,41 @@ func (h *HTTPSource) get(ctx context.Context, path string) ([]byte, error) {
 // Checkpoint fetches the signed checkpoint.
 func (h *HTTPSource) Checkpoint(ctx context.Context) ([]byte, error) {
 	return h.get(ctx, "checkpoint")
+}
+
+// PublishedCheckpoints is the body of GET /log/{log}/checkpoints: a page
+// of the checkpoints the log published, in size order.
+type PublishedCheckpoints struct {
+	Checkpoints []PublishedCheckpoint `json:"checkpoints"`
+}
+
+// PublishedCheckpoint is one published checkpoint: its size, when it was
+// published, and the signed note as GET /log/{log}/checkpoint served it.
+type PublishedCheckpoint struct {
+	Size uint64    `json:"size"`
+	Time time.Time `json:"time"`
+	Note string    `json:"note"`
+}
+
+// Checkpoints fetches at most limit of the checkpoints the log published,
+// from size from on, in size order.
+func (h *HTTPSource) Checkpoints(ctx context.Context, from uint64, limit int) ([]store.Checkpoint, error) {
+	b, err := h.get(ctx, fmt.Sprintf("checkpoints?from=%d&limit=%d", from, limit))
+	if err != nil {
+		return nil, err
+	}
+	var page PublishedCheckpoints
+	if err := json.Unmarshal(b, &page); err != nil {
+		return nil, fmt.Errorf("reading the published checkpoints: %v", err)
+	}
+	if len(page.Checkpoints) > limit {
+		return nil, fmt.Errorf("asked for %d published checkpoints, got %d", limit, len(page.Checkpoints))
+	}
+	out := make([]store.Checkpoint, len(page.Checkpoints))
+	for i, c := range page.Checkpoints {
+		out[i] = store.Checkpoint{Size: c.Size, Time: c.Time, Note: []byte(c.Note)}
+	}
+	return out, nil
 }
 
 // ReadTile fetches a hash tile of at least width hashes.

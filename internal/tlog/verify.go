@@ -30,13 +30,17 @@ type storeLog struct {
 func NewStoreLog(st interface {
 	store.Logs
 	store.Checkpoints
-}, log string) Source {
+}, log string) HistorySource {
 	return &storeLog{TileSource: StoreSource(st, log), st: st, log: log}
 }
 
 func (s *storeLog) Checkpoint(ctx context.Context) ([]byte, error) {
 	c, err := s.st.LatestCheckpoint(ctx, s.log)
 	return c.Note, err
+}
+
+func (s *storeLog) Checkpoints(ctx context.Context, from uint64, limit int) ([]store.Checkpoint, error) {
+	return s.st.ListCheckpoints(ctx, s.log, from, limit)
 }
 
 func (s *storeLog) Leaf(ctx context.Context, index, n uint64) ([]byte, error) {

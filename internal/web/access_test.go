@@ -39,6 +39,7 @@ var accessMatrix = []struct {
 	{"POST /v1/events", "/v1/events", eventLine, "source"},
 	{"GET /v1/transparency-logs", "/v1/transparency-logs", "", "*"},
 	{"GET /log/{log}/checkpoint", "/log/activity/checkpoint", "", "*"},
+	{"GET /log/{log}/checkpoints", "/log/activity/checkpoints", "", "*"},
 	{"GET /log/{log}/tile/{path...}", "/log/activity/tile/0/000.p/1", "", "*"},
 	{"GET /healthz", "/healthz", "", "*"},
 	{"GET /readyz", "/readyz", "", "*"},

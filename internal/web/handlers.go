@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/ingest"
@@ -93,6 +94,44 @@ func (s *server) checkpoint(w http.ResponseWriter, r *http.Request, _ identity.P
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(c.Note)
+}
+
+// maxCheckpointPage bounds a page of GET /log/{log}/checkpoints.
+const maxCheckpointPage = tlog.HistoryPage
+
+// checkpoints lists the checkpoints the log published, so that anyone
+// holding the verifier key can check every one against the log today
+// (lbm verify history).
+func (s *server) checkpoints(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	l, err := s.logFor(r)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	q := r.URL.Query()
+	from, limit := uint64(0), maxCheckpointPage
+	if v := q.Get("from"); v != "" {
+		if from, err = strconv.ParseUint(v, 10, 64); err != nil {
+			writeProblem(w, r, s.cfg.Logger, &validationError{"from", "must be a size: a whole number from 0"})
+			return
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxCheckpointPage {
+			writeProblem(w, r, s.cfg.Logger, &validationError{"limit", fmt.Sprintf("must be 1 to %d", maxCheckpointPage)})
+			return
+		}
+	}
+	cps, err := s.cfg.Store.ListCheckpoints(r.Context(), l.Name, from, limit)
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	out := tlog.PublishedCheckpoints{Checkpoints: make([]tlog.PublishedCheckpoint, 0, len(cps))}
+	for _, c := range cps {
+		out.Checkpoints = append(out.Checkpoints, tlog.PublishedCheckpoint{Size: c.Size, Time: c.Time.UTC(), Note: string(c.Note)})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *server) tile(w http.ResponseWriter, r *http.Request, _ identity.Principal) {

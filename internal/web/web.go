@@ -152,6 +152,7 @@ func routes() []Route {
 		{"POST /v1/events", "events.ingest", false, (*server).ingestEvents},
 		{"GET /v1/transparency-logs", "logs.list", false, (*server).listLogs},
 		{"GET /log/{log}/checkpoint", "logs.checkpoint", false, (*server).checkpoint},
+		{"GET /log/{log}/checkpoints", "logs.checkpoint", false, (*server).checkpoints},
 		{"GET /log/{log}/tile/{path...}", "logs.tile", false, (*server).tile},
 		{"GET /healthz", "health.live", false, (*server).healthz},
 		{"GET /readyz", "health.ready", false, (*server).readyz},

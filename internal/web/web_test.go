@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,6 +154,39 @@ func TestIngestReplyAndTiles(t *testing.T) {
 	c, err := tlog.OpenCheckpoint(note, e.node.Logs["activity"].VerifierKey)
 	if err != nil || c.Size != 300 {
 		t.Fatalf("checkpoint = %+v, %v; want size 300", c, err)
+	}
+
+	// The checkpoints published, a page at a time.
+	for _, p := range []struct {
+		query string
+		sizes []uint64
+	}{
+		{"", []uint64{0, 300}}, {"?from=1", []uint64{300}}, {"?limit=1", []uint64{0}},
+		{"?from=300&limit=1000", []uint64{300}}, {"?from=301", []uint64{}}, {"?from=18446744073709551615", []uint64{}},
+	} {
+		resp := e.do(t, "GET", "/log/activity/checkpoints"+p.query, "", "")
+		var page tlog.PublishedCheckpoints
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("checkpoints%s = %d, %v", p.query, resp.StatusCode, err)
+		}
+		sizes := []uint64{}
+		for _, c := range page.Checkpoints {
+			sizes = append(sizes, c.Size)
+			if _, err := tlog.OpenCheckpoint([]byte(c.Note), e.node.Logs["activity"].VerifierKey); err != nil {
+				t.Errorf("published checkpoint of size %d: %v", c.Size, err)
+			}
+		}
+		if !slices.Equal(sizes, p.sizes) {
+			t.Errorf("checkpoints%s = sizes %v, want %v", p.query, sizes, p.sizes)
+		}
+	}
+	for _, bad := range []string{"?from=-1", "?from=x", "?limit=0", "?limit=1001", "?limit=x"} {
+		if resp := e.do(t, "GET", "/log/activity/checkpoints"+bad, "", ""); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("checkpoints%s = %d, want 400", bad, resp.StatusCode)
+		}
+	}
+	if resp := e.do(t, "GET", "/log/nope/checkpoints", "", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("checkpoints of no log = %d, want 404", resp.StatusCode)
 	}
 }
 

@@ -489,9 +489,16 @@ func (db *DB) LatestCheckpoint(ctx context.Context, log string) (store.Checkpoin
 	return c, translate(err)
 }
 
-// ListCheckpoints returns all checkpoints of log in size order.
-func (db *DB) ListCheckpoints(ctx context.Context, log string) ([]store.Checkpoint, error) {
-	rows, err := db.pool.Query(ctx, `SELECT size, time, note FROM checkpoints WHERE log = $1 ORDER BY size`, log)
+// ListCheckpoints returns at most limit checkpoints of log from size
+// from, in size order.
+func (db *DB) ListCheckpoints(ctx context.Context, log string, from uint64, limit int) ([]store.Checkpoint, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if from > math.MaxInt64 {
+		return nil, nil // no size is stored beyond what a column holds
+	}
+	rows, err := db.pool.Query(ctx, `SELECT size, time, note FROM checkpoints WHERE log = $1 AND size >= $2 ORDER BY size LIMIT $3`, log, int64(from), limit)
 	if err != nil {
 		return nil, translate(err)
 	}

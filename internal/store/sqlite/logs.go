@@ -326,9 +326,16 @@ func (db *DB) LatestCheckpoint(ctx context.Context, log string) (store.Checkpoin
 	return c, translate(err)
 }
 
-// ListCheckpoints returns all checkpoints of log in size order.
-func (db *DB) ListCheckpoints(ctx context.Context, log string) ([]store.Checkpoint, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT size, time, note FROM checkpoints WHERE log = ? ORDER BY size`, log)
+// ListCheckpoints returns at most limit checkpoints of log from size
+// from, in size order.
+func (db *DB) ListCheckpoints(ctx context.Context, log string, from uint64, limit int) ([]store.Checkpoint, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if from > math.MaxInt64 {
+		return nil, nil // no size is stored beyond what a column holds
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT size, time, note FROM checkpoints WHERE log = ? AND size >= ? ORDER BY size LIMIT ?`, log, int64(from), limit)
 	if err != nil {
 		return nil, translate(err)
 	}

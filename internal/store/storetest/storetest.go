@@ -406,7 +406,7 @@ func testEmpty(t *testing.T, s store.Store) {
 	if c, err := s.LatestCheckpoint(ctx, activity); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("LatestCheckpoint(%q) = %+v, %v; want ErrNotFound", activity, c, err)
 	}
-	if cs, err := s.ListCheckpoints(ctx, activity); err != nil || len(cs) != 0 {
+	if cs, err := s.ListCheckpoints(ctx, activity, 0, 10); err != nil || len(cs) != 0 {
 		t.Errorf("ListCheckpoints(%q) = %v, %v; want none", activity, cs, err)
 	}
 	if srcs, err := s.ListSources(ctx); err != nil || len(srcs) != 0 {
@@ -949,7 +949,7 @@ func testCheckpoints(t *testing.T, s store.Store) {
 				t.Errorf("LatestCheckpoint(%q) mismatch (-want +got):\n%s", tt.log, diff)
 			}
 		}
-		list, err := s.ListCheckpoints(ctx, tt.log)
+		list, err := s.ListCheckpoints(ctx, tt.log, 0, 100)
 		if err != nil {
 			t.Errorf("ListCheckpoints(%q) = %v", tt.log, err)
 			continue
@@ -962,6 +962,30 @@ func testCheckpoints(t *testing.T, s store.Store) {
 		}
 		if diff := cmp.Diff(tt.list, list); diff != "" {
 			t.Errorf("ListCheckpoints(%q) mismatch (-want +got):\n%s", tt.log, diff)
+		}
+	}
+	// Pages: from a size on, at most a limit.
+	pages := []struct {
+		from  uint64
+		limit int
+		want  []uint64
+	}{
+		{0, 1, []uint64{1}},
+		{1, 2, []uint64{1, 3}},
+		{2, 100, []uint64{3, 5}},
+		{4, 100, []uint64{5}},
+		{6, 100, nil},
+		{0, 0, nil},
+		{math.MaxUint64, 10, nil},
+	}
+	for _, p := range pages {
+		list, err := s.ListCheckpoints(ctx, activity, p.from, p.limit)
+		var sizes []uint64
+		for _, c := range list {
+			sizes = append(sizes, c.Size)
+		}
+		if err != nil || !slices.Equal(sizes, p.want) {
+			t.Errorf("ListCheckpoints(from %d, limit %d) = sizes %v, %v; want %v", p.from, p.limit, sizes, err, p.want)
 		}
 	}
 }
