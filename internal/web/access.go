@@ -86,6 +86,9 @@ func accessPolicy() map[string]Rule {
 		// Who has not acknowledged the notice: administrators chase it,
 		// oversight and the DPO check it was done.
 		"reports.notices": {Roles: allow(identity.RoleAdmin, identity.RoleOversight, identity.RoleDPO)},
+		// The oversight report: the figures inspectors ask for, and the
+		// administrators who run the service answer for.
+		"reports.oversight": {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
 
 		// Signing in and out.
 		"session.sign-in":  {Public: true},

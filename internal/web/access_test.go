@@ -89,6 +89,7 @@ var accessMatrix = []struct {
 	{"POST /v1/notices", "/v1/notices", "{draft}", "admin bootstrap"},
 	{"POST /v1/notices/{version}/publication", "/v1/notices/{draft}/publication", `{"reason":"clearer wording"}`, "admin bootstrap"},
 	{"GET /v1/reports/notices", "/v1/reports/notices", "", "oversight admin dpo bootstrap"},
+	{"GET /v1/reports/oversight", "/v1/reports/oversight", "", "oversight admin bootstrap"},
 	{"POST /v1/me/subject-access-requests", "/v1/me/subject-access-requests", `{"details":"all my e-mail metadata"}`, persons},
 	{"GET /v1/subject-access-requests", "/v1/subject-access-requests", "", "dpo"},
 	// Requests: investigators draft; everyone with a part in requests
@@ -186,6 +187,8 @@ var accessMatrix = []struct {
 	{"POST /notices/{version}/publish", "/notices/{draft}/publish", "reason=clearer+wording", "admin"},
 	{"GET /reports/notices", "/reports/notices", "", "oversight admin dpo"},
 	{"GET /reports/notices.csv", "/reports/notices.csv", "", "oversight admin dpo"},
+	{"GET /reports/oversight", "/reports/oversight", "", "oversight admin"},
+	{"GET /reports/oversight.csv", "/reports/oversight.csv", "", "oversight admin"},
 	{"GET /me", "/me", "", persons},
 	{"POST /me/subject-access-requests", "/me/subject-access-requests", "details=all+my+data", persons},
 	{"GET /subject-access-requests", "/subject-access-requests", "", "dpo"},
