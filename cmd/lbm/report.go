@@ -7,9 +7,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/lbm-project/lbm/internal/inform"
+	"github.com/lbm-project/lbm/internal/oversight"
+	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/store/engine"
 )
 
@@ -18,7 +21,7 @@ func reportCmd() *cobra.Command {
 		Use:   "report",
 		Short: "Reports read from a store",
 	}
-	cmd.AddCommand(reportNoticesCmd())
+	cmd.AddCommand(reportNoticesCmd(), reportOversightCmd())
 	return cmd
 }
 
@@ -79,5 +82,91 @@ and GET /v1/reports/notices.`,
 	where.register(cmd, "", "data directory of the store to read")
 	cmd.Flags().StringVar(&format, "format", "text", "text, csv or json")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE (mode 0600) instead of stdout")
+	return cmd
+}
+
+func reportOversightCmd() *cobra.Command {
+	var where storeFlags
+	var from, to, format, output, organisation string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "oversight --data DIR [--db URL] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format html|csv|json] [-o FILE]",
+		Short: "The oversight report of a period: requests, decisions, reviews, accesses, refusals, alerts",
+		Long: `Write the oversight report of the period from --from to --to (dates in
+London, both days included; the last 30 days by default), read from the
+store: the same report as the web page /reports/oversight. --format html
+(the default) is a document of its own, with the charts, that prints
+cleanly to PDF; csv and json are the page's CSV and GET
+/v1/reports/oversight's body.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch format {
+			case "html", "csv", "json":
+			default:
+				return withHint(fmt.Errorf("unknown --format %q", format), "use html, csv or json")
+			}
+			now := time.Now()
+			start, end, err := oversight.ParsePeriod(from, to, now)
+			if err != nil {
+				return withHint(fmt.Errorf("--%v", err), "give dates like 2026-10-01")
+			}
+			cfg := where.config()
+			cfg.MustExist = true
+			n, err := server.Open(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer n.Close()
+			var bar *progressbar.ProgressBar
+			in, err := oversight.Gather(cmd.Context(), n.Store, n.Opener.OpenMetadata, start, end, now, func(done, total uint64) {
+				if quiet {
+					return
+				}
+				if bar == nil {
+					bar = progressbar.NewOptions64(int64(total), progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+						progressbar.OptionSetDescription("oversight log"), progressbar.OptionShowCount(),
+						progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }))
+				}
+				bar.Set64(int64(done))
+			})
+			if err != nil {
+				return err
+			}
+			rep := oversight.BuildReport(in)
+			var w io.Writer = cmd.OutOrStdout()
+			if output != "" {
+				f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			switch format {
+			case "csv":
+				err = oversight.WriteReportCSV(w, rep)
+			case "json":
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(rep)
+			default:
+				err = oversight.WriteReportHTML(w, rep, organisation)
+			}
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s to %s\n", oversight.ReportTitle(rep.From, rep.To), output)
+			}
+			return nil
+		},
+	}
+	where.register(cmd, "", "data directory of the store to read")
+	cmd.Flags().StringVar(&from, "from", "", "first day, YYYY-MM-DD (default: 29 days before --to)")
+	cmd.Flags().StringVar(&to, "to", "", "last day, YYYY-MM-DD (default: today)")
+	cmd.Flags().StringVar(&format, "format", "html", "html, csv or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE (mode 0600) instead of stdout")
+	cmd.Flags().StringVar(&organisation, "organisation", "", "the organisation's name, at the head of the HTML report")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
 }

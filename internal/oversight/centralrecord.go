@@ -1,6 +1,7 @@
 // Package oversight is what the oversight body reads: the central record
-// of requests and authorisations (LEGAL.md §4), and later the reports and
-// the register of relevant errors. Pure: it formats what it is given.
+// of requests and authorisations (LEGAL.md §4) and the oversight report
+// of a period, with its charts. What it formats it is given, except that
+// Gather reads a report's inputs from a store.
 package oversight
 
 import (

@@ -96,7 +96,8 @@ func ReportTitle(from, to time.Time) string {
 }
 
 // formatSeconds shows a duration of whole seconds as days, hours and
-// minutes: "2 days 3 h", "5 h 20 min", "45 min", "under a minute".
+// minutes: "2 days 3 h", "5 h 20 min", "45 min", "under a minute" (a
+// decision made at once takes no measurable time).
 func formatSeconds(s int64) string {
 	d := time.Duration(s) * time.Second
 	switch {
@@ -108,10 +109,8 @@ func formatSeconds(s int64) string {
 		return fmt.Sprintf("%d h %d min", d/time.Hour, (d%time.Hour)/time.Minute)
 	case d >= time.Minute:
 		return fmt.Sprintf("%d min", d/time.Minute)
-	case d > 0:
-		return "under a minute"
 	}
-	return "none"
+	return "under a minute"
 }
 
 // countsText shows counts as "KEY 3, KEY 1", or "none".

@@ -43,7 +43,7 @@ func TestParsePeriod(t *testing.T) {
 }
 
 func TestFormatSeconds(t *testing.T) {
-	for s, want := range map[int64]string{0: "none", 30: "under a minute", 60: "1 min", 3599: "59 min", 3600: "1 h 0 min",
+	for s, want := range map[int64]string{0: "under a minute", 30: "under a minute", 60: "1 min", 3599: "59 min", 3600: "1 h 0 min",
 		5*3600 + 20*60: "5 h 20 min", 86400: "1 day 0 h", 86400 + 3*3600: "1 day 3 h", 3*86400 + 7200: "3 days 2 h"} {
 		if got := formatSeconds(s); got != want {
 			t.Errorf("formatSeconds(%d) = %q, want %q", s, got, want)

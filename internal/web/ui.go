@@ -55,7 +55,8 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 	switch p.Role {
 	case identity.RoleAdmin, identity.RoleOversight:
 		nav = append(nav, pages.NavItem{Label: "People", Href: "/people"}, pages.NavItem{Label: "Changes", Href: "/changes"},
-			pages.NavItem{Label: "Notices", Href: "/notices"}, pages.NavItem{Label: "Oversight log", Href: "/oversight"})
+			pages.NavItem{Label: "Notices", Href: "/notices"}, pages.NavItem{Label: "Oversight log", Href: "/oversight"},
+			pages.NavItem{Label: "Report", Href: "/reports/oversight"})
 	case identity.RoleDPO:
 		nav = append(nav, pages.NavItem{Label: "Subject access", Href: "/subject-access-requests"},
 			pages.NavItem{Label: "Notice report", Href: "/reports/notices"})
@@ -404,6 +405,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Catalogue", Href: "/catalogue", Text: "The lawful purposes, the law and the proportionality criteria, and their history."},
 			{Title: "Authorisation levels", Href: "/consent-policy", Text: "The policy deciding which rank authorises a request and whose advice it needs, and its history."},
 			{Title: "Detection rules", Href: "/rules", Text: "The rules deciding what raises an alert, and their history."},
+			{Title: "Oversight report", Href: "/reports/oversight", Text: "The figures for any period: requests, decisions, reviews, accesses, refusals, alerts, notice coverage."},
 			{Title: "Oversight log", Href: "/oversight", Text: "What administrators did, including changes made offline (break-glass)."},
 		}
 	case identity.RoleOversight:
@@ -415,6 +417,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Catalogue", Href: "/catalogue", Text: "Every version of the purposes, the law and the criteria."},
 			{Title: "Authorisation levels", Href: "/consent-policy", Text: "Every version of the policy deciding which rank authorises a request."},
 			{Title: "Detection rules", Href: "/rules", Text: "Every version of the rules deciding what raises an alert."},
+			{Title: "Oversight report", Href: "/reports/oversight", Text: "The figures for any period, with charts, as CSV or JSON, or printed."},
 			{Title: "Oversight log", Href: "/oversight", Text: "Everything the monitors and administrators did, with break-glass changes marked."},
 		}
 	case identity.RoleDPO:
