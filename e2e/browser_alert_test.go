@@ -177,4 +177,35 @@ stf9,Rita Moss,Response Team 3,,inspector,investigator,
 	if !strings.Contains(strings.ToLower(v.Main), "reveal: the authorisation is not in force") {
 		t.Errorf("the refused reveal is not in the access log:\n%s", v.Main)
 	}
+
+	// Her report of the last 30 days counts the request, the reveal, the
+	// refused reveal and the alert, in charts with their tables.
+	v = b.press(`nav a[href="/reports/oversight"]`)
+	wantPage(t, v, "/reports/oversight", "Oversight report, "+time.Now().AddDate(0, 0, -29).In(london(t)).Format("2 January 2006")+
+		" to "+time.Now().In(london(t)).Format("2 January 2006"))
+	// The alerts: the refused look-ups', and the refused reveal's (the
+	// watchers are watched too).
+	for _, want := range []string{"Requests submitted 1: 1 authorised", "Refused attempts 1", "Alerts raised 3: new 2, referred 1", "Accesses under authorisations 1 over 1"} {
+		if got := strings.Join(strings.Fields(b.text("dl.govuk-summary-list")), " "); !strings.Contains(got, want) {
+			t.Errorf("the report's summary lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(v.Main, "Unit"); !b.has(`figure svg[role="img"] title`) || n < 3 {
+		t.Errorf("the report has no labelled charts with their tables:\n%s", v.Main)
+	}
+	b.review("oversight-report")
+	v = b.open("/reports/oversight?from=2026-13-01")
+	if v.Status != http.StatusBadRequest || !b.has(".govuk-error-summary") || b.has("figure svg") {
+		t.Errorf("a wrong date: status %d, error summary %v", v.Status, b.has(".govuk-error-summary"))
+	}
+}
+
+// london is the time zone the pages write dates in.
+func london(t *testing.T) *time.Location {
+	t.Helper()
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -459,7 +459,8 @@ type width struct {
 // overflowJS measures the page. Client, not the viewport's width, is the
 // limit: where Chromium draws a vertical scroll bar, it takes its width from
 // the page's. Widest names the last few elements reaching past the right
-// edge, the innermost ones, which are usually the cause.
+// edge, the innermost ones, which are usually the cause; content that
+// scrolls within an .lbm-scroll region is left out.
 const overflowJS = `(() => {
 	const root = document.documentElement;
 	const path = e => {
@@ -470,8 +471,10 @@ const overflowJS = `(() => {
 		}
 		return parts.join(" > ");
 	};
+	// Content scrolling inside .lbm-scroll reaches past the edge without
+	// widening the page: it is never the cause.
 	const wide = Array.from(document.body.querySelectorAll("*"))
-		.filter(e => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+		.filter(e => !e.closest(".lbm-scroll") && e.getBoundingClientRect().right > root.clientWidth + 0.5)
 		.map(e => path(e) + " (" + Math.round(e.getBoundingClientRect().right) + " px)");
 	return {
 		path: location.pathname + location.search,
