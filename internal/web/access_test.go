@@ -163,6 +163,7 @@ var accessMatrix = []struct {
 	{"POST /people/{id}/change", "/people/staff1/change", "roles=staff&roles=investigator&reason=joins+ACAC", "admin"},
 	{"GET /changes", "/changes", "", "oversight admin"},
 	{"GET /oversight", "/oversight", "", "oversight admin"},
+	{"GET /oversight/verification", "/oversight/verification", "", "oversight admin"},
 	{"POST /changes/{id}/approve", "/changes/{change}/approve", "", "admin"},
 	{"POST /changes/{id}/reject", "/changes/{change}/reject", "", "admin"},
 	{"GET /catalogue", "/catalogue", "", "oversight admin"},

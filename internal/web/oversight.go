@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/identity"
+	"github.com/lbm-project/lbm/internal/tlog"
 	"github.com/lbm-project/lbm/internal/web/pages"
 )
 
@@ -146,4 +147,26 @@ func detailText(v any) string {
 		return strings.Join(parts, ", ")
 	}
 	return fmt.Sprint(v)
+}
+
+// logVerificationPage checks each log against every checkpoint it
+// published, as lbm verify history does, from the store.
+func (s *server) logVerificationPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	page := &pages.LogVerification{Layout: s.layout(r, p, "Log verification"), Server: strings.TrimSuffix(s.cfg.BaseURL, "/")}
+	if page.Server == "" {
+		page.Server = "https://" + r.Host
+	}
+	for _, l := range s.cfg.Logs {
+		c := pages.LogCheck{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey}
+		h, err := tlog.VerifyHistory(r.Context(), tlog.NewStoreLog(s.cfg.Store, l.Name), l.VerifierKey, nil)
+		if err != nil {
+			s.cfg.Logger.ErrorContext(r.Context(), "verifying a log's history", "log", l.Name, "err", err)
+			c.Error = "see the server's log"
+		}
+		c.OK, c.Problems = h.OK() && err == nil, h.Problems
+		c.Checked, c.First, c.Last, c.Current = strconv.FormatUint(h.Checked, 10), strconv.FormatUint(h.First, 10),
+			strconv.FormatUint(h.Last, 10), strconv.FormatUint(h.Current, 10)
+		page.Logs = append(page.Logs, c)
+	}
+	s.render(w, r, http.StatusOK, page)
 }

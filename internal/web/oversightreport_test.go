@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lbm-project/lbm/internal/oversight"
+	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/tlog"
 )
 
 // TestOversightReport counts one authorised request, one access under
@@ -98,5 +101,41 @@ func TestOversightReport(t *testing.T) {
 		if page.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `id="`+q.field+`-error"`) || strings.Contains(string(b), "<svg") {
 			t.Errorf("GET /reports/oversight%s = %d, want 400 with the error on %s and no report", q.query, page.StatusCode, q.field)
 		}
+	}
+}
+
+// TestLogVerificationPage shows both logs verified against every
+// checkpoint they published, and a failure once one is forged.
+func TestLogVerificationPage(t *testing.T) {
+	e := newPeopleEnv(t)
+	if err := e.node.PublishAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	page := e.call(t, "oversight", true, "GET", "/oversight/verification", "")
+	body, _ := io.ReadAll(page.Body)
+	if page.StatusCode != http.StatusOK || strings.Count(string(body), "govuk-tag--green\">Verified") != 2 || strings.Contains(string(body), "Failed") {
+		t.Fatalf("GET /oversight/verification = %d:\n%s", page.StatusCode, body)
+	}
+	// One more record, and a checkpoint of it signed by the log's own
+	// key over another history.
+	if _, err := e.node.Oversight(t.Context(), "adm1", "test_action", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	l := e.node.Logs["oversight"]
+	st, err := e.node.Store.LogState(t.Context(), "oversight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := l.Publisher.Signer.Sign(tlog.Checkpoint{Origin: l.Publisher.Signer.Origin(), Size: st.Size, Root: tlog.HashLeaf([]byte("rewritten"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.node.Store.AddCheckpoint(t.Context(), "oversight", store.Checkpoint{Size: st.Size, Time: time.Now(), Note: forged}); err != nil {
+		t.Fatal(err)
+	}
+	page = e.call(t, "oversight", true, "GET", "/oversight/verification", "")
+	body, _ = io.ReadAll(page.Body)
+	if !strings.Contains(string(body), "Failed") || strings.Count(string(body), "Verified") != 1 {
+		t.Errorf("after a forged checkpoint the page says:\n%s", body)
 	}
 }

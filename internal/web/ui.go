@@ -419,6 +419,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 			{Title: "Detection rules", Href: "/rules", Text: "Every version of the rules deciding what raises an alert."},
 			{Title: "Oversight report", Href: "/reports/oversight", Text: "The figures for any period, with charts, as CSV or JSON, or printed."},
 			{Title: "Oversight log", Href: "/oversight", Text: "Everything the monitors and administrators did, with break-glass changes marked."},
+			{Title: "Log verification", Href: "/oversight/verification", Text: "Check that nobody rewrote either log after publishing a checkpoint."},
 		}
 	case identity.RoleDPO:
 		page.Cards = []pages.Card{

@@ -248,6 +248,7 @@ func routes() []Route {
 		{"POST /people/{id}/change", "changes.propose", true, (*server).propose},
 		{"GET /changes", "changes.list", true, (*server).changesPage},
 		{"GET /oversight", "oversight.read", true, (*server).oversightLogPage},
+		{"GET /oversight/verification", "oversight.read", true, (*server).logVerificationPage},
 		{"POST /changes/{id}/approve", "changes.decide", true, (*server).approvePage},
 		{"POST /changes/{id}/reject", "changes.decide", true, (*server).rejectPage},
 		{"GET /catalogue", "catalogue.history", true, (*server).catalogueHistoryPage},
