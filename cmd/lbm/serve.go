@@ -11,6 +11,7 @@ import (
 
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/notify"
+	"github.com/lbm-project/lbm/internal/oversight"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/web"
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ func serveCmd() *cobra.Command {
 	var interval time.Duration
 	var tlsCert, tlsKey, gradesFile, organisation, baseURL string
 	var secureCookies bool
+	var transparencyThreshold int
 	var oc oidc.Config
 	var claims map[string]string
 	var smtpMailer notify.SMTPMailer
@@ -94,7 +96,7 @@ func serveCmd() *cobra.Command {
 			return server.Serve(cmd.Context(), n, server.ServeConfig{
 				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, Metrics: metrics, Logger: logger,
 				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
-				Organisation: organisation, BaseURL: baseURL, Mailer: mailer,
+				Organisation: organisation, BaseURL: baseURL, Mailer: mailer, TransparencyThreshold: transparencyThreshold,
 				Listening: func(a, admin net.Addr) {
 					fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
 					if admin != nil {
@@ -113,6 +115,7 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark cookies Secure when TLS ends at a proxy in front of lbm")
+	cmd.Flags().IntVar(&transparencyThreshold, "transparency-threshold", oversight.DefaultSuppression, "the smallest count the public /transparency page shows; fewer is shown as \"fewer than\" it")
 	cmd.Flags().StringVar(&organisation, "organisation", "", `the organisation's name in the generated monitoring notice (default "the organisation")`)
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "the address people reach lbm at, e.g. https://lbm.example.org, for links in the generated notice's short texts")
 	cmd.Flags().StringVar(&gradesFile, "grades", "", "YAML mapping police staff grades to rank equivalents (default: the built-in mapping)")

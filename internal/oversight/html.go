@@ -91,8 +91,13 @@ func WriteReportHTML(w io.Writer, r Report, organisation string) error {
 // ReportTitle names the report of the period [from, to), with to's
 // previous day as the last day it covers.
 func ReportTitle(from, to time.Time) string {
-	return fmt.Sprintf("Oversight report, %s to %s", from.In(london).Format("2 January 2006"),
-		to.In(london).Add(-time.Nanosecond).Format("2 January 2006"))
+	return "Oversight report, " + PeriodText(from, to)
+}
+
+// PeriodText writes the period [from, to) as its first and last days in
+// London: "1 October 2026 to 31 October 2026".
+func PeriodText(from, to time.Time) string {
+	return fmt.Sprintf("%s to %s", from.In(london).Format("2 January 2006"), to.In(london).Add(-time.Nanosecond).Format("2 January 2006"))
 }
 
 // formatSeconds shows a duration of whole seconds as days, hours and

@@ -124,6 +124,9 @@ type ServeConfig struct {
 	// Mailer e-mails notifications (internal/notify); nil keeps them in
 	// the in-app inbox only.
 	Mailer notify.Mailer
+	// TransparencyThreshold is the smallest count the public
+	// transparency page shows (web.Config.TransparencyThreshold).
+	TransparencyThreshold int
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -160,6 +163,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	wcfg.Metrics, wcfg.Logger, wcfg.Grades, wcfg.OIDC = metricsHandler, cfg.Logger, cfg.Grades, cfg.OIDC
 	wcfg.SecureCookies = cfg.SecureCookies || tlsConfig != nil
 	wcfg.Organisation, wcfg.BaseURL = cfg.Organisation, strings.TrimSuffix(cfg.BaseURL, "/")
+	wcfg.TransparencyThreshold = cfg.TransparencyThreshold
 	notifier := &notify.Notifier{Store: n.Store, Mailer: cfg.Mailer, Now: n.Now, Logger: cfg.Logger, BaseURL: wcfg.BaseURL}
 	wcfg.Notify = notifier
 	cfg.Metrics.watchMail(notifier)

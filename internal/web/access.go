@@ -62,6 +62,9 @@ func accessPolicy() map[string]Rule {
 		// So is the monitoring notice in force, its short forms and the
 		// notice for members of the public.
 		"notice.read": {Public: true},
+		// So are the figures of how monitoring is used: counts only,
+		// small ones suppressed.
+		"transparency.read": {Public: true},
 		// Every person acknowledges for themselves, whichever role they
 		// are acting in.
 		"notice.acknowledge": {Roles: allow(everyone...)},

@@ -90,6 +90,7 @@ var accessMatrix = []struct {
 	{"POST /v1/notices/{version}/publication", "/v1/notices/{draft}/publication", `{"reason":"clearer wording"}`, "admin bootstrap"},
 	{"GET /v1/reports/notices", "/v1/reports/notices", "", "oversight admin dpo bootstrap"},
 	{"GET /v1/reports/oversight", "/v1/reports/oversight", "", "oversight admin bootstrap"},
+	{"GET /v1/transparency", "/v1/transparency", "", "*"},
 	{"POST /v1/me/subject-access-requests", "/v1/me/subject-access-requests", `{"details":"all my e-mail metadata"}`, persons},
 	{"GET /v1/subject-access-requests", "/v1/subject-access-requests", "", "dpo"},
 	// Requests: investigators draft; everyone with a part in requests
@@ -180,6 +181,7 @@ var accessMatrix = []struct {
 	{"GET /rules/changes/{id}", "/rules/changes/{rulesChange}", "", "oversight admin"},
 	{"GET /notice", "/notice", "", "*"},
 	{"GET /public-notice", "/public-notice", "", "*"},
+	{"GET /transparency", "/transparency", "", "*"},
 	{"POST /notice/acknowledgement", "/notice/acknowledgement", "version=1", persons},
 	{"GET /notices", "/notices", "", "oversight admin"},
 	{"GET /notices/new", "/notices/new", "", "admin"},

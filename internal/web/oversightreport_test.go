@@ -139,3 +139,26 @@ func TestLogVerificationPage(t *testing.T) {
 		t.Errorf("after a forged checkpoint the page says:\n%s", body)
 	}
 }
+
+// TestTransparencyPage is public and shows counts only.
+func TestTransparencyPage(t *testing.T) {
+	e := newPeopleEnv(t)
+	page := e.call(t, "anonymous", true, "GET", "/transparency", "")
+	body, _ := io.ReadAll(page.Body)
+	if page.StatusCode != http.StatusOK || !strings.Contains(string(body), "How monitoring is used") || !strings.Contains(string(body), "The year, ") {
+		t.Fatalf("GET /transparency = %d:\n%s", page.StatusCode, body)
+	}
+	resp := e.call(t, "anonymous", false, "GET", "/v1/transparency", "")
+	var tr oversight.Transparency
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/transparency = %d, %v", resp.StatusCode, err)
+	}
+	if tr.Threshold != oversight.DefaultSuppression || len(tr.Periods) != 5 || len(tr.Periods[0].Figures) != len(oversight.PublicMeasures) {
+		t.Errorf("transparency = %+v", tr)
+	}
+	for _, s := range []string{"staff1", "Unit A", "inv1", "ACAC"} {
+		if strings.Contains(string(body), s) {
+			t.Errorf("the public page names %q", s)
+		}
+	}
+}

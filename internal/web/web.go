@@ -48,6 +48,7 @@ import (
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/notify"
+	"github.com/lbm-project/lbm/internal/oversight"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/review"
 	"github.com/lbm-project/lbm/internal/store"
@@ -104,6 +105,10 @@ type Config struct {
 	// Organisation names the organisation in the generated notice;
 	// default "the organisation".
 	Organisation string
+	// TransparencyThreshold is the smallest count the public transparency
+	// page shows; fewer, but more than none, is "fewer than" it. Default
+	// oversight.DefaultSuppression.
+	TransparencyThreshold int
 	// BaseURL is the address staff and other systems reach lbm at (e.g.
 	// https://lbm.example.org), for links in the generated notice's short
 	// texts; "" leaves them out.
@@ -179,6 +184,7 @@ func routes() []Route {
 		{"GET /v1/notices/current", "notice.read", false, (*server).apiCurrentNotice},
 		{"GET /v1/notices/current/banner", "notice.read", false, (*server).apiNoticeBanner},
 		{"GET /v1/public-notice", "notice.read", false, (*server).apiPublicNotice},
+		{"GET /v1/transparency", "transparency.read", false, (*server).apiTransparency},
 		{"GET /v1/public-notice/short", "notice.read", false, (*server).apiPublicNoticeShort},
 		{"POST /v1/notices/current/acknowledgement", "notice.acknowledge", false, (*server).apiAcknowledge},
 		{"GET /v1/me/acknowledgements", "me.read", false, (*server).apiMyAcknowledgements},
@@ -265,6 +271,7 @@ func routes() []Route {
 		{"GET /rules/changes/{id}", "rules.history", true, (*server).rulesChangePage},
 		{"GET /notice", "notice.read", true, (*server).staffNoticePage},
 		{"GET /public-notice", "notice.read", true, (*server).publicNoticePage},
+		{"GET /transparency", "transparency.read", true, (*server).transparencyPage},
 		{"POST /notice/acknowledgement", "notice.acknowledge", true, (*server).acknowledgePage},
 		{"GET /notices", "notices.list", true, (*server).noticesPage},
 		{"GET /notices/new", "notices.draft", true, (*server).draftNoticePage},
@@ -318,6 +325,8 @@ type server struct {
 	logs       map[string]Log
 	ingestSe   chan struct{}
 	sessions   *identity.Sessions
+	// transparencyFigures holds the public figures last built.
+	transparencyFigures transparencyCache
 }
 
 // New returns the HTTP handler. It returns an error, and no handler, if
@@ -334,6 +343,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.TransparencyThreshold < 1 {
+		cfg.TransparencyThreshold = oversight.DefaultSuppression
 	}
 	if cfg.Throttle == nil {
 		cfg.Throttle = &identity.Throttle{}
