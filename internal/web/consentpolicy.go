@@ -150,19 +150,34 @@ func (s *server) consentPolicyEdit(w http.ResponseWriter, r *http.Request, p ide
 	_, v, _ := identity.CurrentConsentPolicyFile(r.Context(), s.cfg.Store)
 	page.Version = strconv.FormatInt(v, 10)
 	var pe *consent.ParseError
-	var ce *identity.ChangeError
-	switch {
-	case errors.As(err, &pe):
-		page.Errors = []pages.FieldError{{Field: "yaml", Message: pe.Error()}}
-	case errors.As(err, &ce):
-		page.Errors = []pages.FieldError{{Field: ce.Field, Message: ce.Msg}}
-	case errors.Is(err, identity.ErrNoChange):
-		page.Errors = []pages.FieldError{{Field: "yaml", Message: "The file is the same as the policy in force: change something first"}}
-	default:
+	if errors.As(err, &pe) {
+		err = &validationError{"yaml", pe.Error()}
+	}
+	var ok bool
+	if page.Errors, ok = documentErrors(err, "The file is the same as the policy in force: change something first"); !ok {
 		s.pageError(w, r, p, err)
 		return
 	}
 	s.render(w, r, http.StatusBadRequest, page)
+}
+
+// documentErrors says against the form's fields why a proposed document
+// under dual control (a policy or rule file) was refused: a file that
+// does not parse (as a validationError on "yaml"), a ChangeError, or a
+// file the same as the one in force (same says so). False for any other
+// error, which is not the proposer's to fix.
+func documentErrors(err error, same string) ([]pages.FieldError, bool) {
+	var ve *validationError
+	var ce *identity.ChangeError
+	switch {
+	case errors.As(err, &ve):
+		return []pages.FieldError{{Field: ve.Field, Message: ve.Msg}}, true
+	case errors.As(err, &ce):
+		return []pages.FieldError{{Field: ce.Field, Message: ce.Msg}}, true
+	case errors.Is(err, identity.ErrNoChange):
+		return []pages.FieldError{{Field: "yaml", Message: same}}, true
+	}
+	return nil, false
 }
 
 // consentPolicyChangePage shows what a proposed policy change changes,

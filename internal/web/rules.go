@@ -144,15 +144,11 @@ func (s *server) rulesEdit(w http.ResponseWriter, r *http.Request, p identity.Pr
 	_, v, _ := identity.CurrentRulesFile(r.Context(), s.cfg.Store)
 	page.Version = strconv.FormatInt(v, 10)
 	var pe *detect.ParseError
-	var ce *identity.ChangeError
-	switch {
-	case errors.As(err, &pe):
-		page.Errors = []pages.FieldError{{Field: "yaml", Message: pe.Error()}}
-	case errors.As(err, &ce):
-		page.Errors = []pages.FieldError{{Field: ce.Field, Message: ce.Msg}}
-	case errors.Is(err, identity.ErrNoChange):
-		page.Errors = []pages.FieldError{{Field: "yaml", Message: "The file is the same as the rules in force: change something first"}}
-	default:
+	if errors.As(err, &pe) {
+		err = &validationError{"yaml", pe.Error()}
+	}
+	var ok bool
+	if page.Errors, ok = documentErrors(err, "The file is the same as the rules in force: change something first"); !ok {
 		s.pageError(w, r, p, err)
 		return
 	}
