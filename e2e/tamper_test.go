@@ -297,7 +297,69 @@ func testRewrittenHistory(t *testing.T, e engine) {
 	const target = 1
 	db := openDB(t, st)
 
-	// Read every leaf, and rewrite entry 1's event.action with a fresh
+	rewriteActivityEntry(t, db, target)
+	// While the checkpoints published before the rewrite are kept, the
+	// log no longer matches them.
+	r := lbm(t, nil, append([]string{"verify", "history", "--quiet", "--log", "activity"}, st.flags()...)...)
+	if fails := failLines(r.stdout); r.code != 1 || len(fails) != 1 || !strings.Contains(fails[0], "not the root") {
+		t.Errorf("lbm verify history on the rewritten store with its checkpoints: %v\nwant exit 1 and a FAIL line: not the root its checkpoint signs", r)
+	}
+	db.exec1(t, `DELETE FROM checkpoints WHERE log = 'activity'`)
+	db.close(t)
+
+	// Sign a fresh checkpoint with the key in the data directory, through
+	// lbm's own publisher.
+	n, err := server.Open(ctx, server.Config{DataDir: st.data, DB: st.db, MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := n.Logs[server.Activity].Publisher.Publish(ctx); err != nil || c.Size != fixtureEvents {
+		t.Fatalf("Publish() = size %d, %v; want size %d", c.Size, err, fixtureEvents)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// verify store cannot tell: the store is exactly what its entries imply.
+	// This is why checkpoints must be kept outside the data directory.
+	r = lbm(t, nil, verifyStore(st)...)
+	if r.code != 0 || strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "OK: activity log: 226 entries") {
+		t.Errorf("lbm verify store on a consistently rewritten store: %v\nwant exit 0 and OK (it checks internal consistency only)", r)
+	}
+	o, err := openEntry(t, st, target)
+	if err != nil {
+		t.Errorf("Opener.Open(rewritten entry %d) = %v; the rewrite is consistent, so reading cannot tell either", target, err)
+	} else if v, _ := o.Event.Field("event.action"); string(v) != `"nothing_to_see"` {
+		t.Errorf("rewritten entry's event.action = %s, want \"nothing_to_see\"", v)
+	}
+
+	// The saved checkpoint still carries a valid signature by the same key…
+	lbmOK(t, nil, "verify", "checkpoint", "--data", st.data, saved)
+	// …and the log no longer extends it.
+	r = lbm(t, nil, append([]string{"verify", "consistency", "--old", saved}, st.flags()...)...)
+	wantFail := regexp.MustCompile(`^FAIL: activity log is not consistent with .*saved.checkpoint: `)
+	if fails := failLines(r.stdout); r.code != 1 || len(fails) != 1 || !wantFail.MatchString(fails[0]) {
+		t.Errorf("lbm verify consistency --old saved (the rewritten store): %v\nwant exit 1 and a FAIL line matching %q", r, wantFail)
+	}
+
+	// A witness reading the rewritten log over HTTP sees the same.
+	srv := startServer(t, st)
+	r = lbm(t, nil, "verify", "consistency", "--old", saved, "--server", srv.URL)
+	if fails := failLines(r.stdout); r.code != 1 || len(fails) != 1 || !wantFail.MatchString(fails[0]) {
+		t.Errorf("lbm verify consistency --old saved --server (rewritten): %v\nwant exit 1 and a FAIL line matching %q", r, wantFail)
+	}
+	srv.stop()
+}
+
+// rewriteActivityEntry rewrites entry target's event.action in the
+// activity log as a consistent forger would: a fresh commitment under the
+// same salt, the leaf, the column queries select on, and every tile and
+// the tree state rebuilt with lbm's own algorithm. The checkpoints are
+// left as they were.
+func rewriteActivityEntry(t *testing.T, db *storeDB, target int) {
+	t.Helper()
+	ctx := t.Context()
+	// Read every leaf, and rewrite the entry's event.action with a fresh
 	// commitment under the same salt.
 	rows := db.query(t, `SELECT idx, leaf, meta FROM entries WHERE log = 'activity' ORDER BY idx`)
 	var leaves [][]byte
@@ -359,55 +421,4 @@ func testRewrittenHistory(t *testing.T, e engine) {
 		db.exec1(t, `INSERT INTO tiles (log, level, idx, hashes) VALUES ('activity', ?, ?, ?)`, int64(id.Level), int64(id.Index), h)
 	}
 	db.exec1(t, `UPDATE tree_state SET size = ?, root = ?, range = ? WHERE log = 'activity'`, int64(tree.Size), tree.Root, bytes.Join(tree.Range, nil))
-	// While the checkpoints published before the rewrite are kept, the
-	// log no longer matches them.
-	r := lbm(t, nil, append([]string{"verify", "history", "--quiet", "--log", "activity"}, st.flags()...)...)
-	if fails := failLines(r.stdout); r.code != 1 || len(fails) != 1 || !strings.Contains(fails[0], "not the root") {
-		t.Errorf("lbm verify history on the rewritten store with its checkpoints: %v\nwant exit 1 and a FAIL line: not the root its checkpoint signs", r)
-	}
-	db.exec1(t, `DELETE FROM checkpoints WHERE log = 'activity'`)
-	db.close(t)
-
-	// Sign a fresh checkpoint with the key in the data directory, through
-	// lbm's own publisher.
-	n, err := server.Open(ctx, server.Config{DataDir: st.data, DB: st.db, MustExist: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c, err := n.Logs[server.Activity].Publisher.Publish(ctx); err != nil || c.Size != fixtureEvents {
-		t.Fatalf("Publish() = size %d, %v; want size %d", c.Size, err, fixtureEvents)
-	}
-	if err := n.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	// verify store cannot tell: the store is exactly what its entries imply.
-	// This is why checkpoints must be kept outside the data directory.
-	r = lbm(t, nil, verifyStore(st)...)
-	if r.code != 0 || strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "OK: activity log: 226 entries") {
-		t.Errorf("lbm verify store on a consistently rewritten store: %v\nwant exit 0 and OK (it checks internal consistency only)", r)
-	}
-	o, err := openEntry(t, st, target)
-	if err != nil {
-		t.Errorf("Opener.Open(rewritten entry %d) = %v; the rewrite is consistent, so reading cannot tell either", target, err)
-	} else if v, _ := o.Event.Field("event.action"); string(v) != `"nothing_to_see"` {
-		t.Errorf("rewritten entry's event.action = %s, want \"nothing_to_see\"", v)
-	}
-
-	// The saved checkpoint still carries a valid signature by the same key…
-	lbmOK(t, nil, "verify", "checkpoint", "--data", st.data, saved)
-	// …and the log no longer extends it.
-	r = lbm(t, nil, append([]string{"verify", "consistency", "--old", saved}, st.flags()...)...)
-	wantFail := regexp.MustCompile(`^FAIL: activity log is not consistent with .*saved.checkpoint: `)
-	if fails := failLines(r.stdout); r.code != 1 || len(fails) != 1 || !wantFail.MatchString(fails[0]) {
-		t.Errorf("lbm verify consistency --old saved (the rewritten store): %v\nwant exit 1 and a FAIL line matching %q", r, wantFail)
-	}
-
-	// A witness reading the rewritten log over HTTP sees the same.
-	srv := startServer(t, st)
-	r = lbm(t, nil, "verify", "consistency", "--old", saved, "--server", srv.URL)
-	if fails := failLines(r.stdout); r.code != 1 || len(fails) != 1 || !wantFail.MatchString(fails[0]) {
-		t.Errorf("lbm verify consistency --old saved --server (rewritten): %v\nwant exit 1 and a FAIL line matching %q", r, wantFail)
-	}
-	srv.stop()
 }

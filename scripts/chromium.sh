@@ -11,19 +11,27 @@
 
 CHROMIUM_BIN=/usr/bin/chromium
 
+# debian_install COMMAND PACKAGE installs Debian's PACKAGE when COMMAND is
+# not on PATH: as root directly, otherwise through sudo.
+debian_install() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	echo "$2: $1 not found; installing Debian's $2 package" >&2
+	local sudo=""
+	if [ "$(id -u)" -ne 0 ]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "$2: not root and no sudo: install Debian's $2 package (apt-get install $2) and run again" >&2
+			return 1
+		fi
+		sudo="sudo"
+	fi
+	$sudo apt-get update -qq >&2 || return 1
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$2" >&2 || return 1
+	command -v "$1" >/dev/null 2>&1
+}
+
 chromium_install() {
 	if [ ! -x "$CHROMIUM_BIN" ]; then
-		echo "chromium: $CHROMIUM_BIN not found; installing Debian's chromium package" >&2
-		local sudo=""
-		if [ "$(id -u)" -ne 0 ]; then
-			if ! command -v sudo >/dev/null 2>&1; then
-				echo "chromium: not root and no sudo: install Debian's chromium package (apt-get install chromium) and run again" >&2
-				return 1
-			fi
-			sudo="sudo"
-		fi
-		$sudo apt-get update -qq >&2 || return 1
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >&2 || return 1
+		debian_install "$CHROMIUM_BIN" chromium || return 1
 		if [ ! -x "$CHROMIUM_BIN" ]; then
 			echo "chromium: still no $CHROMIUM_BIN after installing the chromium package" >&2
 			return 1

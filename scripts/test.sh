@@ -25,6 +25,8 @@ export LBM_REQUIRE_POSTGRES=1
 source scripts/chromium.sh
 chromium_install
 export LBM_REQUIRE_CHROMIUM=1
+# The witness test runs litewitness, which signs through ssh-agent.
+debian_install ssh-agent openssh-client
 go test -race -count=1 -timeout 30m ./...
 if [ -d bench ]; then
 	(cd bench && go vet ./... && go build ./...)

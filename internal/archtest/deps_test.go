@@ -114,7 +114,7 @@ func TestBinaryLinksNoTestSupport(t *testing.T) {
 
 // clockFree packages take time as an input: pure functions get `now`, so
 // expiry and retention are testable and no rule depends on when it runs.
-var clockFree = []string{"event", "search", "requests", "authorise", "alerts", "oversight", "notify", "review", "evidence", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc"}
+var clockFree = []string{"event", "search", "requests", "authorise", "alerts", "oversight", "notify", "review", "evidence", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc", "relevanterror"}
 
 func TestNoClockReads(t *testing.T) {
 	for _, name := range clockFree {

@@ -13,6 +13,8 @@
 //	DATA/keys/pseudonyms        the secret review pseudonyms are keyed from (0600);
 //	                            every node serving one store needs the same
 //	DATA/admin.token            the first admin token (0600)
+//	DATA/witnesses.yaml         optional: the witnesses that cosign the
+//	                            checkpoints, and the policy (internal/witness)
 //
 // Keeping the KEK beside the data is for a pilot. A deployment sets LBM_KEK
 // from its secret store (or plugs a KMS into internal/keys), so that a copy
@@ -40,10 +42,12 @@ import (
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/record"
+	"github.com/lbm-project/lbm/internal/relevanterror"
 	"github.com/lbm-project/lbm/internal/review"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/store/engine"
 	"github.com/lbm-project/lbm/internal/tlog"
+	"github.com/lbm-project/lbm/internal/witness"
 )
 
 // Log names.
@@ -108,6 +112,11 @@ type Node struct {
 	// one per log, run by Serve.
 	Alerts    *alerts.Service
 	Detectors []*alerts.Detector
+	// RelevantErrors is the register of relevant errors (LEGAL.md §4).
+	RelevantErrors *relevanterror.Service
+	// Witnesses has witnesses cosign the checkpoints; nil when
+	// DATA/witnesses.yaml does not exist.
+	Witnesses *witness.Service
 	logger    *slog.Logger
 }
 
@@ -211,7 +220,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Alerts = &alerts.Service{Store: st, Requests: n.Requests, Record: n.OversightAccess, Now: cfg.Now}
+	if n.RelevantErrors, err = openRelevantErrors(n, cfg.DataDir); err != nil {
+		n.Close()
+		return nil, err
+	}
 	if err := n.openDetectors(cfg, secret); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if err := n.openWitnesses(ctx, cfg); err != nil {
 		n.Close()
 		return nil, err
 	}

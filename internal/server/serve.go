@@ -219,10 +219,15 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	}
 	n.Requests.Grades, n.Requests.Logger = cfg.Grades, cfg.Logger
 	go n.Requests.Run(pubCtx, cfg.RequestSweep)
+	go n.RelevantErrors.Run(pubCtx, RelevantErrorSweep, cfg.Logger)
 	var detecting sync.WaitGroup
 	for _, d := range n.Detectors {
 		d.Logger = cfg.Logger
 		detecting.Go(func() { d.Run(pubCtx, cmp.Or(cfg.DetectIdle, 500*time.Millisecond)) })
+	}
+	if n.Witnesses != nil {
+		// Waited for with detection: no push outlives the store.
+		detecting.Go(func() { n.Witnesses.Run(pubCtx) })
 	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
@@ -299,17 +304,23 @@ func WebConfig(n *Node) web.Config {
 		l := n.Logs[name]
 		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
 	}
+	var witnesses web.Witnesses
+	if n.Witnesses != nil {
+		witnesses = n.Witnesses
+	}
 	return web.Config{
 		Store: n.Store, Logs: logs, Opener: n.Opener, KEK: n.KEK, Now: n.Now,
 		Ready: func(ctx context.Context) error { return n.Store.Ping(ctx) },
 		Record: func(ctx context.Context, actor, action string, details map[string]any) (uint64, error) {
 			return n.Oversight(ctx, actor, action, details, false)
 		},
-		Requests: n.Requests,
-		Review:   n.Review,
-		Alerts:   n.Alerts,
+		Requests:       n.Requests,
+		Review:         n.Review,
+		Alerts:         n.Alerts,
+		RelevantErrors: n.RelevantErrors,
 		// In-app only; Serve replaces it with one that also e-mails.
-		Notify: &notify.Notifier{Store: n.Store, Now: n.Now},
+		Notify:    &notify.Notifier{Store: n.Store, Now: n.Now},
+		Witnesses: witnesses,
 	}
 }
 

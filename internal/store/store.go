@@ -903,6 +903,7 @@ type Store interface {
 	TermSearcher
 	EventSearcher
 	Checkpoints
+	Cosignatures
 	DataKeys
 	Principals
 	People
@@ -916,6 +917,7 @@ type Store interface {
 	Notifications
 	RuleSets
 	Alerts
+	RelevantErrors
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

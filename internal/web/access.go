@@ -115,6 +115,9 @@ func accessPolicy() map[string]Rule {
 		// The oversight log holds no event content: oversight reads it,
 		// and administrators see their own actions there.
 		"oversight.read": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
+		// Which witnesses cosign the logs, and how each is doing: part
+		// of verifying the logs, with no event content.
+		"witnesses.read": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
 		// Requests to monitor, record or review. The access table admits
 		// roles; internal/requests decides, for each request, whether this
 		// person may act (never the requester deciding, never a subject,
@@ -150,6 +153,15 @@ func accessPolicy() map[string]Rule {
 		"alerts.reveal": {Roles: allow(identity.RoleInvestigator)},
 		// The central record (LEGAL.md §4) is the oversight body's.
 		"central-record.read": {Roles: allow(identity.RoleOversight)},
+		// The register of relevant errors (LEGAL.md §4): kept by oversight
+		// and administrators, who raise an error, record its report to the
+		// oversight body and close it; internal/relevanterror refuses every
+		// other role again. Nobody else reads it: a description can name
+		// the people concerned.
+		"relevant-errors.read":   {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
+		"relevant-errors.raise":  {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
+		"relevant-errors.report": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
+		"relevant-errors.close":  {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
 
 		"changes.decide": {
 			Roles:  map[identity.Role]Condition{identity.RoleAdmin: notProposer},

@@ -64,6 +64,8 @@ var accessMatrix = []struct {
 	// The oversight log holds no content: oversight reads it, and admins
 	// see what they and their colleagues did.
 	{"GET /v1/oversight-log", "/v1/oversight-log", "", "oversight admin bootstrap"},
+	// Witnesses' status is part of verifying the logs.
+	{"GET /v1/witnesses", "/v1/witnesses", "", "oversight admin bootstrap"},
 	// The catalogues' history, and changes to them under dual control.
 	{"GET /v1/catalogue/versions", "/v1/catalogue/versions", "", "oversight admin bootstrap"},
 	{"GET /v1/catalogue/versions/{version}", "/v1/catalogue/versions/0", "", "oversight admin bootstrap"},
@@ -141,6 +143,11 @@ var accessMatrix = []struct {
 	{"POST /v1/alerts/{id}/notes", "/v1/alerts/{alert}/notes", `{"text":"checked the rota for that night"}`, "investigator"},
 	{"POST /v1/alerts/{id}/request", "/v1/alerts/{alert}/request", "", "investigator"},
 	{"POST /v1/alerts/{id}/reveal", "/v1/alerts/{alert}/reveal", `{"justification":"."}`, "investigator"},
+	{"GET /v1/relevant-errors", "/v1/relevant-errors", "", "oversight admin bootstrap"},
+	{"POST /v1/relevant-errors", "/v1/relevant-errors", `{"kind":"outside_authorisation","description":"seen outside the window","identified_at":"2026-11-02T08:00:00Z"}`, "oversight admin bootstrap"},
+	{"GET /v1/relevant-errors/{id}", "/v1/relevant-errors/{relevantError}", "", "oversight admin bootstrap"},
+	{"POST /v1/relevant-errors/{id}/report", "/v1/relevant-errors/{relevantError}/report", `{"text":"reported","recipient":"IPCO"}`, "oversight admin bootstrap"},
+	{"POST /v1/relevant-errors/{id}/close", "/v1/relevant-errors/{relevantError}/close", `{"outcome":"handled"}`, "oversight admin bootstrap"},
 	// Each person's own inbox; marking another's (or an absent)
 	// notification is 404, not a refusal.
 	{"GET /v1/inbox", "/v1/inbox?unread=1", "", persons},
@@ -232,6 +239,12 @@ var accessMatrix = []struct {
 	{"POST /alerts/{id}/notes", "/alerts/{alert}/notes", "text=checked+the+rota+for+that+night", "investigator"},
 	{"POST /alerts/{id}/request", "/alerts/{alert}/request", "", "investigator"},
 	{"POST /alerts/{id}/reveal", "/alerts/{alert}/reveal", "justification=.", "investigator"},
+	{"GET /relevant-errors", "/relevant-errors", "", "oversight admin"},
+	{"GET /relevant-errors/new", "/relevant-errors/new", "", "oversight admin"},
+	{"POST /relevant-errors/new", "/relevant-errors/new", "kind=outside_authorisation&description=seen+outside&identified_at=2026-11-02", "oversight admin"},
+	{"GET /relevant-errors/{id}", "/relevant-errors/{relevantError}", "", "oversight admin"},
+	{"POST /relevant-errors/{id}/report", "/relevant-errors/{relevantError}/report", "text=reported&recipient=IPCO", "oversight admin"},
+	{"POST /relevant-errors/{id}/close", "/relevant-errors/{relevantError}/close", "outcome=handled", "oversight admin"},
 }
 
 // bodies fills the placeholders of request bodies that are too long to
@@ -313,7 +326,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			for _, who := range order {
 				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{request}", e.request, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange,
-					"{consentChange}", consentChange, "{rulesChange}", rulesChange, "{alert}", e.alert).Replace(m.path)
+					"{consentChange}", consentChange, "{rulesChange}", rulesChange, "{alert}", e.alert, "{relevantError}", e.relevantError).Replace(m.path)
 				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)
@@ -351,6 +364,7 @@ type state struct {
 	ConsentPolicies  []store.ConsentPolicyVersion
 	RuleSets         []store.RuleSetVersion
 	Alerts           []store.StoredAlert
+	RelevantErrors   []store.StoredRelevantError
 	LogSizes         map[string]uint64
 	Tokens           map[string]store.Token
 	TOTPSteps        map[string]int64
@@ -388,6 +402,9 @@ func (e *peopleEnv) snapshot(t *testing.T) state {
 		t.Fatal(err)
 	}
 	if s.Alerts, err = st.ListAlerts(ctx, store.AlertQuery{Limit: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if s.RelevantErrors, err = st.ListRelevantErrors(ctx, store.RelevantErrorQuery{Limit: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	s.Acknowledgements = map[string][]store.Acknowledgement{}

@@ -13,6 +13,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/policy"
+	"github.com/lbm-project/lbm/internal/relevanterror"
 	"github.com/lbm-project/lbm/internal/requests"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/store"
@@ -43,6 +44,8 @@ type peopleEnv struct {
 	request string
 	// alert is a new alert about someone outside the directory.
 	alert string
+	// relevantError is an open entry of the register, raised by oversight.
+	relevantError string
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -140,6 +143,12 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	}
 	e.request = draft.ID
 	e.alert = addAlert(t, n, "outsider")
+	re, err := n.RelevantErrors.Raise(ctx, identity.Principal{Kind: identity.KindUser, Subject: "ov1", Role: identity.RoleOversight},
+		relevanterror.RaiseInput{Kind: relevanterror.OutsideAuthorisation, Description: "a mailbox searched outside the window", IdentifiedAt: n.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.relevantError = re.ID
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/lbm-project/lbm/internal/identity"
@@ -86,14 +87,21 @@ func (s *server) checkpoint(w http.ResponseWriter, r *http.Request, _ identity.P
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	c, err := s.cfg.Store.LatestCheckpoint(r.Context(), l.Name)
+	var signed []byte
+	if s.cfg.Witnesses != nil {
+		signed, err = s.cfg.Witnesses.Checkpoint(r.Context(), l.Name)
+	} else {
+		var c store.Checkpoint
+		c, err = s.cfg.Store.LatestCheckpoint(r.Context(), l.Name)
+		signed = c.Note
+	}
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(c.Note)
+	w.Write(signed)
 }
 
 // maxCheckpointPage bounds a page of GET /log/{log}/checkpoints.
@@ -126,6 +134,21 @@ func (s *server) checkpoints(w http.ResponseWriter, r *http.Request, _ identity.
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
+	}
+	if s.cfg.Witnesses != nil {
+		// Failing closed, the checkpoint served may be older than the
+		// newest published: none newer is listed, or a verifier would
+		// take a checkpoint still awaiting its witnesses for a log that
+		// shrank.
+		served, err := s.cfg.Witnesses.Checkpoint(r.Context(), l.Name)
+		var size uint64
+		if err == nil {
+			var c tlog.Checkpoint
+			if c, err = tlog.OpenCheckpoint(served, l.VerifierKey); err == nil {
+				size = c.Size
+			}
+		}
+		cps = slices.DeleteFunc(cps, func(c store.Checkpoint) bool { return err != nil || c.Size > size })
 	}
 	out := tlog.PublishedCheckpoints{Checkpoints: make([]tlog.PublishedCheckpoint, 0, len(cps))}
 	for _, c := range cps {

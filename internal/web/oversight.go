@@ -13,6 +13,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/tlog"
 	"github.com/lbm-project/lbm/internal/web/pages"
+	"github.com/lbm-project/lbm/internal/witness"
 )
 
 // OversightEntryJSON is one leaf of the oversight log in the API.
@@ -168,5 +169,30 @@ func (s *server) logVerificationPage(w http.ResponseWriter, r *http.Request, p i
 			strconv.FormatUint(h.Last, 10), strconv.FormatUint(h.Current, 10)
 		page.Logs = append(page.Logs, c)
 	}
+	if s.cfg.Witnesses != nil {
+		page.Witnesses = witnessSection(s.cfg.Witnesses.Report())
+	}
 	s.render(w, r, http.StatusOK, page)
+}
+
+// witnessSection turns the witnesses' report into the page's rows.
+func witnessSection(rep witness.Report) *pages.WitnessSection {
+	sec := &pages.WitnessSection{Quorum: strconv.Itoa(rep.Quorum), Count: strconv.Itoa(len(rep.Witnesses)), FailClosed: rep.Fail == witness.FailClosed}
+	when := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006 15:04:05 MST")
+	}
+	for _, wr := range rep.Witnesses {
+		for _, ls := range wr.Logs {
+			row := pages.WitnessRow{Name: wr.Name, URL: wr.URL, Key: wr.Key, Log: ls.Log,
+				CosignedAt: when(ls.CosignedAt), Tried: when(ls.LastAttempt), Error: ls.LastError}
+			if ls.CosignedSize != nil {
+				row.Cosigned = strconv.FormatUint(*ls.CosignedSize, 10)
+			}
+			sec.Rows = append(sec.Rows, row)
+		}
+	}
+	return sec
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/tlog"
+	"github.com/lbm-project/lbm/internal/witness"
 )
 
 // Problem types. The list is only ever appended to: clients match on these.
@@ -39,6 +40,7 @@ const (
 	TypeStepUp           = problemBase + "step-up-required"
 	TypeThrottled        = problemBase + "throttled"
 	TypeConflict         = problemBase + "conflict"
+	TypeNotCosigned      = problemBase + "not-cosigned"
 )
 
 var (
@@ -80,6 +82,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	}
 	if ap, ok := alertProblem(err); ok {
 		p = ap
+		goto write
+	}
+	if rp, ok := relevantErrorProblem(err); ok {
+		p = rp
 		goto write
 	}
 	switch {
@@ -132,6 +138,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	case errors.Is(err, ingest.ErrOverloaded), errors.Is(err, ingest.ErrClosed):
 		w.Header().Set("Retry-After", "1")
 		p = Problem{Type: TypeOverloaded, Title: "Overloaded", Status: http.StatusServiceUnavailable, Detail: "the ingest queue is full; retry after the given delay"}
+	case errors.Is(err, witness.ErrNotCosigned):
+		w.Header().Set("Retry-After", "1")
+		p = Problem{Type: TypeNotCosigned, Title: "Not yet cosigned", Status: http.StatusServiceUnavailable,
+			Detail: "the witness policy fails closed and no checkpoint of this log has its quorum of cosignatures yet"}
 	case errors.Is(err, context.Canceled):
 		return // the client has gone
 	default:

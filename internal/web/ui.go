@@ -439,6 +439,22 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 		page.Cards = append(page.Cards, pages.Card{Title: "Central record", Href: "/central-record", Text: "Every request ever made, and what became of it."},
 			pages.Card{Title: "Alerts", Href: "/alerts", Text: "What the detection rules flagged, and how each was handled."})
 	}
+	if p.Role == identity.RoleOversight || p.Role == identity.RoleAdmin {
+		overdue, err := s.cfg.RelevantErrors.CountOverdue(r.Context(), p)
+		if err != nil {
+			s.pageError(w, r, p, err)
+			return
+		}
+		card := pages.Card{Title: "Relevant errors", Href: "/relevant-errors",
+			Text: "Data processed outside an authorisation, or an authorisation found defective: each reported to the oversight body within 10 working days."}
+		switch {
+		case overdue == 1:
+			card.Warning = "1 relevant error is overdue"
+		case overdue > 1:
+			card.Warning = fmt.Sprintf("%d relevant errors are overdue", overdue)
+		}
+		page.Cards = append(page.Cards, card)
+	}
 	noticeText := "What is monitored, why, under which law, and who can look."
 	if p.Person != nil {
 		waiting, err := inform.AwaitingAcknowledgement(r.Context(), s.cfg.Store, p.Subject)

@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lbm-project/lbm/internal/alerts"
+	"github.com/lbm-project/lbm/internal/relevanterror"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -117,6 +118,8 @@ type Config struct {
 	Review *review.Service
 	// Alerts is the detection alert queue. Required.
 	Alerts *alerts.Service
+	// RelevantErrors is the register of relevant errors. Required.
+	RelevantErrors *relevanterror.Service
 	// Requests runs the request flow; nil builds one on Store, Record,
 	// Now and Grades (with no notifications and no sweeper).
 	Requests *authorise.Service
@@ -129,6 +132,10 @@ type Config struct {
 	// flow (Requests) the same one. The inbox it fills is served at
 	// /v1/inbox and /inbox whether or not it is set.
 	Notify *notify.Notifier
+	// Witnesses, when set, serves checkpoints with witnesses'
+	// cosignatures and reports the witnesses' status; nil serves
+	// checkpoints as published.
+	Witnesses Witnesses
 }
 
 // Route is one entry of the route table.
@@ -175,6 +182,7 @@ func routes() []Route {
 		{"POST /v1/changes/{id}/approval", "changes.decide", false, (*server).apiApproveChange},
 		{"POST /v1/changes/{id}/rejection", "changes.decide", false, (*server).apiRejectChange},
 		{"GET /v1/oversight-log", "oversight.read", false, (*server).apiOversightLog},
+		{"GET /v1/witnesses", "witnesses.read", false, (*server).apiWitnesses},
 		{"GET /v1/catalogue/versions", "catalogue.history", false, (*server).apiCatalogueVersions},
 		{"GET /v1/catalogue/versions/{version}", "catalogue.history", false, (*server).apiCatalogueVersion},
 		{"POST /v1/catalogue/changes", "catalogue.propose", false, (*server).apiProposeCatalogue},
@@ -232,6 +240,11 @@ func routes() []Route {
 		{"POST /v1/alerts/{id}/notes", "alerts.triage", false, (*server).apiAlertNote},
 		{"POST /v1/alerts/{id}/request", "alerts.triage", false, (*server).apiAlertRequest},
 		{"POST /v1/alerts/{id}/reveal", "alerts.reveal", false, (*server).apiRevealAlert},
+		{"GET /v1/relevant-errors", "relevant-errors.read", false, (*server).apiRelevantErrors},
+		{"POST /v1/relevant-errors", "relevant-errors.raise", false, (*server).apiRaiseRelevantError},
+		{"GET /v1/relevant-errors/{id}", "relevant-errors.read", false, (*server).apiRelevantError},
+		{"POST /v1/relevant-errors/{id}/report", "relevant-errors.report", false, (*server).apiReportRelevantError},
+		{"POST /v1/relevant-errors/{id}/close", "relevant-errors.close", false, (*server).apiCloseRelevantError},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
 		{"GET /purposes", "catalogue.read", true, (*server).purposesPage},
@@ -316,6 +329,12 @@ func routes() []Route {
 		{"POST /alerts/{id}/notes", "alerts.triage", true, (*server).alertNotePage},
 		{"POST /alerts/{id}/request", "alerts.triage", true, (*server).alertRequestPage},
 		{"POST /alerts/{id}/reveal", "alerts.reveal", true, (*server).revealAlertPage},
+		{"GET /relevant-errors", "relevant-errors.read", true, (*server).relevantErrorsPage},
+		{"GET /relevant-errors/new", "relevant-errors.raise", true, (*server).newRelevantErrorPage},
+		{"POST /relevant-errors/new", "relevant-errors.raise", true, (*server).raiseRelevantErrorPage},
+		{"GET /relevant-errors/{id}", "relevant-errors.read", true, (*server).relevantErrorPage},
+		{"POST /relevant-errors/{id}/report", "relevant-errors.report", true, (*server).reportRelevantErrorPage},
+		{"POST /relevant-errors/{id}/close", "relevant-errors.close", true, (*server).closeRelevantErrorPage},
 	}
 }
 

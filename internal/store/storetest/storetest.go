@@ -117,6 +117,10 @@
 // Severity, State, Assignee, Updated and Body change. ListAlerts orders
 // IDs byte by byte, greatest first, and matches State and Assignee
 // exactly.
+//
+// # Relevant errors
+//
+// relevanterrors.go states what the register's behaviours pin.
 package storetest
 
 import (
@@ -167,6 +171,8 @@ var behaviours = []struct {
 	{"TxReads", testTxReads},
 	{"LogsIndependent", testLogsIndependent},
 	{"Checkpoints", testCheckpoints},
+	{"Cosignatures", testCosignatures},
+	{"LatestCosigned", testLatestCosigned},
 	{"DataKeys", testDataKeys},
 	{"Principals", testPrincipals},
 	{"Tokens", testTokens},
@@ -214,6 +220,11 @@ var behaviours = []struct {
 	{"ConcurrentAddAlerts", testConcurrentAddAlerts},
 	{"ListAlerts", testListAlerts},
 	{"ListAlertsLimit", testListAlertsLimit},
+	{"RelevantErrors", testRelevantErrors},
+	{"RelevantErrorUpdate", testRelevantErrorUpdate},
+	{"ConcurrentRelevantErrorUpdate", testConcurrentRelevantErrorUpdate},
+	{"ListRelevantErrors", testListRelevantErrors},
+	{"RelevantErrorNumbers", testRelevantErrorNumbers},
 	{"SearchTerms", testSearchTerms},
 	{"QueryEvents", testQueryEvents},
 	{"QueryEventsPaging", testQueryEventsPaging},

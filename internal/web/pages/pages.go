@@ -100,7 +100,12 @@ type Option struct {
 }
 
 // Card is one entry of the home page: a link and what it is for.
-type Card struct{ Title, Href, Text string }
+type Card struct {
+	Title, Href, Text string
+	// Warning, when set, is shown prominently (a red tag) under the text:
+	// something on that page is overdue.
+	Warning string
+}
 
 // SignIn asks for a username and password (POST /sign-in with "username",
 // "password" and "next"). When OIDC is set it also offers signing in with

@@ -120,10 +120,11 @@ var samples = []struct {
 		Token:  "tok-123", Account: "amorgan", Secret: "JBSW Y3DP EHPK 3PXP", URI: "otpauth://totp/lbm:amorgan?secret=JBSWY3DPEHPK3PXP",
 	}, 400},
 	{"home", Home{Layout: Layout{Title: "Home", Person: "Sam Patel", Role: "Administrator", Nav: []NavItem{{"Home", "/", true}, {"People", "/people", false}, {"Changes", "/changes", false}}, Notice: "You are now working as Administrator"}, Cards: []Card{
-		{"People", "/people", "Find people, see their roles and propose changes."},
-		{"Changes", "/changes", "Approve or reject changes other administrators have proposed."},
-		{"Sources", "/sources", "Manage the systems that send events."},
-		{"Retention", "/retention", "See and propose how long each kind of data is kept."},
+		{"People", "/people", "Find people, see their roles and propose changes.", ""},
+		{"Changes", "/changes", "Approve or reject changes other administrators have proposed.", ""},
+		{"Sources", "/sources", "Manage the systems that send events.", ""},
+		{"Retention", "/retention", "See and propose how long each kind of data is kept.", ""},
+		{"Relevant errors", "/relevant-errors", "Each reported to the oversight body within 10 working days.", "2 relevant errors are overdue"},
 	}}, 200},
 	{"home-staff", Home{Layout: Layout{Title: "Home", Person: "Alex Morgan", Role: "Staff"}, Me: &person}, 200},
 	{"people", People{Layout: admin("People"), Query: "mor", Total: 2, Next: "/people?q=mor&after=p-43", Rows: []PersonRow{
