@@ -40,7 +40,7 @@ func TestBrowserSignInWithSecondFactor(t *testing.T) {
 	if got := b.options("header #switch-role"); !slices.Equal(got, []string{"Staff"}) {
 		t.Errorf("header's Switch role offers %q, want [Staff]", got)
 	}
-	if want := []string{"Home", "People", "Changes", "Notices", "Oversight log", "Your data"}; !slices.Equal(v.Nav, want) {
+	if want := []string{"Home", "People", "Changes", "Notices", "Oversight log", "Report", "Your data"}; !slices.Equal(v.Nav, want) {
 		t.Errorf("navigation %q, want %q", v.Nav, want)
 	}
 	// The session cookie is out of reach of scripts and of other sites.
