@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"github.com/lbm-project/lbm/internal/consent"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/policy"
-	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web/pages"
 )
 
@@ -22,24 +19,17 @@ import (
 // reads its history; administrators replace it under dual control, as the
 // catalogue is, and every approved version is kept.
 
-// ConsentPolicyJSON is the body of GET /v1/consent-policy: the policy file
-// in force and its version (0: the one built into lbm).
+// ConsentPolicyJSON is the body of GET /v1/consent-policy (and of GET
+// /v1/rules): the file in force and its version (0: the one built into
+// lbm).
 type ConsentPolicyJSON struct {
 	Version int64  `json:"version"`
 	YAML    string `json:"yaml"`
 }
 
-func (s *server) apiConsentPolicy(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
-	f, v, err := identity.CurrentConsentPolicyFile(r.Context(), s.cfg.Store)
-	if err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ConsentPolicyJSON{Version: v, YAML: string(f)})
-}
-
 // ConsentPolicyVersionJSON is one approved version in GET
-// /v1/consent-policy/versions: when, by which change, approved by whom.
+// /v1/consent-policy/versions (and /v1/rules/versions): when, by which
+// change, approved by whom.
 type ConsentPolicyVersionJSON struct {
 	Version int64  `json:"version"`
 	Created string `json:"created"`
@@ -47,57 +37,23 @@ type ConsentPolicyVersionJSON struct {
 	By      string `json:"by"`
 }
 
-func (s *server) apiConsentPolicyVersions(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
-	vs, err := s.cfg.Store.ListConsentPolicyVersions(r.Context())
-	if err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
-		return
-	}
-	out := struct {
-		Current  int64                      `json:"current"`
-		Versions []ConsentPolicyVersionJSON `json:"versions"`
-	}{Versions: []ConsentPolicyVersionJSON{}}
-	for _, v := range vs {
-		out.Current = max(out.Current, v.Version)
-		out.Versions = append(out.Versions, ConsentPolicyVersionJSON{Version: v.Version, Created: formatTime(v.Created), Change: v.Change, By: v.By})
-	}
-	writeJSON(w, http.StatusOK, out)
+func (s *server) apiConsentPolicy(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	s.apiDocument(w, r, consentPolicyDocument)
 }
 
-// ConsentPolicyProposalJSON is the body of POST /v1/consent-policy/changes:
-// the whole policy file, as YAML, and why.
-type ConsentPolicyProposalJSON struct {
-	YAML   string `json:"yaml"`
-	Reason string `json:"reason"`
+func (s *server) apiConsentPolicyVersions(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
+	s.apiDocumentVersions(w, r, consentPolicyDocument)
 }
 
 func (s *server) apiProposeConsentPolicy(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	var in ConsentPolicyProposalJSON
-	if err := decodeJSONUpTo(w, r, &in, maxDocumentBody); err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
-		return
-	}
-	c, err := s.proposeConsentPolicy(r, p, []byte(in.YAML), in.Reason)
-	if err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, changeJSON(c))
+	s.apiProposeDocument(w, r, p, consentPolicyDocument)
 }
 
-// proposeConsentPolicy proposes and records a policy change; pages and the
-// API share it. The oversight leaf carries the proposed file's SHA-256, so
-// that the log alone shows which text was put up for approval.
-func (s *server) proposeConsentPolicy(r *http.Request, p identity.Principal, data []byte, reason string) (store.Change, error) {
-	c, err := identity.ProposeConsentPolicyChange(r.Context(), s.cfg.Store, p, data, reason, s.cfg.Now())
-	if err != nil {
-		return store.Change{}, err
-	}
-	sum := sha256.Sum256(data)
-	_, err = s.cfg.Record(r.Context(), p.Subject, "consent_policy_change_proposed", map[string]any{
-		"change": c.ID, "base_version": c.Base, "policy_sha256": hex.EncodeToString(sum[:]), "role": string(p.Role),
-	})
-	return c, err
+// ConsentPolicyProposalJSON is the body of POST /v1/consent-policy/changes
+// and /v1/rules/changes: the whole file, as YAML, and why.
+type ConsentPolicyProposalJSON struct {
+	YAML   string `json:"yaml"`
+	Reason string `json:"reason"`
 }
 
 func (s *server) consentPolicyPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -141,7 +97,7 @@ func (s *server) consentPolicyEdit(w http.ResponseWriter, r *http.Request, p ide
 		return
 	}
 	data, reason := r.PostFormValue("yaml"), r.PostFormValue("reason")
-	_, err := s.proposeConsentPolicy(r, p, []byte(data), reason)
+	_, err := s.proposeDocument(r, p, consentPolicyDocument, []byte(data), reason)
 	if err == nil {
 		http.Redirect(w, r, "/changes?proposed=consent_policy", http.StatusSeeOther)
 		return
