@@ -227,13 +227,13 @@ func (s *server) catalogueHistoryPage(w http.ResponseWriter, r *http.Request, p 
 		if i == 0 {
 			page.Current = strconv.FormatInt(v.Version, 10)
 		}
-		row := pages.CatalogueRow{Version: strconv.FormatInt(v.Version, 10), Created: displayTime(v.Created), Change: v.Change}
+		row := pages.VersionRow{Version: strconv.FormatInt(v.Version, 10), Created: displayTime(v.Created), Change: v.Change}
 		if c, err := s.cfg.Store.ChangeByID(ctx, v.Change); err == nil {
 			row.ProposedBy, row.ApprovedBy, row.Reason = c.ProposedBy, c.DecidedBy, c.Reason
 		}
 		page.Rows = append(page.Rows, row)
 	}
-	page.Rows = append(page.Rows, pages.CatalogueRow{Version: "0", Reason: "The catalogue built into lbm, from LEGAL.md"})
+	page.Rows = append(page.Rows, pages.VersionRow{Version: "0", Reason: "The catalogue built into lbm, from LEGAL.md"})
 	s.render(w, r, http.StatusOK, page)
 }
 

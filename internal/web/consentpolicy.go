@@ -71,13 +71,13 @@ func (s *server) consentPolicyPage(w http.ResponseWriter, r *http.Request, p ide
 	page := &pages.ConsentPolicyHistory{Layout: s.layout(r, p, "Authorisation levels"), Current: strconv.FormatInt(current, 10),
 		Policy: string(f), CanEdit: p.Role == identity.RoleAdmin}
 	for _, v := range vs {
-		row := pages.ConsentPolicyRow{Version: strconv.FormatInt(v.Version, 10), Created: displayTime(v.Created), Change: v.Change, ApprovedBy: v.By}
+		row := pages.VersionRow{Version: strconv.FormatInt(v.Version, 10), Created: displayTime(v.Created), Change: v.Change, ApprovedBy: v.By}
 		if c, err := s.cfg.Store.ChangeByID(ctx, v.Change); err == nil {
 			row.ProposedBy, row.Reason = c.ProposedBy, c.Reason
 		}
 		page.Rows = append(page.Rows, row)
 	}
-	page.Rows = append(page.Rows, pages.ConsentPolicyRow{Version: "0", Reason: "The policy built into lbm, from LEGAL.md"})
+	page.Rows = append(page.Rows, pages.VersionRow{Version: "0", Reason: "The policy built into lbm, from LEGAL.md"})
 	s.render(w, r, http.StatusOK, page)
 }
 

@@ -56,13 +56,13 @@ func (s *server) rulesPage(w http.ResponseWriter, r *http.Request, p identity.Pr
 			SeverityColour: severityColours[string(rule.Severity)], SpecialCategory: rule.SpecialCategory, Lists: rule.Lists})
 	}
 	for _, v := range vs {
-		row := pages.RulesVersionRow{Version: strconv.FormatInt(v.Version, 10), Created: displayTime(v.Created), Change: v.Change, ApprovedBy: v.By}
+		row := pages.VersionRow{Version: strconv.FormatInt(v.Version, 10), Created: displayTime(v.Created), Change: v.Change, ApprovedBy: v.By}
 		if c, err := s.cfg.Store.ChangeByID(ctx, v.Change); err == nil {
 			row.ProposedBy, row.Reason = c.ProposedBy, c.Reason
 		}
 		page.Rows = append(page.Rows, row)
 	}
-	page.Rows = append(page.Rows, pages.RulesVersionRow{Version: "0", Reason: "The rules built into lbm"})
+	page.Rows = append(page.Rows, pages.VersionRow{Version: "0", Reason: "The rules built into lbm"})
 	s.render(w, r, http.StatusOK, page)
 }
 

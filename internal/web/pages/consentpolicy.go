@@ -22,18 +22,12 @@ type ConsentPolicyHistory struct {
 	Layout
 	Current string // the version in force: "0" is the built-in policy
 	Policy  string // the file in force
-	Rows    []ConsentPolicyRow
+	Rows    []VersionRow
 	CanEdit bool
 }
 
 // EditHref is the address of the form proposing a change.
 func (ConsentPolicyHistory) EditHref() string { return consentPolicyPath + "/edit" }
-
-// ConsentPolicyRow is one version of the policy. Version "0" is the policy
-// built into lbm.
-type ConsentPolicyRow struct {
-	Version, Created, Change, ProposedBy, ApprovedBy, Reason string
-}
 
 // ConsentPolicyEdit is the form proposing a new policy file (POST
 // /consent-policy/edit with "yaml", the whole file, and "reason").

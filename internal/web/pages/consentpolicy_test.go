@@ -21,7 +21,7 @@ func TestConsentPolicyPages(t *testing.T) {
 		want, not  []string
 		wantErrors bool
 	}{
-		{"history", ConsentPolicyHistory{Layout: admin("Authorisation levels"), Current: "2", Policy: policyYAML, CanEdit: true, Rows: []ConsentPolicyRow{
+		{"history", ConsentPolicyHistory{Layout: admin("Authorisation levels"), Current: "2", Policy: policyYAML, CanEdit: true, Rows: []VersionRow{
 			{Version: "2", Created: "12 November 2026", Change: "9f2c41d0", ProposedBy: "adm1", ApprovedBy: "adm2", Reason: "Superintendents for content"},
 			{Version: "1", Created: "2 March 2026", Change: "03ab", ProposedBy: "adm2", ApprovedBy: "adm1", Reason: "First"},
 			{Version: "0", Reason: "The policy built into lbm, from LEGAL.md"},
@@ -30,7 +30,7 @@ func TestConsentPolicyPages(t *testing.T) {
 			"<code>9f2c41d0</code>", "Superintendents for content", `lbm-secondary">Built into lbm</span>`, "<pre><code>base:\n  level: 1\n",
 			"second administrator approves",
 		}, []string{`1 <strong`, `0 <strong`}, false},
-		{"history-built-in", ConsentPolicyHistory{Layout: admin("Authorisation levels"), Current: "0", Policy: policyYAML, Rows: []ConsentPolicyRow{
+		{"history-built-in", ConsentPolicyHistory{Layout: admin("Authorisation levels"), Current: "0", Policy: policyYAML, Rows: []VersionRow{
 			{Version: "0", Reason: "The policy built into lbm, from LEGAL.md"},
 		}}, http.StatusOK, []string{
 			"The policy built into lbm is in force", `0 <strong class="govuk-tag govuk-tag--green">In force</strong>`,
@@ -87,7 +87,7 @@ func TestConsentPolicyEscaping(t *testing.T) {
 	const hostile = `<script>alert(1)</script>"'&`
 	l := withErrors(admin(hostile), FieldError{"yaml", hostile})
 	for _, p := range []Page{
-		ConsentPolicyHistory{Layout: l, Current: hostile, Policy: hostile, CanEdit: true, Rows: []ConsentPolicyRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
+		ConsentPolicyHistory{Layout: l, Current: hostile, Policy: hostile, CanEdit: true, Rows: []VersionRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
 		ConsentPolicyEdit{Layout: l, Version: hostile, YAML: hostile, Reason: hostile},
 		ConsentPolicyChange{Layout: l, Change: ChangeRow{ID: hostile, Summary: hostile, Reason: hostile, CanDecide: true},
 			Files: []FileDiff{{Name: hostile, Hunks: [][]DiffRow{{{"added", "1", "1", hostile}}}}}},

@@ -170,13 +170,14 @@ type SubjectAccessRequests struct {
 type CatalogueHistory struct {
 	Layout
 	Current string // the version in force: "0" is the built-in catalogue
-	Rows    []CatalogueRow
+	Rows    []VersionRow
 	CanEdit bool
 }
 
-// CatalogueRow is one version of the catalogue. Version "0" is the
-// catalogue built into lbm.
-type CatalogueRow struct {
+// VersionRow is one approved version of a document under dual control
+// (the catalogue, the consent-level policy, the detection rules), as the
+// "versions" template shows it. Version "0" is the one built into lbm.
+type VersionRow struct {
 	Version, Created, Change, ProposedBy, ApprovedBy, Reason string
 }
 

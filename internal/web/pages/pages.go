@@ -313,7 +313,10 @@ var funcs = template.FuncMap{
 		return changeTable{rows, target}
 	},
 	"textarea": newTextarea,
-	"choices":  newChoices,
+	"versions": func(label, current string, rows []VersionRow) versionsTable {
+		return versionsTable{Label: label, Current: current, Rows: rows}
+	},
+	"choices": newChoices,
 }
 
 // choices is the argument of the "choices" template: a GOV.UK group of
@@ -459,4 +462,11 @@ func execute(buf *bytes.Buffer, p Page) error {
 		return fmt.Errorf("rendering %s: %v", p.template(), err)
 	}
 	return nil
+}
+
+// versionsTable is what the "versions" template shows: the rows, which of
+// them is in force, and the table's accessible name.
+type versionsTable struct {
+	Label, Current string
+	Rows           []VersionRow
 }

@@ -240,12 +240,12 @@ var samples = []struct {
 		{ID: "sar-2", Person: "p-99", Made: "3 October 2026", State: "Received"},
 	}}, 200},
 	{"subject-access-requests-empty", SubjectAccessRequests{Layout: admin("Subject access requests")}, 200},
-	{"catalogue-history", CatalogueHistory{Layout: admin("Catalogue history"), Current: "2", CanEdit: true, Rows: []CatalogueRow{
+	{"catalogue-history", CatalogueHistory{Layout: admin("Catalogue history"), Current: "2", CanEdit: true, Rows: []VersionRow{
 		{Version: "2", Created: "12 November 2026", Change: "9f2c41d07a5be3c1d2e4f6a8", ProposedBy: "Sam Patel", ApprovedBy: "Kim Hale", Reason: "Legislation references verified by Legal"},
 		{Version: "1", Created: "2 March 2026", Change: "03ab", ProposedBy: "Kim Hale", ApprovedBy: "Sam Patel", Reason: "Added the relevance check"},
 		{Version: "0", Reason: "The catalogue built into lbm, from LEGAL.md"},
 	}}, 200},
-	{"catalogue-history-built-in", CatalogueHistory{Layout: admin("Catalogue history"), Current: "0", Rows: []CatalogueRow{
+	{"catalogue-history-built-in", CatalogueHistory{Layout: admin("Catalogue history"), Current: "0", Rows: []VersionRow{
 		{Version: "0", Reason: "The catalogue built into lbm, from LEGAL.md"},
 	}}, 200},
 	{"catalogue-edit", CatalogueEdit{Layout: admin("Propose a catalogue change"), Version: "2",
@@ -574,7 +574,7 @@ func TestEscaping(t *testing.T) {
 			Collected:        []CollectedRow{{hostile, hostile, hostile, hostile}},
 			Sources:          []string{hostile}, Requests: []SubjectAccessRow{sar}, Details: hostile},
 		SubjectAccessRequests{Layout: l, Rows: []SubjectAccessRow{sar}},
-		CatalogueHistory{Layout: l, Current: hostile, CanEdit: true, Rows: []CatalogueRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
+		CatalogueHistory{Layout: l, Current: hostile, CanEdit: true, Rows: []VersionRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
 		CatalogueEdit{Layout: l, Version: hostile, Purposes: hostile, Legislation: hostile, Criteria: hostile, Reason: hostile},
 		CatalogueChange{Layout: l, Change: ChangeRow{ID: hostile, Summary: hostile, Reason: hostile, CanDecide: true},
 			Files: []FileDiff{{Name: hostile, Hunks: [][]DiffRow{{{hostile, hostile, hostile, hostile}}}}}},

@@ -21,7 +21,7 @@ type RulesHistory struct {
 	// has left the detection catalogue). The YAML is still shown.
 	Unreadable string
 	YAML       string // the file in force
-	Rows       []RulesVersionRow
+	Rows       []VersionRow
 	CanEdit    bool
 }
 
@@ -32,12 +32,6 @@ type RuleRow struct {
 	ID, Title, Severity, SeverityColour string
 	SpecialCategory                     bool
 	Lists                               []string
-}
-
-// RulesVersionRow is one version of the rules. Version "0" is the pack
-// built into lbm.
-type RulesVersionRow struct {
-	Version, Created, Change, ProposedBy, ApprovedBy, Reason string
 }
 
 // RulesEdit is the form proposing a new rule file (POST /rules/edit with

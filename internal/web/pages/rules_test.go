@@ -24,7 +24,7 @@ func TestRulesPages(t *testing.T) {
 		status    int
 		want, not []string
 	}{
-		{"history", RulesHistory{Layout: admin("Detection rules"), Current: "2", YAML: rulesYAML, Rules: rules, CanEdit: true, Rows: []RulesVersionRow{
+		{"history", RulesHistory{Layout: admin("Detection rules"), Current: "2", YAML: rulesYAML, Rules: rules, CanEdit: true, Rows: []VersionRow{
 			{Version: "2", Created: "12 November 2026", Change: "9f2c41d0", ProposedBy: "adm1", ApprovedBy: "adm2", Reason: "Critical for oneself"},
 			{Version: "1", Created: "2 March 2026", Change: "03ab", ProposedBy: "adm2", ApprovedBy: "adm1", Reason: "First"},
 			{Version: "0", Reason: "The rules built into lbm"},
@@ -35,13 +35,13 @@ func TestRulesPages(t *testing.T) {
 			"<code>self-lookup</code>", `<strong class="govuk-tag govuk-tag--orange">high</strong>`,
 			"<code>OWN_SURNAME_ADDRESS</code>, <code>HOUSEHOLD</code>", "<td class=\"govuk-table__cell\">Yes</td>", "<td class=\"govuk-table__cell\">No</td>",
 		}, []string{`1 <strong`, `0 <strong`, "cannot read"}},
-		{"history-built-in", RulesHistory{Layout: admin("Detection rules"), Current: "0", YAML: rulesYAML, Rules: rules[:1], Rows: []RulesVersionRow{
+		{"history-built-in", RulesHistory{Layout: admin("Detection rules"), Current: "0", YAML: rulesYAML, Rules: rules[:1], Rows: []VersionRow{
 			{Version: "0", Reason: "The rules built into lbm"},
 		}}, http.StatusOK, []string{
 			"The rules built into lbm are in force", `0 <strong class="govuk-tag govuk-tag--green">In force</strong>`,
 		}, []string{"/edit", "Version 0"}},
 		{"history-unreadable", RulesHistory{Layout: admin("Detection rules"), Current: "3", YAML: rulesYAML,
-			Unreadable: "rules.yaml: line 2: rule self-lookup: lists: no list OWN_SURNAME_ADDRESS", Rows: []RulesVersionRow{{Version: "0"}}},
+			Unreadable: "rules.yaml: line 2: rule self-lookup: lists: no list OWN_SURNAME_ADDRESS", Rows: []VersionRow{{Version: "0"}}},
 			http.StatusOK, []string{"lbm cannot read the rules in force: rules.yaml: line 2", "<pre><code>rules:"}, []string{"Rules in force</caption>"}},
 		{"edit", RulesEdit{Layout: admin("Propose a change to the detection rules"), Version: "2", YAML: rulesYAML}, http.StatusOK, []string{
 			`action="/rules/edit"`, `href="/rules">Cancel`, "Changing rules version 2", "A second administrator must approve this change",
@@ -93,7 +93,7 @@ func TestRulesEscaping(t *testing.T) {
 	for _, p := range []Page{
 		RulesHistory{Layout: l, Current: hostile, YAML: hostile, Unreadable: hostile, CanEdit: true,
 			Rules: []RuleRow{{ID: hostile, Title: hostile, Severity: hostile, SeverityColour: hostile, Lists: []string{hostile}}},
-			Rows:  []RulesVersionRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
+			Rows:  []VersionRow{{hostile, hostile, hostile, hostile, hostile, hostile}}},
 		RulesEdit{Layout: l, Version: hostile, YAML: hostile, Reason: hostile},
 		RulesChange{Layout: l, Change: ChangeRow{ID: hostile, Summary: hostile, Reason: hostile, CanDecide: true},
 			Files: []FileDiff{{Name: hostile, Hunks: [][]DiffRow{{{"added", "1", "1", hostile}}}}}},
