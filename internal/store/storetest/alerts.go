@@ -379,20 +379,7 @@ func testConcurrentAlertUpdate(t *testing.T, s store.Store) {
 		wg.Go(func() { errs[i] = s.UpdateAlert(ctx, a) })
 	}
 	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("updaters %d and %d both won", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("UpdateAlert by updater %d = %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no updater won")
-	}
+	winner := soleWinner(t, "UpdateAlert by updater", errs)
 	checkAlerts(t, s, "after the race", tried[winner])
 }
 

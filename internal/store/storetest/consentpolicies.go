@@ -187,20 +187,7 @@ func testConcurrentConsentPolicy(t *testing.T, s store.Store) {
 			wg.Go(func() { errs[i] = s.DecideChange(ctx, decided[i], e) })
 		}
 		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				t.Errorf("%s: deciders %d and %d both won", when, winner, i)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, store.ErrConflict):
-				t.Errorf("%s: DecideChange by decider %d = %v, want nil or ErrConflict", when, i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("%s: no decider won", when)
-		}
+		winner := soleWinner(t, fmt.Sprintf("%s: DecideChange by decider", when), errs)
 		want = append(want, versions[winner])
 		checkChanges(t, s, when, decided[winner])
 		checkConsentPolicies(t, s, when, want...)

@@ -201,18 +201,7 @@ func testConcurrentRelevantErrorUpdate(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	won := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("update %d = %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d concurrent updates won, want 1", won)
-	}
+	soleWinner(t, "UpdateRelevantError by updater", errs)
 }
 
 func testListRelevantErrors(t *testing.T, s store.Store) {

@@ -275,20 +275,7 @@ func testConcurrentRequestUpdate(t *testing.T, s store.Store) {
 		wg.Go(func() { errs[i] = s.UpdateRequest(ctx, r) })
 	}
 	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Errorf("updaters %d and %d both won", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("UpdateRequest by updater %d = %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no updater won")
-	}
+	winner := soleWinner(t, "UpdateRequest by updater", errs)
 	all := []store.StoredRequest{tried[winner]}
 	checkRequests(t, s, "after the race", all...)
 	for i := range updaters {

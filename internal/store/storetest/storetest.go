@@ -2066,18 +2066,7 @@ func testCredentials(t *testing.T, s store.Store) {
 		wg.Go(func() { errs[i] = s.UseTOTPStep(ctx, "p-2", 100) })
 	}
 	wg.Wait()
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("concurrent UseTOTPStep %d = %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("concurrent UseTOTPStep of one step: %d succeeded, want 1", wins)
-	}
+	soleWinner(t, "concurrent UseTOTPStep of one step by user", errs)
 	c2.TOTPStep = 100
 	check("after concurrent use", c2)
 }
@@ -2283,20 +2272,7 @@ func testConcurrentDecide(t *testing.T, s store.Store) {
 			wg.Go(func() { errs[i] = s.DecideChange(ctx, d, store.ChangeEffect{Person: qp}) })
 		}
 		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				t.Errorf("with person %v: deciders %d and %d both won", withPerson, winner, i)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, store.ErrConflict):
-				t.Errorf("with person %v: DecideChange by decider %d = %v, want nil or ErrConflict", withPerson, i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("with person %v: no decider won", withPerson)
-		}
+		winner := soleWinner(t, fmt.Sprintf("with person %v: DecideChange by decider", withPerson), errs)
 		if withPerson {
 			want = people[winner]
 		}
@@ -2406,4 +2382,27 @@ func testLeafTiles(t *testing.T, s store.Store) {
 	if got, err := s.LeafTiles(ctx, activity, nil); err != nil || len(got) != 0 {
 		t.Errorf("LeafTiles of nothing = %v, %v", got, err)
 	}
+}
+
+// soleWinner checks that of attempts racing on one compare-and-swap
+// exactly one succeeded and every other failed with ErrConflict, and
+// returns the winner's index. what names an attempt in messages
+// ("UpdateAlert by updater").
+func soleWinner(t *testing.T, what string, errs []error) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("%s %d and %d both won", what, winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("%s %d = %v, want nil or ErrConflict", what, i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("%s: none won", what)
+	}
+	return winner
 }
