@@ -51,25 +51,15 @@ and GET /v1/reports/notices.`,
 			if err != nil {
 				return err
 			}
-			var w io.Writer = cmd.OutOrStdout()
-			if output != "" {
-				f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-				if err != nil {
-					return err
+			err = writeOutput(cmd, output, func(w io.Writer) error {
+				switch format {
+				case "csv":
+					return inform.WriteComplianceCSV(w, rep)
+				case "json":
+					return writeIndentedJSON(w, rep.Summary())
 				}
-				defer f.Close()
-				w = f
-			}
-			switch format {
-			case "csv":
-				err = inform.WriteComplianceCSV(w, rep)
-			case "json":
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(rep.Summary())
-			default:
-				err = inform.WriteComplianceText(w, rep)
-			}
+				return inform.WriteComplianceText(w, rep)
+			})
 			if err != nil {
 				return err
 			}
@@ -133,25 +123,15 @@ cleanly to PDF; csv and json are the page's CSV and GET
 				return err
 			}
 			rep := oversight.BuildReport(in)
-			var w io.Writer = cmd.OutOrStdout()
-			if output != "" {
-				f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-				if err != nil {
-					return err
+			err = writeOutput(cmd, output, func(w io.Writer) error {
+				switch format {
+				case "csv":
+					return oversight.WriteReportCSV(w, rep)
+				case "json":
+					return writeIndentedJSON(w, rep)
 				}
-				defer f.Close()
-				w = f
-			}
-			switch format {
-			case "csv":
-				err = oversight.WriteReportCSV(w, rep)
-			case "json":
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(rep)
-			default:
-				err = oversight.WriteReportHTML(w, rep, organisation)
-			}
+				return oversight.WriteReportHTML(w, rep, organisation)
+			})
 			if err != nil {
 				return err
 			}
@@ -169,4 +149,29 @@ cleanly to PDF; csv and json are the page's CSV and GET
 	cmd.Flags().StringVar(&organisation, "organisation", "", "the organisation's name, at the head of the HTML report")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
+}
+
+// writeOutput has write write a report to FILE (mode 0600: reports name
+// people) when output names one, else to stdout. A file that cannot be
+// written in full, closing included, is an error.
+func writeOutput(cmd *cobra.Command, output string, write func(io.Writer) error) error {
+	if output == "" {
+		return write(cmd.OutOrStdout())
+	}
+	f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeIndentedJSON writes v as indented JSON, as the reports' --format json.
+func writeIndentedJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
