@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/requests"
@@ -128,13 +127,11 @@ func readOversightLog(ctx context.Context, st store.Store, open func(context.Con
 			if err != nil {
 				return fmt.Errorf("oversight log entry %d: %w", en.Index, err)
 			}
-			at := time.Unix(0, en.Time).UTC()
 			if access {
-				in.Accesses = append(in.Accesses, review.AccessRecord{Index: en.Index, Time: at, Actor: en.Subject,
-					Action: en.Action, Request: stringField(o.Event, "lbm.request")})
+				in.Accesses = append(in.Accesses, review.AccessRecordOf(o))
 			}
 			if v, ok := o.Event.Field("lbm.break_glass"); ok && string(v) == "true" {
-				in.BreakGlass = append(in.BreakGlass, BreakGlassAction{At: at, Actor: en.Subject, Action: en.Action})
+				in.BreakGlass = append(in.BreakGlass, BreakGlassAction{At: time.Unix(0, en.Time).UTC(), Actor: en.Subject, Action: en.Action})
 			}
 		}
 		if progress != nil {
@@ -142,15 +139,6 @@ func readOversightLog(ctx context.Context, st store.Store, open func(context.Con
 		}
 	}
 	return nil
-}
-
-func stringField(ev *event.Event, name string) string {
-	v, ok := ev.Field(name)
-	if !ok {
-		return ""
-	}
-	s, _ := event.StringValue(v)
-	return s
 }
 
 // alertsIn returns the alerts raised in [from, to), each in the unit of

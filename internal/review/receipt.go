@@ -90,7 +90,7 @@ func (s *Service) Receipt(ctx context.Context, p identity.Principal, index uint6
 	if err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{Record: accessRecordOf(o), Log: log, Origin: l.Origin, VerifierKey: l.VerifierKey,
+	return Receipt{Record: AccessRecordOf(o), Log: log, Origin: l.Origin, VerifierKey: l.VerifierKey,
 		Leaf: entries[0].Leaf, Proof: proof, Checkpoint: string(cp.Note)}, nil
 }
 
@@ -151,7 +151,7 @@ func (s *Service) Receipts(ctx context.Context, p identity.Principal, from, to t
 		if err != nil {
 			return nil, "", err
 		}
-		out = append(out, accessRecordOf(o))
+		out = append(out, AccessRecordOf(o))
 	}
 	return out, next, nil
 }
@@ -190,7 +190,7 @@ func (s *Service) AccessLog(ctx context.Context, actions []string, before uint64
 			if err != nil {
 				return nil, 0, err
 			}
-			out = append(out, accessRecordOf(o))
+			out = append(out, AccessRecordOf(o))
 		}
 		if len(out) < limit {
 			before = from
@@ -200,8 +200,10 @@ func (s *Service) AccessLog(ctx context.Context, actions []string, before uint64
 	return out, before, nil
 }
 
-// accessRecordOf reads an oversight event's fields.
-func accessRecordOf(o record.Opened) AccessRecord {
+// AccessRecordOf reads an access record or refused attempt from its
+// oversight-log entry: its metadata, and its justification, query and
+// purpose when o was opened with content.
+func AccessRecordOf(o record.Opened) AccessRecord {
 	a := AccessRecord{Index: o.Index, Time: o.Event.Time.UTC()}
 	for _, f := range o.Event.Fields {
 		var v any
