@@ -186,6 +186,9 @@ func (d *Detector) observe(ctx context.Context, from, to uint64) ([]detect.Alert
 			open = op.Open
 		}
 		o, err := open(ctx, en)
+		if _, ok := errors.AsType[*record.DeletedError](err); ok {
+			continue // deleted under retention: nothing left to observe
+		}
 		if err != nil {
 			return nil, nil, err
 		}

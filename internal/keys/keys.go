@@ -258,6 +258,31 @@ var ErrDestroyed = errors.New("data key destroyed")
 // Period returns the key period of an event time: its UTC calendar month.
 func Period(t time.Time) string { return t.UTC().Format("2006-01") }
 
+// CategoryPeriod returns the period of the key that encrypts the content
+// of category's events in the month of t: "2006-01/category", or the
+// month alone when category is "". Content has a key per category because
+// categories keep content for different periods (e-mail six months, the
+// rest twelve): destroying one category's key then deletes only its
+// content. The month key alone blinds search terms (BlindQuery), so that
+// one search covers every category.
+func CategoryPeriod(t time.Time, category string) string {
+	if category == "" {
+		return Period(t)
+	}
+	return Period(t) + "/" + category
+}
+
+// PeriodRange returns the first instant of a key period's month and of
+// the month after it; ok is false for a period CategoryPeriod never made.
+func PeriodRange(period string) (from, to time.Time, ok bool) {
+	month, _, _ := strings.Cut(period, "/")
+	m, err := time.Parse("2006-01", month)
+	if err != nil {
+		return time.Time{}, time.Time{}, false
+	}
+	return m, m.AddDate(0, 1, 0), true
+}
+
 // maxCached bounds the unwrapped keys held in memory. At the limit the cache
 // is emptied rather than tracked for recency: a refill costs one read and
 // one unwrap per key, and the bound is what matters.
@@ -296,11 +321,12 @@ func (r *Ring) remember(k *Key, subject, period string) {
 	r.bySubject[[2]string{subject, period}] = k
 }
 
-// For returns the data key of subject for the month of t, creating and
-// storing one if there is none. A destroyed key is never recreated: content
-// for that subject and month can no longer be stored (ErrDestroyed).
-func (r *Ring) For(ctx context.Context, subject string, t time.Time) (*Key, error) {
-	period := Period(t)
+// For returns the data key of subject for category in the month of t
+// (CategoryPeriod; category "" is the month key), creating and storing one
+// if there is none. A destroyed key is never recreated: content for that
+// subject, category and month can no longer be stored (ErrDestroyed).
+func (r *Ring) For(ctx context.Context, subject, category string, t time.Time) (*Key, error) {
+	period := CategoryPeriod(t, category)
 	r.mu.Lock()
 	k, ok := r.bySubject[[2]string{subject, period}]
 	r.mu.Unlock()
@@ -319,8 +345,9 @@ func (r *Ring) For(ctx context.Context, subject string, t time.Time) (*Key, erro
 
 // Need names a data key a batch of events will use.
 type Need struct {
-	Subject string
-	Time    time.Time
+	Subject  string
+	Category string // "" for the month key
+	Time     time.Time
 }
 
 // Prepare makes sure every key in needs exists and is cached, creating the
@@ -333,7 +360,7 @@ func (r *Ring) Prepare(ctx context.Context, needs []Need) error {
 	seen := map[pair]bool{}
 	r.mu.Lock()
 	for _, n := range needs {
-		p := pair{n.Subject, Period(n.Time)}
+		p := pair{n.Subject, CategoryPeriod(n.Time, n.Category)}
 		if _, ok := r.bySubject[p]; !ok && !seen[p] {
 			seen[p] = true
 			missing = append(missing, p)
@@ -473,6 +500,10 @@ func (r *Ring) Existing(ctx context.Context, subject string, t time.Time) (*Key,
 	}
 	return r.cache(dk)
 }
+
+// Forget drops a key retention destroyed from the cache, so that For and
+// ByID in this process stop using it at once.
+func (r *Ring) Forget(id []byte, subject, period string) { r.forget(id, subject, period) }
 
 // forget drops a destroyed key from the cache, so that For and ByID in this
 // process stop using it too.

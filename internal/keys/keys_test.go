@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,13 +69,13 @@ func TestRingCreatesOneKeyPerSubjectMonth(t *testing.T) {
 	st := &memKeys{}
 	r := NewRing(kek, st, now)
 	nov := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-	a, err := r.For(t.Context(), "u1", nov)
+	a, err := r.For(t.Context(), "u1", "", nov)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := r.For(t.Context(), "u1", nov.Add(20*24*time.Hour))
-	c, _ := r.For(t.Context(), "u1", nov.AddDate(0, 1, 0))
-	d, _ := r.For(t.Context(), "u2", nov)
+	b, _ := r.For(t.Context(), "u1", "", nov.Add(20*24*time.Hour))
+	c, _ := r.For(t.Context(), "u1", "", nov.AddDate(0, 1, 0))
+	d, _ := r.For(t.Context(), "u2", "", nov)
 	if !bytes.Equal(a.ID, b.ID) || bytes.Equal(a.ID, c.ID) || bytes.Equal(a.ID, d.ID) || len(st.keys) != 3 {
 		t.Fatalf("keys: same month %v, next month differs %v, other subject differs %v, stored %d",
 			bytes.Equal(a.ID, b.ID), !bytes.Equal(a.ID, c.ID), !bytes.Equal(a.ID, d.ID), len(st.keys))
@@ -98,8 +99,8 @@ func TestWrappedKeyIsBoundToItsRow(t *testing.T) {
 	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
 	st := &memKeys{}
 	r := NewRing(kek, st, now)
-	a, _ := r.For(t.Context(), "u1", now())
-	b, _ := r.For(t.Context(), "u2", now())
+	a, _ := r.For(t.Context(), "u1", "", now())
+	b, _ := r.For(t.Context(), "u2", "", now())
 	// Copy u1's wrapped key onto u2's row: it must not unwrap there.
 	st.keys[1].Wrapped = st.keys[0].Wrapped
 	if _, err := NewRing(kek, st, now).ByID(t.Context(), b.ID); !errors.Is(err, ErrDecrypt) {
@@ -111,7 +112,7 @@ func TestWrappedKeyIsBoundToItsRow(t *testing.T) {
 func TestDestroyedKeyAndWrongKEK(t *testing.T) {
 	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
 	st := &memKeys{}
-	a, _ := NewRing(kek, st, now).For(t.Context(), "u1", now())
+	a, _ := NewRing(kek, st, now).For(t.Context(), "u1", "", now())
 	other, _ := NewLocalKEK(bytes.Repeat([]byte{2}, 32))
 	if _, err := NewRing(other, st, now).ByID(t.Context(), a.ID); err == nil || errors.Is(err, ErrDestroyed) {
 		t.Errorf("ByID under another KEK = %v, want a KEK mismatch error", err)
@@ -120,7 +121,7 @@ func TestDestroyedKeyAndWrongKEK(t *testing.T) {
 	if _, err := NewRing(kek, st, now).ByID(t.Context(), a.ID); !errors.Is(err, ErrDestroyed) {
 		t.Errorf("ByID of a destroyed key = %v, want ErrDestroyed", err)
 	}
-	if _, err := NewRing(kek, st, now).For(t.Context(), "u1", now()); !errors.Is(err, ErrDestroyed) {
+	if _, err := NewRing(kek, st, now).For(t.Context(), "u1", "", now()); !errors.Is(err, ErrDestroyed) {
 		t.Errorf("For a destroyed subject-month = %v, want ErrDestroyed (never recreated)", err)
 	}
 }
@@ -153,7 +154,7 @@ func TestPrepareCreatesMissingKeysInOneBatch(t *testing.T) {
 	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
 	st := &memKeys{}
 	r := NewRing(kek, st, now)
-	existing, _ := r.For(t.Context(), "u0", now())
+	existing, _ := r.For(t.Context(), "u0", "", now())
 	nov := now()
 	var needs []Need
 	for _, s := range []string{"u0", "u1", "u2", "u1", "u3"} {
@@ -165,7 +166,7 @@ func TestPrepareCreatesMissingKeysInOneBatch(t *testing.T) {
 	if st.batches != 1 || len(st.keys) != 4 {
 		t.Fatalf("Prepare: %d batches, %d keys stored; want 1 batch, 4 keys", st.batches, len(st.keys))
 	}
-	again, _ := r.For(t.Context(), "u0", nov)
+	again, _ := r.For(t.Context(), "u0", "", nov)
 	if !bytes.Equal(again.ID, existing.ID) {
 		t.Error("Prepare replaced an existing key")
 	}
@@ -228,8 +229,8 @@ func TestBlind(t *testing.T) {
 	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
 	st := &memKeys{}
 	r := NewRing(kek, st, now)
-	a, _ := r.For(t.Context(), "u1", now())
-	b, _ := r.For(t.Context(), "u2", now())
+	a, _ := r.For(t.Context(), "u1", "", now())
+	b, _ := r.For(t.Context(), "u2", "", now())
 	// A fresh ring (a restart) unwraps the stored key and derives the same search key.
 	a2, err := NewRing(kek, st, now).ByID(t.Context(), a.ID)
 	if err != nil {
@@ -296,7 +297,7 @@ func TestExisting(t *testing.T) {
 	if len(st.keys) != 0 {
 		t.Fatalf("Existing created %d keys, want none", len(st.keys))
 	}
-	a, err := r.For(t.Context(), "u1", now())
+	a, err := r.For(t.Context(), "u1", "", now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +319,38 @@ func TestExisting(t *testing.T) {
 	if _, err := r.ByID(t.Context(), a.ID); !errors.Is(err, ErrDestroyed) {
 		t.Errorf("ByID after Existing saw the key destroyed = %v, want ErrDestroyed", err)
 	}
-	if _, err := r.For(t.Context(), "u1", now()); !errors.Is(err, ErrDestroyed) {
+	if _, err := r.For(t.Context(), "u1", "", now()); !errors.Is(err, ErrDestroyed) {
 		t.Errorf("For after Existing saw the key destroyed = %v, want ErrDestroyed", err)
+	}
+}
+
+func TestCategoryKeysArePerCategory(t *testing.T) {
+	kek, _ := NewLocalKEK(bytes.Repeat([]byte{1}, 32))
+	st := &memKeys{}
+	r := NewRing(kek, st, now)
+	nov := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	month, _ := r.For(t.Context(), "u1", "", nov)
+	email, _ := r.For(t.Context(), "u1", "email", nov)
+	web, _ := r.For(t.Context(), "u1", "web", nov.Add(72*time.Hour))
+	again, _ := r.For(t.Context(), "u1", "email", nov.Add(24*time.Hour))
+	if bytes.Equal(month.ID, email.ID) || bytes.Equal(email.ID, web.ID) || !bytes.Equal(email.ID, again.ID) {
+		t.Fatal("want one key per subject, category and month")
+	}
+	var periods []string
+	for _, k := range st.keys {
+		periods = append(periods, k.Period)
+	}
+	slices.Sort(periods)
+	if want := []string{"2026-11", "2026-11/email", "2026-11/web"}; !slices.Equal(periods, want) {
+		t.Fatalf("stored periods %q, want %q", periods, want)
+	}
+	for _, tc := range []struct {
+		period string
+		ok     bool
+	}{{"2026-11", true}, {"2026-11/email", true}, {"2026-13", false}, {"", false}, {"x/email", false}} {
+		from, to, ok := PeriodRange(tc.period)
+		if ok != tc.ok || ok && (!from.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) || !to.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))) {
+			t.Errorf("PeriodRange(%q) = %v, %v, %v", tc.period, from, to, ok)
+		}
 	}
 }

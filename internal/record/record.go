@@ -64,7 +64,8 @@ func (s *Sealer) Prepare(ctx context.Context, evs []*event.Event) error {
 	var needs []keys.Need
 	for _, e := range evs {
 		if event.HasContent(e.Fields) {
-			needs = append(needs, keys.Need{Subject: e.Subject(), Time: e.Time})
+			needs = append(needs, keys.Need{Subject: e.Subject(), Category: e.Category(), Time: e.Time},
+				keys.Need{Subject: e.Subject(), Time: e.Time})
 		}
 	}
 	return s.Ring.Prepare(ctx, needs)
@@ -108,13 +109,20 @@ func (s *Sealer) Seal(ctx context.Context, e *event.Event) (Sealed, error) {
 		Related:  e.Related(),
 	}
 	if len(content) > 0 {
-		k, err := s.Ring.For(ctx, en.Subject, e.Time)
+		// Content under its category's key, so that it goes when that
+		// category's content retention ends; terms under the month key,
+		// so that one search covers every category (keys.CategoryPeriod).
+		k, err := s.Ring.For(ctx, en.Subject, en.Category, e.Time)
 		if err != nil {
 			return Sealed{}, fmt.Errorf("getting content key: %w", err)
 		}
+		month, err := s.Ring.For(ctx, en.Subject, "", e.Time)
+		if err != nil {
+			return Sealed{}, fmt.Errorf("getting search key: %w", err)
+		}
 		en.Content = k.Seal(event.FormatFields(content), contentAAD(e.ID))
 		en.KeyID = k.ID
-		en.Terms = sortedTags(k.BlindAll(search.Terms(content)))
+		en.Terms = sortedTags(month.BlindAll(search.Terms(content)))
 	}
 	return Sealed{Entry: en, LeafHash: tlog.HashLeaf(leaf)}, nil
 }
@@ -129,7 +137,8 @@ func sortedTags(tags []string) []string {
 
 // BlindQuery returns the blinded terms of a query's text (search.Query)
 // for the content of subject in the month of t, and the id of the data key
-// they are blinded under: they can match only entries with that KeyID.
+// they are blinded under: the month key (keys.CategoryPeriod), under which
+// the terms of every category's content are blinded.
 // terms are sorted, and nil when text has no term.
 //
 // It never creates a key. With none it returns an error wrapping
@@ -155,11 +164,26 @@ func (e *TamperError) Error() string {
 	return fmt.Sprintf("%s log entry %d: %s", e.Log, e.Index, e.What)
 }
 
+// DeletedError reports an entry retention has deleted: its leaf stays in
+// the log, proving it was there, and nothing else of it does.
+type DeletedError struct {
+	Log   string
+	Index uint64
+	At    time.Time
+	By    string // the schedule, as store.Deletion.By
+}
+
+func (e *DeletedError) Error() string {
+	return fmt.Sprintf("%s log entry %d: deleted under retention on %s by %s", e.Log, e.Index, e.At.UTC().Format("2 January 2006"), e.By)
+}
+
 // Opened is an event read back from the store.
 type Opened struct {
-	Event          *event.Event
-	Index          uint64
-	ContentDeleted bool // its data key was destroyed; content fields are gone
+	Event *event.Event
+	Index uint64
+	// ContentDeleted: its content was deleted under retention, or its
+	// data key destroyed; content fields are gone.
+	ContentDeleted bool
 }
 
 // Opener reads entries back, re-checking them.
@@ -221,8 +245,14 @@ func (o *Opener) Open(ctx context.Context, en store.Entry) (Opened, error) {
 
 // Check is Open without the tile lookup, for a caller that checks the whole
 // tree itself (tlog.CheckLog): it re-checks the row against its own leaf.
+//
+// A deleted entry passes when what is left of it is a tombstone (its
+// leaf, time, source and category, and nothing else).
 func (o *Opener) Check(ctx context.Context, en store.Entry) error {
 	_, err := o.open(ctx, en, false, true)
+	if _, ok := errors.AsType[*DeletedError](err); ok {
+		return nil
+	}
 	return err
 }
 
@@ -249,6 +279,14 @@ func (o *Opener) open(ctx context.Context, en store.Entry, checkTree, withConten
 			return Opened{}, err
 		}
 	}
+	if en.Deleted != 0 {
+		// Everything but the leaf must be gone: a tombstone that still
+		// holds anything of the person was not deleted, whatever it says.
+		if len(en.Meta) != 0 || en.Content != nil || en.Terms != nil || en.Subject != "" || en.Related != nil || en.ClientID != "" || en.Action != "" {
+			return tamper("marked deleted under retention but still holds data")
+		}
+		return Opened{}, &DeletedError{Log: en.Log, Index: en.Index, At: time.Unix(0, en.Deleted).UTC(), By: en.DeletedBy}
+	}
 	meta, err := event.ParseFields(en.Meta)
 	if err != nil {
 		return tamper("metadata: %v", err)
@@ -259,6 +297,11 @@ func (o *Opener) open(ctx context.Context, en store.Entry, checkTree, withConten
 	case !withContent:
 		// Content stays sealed; CheckFields below checks the metadata
 		// alone against the leaf.
+	case en.ContentDeleted != 0:
+		if en.Content != nil || en.Terms != nil {
+			return tamper("content marked deleted under retention but still stored")
+		}
+		out.ContentDeleted = true
 	case en.Content != nil:
 		k, err := o.Ring.ByID(ctx, en.KeyID)
 		if errors.Is(err, keys.ErrDestroyed) {

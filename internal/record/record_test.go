@@ -243,9 +243,14 @@ func TestSealBlindsContentTerms(t *testing.T) {
 	}
 	const content = "The quick brown fox"
 	en := seal(`{"@timestamp":"2026-11-02T08:03:11Z","event":{"category":"email","action":"send"},"user":{"id":"u00042"},"content":{"body":"` + content + `"}}`)
-	k, err := f.ring.ByID(t.Context(), en.KeyID)
+	// Terms are blinded under the month key, content sealed under the
+	// category's key (keys.CategoryPeriod).
+	k, err := f.ring.Existing(t.Context(), "u00042", time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bytes.Equal(k.ID, en.KeyID) {
+		t.Error("content is sealed under the month key, want the e-mail key")
 	}
 	want := k.BlindAll([]string{"brown", "fox", "quick", "the"})
 	slices.Sort(want)
@@ -319,10 +324,13 @@ func TestBlindQuery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("BlindQuery = %v", err)
 	}
-	if !bytes.Equal(keyID, en.KeyID) {
-		t.Errorf("BlindQuery key id = %x, want the entry's %x", keyID, en.KeyID)
+	k, err := ring.Existing(t.Context(), "u00042", e.Time)
+	if err != nil {
+		t.Fatal(err)
 	}
-	k, _ := ring.ByID(t.Context(), en.KeyID)
+	if !bytes.Equal(keyID, k.ID) || bytes.Equal(keyID, en.KeyID) {
+		t.Errorf("BlindQuery key id = %x, want the month key %x, not the content key %x", keyID, k.ID, en.KeyID)
+	}
 	want := k.BlindAll([]string{"fox", "quick", "the"})
 	slices.Sort(want)
 	if diff := cmp.Diff(want, terms); diff != "" {

@@ -65,6 +65,13 @@ type Entry struct {
 	Category string
 	Action   string
 	Related  []string
+	// ContentDeleted is when retention deleted the content (Unix
+	// nanoseconds; 0 while it is stored, or when there was none), Deleted
+	// when it deleted the entry, leaving only the leaf, time, source and
+	// category; DeletedBy names the schedule of the latest of the two.
+	ContentDeleted int64
+	Deleted        int64
+	DeletedBy      string
 }
 
 // TileID names a tlog tile by level and index; tiles are 256 hashes wide.
@@ -264,9 +271,11 @@ type Checkpoints interface {
 
 // DataKey is a wrapped per-subject, per-period content key.
 type DataKey struct {
-	ID        []byte
-	Subject   string
-	Period    string // "2006-01" of the events it encrypts
+	ID      []byte
+	Subject string
+	// Period is "2006-01" (the month key: content before per-category
+	// keys, and search terms) or "2006-01/category" (keys.CategoryPeriod).
+	Period    string
 	KEKID     string // which key-encryption key wrapped it
 	Wrapped   []byte // nil once destroyed
 	Created   time.Time
@@ -918,6 +927,7 @@ type Store interface {
 	RuleSets
 	Alerts
 	RelevantErrors
+	Retention
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -18,6 +18,7 @@ import (
 	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/policy"
+	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/tlog"
 	"github.com/lbm-project/lbm/internal/witness"
@@ -104,6 +105,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: sare.Msg, Field: "details"}
 	case errors.As(err, &nce):
 		p = Problem{Type: TypeConflict, Title: "Not the current notice", Status: http.StatusConflict, Detail: nce.Error()}
+	case isDeleted(err):
+		// Gone for good under retention: say so, and when and why, rather
+		// than an error a reader would take for a fault.
+		p = Problem{Type: TypeNotFound, Title: "Deleted under retention", Status: http.StatusGone, Detail: err.Error()}
 	case errors.Is(err, inform.ErrNoNotice):
 		p = Problem{Type: TypeNotFound, Title: "No notice", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.As(err, &ce):
@@ -203,3 +208,8 @@ func writeList[T, J any](w http.ResponseWriter, key string, items []T, convert f
 type validationError struct{ Field, Msg string }
 
 func (e *validationError) Error() string { return e.Field + ": " + e.Msg }
+
+func isDeleted(err error) bool {
+	_, ok := errors.AsType[*record.DeletedError](err)
+	return ok
+}

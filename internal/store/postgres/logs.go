@@ -106,7 +106,8 @@ func (t *logTx) Tiles(ctx context.Context, ids []store.TileID) (map[store.TileID
 	return out, translate(rows.Err())
 }
 
-const entryColumns = `e.log, e.idx, e.id, e.time, e.source, e.subject, e.client_id, e.leaf, e.meta, e.content, e.key_id, e.terms, e.category, e.action, e.related`
+const entryColumns = `e.log, e.idx, e.id, e.time, e.source, e.subject, e.client_id, e.leaf, e.meta, e.content, e.key_id, e.terms, e.category, e.action, e.related,
+	e.content_deleted, e.deleted, e.deleted_by`
 
 // FindClientIDs looks each id up in the narrow client_ids table, then reads
 // its entry by partition key, so the lookup touches only the months the
@@ -365,14 +366,18 @@ func scanEntries(rows pgx.Rows, fn func(store.Entry)) error {
 		var id []byte
 		var client *string
 		var terms pgtype.TSVector
+		var deletedBy *string
 		if err := rows.Scan(&e.Log, &idx, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms,
-			&e.Category, &e.Action, &e.Related); err != nil {
+			&e.Category, &e.Action, &e.Related, &e.ContentDeleted, &e.Deleted, &deletedBy); err != nil {
 			return translate(err)
 		}
 		e.Index = uint64(idx)
 		copy(e.ID[:], id)
 		if client != nil {
 			e.ClientID = *client
+		}
+		if deletedBy != nil {
+			e.DeletedBy = *deletedBy
 		}
 		if terms.Valid && len(terms.Lexemes) > 0 {
 			e.Terms = make([]string, len(terms.Lexemes))

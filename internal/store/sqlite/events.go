@@ -340,7 +340,7 @@ func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page func(idx
 			pageArgs = append(pageArgs, i)
 		}
 		pageArgs = append(pageArgs, recheckArgs...)
-		return `SELECT ` + entryColumns + ` FROM entries e INDEXED BY entries_log_idx
+		return `SELECT ` + readColumns + ` FROM entries e INDEXED BY entries_log_idx
 			WHERE e.log = ? AND e.idx IN (` + placeholders(len(idxs)) + `)` + recheck + `
 			ORDER BY e.time, e.idx`, pageArgs
 	}

@@ -95,7 +95,7 @@ func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_client_id WHERE log = ? AND source = ? AND client_id IS NOT NULL AND client_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+readColumns+` FROM entries INDEXED BY entries_client_id WHERE log = ? AND source = ? AND client_id IS NOT NULL AND client_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
 		if err != nil {
 			return nil, translate(err)
 		}
@@ -112,6 +112,9 @@ func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) 
 const rowsPerInsert = 32
 
 const entryColumns = `log, idx, id, time, source, subject, client_id, leaf, meta, content, key_id, terms, category, action, related`
+
+// readColumns are entryColumns and what retention stamps on an entry.
+const readColumns = entryColumns + `, content_deleted, deleted, deleted_by`
 
 // entryParams is one entries row of placeholders, one per entryColumns.
 const entryParams = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
@@ -188,12 +191,14 @@ func scanEntries(rows *sql.Rows, fn func(store.Entry)) error {
 	for rows.Next() {
 		var e store.Entry
 		var id []byte
-		var client, terms, related sql.NullString
-		if err := rows.Scan(&e.Log, &e.Index, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms, &e.Category, &e.Action, &related); err != nil {
+		var client, terms, related, deletedBy sql.NullString
+		if err := rows.Scan(&e.Log, &e.Index, &id, &e.Time, &e.Source, &e.Subject, &client, &e.Leaf, &e.Meta, &e.Content, &e.KeyID, &terms, &e.Category, &e.Action, &related,
+			&e.ContentDeleted, &e.Deleted, &deletedBy); err != nil {
 			return translate(err)
 		}
 		copy(e.ID[:], id)
 		e.ClientID = client.String
+		e.DeletedBy = deletedBy.String
 		if terms.String != "" {
 			e.Terms = strings.Split(terms.String, " ")
 		}
@@ -265,7 +270,7 @@ func (db *DB) Entries(ctx context.Context, log string, from, to uint64) ([]store
 	// SQLite integers are signed 64-bit, and database/sql refuses larger
 	// uint64 arguments; no index is that large, so clamp the bounds.
 	from, to = min(from, math.MaxInt64), min(to, math.MaxInt64)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx`, log, from, to)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+readColumns+` FROM entries WHERE log = ? AND idx >= ? AND idx < ? ORDER BY idx`, log, from, to)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -276,7 +281,7 @@ func (db *DB) Entries(ctx context.Context, log string, from, to uint64) ([]store
 
 // EntryByID returns the entry with that ID.
 func (db *DB) EntryByID(ctx context.Context, id [16]byte) (store.Entry, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries WHERE id = ?`, id[:])
+	rows, err := db.r.QueryContext(ctx, `SELECT `+readColumns+` FROM entries WHERE id = ?`, id[:])
 	if err != nil {
 		return store.Entry{}, translate(err)
 	}
@@ -302,7 +307,7 @@ func (db *DB) SearchTerms(ctx context.Context, q store.TermQuery) ([]store.Entry
 		where += ` AND instr(' ' || terms || ' ', ?) > 0`
 		args = append(args, " "+term+" ")
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+entryColumns+` FROM entries INDEXED BY entries_subject_scan WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, q.MaxEntries())...)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+readColumns+` FROM entries INDEXED BY entries_subject_scan WHERE `+where+` ORDER BY idx LIMIT ?`, append(args, q.MaxEntries())...)
 	if err != nil {
 		return nil, translate(err)
 	}

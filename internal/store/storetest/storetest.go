@@ -171,6 +171,7 @@ var behaviours = []struct {
 	{"TxReads", testTxReads},
 	{"LogsIndependent", testLogsIndependent},
 	{"Checkpoints", testCheckpoints},
+	{"Retention", testRetention},
 	{"Cosignatures", testCosignatures},
 	{"LatestCosigned", testLatestCosigned},
 	{"DataKeys", testDataKeys},
