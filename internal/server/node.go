@@ -43,6 +43,7 @@ import (
 	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/relevanterror"
+	"github.com/lbm-project/lbm/internal/retention"
 	"github.com/lbm-project/lbm/internal/review"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/store/engine"
@@ -117,6 +118,9 @@ type Node struct {
 	// Witnesses has witnesses cosign the checkpoints; nil when
 	// DATA/witnesses.yaml does not exist.
 	Witnesses *witness.Service
+	// Retention deletes what its schedule lets go; Serve runs it daily,
+	// lbm retention run on demand.
+	Retention *retention.Job
 	logger    *slog.Logger
 }
 
@@ -224,6 +228,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
+	n.Retention = newRetention(n)
 	if err := n.openDetectors(cfg, secret); err != nil {
 		n.Close()
 		return nil, err

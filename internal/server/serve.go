@@ -117,6 +117,10 @@ type ServeConfig struct {
 	// RequestSweep is how often requests' deadlines (review due, expiry,
 	// urgent lapse) are recorded. Default 1m.
 	RequestSweep time.Duration
+	// RetentionEvery is how often retention runs (default RetentionEvery,
+	// first RetentionFirst after start); negative turns it off, for a
+	// node that another runs retention for.
+	RetentionEvery time.Duration
 	// Organisation and BaseURL go into the generated monitoring notice:
 	// the organisation's name, and the address the notice is read at.
 	// BaseURL is also the link in notification e-mails.
@@ -220,6 +224,12 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	n.Requests.Grades, n.Requests.Logger = cfg.Grades, cfg.Logger
 	go n.Requests.Run(pubCtx, cfg.RequestSweep)
 	go n.RelevantErrors.Run(pubCtx, RelevantErrorSweep, cfg.Logger)
+	if cfg.RetentionEvery >= 0 {
+		if cfg.RetentionEvery == 0 {
+			cfg.RetentionEvery = RetentionEvery
+		}
+		go runRetention(pubCtx, n, cfg.RetentionEvery, cfg.Logger)
+	}
 	var detecting sync.WaitGroup
 	for _, d := range n.Detectors {
 		d.Logger = cfg.Logger

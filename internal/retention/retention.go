@@ -1,0 +1,432 @@
+package retention
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/keys"
+	"github.com/lbm-project/lbm/internal/policy"
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// Store is what a retention run reads and changes.
+type Store interface {
+	HoldSources
+	store.Retention
+	store.DataKeys
+}
+
+// Recorder writes one action to the oversight log and returns the leaf's
+// index once it is durable (as internal/inform's).
+type Recorder func(ctx context.Context, actor, action string, details map[string]any) (uint64, error)
+
+// Schedule is the retention schedule in force: the data categories of a
+// catalogue version, each with its two periods.
+type Schedule struct {
+	Version    int64 // the catalogue version; 0 for the embedded default
+	Categories policy.Categories
+}
+
+func (s Schedule) name() string {
+	if s.Version == 0 {
+		return "the default retention schedule"
+	}
+	return fmt.Sprintf("retention schedule v%d", s.Version)
+}
+
+// Actions recorded in the oversight log.
+const (
+	ActionDeleted       = "retention_deleted"
+	ActionKeysDestroyed = "retention_keys_destroyed"
+)
+
+// Actor is who the oversight log says did it: the service itself.
+const Actor = "lbm"
+
+// Job plans and runs retention over the activity logs.
+type Job struct {
+	Store Store
+	// Ring, when set, forgets destroyed keys, so that a server running
+	// the job stops using them at once.
+	Ring     *keys.Ring
+	Record   Recorder
+	Schedule func(context.Context) (Schedule, error)
+	// DPOHolds lists the people the DPO holds; nil for none.
+	DPOHolds func(context.Context) ([]string, error)
+	Now      func() time.Time
+	// HoldAfterClose is how long an ended authorisation still holds its
+	// subjects' data; 0 means DefaultHoldAfterClose.
+	HoldAfterClose time.Duration
+	Logs           []string // the logs retention applies to, e.g. "activity"
+	// Batch is how many entries one deletion covers; 0 means 1000.
+	Batch int
+	// Progress, when set, is told of each batch done.
+	Progress func(Progress)
+}
+
+// Progress reports a run's progress.
+type Progress struct {
+	Log, Category, Month string
+	Step                 store.DeletionStep
+	Deleted, Kept        int64 // so far in this month's step
+}
+
+// Item is one month's step of one category in a plan or run.
+type Item struct {
+	Log      string             `json:"log"`
+	Category string             `json:"category"`
+	Month    string             `json:"month"` // "2006-01"
+	Step     store.DeletionStep `json:"step"`
+	Months   int                `json:"months"` // the period that ended
+	Delete   int64              `json:"delete"` // entries deleted (or, in a plan, to delete)
+	Kept     int64              `json:"kept"`   // entries a hold keeps
+}
+
+// Report is what a plan would do or a run did.
+type Report struct {
+	Schedule string         `json:"schedule"`
+	At       time.Time      `json:"at"`
+	Items    []Item         `json:"items"`
+	Holds    map[string]int `json:"holds"` // people held, by kind of hold
+	// KeysDestroyed counts the data keys a run destroyed; in a plan,
+	// PendingKeys counts those an interrupted run left to destroy.
+	KeysDestroyed int `json:"keys_destroyed"`
+	PendingKeys   int `json:"pending_keys"`
+}
+
+// Totals returns the deletions and the entries kept over all items: an
+// entry whose content went before the entry itself counts in both steps.
+func (r Report) Totals() (deleted, kept int64) {
+	for _, it := range r.Items {
+		deleted += it.Delete
+		kept += it.Kept
+	}
+	return deleted, kept
+}
+
+func (j *Job) batch() int {
+	if j.Batch <= 0 {
+		return 1000
+	}
+	return j.Batch
+}
+
+// due is one month's step to look at.
+type due struct {
+	log      string
+	category string
+	month    time.Time
+	step     store.DeletionStep
+	months   int
+}
+
+func (d due) key() string {
+	return d.log + "\x00" + d.category + "\x00" + monthName(d.month) + "\x00" + string(d.step)
+}
+
+func monthName(m time.Time) string { return m.Format("2006-01") }
+
+func monthStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// Cutoff returns the first month that a period of months does not yet
+// let go at now: every month before it is due.
+func Cutoff(now time.Time, months int) time.Time {
+	return monthStart(now).AddDate(0, -months, 0)
+}
+
+// dues lists, oldest first, the months' steps due at now that no mark
+// says are finished.
+func (j *Job) dues(ctx context.Context, sched Schedule, now time.Time) ([]due, error) {
+	var out []due
+	for _, log := range j.Logs {
+		oldest, ok, err := j.Store.OldestLive(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		marks, err := j.Store.RetentionMarks(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		finished := map[string]bool{}
+		for _, m := range marks {
+			if m.Kept == 0 {
+				finished[log+"\x00"+m.Category+"\x00"+m.Month+"\x00"+string(m.Step)] = true
+			}
+		}
+		first := monthStart(time.Unix(0, oldest))
+		for _, c := range sched.Categories {
+			type step struct {
+				step   store.DeletionStep
+				months int
+			}
+			var steps []step
+			if c.ContentRetentionMonths > 0 && c.ContentRetentionMonths < c.RetentionMonths {
+				// Content that goes with its entry needs no step of its
+				// own; content that goes first goes first in a month
+				// where both are due.
+				steps = append(steps, step{store.DeleteContent, c.ContentRetentionMonths})
+			}
+			steps = append(steps, step{store.DeleteEntry, c.RetentionMonths})
+			for _, s := range steps {
+				cut := Cutoff(now, s.months)
+				for m := first; m.Before(cut); m = m.AddDate(0, 1, 0) {
+					d := due{log: log, category: c.ID, month: m, step: s.step, months: s.months}
+					if !finished[d.key()] {
+						out = append(out, d)
+					}
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b due) int { return a.month.Compare(b.month) })
+	return out, nil
+}
+
+// Plan reports what a run at the job's Now would delete, changing nothing.
+func (j *Job) Plan(ctx context.Context) (Report, error) {
+	return j.do(ctx, true)
+}
+
+// Run deletes what is due, destroys the keys it frees, and scrubs.
+func (j *Job) Run(ctx context.Context) (Report, error) {
+	return j.do(ctx, false)
+}
+
+func (j *Job) do(ctx context.Context, dry bool) (Report, error) {
+	now := j.Now().UTC()
+	sched, err := j.Schedule(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("reading the retention schedule: %w", err)
+	}
+	after := j.HoldAfterClose
+	if after <= 0 {
+		after = DefaultHoldAfterClose
+	}
+	holds, err := FindHolds(ctx, j.Store, j.DPOHolds, now, after)
+	if err != nil {
+		return Report{}, fmt.Errorf("finding legal holds: %w", err)
+	}
+	rep := Report{Schedule: sched.name(), At: now, Holds: holds.Count()}
+	if dry {
+		pending, err := j.Store.PendingKeys(ctx, 1<<20)
+		if err != nil {
+			return Report{}, err
+		}
+		rep.PendingKeys = len(pending)
+	} else {
+		// Keys an interrupted run freed and did not get to.
+		n, err := j.destroyKeys(ctx, now)
+		rep.KeysDestroyed += n
+		if err != nil {
+			return rep, err
+		}
+	}
+	dues, err := j.dues(ctx, sched, now)
+	if err != nil {
+		return Report{}, err
+	}
+	scrub := map[string][2]int64{}
+	for _, d := range dues {
+		it, err := j.step(ctx, sched, holds, d, now, dry)
+		if err != nil {
+			return rep, fmt.Errorf("%s of %s in %s, %s: %w", d.step, d.category, monthName(d.month), d.log, err)
+		}
+		if it.Delete > 0 || it.Kept > 0 {
+			rep.Items = append(rep.Items, it)
+		}
+		if !dry && it.Delete > 0 {
+			r := scrub[d.log]
+			from, to := d.month.UnixNano(), d.month.AddDate(0, 1, 0).UnixNano()
+			if r == [2]int64{} {
+				r = [2]int64{from, to}
+			}
+			scrub[d.log] = [2]int64{min(r[0], from), max(r[1], to)}
+		}
+	}
+	if dry {
+		return rep, nil
+	}
+	n, err := j.destroyKeys(ctx, now)
+	rep.KeysDestroyed += n
+	if err != nil {
+		return rep, err
+	}
+	for _, log := range j.Logs {
+		if r, ok := scrub[log]; ok {
+			if err := j.Store.Scrub(ctx, log, r[0], r[1]); err != nil {
+				return rep, fmt.Errorf("scrubbing %s: %w", log, err)
+			}
+		}
+	}
+	return rep, nil
+}
+
+// step runs (or, dry, counts) one month's step of one category.
+func (j *Job) step(ctx context.Context, sched Schedule, holds Holds, d due, now time.Time, dry bool) (Item, error) {
+	it := Item{Log: d.log, Category: d.category, Month: monthName(d.month), Step: d.step, Months: d.months}
+	what := "entries"
+	if d.step == store.DeleteContent {
+		what = "content"
+	}
+	deletion := store.Deletion{At: now, By: fmt.Sprintf("%s: %s %s after %d months", sched.name(), d.category, what, d.months)}
+	q := store.ExpiryQuery{Log: d.log, Step: d.step, From: d.month.UnixNano(), To: d.month.AddDate(0, 1, 0).UnixNano(),
+		Categories: []string{d.category}, Limit: j.batch()}
+	for {
+		page, err := j.Store.ExpiringEntries(ctx, q)
+		if err != nil {
+			return it, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		last := page[len(page)-1]
+		q.HasAfter, q.AfterTime, q.AfterIndex = true, last.Time, last.Index
+		var targets []store.Expiring
+		for _, x := range page {
+			if holds.Keeps(x.Subject, x.Related) {
+				it.Kept++
+			} else {
+				targets = append(targets, x)
+			}
+		}
+		if dry {
+			it.Delete += int64(len(targets))
+			continue
+		}
+		if len(targets) > 0 {
+			n, err := j.delete(ctx, d, targets, deletion)
+			if err != nil {
+				return it, err
+			}
+			it.Delete += int64(n)
+		}
+		if j.Progress != nil {
+			j.Progress(Progress{Log: d.log, Category: d.category, Month: it.Month, Step: d.step, Deleted: it.Delete, Kept: it.Kept})
+		}
+	}
+	if !dry {
+		m := store.RetentionMark{Log: d.log, Category: d.category, Month: it.Month, Step: d.step, Done: now, Deleted: it.Delete, Kept: it.Kept}
+		if err := j.Store.SetRetentionMark(ctx, m); err != nil {
+			return it, err
+		}
+	}
+	return it, nil
+}
+
+// delete records, then deletes, one batch; the batch's data keys (and
+// each subject's month key) become pending.
+func (j *Job) delete(ctx context.Context, d due, targets []store.Expiring, deletion store.Deletion) (int, error) {
+	var pending []store.PendingKey
+	seen := map[string]bool{}
+	addKey := func(k store.PendingKey) {
+		if !seen[string(k.ID)] {
+			seen[string(k.ID)] = true
+			pending = append(pending, k)
+		}
+	}
+	for _, x := range targets {
+		if x.KeyID == nil || seen[string(x.KeyID)] {
+			continue
+		}
+		dk, err := j.Store.DataKeyByID(ctx, x.KeyID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // content whose key was never stored: nothing to destroy
+		}
+		if err != nil {
+			return 0, err
+		}
+		addKey(store.PendingKey{ID: dk.ID, Subject: dk.Subject, Period: dk.Period})
+		if mk, err := j.Store.DataKeyFor(ctx, dk.Subject, keys.Period(d.month)); err == nil {
+			addKey(store.PendingKey{ID: mk.ID, Subject: mk.Subject, Period: mk.Period})
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return 0, err
+		}
+	}
+	ids := make([]string, len(pending))
+	for i, k := range pending {
+		ids[i] = hex.EncodeToString(k.ID)
+	}
+	first, last := targets[0].Index, targets[0].Index
+	for _, x := range targets {
+		first, last = min(first, x.Index), max(last, x.Index)
+	}
+	// The record comes first: a deletion the oversight log does not show
+	// must never happen. Stopped after it, the run deletes the same
+	// entries again when it resumes, under a second record.
+	if _, err := j.Record(ctx, Actor, ActionDeleted, map[string]any{
+		"log": d.log, "step": string(d.step), "category": d.category, "month": monthName(d.month),
+		"schedule": deletion.By, "count": len(targets), "first_index": first, "last_index": last, "keys": strings.Join(ids, " "),
+	}); err != nil {
+		return 0, fmt.Errorf("recording the deletion: %w", err)
+	}
+	return j.Store.DeleteExpired(ctx, d.log, d.step, targets, deletion, pending)
+}
+
+// destroyKeys destroys each pending key no entry holds content under any
+// more, and lets go of the rest (held content keeps its key; deleting that
+// content later makes it pending again).
+func (j *Job) destroyKeys(ctx context.Context, now time.Time) (int, error) {
+	destroyed := 0
+	for {
+		pending, err := j.Store.PendingKeys(ctx, 500)
+		if err != nil {
+			return destroyed, err
+		}
+		if len(pending) == 0 {
+			return destroyed, nil
+		}
+		var doomed []store.PendingKey
+		for _, k := range pending {
+			from, to, ok := keys.PeriodRange(k.Period)
+			if !ok {
+				return destroyed, fmt.Errorf("pending data key %x has period %q", k.ID, k.Period)
+			}
+			var id []byte // the month key: any content of the month keeps it
+			if strings.Contains(k.Period, "/") {
+				id = k.ID
+			}
+			used, err := j.Store.ContentUnderKey(ctx, k.Subject, from.UnixNano(), to.UnixNano(), id)
+			if err != nil {
+				return destroyed, err
+			}
+			if !used {
+				doomed = append(doomed, k)
+			} else if err := j.Store.ForgetPendingKey(ctx, k.ID); err != nil {
+				return destroyed, err
+			}
+		}
+		if len(doomed) == 0 {
+			continue
+		}
+		ids := make([]string, len(doomed))
+		for i, k := range doomed {
+			ids[i] = hex.EncodeToString(k.ID)
+		}
+		if _, err := j.Record(ctx, Actor, ActionKeysDestroyed, map[string]any{"count": len(doomed), "keys": strings.Join(ids, " ")}); err != nil {
+			return destroyed, fmt.Errorf("recording the destruction of data keys: %w", err)
+		}
+		for _, k := range doomed {
+			if err := j.Store.DestroyDataKey(ctx, k.ID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return destroyed, err
+			}
+			if j.Ring != nil {
+				j.Ring.Forget(k.ID, k.Subject, k.Period)
+			}
+			if err := j.Store.ForgetPendingKey(ctx, k.ID); err != nil {
+				return destroyed, err
+			}
+			destroyed++
+		}
+	}
+}
