@@ -26,6 +26,7 @@ func retentionJobCmd(name, short string) *cobra.Command {
 	var where storeFlags
 	var asJSON, quiet bool
 	var holdAfterClose time.Duration
+	var batch int
 	cmd := &cobra.Command{
 		Use:   name + " --data DIR [--db URL] [--json] [--hold-after-close DURATION]",
 		Short: short,
@@ -39,7 +40,7 @@ func retentionJobCmd(name, short string) *cobra.Command {
 			}
 			defer n.Close()
 			job := *n.Retention
-			job.HoldAfterClose = holdAfterClose
+			job.HoldAfterClose, job.Batch = holdAfterClose, batch
 			var rep retention.Report
 			if name == "plan" {
 				rep, err = job.Plan(cmd.Context())
@@ -81,6 +82,7 @@ func retentionJobCmd(name, short string) *cobra.Command {
 	where.register(cmd, "./lbm-data", "data directory: keys, and the SQLite store unless --db")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().DurationVar(&holdAfterClose, "hold-after-close", retention.DefaultHoldAfterClose, "how long an ended authorisation still holds its subjects' data")
+	cmd.Flags().IntVar(&batch, "batch", 1000, "entries per deletion: each is one oversight record and one transaction")
 	if name == "run" {
 		cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	}
