@@ -115,6 +115,10 @@ func accessPolicy() map[string]Rule {
 		// The oversight log holds no event content: oversight reads it,
 		// and administrators see their own actions there.
 		"oversight.read": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
+		// Whether an entry is stored or was deleted under retention, and
+		// when: what the people who answer for the logs check. Nothing
+		// the entry says is shown.
+		"logs.entry-status": {Roles: allow(identity.RoleOversight, identity.RoleAdmin, identity.RoleDPO)},
 		// Which witnesses cosign the logs, and how each is doing: part
 		// of verifying the logs, with no event content.
 		"witnesses.read": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},

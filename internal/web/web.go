@@ -166,6 +166,7 @@ func routes() []Route {
 		{"GET /log/{log}/checkpoint", "logs.checkpoint", false, (*server).checkpoint},
 		{"GET /log/{log}/checkpoints", "logs.checkpoint", false, (*server).checkpoints},
 		{"GET /log/{log}/tile/{path...}", "logs.tile", false, (*server).tile},
+		{"GET /v1/logs/{log}/entries/{index}", "logs.entry-status", false, (*server).apiEntryStatus},
 		{"GET /healthz", "health.live", false, (*server).healthz},
 		{"GET /readyz", "health.ready", false, (*server).readyz},
 		{"GET /metrics", "metrics.read", false, (*server).metrics},
