@@ -918,6 +918,7 @@ type Store interface {
 	RuleSets
 	Alerts
 	RelevantErrors
+	Holds
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
