@@ -34,6 +34,14 @@ func newRetention(n *Node) *retention.Job {
 			}
 			return retention.Schedule{Version: v, Categories: policy.DefaultCategories()}, nil
 		},
+		DPOHolds: func(ctx context.Context) ([]string, error) {
+			hs, err := n.Store.ListHolds(ctx, false)
+			people := make([]string, len(hs))
+			for i, h := range hs {
+				people[i] = h.Person
+			}
+			return people, err
+		},
 		Now:  n.Now,
 		Logs: []string{Activity},
 	}

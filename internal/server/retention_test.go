@@ -171,6 +171,22 @@ func testRetention(t *testing.T, cfg server.Config) {
 	if _, err := openErr(t, n, idx["dave-mail"]); err == nil {
 		t.Error("dave's e-mail survived the end of the hold")
 	}
+	// A hold the DPO placed keeps bob's this-month e-mail past its time.
+	if err := n.Store.AddHold(ctx, store.Hold{ID: "h1", Person: "bob", Reason: "an employment tribunal claim", PlacedBy: "dpo1", Placed: retentionNow}); err != nil {
+		t.Fatal(err)
+	}
+	later := *n.Retention
+	later.Now = func() time.Time { return retentionNow.AddDate(2, 0, 0) }
+	held, err := later.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if del, kept := held.Totals(); del != 0 || kept != 2 || held.Holds[retention.HoldDPO] != 1 {
+		t.Errorf("under the DPO's hold: %d deleted, %d kept, holds %v; want 0, 2 (content and entry), one DPO hold", del, kept, held.Holds)
+	}
+	if o := open(t, n, idx["bob-now"]); o.ContentDeleted {
+		t.Error("the DPO's hold did not keep bob's content")
+	}
 	if problems, err := server.VerifyStore(ctx, n, nil); err != nil || len(problems[server.Activity]) > 0 {
 		t.Fatalf("verify store: %v %v", problems, err)
 	}

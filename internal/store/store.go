@@ -928,6 +928,7 @@ type Store interface {
 	Alerts
 	RelevantErrors
 	Retention
+	Holds
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -167,6 +167,14 @@ func accessPolicy() map[string]Rule {
 		"relevant-errors.report": {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
 		"relevant-errors.close":  {Roles: allow(identity.RoleOversight, identity.RoleAdmin)},
 
+		// The DPO's legal holds: the DPO places and releases them, with a
+		// second factor, since a hold keeps a person's data past its
+		// retention and a release lets it be destroyed; oversight reads
+		// them. Nobody else, least of all the person held, may learn one
+		// exists (tipping off); internal/retention refuses them again.
+		"holds.read":   {Roles: allow(identity.RoleDPO, identity.RoleOversight)},
+		"holds.manage": {Roles: allow(identity.RoleDPO), StepUp: true},
+
 		"changes.decide": {
 			Roles:  map[identity.Role]Condition{identity.RoleAdmin: notProposer},
 			StepUp: true,

@@ -151,6 +151,13 @@ var accessMatrix = []struct {
 	{"GET /v1/relevant-errors/{id}", "/v1/relevant-errors/{relevantError}", "", "oversight admin bootstrap"},
 	{"POST /v1/relevant-errors/{id}/report", "/v1/relevant-errors/{relevantError}/report", `{"text":"reported","recipient":"IPCO"}`, "oversight admin bootstrap"},
 	{"POST /v1/relevant-errors/{id}/close", "/v1/relevant-errors/{relevantError}/close", `{"outcome":"handled"}`, "oversight admin bootstrap"},
+	// Legal holds: the DPO's alone to place and release (with a second
+	// factor), oversight's to read; nobody else, not even an
+	// administrator, may learn one exists. {hold} is the DPO's hold on
+	// staff1, who is refused like every other role.
+	{"GET /v1/holds", "/v1/holds?all=1", "", "dpo oversight"},
+	{"POST /v1/holds", "/v1/holds", `{"person":"staff1","reason":"employment tribunal claim ET/1234/26"}`, "dpo"},
+	{"POST /v1/holds/{id}/release", "/v1/holds/{hold}/release", `{"note":"the claim was settled at the hearing"}`, "dpo"},
 	// Each person's own inbox; marking another's (or an absent)
 	// notification is 404, not a refusal.
 	{"GET /v1/inbox", "/v1/inbox?unread=1", "", persons},
@@ -248,6 +255,9 @@ var accessMatrix = []struct {
 	{"GET /relevant-errors/{id}", "/relevant-errors/{relevantError}", "", "oversight admin"},
 	{"POST /relevant-errors/{id}/report", "/relevant-errors/{relevantError}/report", "text=reported&recipient=IPCO", "oversight admin"},
 	{"POST /relevant-errors/{id}/close", "/relevant-errors/{relevantError}/close", "outcome=handled", "oversight admin"},
+	{"GET /holds", "/holds", "", "dpo oversight"},
+	{"POST /holds", "/holds", "person=staff1&reason=employment+tribunal+claim+ET%2F1234%2F26", "dpo"},
+	{"POST /holds/{id}/release", "/holds/{hold}/release", "note=the+claim+was+settled+at+the+hearing", "dpo"},
 }
 
 // bodies fills the placeholders of request bodies that are too long to
@@ -329,7 +339,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			for _, who := range order {
 				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{request}", e.request, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange,
-					"{consentChange}", consentChange, "{rulesChange}", rulesChange, "{alert}", e.alert, "{relevantError}", e.relevantError).Replace(m.path)
+					"{consentChange}", consentChange, "{rulesChange}", rulesChange, "{alert}", e.alert, "{relevantError}", e.relevantError, "{hold}", e.hold).Replace(m.path)
 				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)
@@ -368,6 +378,7 @@ type state struct {
 	RuleSets         []store.RuleSetVersion
 	Alerts           []store.StoredAlert
 	RelevantErrors   []store.StoredRelevantError
+	Holds            []store.Hold
 	LogSizes         map[string]uint64
 	Tokens           map[string]store.Token
 	TOTPSteps        map[string]int64
@@ -408,6 +419,9 @@ func (e *peopleEnv) snapshot(t *testing.T) state {
 		t.Fatal(err)
 	}
 	if s.RelevantErrors, err = st.ListRelevantErrors(ctx, store.RelevantErrorQuery{Limit: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Holds, err = st.ListHolds(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	s.Acknowledgements = map[string][]store.Acknowledgement{}
@@ -462,6 +476,8 @@ func TestCrossSitePostRefused(t *testing.T) {
 		{"/people/staff1/change", "roles=staff&roles=admin&reason=x"},
 		{"/changes/" + e.change + "/approve", ""},
 		{"/sign-out", ""},
+		{"/holds", "person=staff1&reason=employment+tribunal+claim"},
+		{"/holds/" + e.hold + "/release", "note=the+claim+was+settled"},
 	} {
 		req, _ := http.NewRequestWithContext(t.Context(), "POST", e.srv.URL+c.path, strings.NewReader(c.body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

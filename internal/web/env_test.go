@@ -15,6 +15,7 @@ import (
 	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/relevanterror"
 	"github.com/lbm-project/lbm/internal/requests"
+	"github.com/lbm-project/lbm/internal/retention"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web"
@@ -22,6 +23,10 @@ import (
 
 // staffPassword is staff1's password in every people environment.
 const staffPassword = "correct horse battery staple"
+
+// holdReason is the reason of the legal hold on staff1 in every people
+// environment: nothing staff1 sees may show it.
+const holdReason = "Employment tribunal claim ET/4242/26 against the force"
 
 // actor is one caller of a people environment.
 type actor struct {
@@ -46,6 +51,8 @@ type peopleEnv struct {
 	alert string
 	// relevantError is an open entry of the register, raised by oversight.
 	relevantError string
+	// hold is a legal hold in force on staff1, placed by dpo1.
+	hold string
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -149,6 +156,12 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	e.relevantError = re.ID
+	hold, err := retention.PlaceHold(ctx, n.Store, n.OversightAccess, identity.Principal{Kind: identity.KindUser, Subject: "dpo1", Role: identity.RoleDPO},
+		"staff1", holdReason, n.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.hold = hold.ID
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)

@@ -89,6 +89,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		p = rp
 		goto write
 	}
+	if hp, ok := holdProblem(err); ok {
+		p = hp
+		goto write
+	}
 	switch {
 	case errors.As(err, &ve):
 		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: ve.Msg, Field: ve.Field}

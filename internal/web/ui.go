@@ -14,6 +14,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/identity/oidc"
 	"github.com/lbm-project/lbm/internal/inform"
+	"github.com/lbm-project/lbm/internal/retention"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web/assets"
 	"github.com/lbm-project/lbm/internal/web/pages"
@@ -59,7 +60,7 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 			pages.NavItem{Label: "Report", Href: "/reports/oversight"})
 	case identity.RoleDPO:
 		nav = append(nav, pages.NavItem{Label: "Subject access", Href: "/subject-access-requests"},
-			pages.NavItem{Label: "Notice report", Href: "/reports/notices"})
+			pages.NavItem{Label: "Legal holds", Href: "/holds"}, pages.NavItem{Label: "Notice report", Href: "/reports/notices"})
 	}
 	nav = append(nav, pages.NavItem{Label: "Your data", Href: "/me"})
 	for i := range nav {
@@ -101,7 +102,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p identity.Pr
 	case errors.Is(err, identity.ErrStepUpRequired):
 		http.Redirect(w, r, "/step-up?next="+url.QueryEscape(returnPath(r)), http.StatusSeeOther)
 		return
-	case errors.Is(err, errForbidden), errors.Is(err, identity.ErrNotAdmin):
+	case errors.Is(err, errForbidden), errors.Is(err, identity.ErrNotAdmin), errors.Is(err, retention.ErrHoldForbidden):
 		msg = pages.Message{Status: http.StatusForbidden, Heading: "You cannot do that",
 			Body: "Your role (" + p.Role.Title() + ") does not allow it. If you hold another role, switch to it first."}
 	case errors.Is(err, identity.ErrSelfApproval):
@@ -143,6 +144,9 @@ func returnPath(r *http.Request) string {
 		// A request's forms come back to the request's page.
 		id, _, _ := strings.Cut(rest, "/")
 		return "/requests/" + id
+	}
+	if r.URL.Path == "/holds" || strings.HasPrefix(r.URL.Path, "/holds/") {
+		return "/holds"
 	}
 	if id, ok := strings.CutPrefix(r.URL.Path, "/people/"); ok {
 		return "/people/" + strings.TrimSuffix(id, "/change")
@@ -424,6 +428,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request, p identity.Princip
 	case identity.RoleDPO:
 		page.Cards = []pages.Card{
 			{Title: "Subject access requests", Href: "/subject-access-requests", Text: "Requests from staff for their own data."},
+			{Title: "Legal holds", Href: "/holds", Text: "Keep a person's monitoring data past its retention, for litigation or a complaint, and release it again."},
 			{Title: "Who has not acknowledged", Href: "/reports/notices", Text: "Coverage of the current monitoring notice."},
 		}
 	}

@@ -246,6 +246,9 @@ func routes() []Route {
 		{"GET /v1/relevant-errors/{id}", "relevant-errors.read", false, (*server).apiRelevantError},
 		{"POST /v1/relevant-errors/{id}/report", "relevant-errors.report", false, (*server).apiReportRelevantError},
 		{"POST /v1/relevant-errors/{id}/close", "relevant-errors.close", false, (*server).apiCloseRelevantError},
+		{"GET /v1/holds", "holds.read", false, (*server).apiHolds},
+		{"POST /v1/holds", "holds.manage", false, (*server).apiPlaceHold},
+		{"POST /v1/holds/{id}/release", "holds.manage", false, (*server).apiReleaseHold},
 
 		{"GET /assets/{path...}", "assets.read", false, (*server).assets},
 		{"GET /purposes", "catalogue.read", true, (*server).purposesPage},
@@ -336,6 +339,9 @@ func routes() []Route {
 		{"GET /relevant-errors/{id}", "relevant-errors.read", true, (*server).relevantErrorPage},
 		{"POST /relevant-errors/{id}/report", "relevant-errors.report", true, (*server).reportRelevantErrorPage},
 		{"POST /relevant-errors/{id}/close", "relevant-errors.close", true, (*server).closeRelevantErrorPage},
+		{"GET /holds", "holds.read", true, (*server).holdsPage},
+		{"POST /holds", "holds.manage", true, (*server).placeHoldPage},
+		{"POST /holds/{id}/release", "holds.manage", true, (*server).releaseHoldPage},
 	}
 }
 

@@ -121,6 +121,10 @@
 // # Relevant errors
 //
 // relevanterrors.go states what the register's behaviours pin.
+//
+// # Legal holds
+//
+// holds.go states what the holds' behaviours pin.
 package storetest
 
 import (
@@ -226,6 +230,9 @@ var behaviours = []struct {
 	{"ConcurrentRelevantErrorUpdate", testConcurrentRelevantErrorUpdate},
 	{"ListRelevantErrors", testListRelevantErrors},
 	{"RelevantErrorNumbers", testRelevantErrorNumbers},
+	{"Holds", testHolds},
+	{"HoldRelease", testHoldRelease},
+	{"ConcurrentHoldRelease", testConcurrentHoldRelease},
 	{"SearchTerms", testSearchTerms},
 	{"QueryEvents", testQueryEvents},
 	{"QueryEventsPaging", testQueryEventsPaging},
