@@ -905,6 +905,7 @@ type Store interface {
 	Checkpoints
 	Cosignatures
 	DataKeys
+	KEKRotation
 	Principals
 	People
 	Credentials

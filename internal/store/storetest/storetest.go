@@ -121,6 +121,10 @@
 // # Relevant errors
 //
 // relevanterrors.go states what the register's behaviours pin.
+//
+// # KEK rotation
+//
+// kekrotation.go states what the rotation's behaviours pin.
 package storetest
 
 import (
@@ -174,6 +178,8 @@ var behaviours = []struct {
 	{"Cosignatures", testCosignatures},
 	{"LatestCosigned", testLatestCosigned},
 	{"DataKeys", testDataKeys},
+	{"KEKRotation", testKEKRotation},
+	{"ConcurrentRewrap", testConcurrentRewrap},
 	{"Principals", testPrincipals},
 	{"Tokens", testTokens},
 	{"People", testPeople},
