@@ -145,7 +145,7 @@ func cmdServeBg(ts *testscript.TestScript, neg bool, args []string) {
 	defer errf.Close()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Dir = ts.MkAbs(".")
-	names := slices.Concat(s.envNames, []string{"LBM_KEK", "LBM_SERVER", "LBM_TOKEN", "LBM_DB", "LBM_KEYS_DB"})
+	names := slices.Concat(s.envNames, []string{"LBM_KEK", "LBM_KEK_OLD", "LBM_SERVER", "LBM_TOKEN", "LBM_DB", "LBM_KEYS_DB"})
 	for _, k := range names {
 		if v := ts.Getenv(k); v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)

@@ -25,5 +25,5 @@ func (f *storeFlags) register(cmd *cobra.Command, dataDefault, dataUsage string)
 
 // config is the server.Config naming these places.
 func (f *storeFlags) config() server.Config {
-	return server.Config{DataDir: f.data, DB: f.db, KeysDB: f.keysDB, KEK: os.Getenv("LBM_KEK")}
+	return server.Config{DataDir: f.data, DB: f.db, KeysDB: f.keysDB, KEK: os.Getenv("LBM_KEK"), KEKOld: os.Getenv("LBM_KEK_OLD")}
 }

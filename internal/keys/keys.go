@@ -300,7 +300,8 @@ type Ring struct {
 }
 
 // NewRing returns a ring over the store's data keys. now is the clock that
-// stamps new keys.
+// stamps new keys. kek wraps new keys; a [KEKRing] also unwraps the keys
+// its older KEKs wrapped, each by the KEK id it is stored with.
 func NewRing(kek KEK, st store.DataKeys, now func() time.Time) *Ring {
 	return &Ring{kek: kek, st: st, now: now, bySubject: map[[2]string]*Key{}, byID: map[string]*Key{}}
 }
@@ -447,10 +448,13 @@ func (r *Ring) unwrap(dk store.DataKey) (*Key, error) {
 	if !dk.Destroyed.IsZero() || dk.Wrapped == nil {
 		return nil, ErrDestroyed
 	}
-	if dk.KEKID != r.kek.ID() {
-		return nil, fmt.Errorf("data key %x is wrapped by KEK %s, not the configured %s", dk.ID, dk.KEKID, r.kek.ID())
+	// By the KEK the key names, so that keys not yet rewrapped by a
+	// rotation still open under the older KEK a KEKRing keeps.
+	kek, err := kekFor(r.kek, dk.KEKID)
+	if err != nil {
+		return nil, fmt.Errorf("data key %x: %w", dk.ID, err)
 	}
-	raw, err := r.kek.Unwrap(dk.Wrapped, wrapAAD(dk.ID, dk.Subject, dk.Period))
+	raw, err := kek.Unwrap(dk.Wrapped, wrapAAD(dk.ID, dk.Subject, dk.Period))
 	if err != nil {
 		return nil, fmt.Errorf("unwrapping data key %x: %w", dk.ID, err)
 	}

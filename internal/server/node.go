@@ -10,9 +10,11 @@
 //	DATA/keys/activity.key      note signing key of the activity log (0600)
 //	DATA/keys/oversight.key     note signing key of the oversight log (0600)
 //	DATA/keys/kek               key-encryption key (0600), unless LBM_KEK is set
+//	DATA/keys/keks/             KEKs made by `lbm keys rotate-kek` (docs/keys.md)
 //	DATA/keys/pseudonyms        the secret review pseudonyms are keyed from (0600);
 //	                            every node serving one store needs the same
 //	DATA/admin.token            the first admin token (0600)
+//	DATA/lbm.lock               held by `lbm serve` and `lbm keys rotate-kek`
 //	DATA/witnesses.yaml         optional: the witnesses that cosign the
 //	                            checkpoints, and the policy (internal/witness)
 //
@@ -77,8 +79,12 @@ type Config struct {
 	// when set, it must match the keys already in DataDir.
 	OriginPrefix string
 	// KEK is the key-encryption key in text form (LBM_KEK); when empty the
-	// file DATA/keys/kek is used, and created on first start.
+	// KEK files in DATA/keys are used (internal/keys), and DATA/keys/kek
+	// created on first start.
 	KEK string
+	// KEKOld is, during a rotation of a KEK kept in LBM_KEK, the KEK being
+	// replaced (LBM_KEK_OLD): it unwraps what KEK does not yet.
+	KEKOld string
 	// Ingest tunes the log writers; Log, Store and Sealer are set by Open.
 	Ingest   ingest.Config
 	Observer ingest.Observer
@@ -93,8 +99,9 @@ type Config struct {
 type Node struct {
 	Store store.Store
 	Ring  *keys.Ring
-	// KEK wraps data keys and second-factor secrets.
-	KEK            keys.KEK
+	// KEK wraps data keys and second-factor secrets: the current KEK,
+	// able to unwrap under the older ones a rotation has not finished with.
+	KEK            *keys.KEKRing
 	Opener         *record.Opener
 	Logs           map[string]*Log
 	AdminTokenPath string
@@ -122,6 +129,7 @@ type Node struct {
 	// lbm retention run on demand.
 	Retention *retention.Job
 	logger    *slog.Logger
+	dataDir   string
 }
 
 // Log is one of the node's logs.
@@ -162,19 +170,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("the data directory's keys: %w", err)
 	}
-	var kek *keys.LocalKEK
-	if cfg.KEK != "" {
-		kek, err = keys.ParseLocalKEK(cfg.KEK)
-	} else {
-		// Only a fresh store gets a new KEK: one that exists but has no KEK
-		// file was set up with LBM_KEK, and a new KEK would not open it.
-		kek, err = keys.LoadOrCreateKEK(filepath.Join(keyDir, "kek"), fresh)
-	}
+	kek, err := loadKEKs(cfg, fresh)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	n := &Node{Store: st, Logs: map[string]*Log{}, Now: cfg.Now, logger: cfg.Logger,
+	n := &Node{Store: st, Logs: map[string]*Log{}, Now: cfg.Now, logger: cfg.Logger, dataDir: cfg.DataDir,
 		StoreName: engine.Describe(engine.Config{DataDir: cfg.DataDir, DB: cfg.DB, KeysDB: cfg.KeysDB})}
 	n.KEK = kek
 	n.Ring = keys.NewRing(kek, st, cfg.Now)

@@ -137,6 +137,13 @@ type ServeConfig struct {
 // accepting, lets requests in flight finish, commits what the writers hold,
 // and publishes a final checkpoint.
 func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
+	// Held while serving, so that a KEK rotation, which rewraps the keys
+	// this process caches unwrapped, refuses to run beside it.
+	unlock, err := lockDataDir(n.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if cfg.CheckpointInterval == 0 {
 		cfg.CheckpointInterval = time.Second
 	}

@@ -914,6 +914,7 @@ type Store interface {
 	Checkpoints
 	Cosignatures
 	DataKeys
+	KEKRotation
 	Principals
 	People
 	Credentials

@@ -13,7 +13,7 @@ import (
 
 const dataKeyColumns = `id, subject, period, kek_id, wrapped, created, destroyed`
 
-func scanDataKey(row *sql.Row) (store.DataKey, error) {
+func scanDataKey(row scanner) (store.DataKey, error) {
 	var k store.DataKey
 	var created int64
 	var destroyed sql.NullInt64

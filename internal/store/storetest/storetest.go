@@ -125,6 +125,10 @@
 // # Legal holds
 //
 // holds.go states what the holds' behaviours pin.
+//
+// # KEK rotation
+//
+// kekrotation.go states what the rotation's behaviours pin.
 package storetest
 
 import (
@@ -179,6 +183,8 @@ var behaviours = []struct {
 	{"Cosignatures", testCosignatures},
 	{"LatestCosigned", testLatestCosigned},
 	{"DataKeys", testDataKeys},
+	{"KEKRotation", testKEKRotation},
+	{"ConcurrentRewrap", testConcurrentRewrap},
 	{"Principals", testPrincipals},
 	{"Tokens", testTokens},
 	{"People", testPeople},
