@@ -21,7 +21,7 @@ func serveCmd() *cobra.Command {
 	var addr, adminAddr, origin string
 	var where storeFlags
 	var demo bool
-	var interval time.Duration
+	var interval, retentionEvery time.Duration
 	var tlsCert, tlsKey, gradesFile, organisation, baseURL string
 	var secureCookies bool
 	var transparencyThreshold int
@@ -94,7 +94,7 @@ func serveCmd() *cobra.Command {
 				scheme = "https"
 			}
 			return server.Serve(cmd.Context(), n, server.ServeConfig{
-				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, Metrics: metrics, Logger: logger,
+				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, RetentionEvery: retentionEveryConfig(retentionEvery), Metrics: metrics, Logger: logger,
 				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
 				Organisation: organisation, BaseURL: baseURL, Mailer: mailer, TransparencyThreshold: transparencyThreshold,
 				Listening: func(a, admin net.Addr) {
@@ -112,6 +112,7 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&origin, "origin-prefix", "", `prefix of the logs' origins, fixed at first start (default "lbm.local")`)
 	cmd.Flags().BoolVar(&demo, "demo", false, "load a synthetic force's activity on first start")
 	cmd.Flags().DurationVar(&interval, "checkpoint-interval", time.Second, "how often to publish a signed checkpoint")
+	cmd.Flags().DurationVar(&retentionEvery, "retention-every", server.RetentionEvery, "how often to run retention (first 10 minutes after start); 0 never, for all but one node of a store")
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark cookies Secure when TLS ends at a proxy in front of lbm")
@@ -153,4 +154,13 @@ func smtpConfig(m *notify.SMTPMailer) (notify.Mailer, error) {
 	}
 	m.Now = time.Now
 	return m, nil
+}
+
+// retentionEveryConfig maps --retention-every to server.ServeConfig's
+// RetentionEvery, where 0 is the default and a negative value never.
+func retentionEveryConfig(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
