@@ -221,8 +221,9 @@ stfb,Ben Brown,Response Team 3,sup1,
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	// Ada proposes a clearer title for a lawful purpose; Alan approves it,
-	// and the public page shows it.
+	// Ada proposes a clearer title for a lawful purpose, and e-mail content
+	// kept 3 months rather than 6; Alan approves it, and the public pages
+	// show both.
 	v = b.open("/catalogue")
 	wantPage(t, v, "/catalogue", "Catalogue history")
 	b.review("catalogue-history")
@@ -230,7 +231,8 @@ stfb,Ben Brown,Response Team 3,sup1,
 	wantPage(t, v, "/catalogue/edit", "Propose a catalogue change")
 	b.review("catalogue-edit")
 	b.replaceIn("purposes", "title: Prevent or detect crime", "title: Prevent or detect crime or misconduct")
-	b.fill("reason", "Say misconduct too, as the policy does.")
+	b.replaceIn("categories", "content_retention_months: 6", "content_retention_months: 3")
+	b.fill("reason", "Say misconduct too, as the policy does; keep e-mail content 3 months.")
 	v = b.press(`main form button[type=submit]`)
 	wantPage(t, v, "/changes?proposed=catalogue", "Changes")
 	b.signOut()
@@ -239,8 +241,9 @@ stfb,Ben Brown,Response Team 3,sup1,
 	b.open("/changes")
 	v = b.press(`main a[href^="/catalogue/changes/"]`)
 	wantPage(t, v, v.Path, "Catalogue change")
-	if !strings.Contains(v.Main, "Prevent or detect crime or misconduct") || !strings.Contains(v.Main, "Removed") {
-		t.Errorf("the catalogue change page does not show the edited line; it says:\n%s", v.Main)
+	if !strings.Contains(v.Main, "Prevent or detect crime or misconduct") || !strings.Contains(v.Main, "Removed") ||
+		!strings.Contains(v.Main, "content_retention_months: 3") {
+		t.Errorf("the catalogue change page does not show the edited lines; it says:\n%s", v.Main)
 	}
 	b.review("catalogue-change")
 	approve("Replace catalogue version 0")
@@ -249,6 +252,12 @@ stfb,Ben Brown,Response Team 3,sup1,
 	if !strings.Contains(v.Main, "Prevent or detect crime or misconduct") {
 		t.Errorf("/purposes does not show the approved title; it says:\n%s", v.Main)
 	}
+	v = b.open("/retention")
+	wantPage(t, v, "/retention", "How long records are kept")
+	if !strings.Contains(v.Main, "Retention schedule 1") || !strings.Contains(v.Main, "3 months") {
+		t.Errorf("/retention does not show the approved schedule; it says:\n%s", v.Main)
+	}
+	b.review("retention")
 
 	// The public notice needs no sign-in.
 	v = b.open("/public-notice")

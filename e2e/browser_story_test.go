@@ -281,21 +281,22 @@ func TestBrowserNoJavaScript(t *testing.T) {
 }
 
 // TestBrowserPublicPages: someone who has not signed in follows the
-// footer's links to why lbm may monitor, the law it relies on and how
-// intrusion is weighed.
+// footer's links to why lbm may monitor, the law it relies on, how
+// intrusion is weighed and how long records are kept.
 func TestBrowserPublicPages(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	b := newBrowser(t, s.srv.URL)
 	wantPage(t, b.open("/sign-in"), "/sign-in", "Sign in")
-	for _, p := range []struct{ path, h1 string }{
-		{"/purposes", "Why we may monitor"},
-		{"/legislation", "The law"},
-		{"/criteria", "How intrusion is weighed"},
+	for _, p := range []struct{ path, h1, items string }{
+		{"/purposes", "Why we may monitor", "main .govuk-summary-card"},
+		{"/legislation", "The law", "main .govuk-summary-card"},
+		{"/criteria", "How intrusion is weighed", "main .govuk-summary-card"},
+		{"/retention", "How long records are kept", "main tr#email"},
 	} {
 		v := b.press(`footer a[href="` + p.path + `"]`)
 		wantPage(t, v, p.path, p.h1)
-		if !b.has("main .govuk-summary-card") {
+		if !b.has(p.items) {
 			t.Errorf("%s lists nothing; it says:\n%s", p.path, v.Main)
 		}
 		b.review(strings.TrimPrefix(p.path, "/"))

@@ -63,7 +63,8 @@ type Service struct {
 	Policy func(ctx context.Context) (*consent.Policy, error)
 	// Catalogue returns the catalogue in force; nil reads the store's.
 	Catalogue func(ctx context.Context) (policy.Catalogue, error)
-	// Categories are the data categories; nil is the built-in list.
+	// Categories are the data categories; nil is those of the catalogue
+	// in force.
 	Categories policy.Categories
 	// Grades maps staff grades to ranks; nil is the default map.
 	Grades identity.GradeMap
@@ -99,9 +100,9 @@ func (s *Service) catalogue(ctx context.Context) (policy.Catalogue, error) {
 	return s.Catalogue(ctx)
 }
 
-func (s *Service) categories() policy.Categories {
+func (s *Service) categories(cat policy.Catalogue) policy.Categories {
 	if s.Categories == nil {
-		return policy.DefaultCategories()
+		return cat.Categories
 	}
 	return s.Categories
 }
@@ -460,7 +461,7 @@ func (s *Service) validationInput(ctx context.Context, r requests.Request) (requ
 		}
 		return err == nil
 	}
-	in := requests.ValidationInput{Catalogue: cat, Categories: s.categories(), PersonExists: exists,
+	in := requests.ValidationInput{Catalogue: cat, Categories: s.categories(cat), PersonExists: exists,
 		RestrictedBody: s.RestrictedBody, NoticeRecord: record, Recent: recent, Now: s.Now().UTC()}
 	if lookupErr != nil {
 		return requests.ValidationInput{}, lookupErr

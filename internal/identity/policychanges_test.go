@@ -109,7 +109,7 @@ func TestCatalogueChangeDualControl(t *testing.T) {
 	}
 	edited := CatalogueChange{
 		Purposes:    strings.Replace(string(def.Purposes), "title: ", "title: Edited ", 1),
-		Legislation: string(def.Legislation), Criteria: string(def.Criteria),
+		Legislation: string(def.Legislation), Criteria: string(def.Criteria), Categories: string(def.Categories),
 	}
 	var pe *policy.ParseError
 	bad := edited
@@ -117,7 +117,12 @@ func TestCatalogueChangeDualControl(t *testing.T) {
 	if _, err := ProposeCatalogueChange(ctx, st, admin("ann"), bad, "empty criteria", day0); !errors.As(err, &pe) {
 		t.Errorf("proposing a catalogue that does not parse = %v, want a *policy.ParseError", err)
 	}
-	same := CatalogueChange{Purposes: string(def.Purposes), Legislation: string(def.Legislation), Criteria: string(def.Criteria)}
+	noCategories := edited
+	noCategories.Categories = ""
+	if _, err := ProposeCatalogueChange(ctx, st, admin("ann"), noCategories, "no categories", day0); !errors.As(err, &pe) || pe.File != "categories.yaml" {
+		t.Errorf("proposing a catalogue without categories = %v, want a *policy.ParseError in categories.yaml", err)
+	}
+	same := CatalogueChange{Purposes: string(def.Purposes), Legislation: string(def.Legislation), Criteria: string(def.Criteria), Categories: string(def.Categories)}
 	if _, err := ProposeCatalogueChange(ctx, st, admin("ann"), same, "no change", day0); !errors.Is(err, ErrNoChange) {
 		t.Errorf("proposing the catalogue in force = %v, want ErrNoChange", err)
 	}

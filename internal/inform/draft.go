@@ -52,7 +52,8 @@ func FieldErrors(err error) []*notice.FieldError {
 }
 
 // DefaultInput is what the generated notice is made from: the catalogue in
-// force, and the ids of the sources connected.
+// force (whose Categories give what is recorded and the retention schedule
+// the notice states), and the ids of the sources connected.
 type DefaultInput struct {
 	Organisation string
 	Catalogue    policy.Catalogue
@@ -64,7 +65,7 @@ type DefaultInput struct {
 // DefaultNotice generates the notice lbm would publish from its
 // configuration, as a draft not yet stored.
 func DefaultNotice(in DefaultInput) (store.Notice, error) {
-	d, err := notice.Default(notice.Input{Organisation: in.Organisation, Catalogue: in.Catalogue, Categories: policy.DefaultCategories(),
+	d, err := notice.Default(notice.Input{Organisation: in.Organisation, Catalogue: in.Catalogue, Categories: in.Catalogue.Categories,
 		Detection: policy.DefaultDetection(), Sources: in.Sources, NoticeURL: in.NoticeURL, PublicURL: in.PublicURL})
 	if err != nil {
 		return store.Notice{}, fmt.Errorf("generating the default notice: %w", err)

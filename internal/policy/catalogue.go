@@ -63,12 +63,19 @@ type Criterion struct {
 	Reference   string `json:"reference" yaml:"reference"`
 }
 
-// A Catalogue is the three lists, each in the order of its file. Ids are
-// unique within a list (a purpose and a law may share one).
+// A Catalogue is the lists administrators edit under dual control, each in
+// the order of its file. Ids are unique within a list (a purpose and a law
+// may share one).
+//
+// Categories, with their retention schedule, come from categories.yaml;
+// [Files.Parse] and [Default] always fill them, so that every catalogue in
+// force says how long each kind of activity is kept. [ParseCatalogue]
+// reads only the other three files and leaves them empty.
 type Catalogue struct {
 	Purposes    []Purpose   `json:"purposes"`
 	Legislation []Law       `json:"legislation"`
 	Criteria    []Criterion `json:"criteria"`
+	Categories  Categories  `json:"categories"`
 }
 
 // Purpose returns the purpose with the given id, and whether there is one.
@@ -105,14 +112,7 @@ func (c Catalogue) Criterion(id string) (Criterion, bool) {
 var embedded embed.FS
 
 var defaultCatalogue = sync.OnceValue(func() Catalogue {
-	read := func(name string) []byte {
-		b, err := embedded.ReadFile("catalogue/" + name)
-		if err != nil {
-			panic("policy: reading the embedded " + name + ": " + err.Error())
-		}
-		return b
-	}
-	c, err := ParseCatalogue(read(purposesFile), read(legislationFile), read(criteriaFile))
+	c, err := DefaultFiles().Parse()
 	if err != nil {
 		// The files are part of the binary and TestDefault parses them,
 		// so this cannot happen in a tested build.
@@ -122,15 +122,17 @@ var defaultCatalogue = sync.OnceValue(func() Catalogue {
 })
 
 // Default returns the catalogue embedded in the binary (catalogue/*.yaml,
-// taken from LEGAL.md). The embedded files are checked by a test, so
-// Default panics only on a build that skipped it. The files are parsed
-// once; each call returns fresh slices, so a caller may change its copy.
+// taken from LEGAL.md), with the embedded data categories. The embedded
+// files are checked by a test, so Default panics only on a build that
+// skipped it. The files are parsed once; each call returns fresh slices,
+// so a caller may change its copy.
 func Default() Catalogue {
 	c := defaultCatalogue()
 	return Catalogue{
 		Purposes:    slices.Clone(c.Purposes),
 		Legislation: slices.Clone(c.Legislation),
 		Criteria:    slices.Clone(c.Criteria),
+		Categories:  slices.Clone(c.Categories),
 	}
 }
 
@@ -195,7 +197,7 @@ func (e *ParseError) Error() string {
 	return b.String()
 }
 
-// ParseCatalogue parses the three catalogue files, each a YAML mapping with
+// ParseCatalogue parses three of the catalogue files, each a YAML mapping with
 // one key (purposes, legislation or criteria) whose value is a list of
 // items:
 //
@@ -225,6 +227,9 @@ func (e *ParseError) Error() string {
 // Every error for malformed input is a *[ParseError] naming the file, the
 // line and the key, e.g. `purposes.yaml: line 12: title: missing`; the
 // first problem found is reported.
+//
+// The catalogue returned has no Categories: [Files.Parse] reads the fourth
+// file, categories.yaml, as well, and is what reads a whole catalogue.
 func ParseCatalogue(purposes, legislation, criteria []byte) (Catalogue, error) {
 	var c Catalogue
 	var err error

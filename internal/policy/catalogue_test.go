@@ -183,8 +183,9 @@ func TestDefaultIsACopy(t *testing.T) {
 	c.Purposes[0].MonitorOnly = true
 	c.Legislation[0].Title = "changed"
 	c.Criteria = c.Criteria[:0]
+	c.Categories[0].RetentionMonths = 99
 	d := Default()
-	if d.Purposes[0].MonitorOnly || d.Legislation[0].Title == "changed" || len(d.Criteria) != len(legalCriteria) {
+	if d.Purposes[0].MonitorOnly || d.Legislation[0].Title == "changed" || len(d.Criteria) != len(legalCriteria) || d.Categories[0].RetentionMonths == 99 {
 		t.Errorf("changing one Default() changed the next: %+v", d)
 	}
 }
@@ -212,7 +213,7 @@ func TestJSON(t *testing.T) {
 		},
 		{
 			Catalogue{},
-			`{"purposes":null,"legislation":null,"criteria":null}`,
+			`{"purposes":null,"legislation":null,"criteria":null,"categories":null}`,
 		},
 	} {
 		b, err := json.Marshal(c.v)

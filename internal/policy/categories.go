@@ -75,24 +75,13 @@ func (d Detection) Input(id string) (DetectionInput, bool) {
 	return d[i], true
 }
 
-var (
-	defaultCategories = sync.OnceValue(func() Categories {
-		cs, err := ParseCategories(readEmbedded(categoriesFile))
-		if err != nil {
-			// TestDefaultCategories parses the file, so this cannot
-			// happen in a tested build.
-			panic("policy: parsing the embedded " + categoriesFile + ": " + err.Error())
-		}
-		return cs
-	})
-	defaultDetection = sync.OnceValue(func() Detection {
-		d, err := ParseDetection(readEmbedded(detectionFile))
-		if err != nil {
-			panic("policy: parsing the embedded " + detectionFile + ": " + err.Error())
-		}
-		return d
-	})
-)
+var defaultDetection = sync.OnceValue(func() Detection {
+	d, err := ParseDetection(readEmbedded(detectionFile))
+	if err != nil {
+		panic("policy: parsing the embedded " + detectionFile + ": " + err.Error())
+	}
+	return d
+})
 
 func readEmbedded(name string) []byte {
 	b, err := embedded.ReadFile("catalogue/" + name)
@@ -103,10 +92,13 @@ func readEmbedded(name string) []byte {
 }
 
 // DefaultCategories returns the data categories embedded in the binary
-// (catalogue/categories.yaml). Like [Default], it panics only on a build
-// that skipped the tests, and each call returns a fresh slice.
+// (catalogue/categories.yaml): Default().Categories. They are in force
+// only until administrators approve a catalogue version; what reads the
+// schedule in force reads the catalogue in force instead. Like [Default],
+// it panics only on a build that skipped the tests, and each call returns
+// a fresh slice.
 func DefaultCategories() Categories {
-	return slices.Clone(defaultCategories())
+	return slices.Clone(defaultCatalogue().Categories)
 }
 
 // DefaultDetection returns the detection inputs embedded in the binary

@@ -63,9 +63,11 @@
 // record_query, file, device, authentication, telephony): what is
 // recorded as metadata, what counts as content (stored encrypted, and
 // read only under an authorisation that covers content), and how long
-// each is kept. The periods are the project's defaults, 12 months for
-// routine activity and 6 for e-mail content; they become editable policy
-// with the retention work.
+// each is kept: the retention schedule. The embedded periods are the
+// project's defaults, 12 months for routine activity and 6 for e-mail
+// content. The file is the fourth of the catalogue ([Files]), so
+// administrators change the schedule under the same dual control as the
+// purposes; a change may not drop a category ([Categories.Dropped]).
 //
 // The detection inputs ([DetectionInput], catalogue/detection.yaml) are
 // the reference lists detection rules may compare activity with: VIP and
@@ -91,7 +93,8 @@
 //
 // # Files
 //
-// [ParseCatalogue] reads the three files and refuses anything doubtful:
+// [Files.Parse] reads the four files ([ParseCatalogue] the first three,
+// [ParseCategories] the fourth) and refuses anything doubtful:
 // an unknown key, a missing or over-long field, a duplicate id, hidden
 // characters. It is strict because these files say what the law allows,
 // and a typo (monitor_onyl: true) must not silently turn a limit off. An

@@ -279,7 +279,7 @@ func (j *Job) step(ctx context.Context, sched Schedule, holds Holds, d due, now 
 	if d.step == store.DeleteContent {
 		what = "content"
 	}
-	deletion := store.Deletion{At: now, By: fmt.Sprintf("%s: %s %s after %d months", sched.name(), d.category, what, d.months)}
+	deletion := store.Deletion{At: now, By: fmt.Sprintf("%s: %s %s after %s", sched.name(), d.category, what, monthsText(d.months))}
 	q := store.ExpiryQuery{Log: d.log, Step: d.step, From: d.month.UnixNano(), To: d.month.AddDate(0, 1, 0).UnixNano(),
 		Categories: []string{d.category}, Limit: j.batch()}
 	for {
@@ -429,4 +429,11 @@ func (j *Job) destroyKeys(ctx context.Context, now time.Time) (int, error) {
 			destroyed++
 		}
 	}
+}
+
+func monthsText(n int) string {
+	if n == 1 {
+		return "1 month"
+	}
+	return fmt.Sprintf("%d months", n)
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/identity"
-	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/retention"
 )
 
@@ -28,11 +27,11 @@ func newRetention(n *Node) *retention.Job {
 			return n.Oversight(ctx, actor, action, details, false)
 		},
 		Schedule: func(ctx context.Context) (retention.Schedule, error) {
-			_, v, err := identity.CurrentCatalogue(ctx, n.Store)
+			c, v, err := identity.CurrentCatalogue(ctx, n.Store)
 			if err != nil {
 				return retention.Schedule{}, err
 			}
-			return retention.Schedule{Version: v, Categories: policy.DefaultCategories()}, nil
+			return retention.Schedule{Version: v, Categories: c.Categories}, nil
 		},
 		DPOHolds: func(ctx context.Context) ([]string, error) {
 			hs, err := n.Store.ListHolds(ctx, false)

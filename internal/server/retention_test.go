@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/event"
+	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/retention"
@@ -40,6 +42,7 @@ func retentionFixture(t *testing.T, cfg server.Config) (*server.Node, map[string
 		{"bob-device", `{"@timestamp":"2025-03-13T10:00:00Z","event":{"category":"device","action":"unlock"},"user":{"id":"bob"},"host":{"name":"bob-laptop"}}`},
 		{"dave-mail", `{"@timestamp":"2025-03-14T10:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"dave"},"related":{"user":["alice"]},"content":{"body":"dave writes to alice"}}`},
 		{"bob-now", `{"@timestamp":"2026-11-02T10:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"bob"},"content":{"body":"bob this month"}}`},
+		{"bob-device-sep", `{"@timestamp":"2026-09-20T10:00:00Z","event":{"category":"device","action":"lock"},"user":{"id":"bob"},"host":{"name":"bob-laptop"}}`},
 	}
 	var evs []*event.Event
 	for _, l := range lines {
@@ -181,8 +184,8 @@ func testRetention(t *testing.T, cfg server.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if del, kept := held.Totals(); del != 0 || kept != 2 || held.Holds[retention.HoldDPO] != 1 {
-		t.Errorf("under the DPO's hold: %d deleted, %d kept, holds %v; want 0, 2 (content and entry), one DPO hold", del, kept, held.Holds)
+	if del, kept := held.Totals(); del != 0 || kept != 3 || held.Holds[retention.HoldDPO] != 1 {
+		t.Errorf("under the DPO's hold: %d deleted, %d kept, holds %v; want 0, 3 (e-mail content and entry, device entry), one DPO hold", del, kept, held.Holds)
 	}
 	if o := open(t, n, idx["bob-now"]); o.ContentDeleted {
 		t.Error("the DPO's hold did not keep bob's content")
@@ -239,6 +242,39 @@ func TestRetentionResumes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRetentionFollowsTheScheduleInForce approves, under dual control, a
+// schedule keeping devices' events one month: the next run deletes
+// September's, under that schedule's name.
+func TestRetentionFollowsTheScheduleInForce(t *testing.T) {
+	ctx := t.Context()
+	n, idx := retentionFixture(t, engines[0].config(t))
+	files, _, err := identity.CurrentCatalogueFiles(ctx, n.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := identity.CatalogueChange{Purposes: string(files.Purposes), Legislation: string(files.Legislation), Criteria: string(files.Criteria),
+		Categories: strings.Replace(string(files.Categories), "    content: \"\"\n    retention_months: 12\n", "    content: \"\"\n    retention_months: 1\n", 1)}
+	admin := func(id string) identity.Principal { return identity.Principal{Kind: identity.KindUser, Subject: id, Role: identity.RoleAdmin} }
+	c, err := identity.ProposeCatalogueChange(ctx, n.Store, admin("ann"), cc, "devices' events are needed for a month only", retentionNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := identity.DecideChange(ctx, n.Store, admin("ben"), c.ID, true, retentionNow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Retention.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = openErr(t, n, idx["bob-device-sep"])
+	de, ok := errors.AsType[*record.DeletedError](err)
+	if !ok || de.By != "retention schedule v1: device entries after 1 month" {
+		t.Fatalf("bob's September device event after the schedule change: %v", err)
+	}
+	if o := open(t, n, idx["bob-now"]); o.ContentDeleted {
+		t.Error("this month's e-mail went too")
 	}
 }
 

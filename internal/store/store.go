@@ -634,16 +634,20 @@ type Notices interface {
 }
 
 // CatalogueVersion is one approved version of the catalogues (lawful
-// purposes, legislation, proportionality criteria), as the YAML files
-// internal/policy parses. Until a version is stored, the embedded default
-// is in force.
+// purposes, legislation, proportionality criteria, and the data categories
+// with their retention schedule), as the YAML files internal/policy
+// parses. Until a version is stored, the embedded default is in force.
 type CatalogueVersion struct {
 	Version     int64 // from 1
 	Purposes    []byte
 	Legislation []byte
 	Criteria    []byte
-	Created     time.Time
-	Change      string // the ID of the change that approved it
+	// Categories is categories.yaml, the retention schedule. It is nil in
+	// a version approved before the catalogue carried it, which means the
+	// categories built into lbm (policy.DefaultFiles().Categories).
+	Categories []byte
+	Created    time.Time
+	Change     string // the ID of the change that approved it
 }
 
 // Catalogues keeps the catalogue's version history.

@@ -50,9 +50,11 @@ var accessMatrix = []struct {
 	{"GET /v1/purposes", "/v1/purposes", "", "*"},
 	{"GET /v1/legislation", "/v1/legislation", "", "*"},
 	{"GET /v1/criteria", "/v1/criteria", "", "*"},
+	{"GET /v1/retention-schedule", "/v1/retention-schedule", "", "*"},
 	{"GET /purposes", "/purposes", "", "*"},
 	{"GET /legislation", "/legislation", "", "*"},
 	{"GET /criteria", "/criteria", "", "*"},
+	{"GET /retention", "/retention", "", "*"},
 	{"GET /v1/me", "/v1/me", "", persons + " bootstrap"},
 	// The bootstrap admin token lives in a file; signing it out would
 	// leave no way back but the CLI, so it is refused.
@@ -276,7 +278,8 @@ func bodies(t *testing.T) *strings.Replacer {
 		"public_short": d.PublicShort, "categories": d.Categories})
 	draftForm := url.Values{"title": {d.Title}, "text": {d.Text}, "short": {d.Short}, "public_text": {d.PublicText},
 		"public_short": {d.PublicShort}, "categories": d.Categories}
-	catalogueForm := url.Values{"purposes": {purposes}, "legislation": {string(f.Legislation)}, "criteria": {string(f.Criteria)}, "reason": {"clearer title"}}
+	catalogueForm := url.Values{"purposes": {purposes}, "legislation": {string(f.Legislation)}, "criteria": {string(f.Criteria)},
+		"categories": {string(f.Categories)}, "reason": {"clearer title"}}
 	consentPolicy, _ := json.Marshal(map[string]string{"yaml": editedConsentPolicy(), "reason": "stricter"})
 	consentPolicyForm := url.Values{"yaml": {editedConsentPolicy()}, "reason": {"stricter"}}
 	rules, _ := json.Marshal(map[string]string{"yaml": editedRules(), "reason": "stricter"})

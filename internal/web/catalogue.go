@@ -137,12 +137,16 @@ type CatalogueVersionJSON struct {
 	Purposes    string `json:"purposes,omitempty"`
 	Legislation string `json:"legislation,omitempty"`
 	Criteria    string `json:"criteria,omitempty"`
+	Categories  string `json:"categories,omitempty"`
 }
 
 func catalogueVersionJSON(v store.CatalogueVersion, files bool) CatalogueVersionJSON {
 	out := CatalogueVersionJSON{Version: v.Version, Created: formatTime(v.Created), Change: v.Change}
 	if files {
-		out.Purposes, out.Legislation, out.Criteria = string(v.Purposes), string(v.Legislation), string(v.Criteria)
+		// A version approved before the catalogue carried categories
+		// shows the built-in ones, which were in force with it.
+		f := identity.VersionFiles(v)
+		out.Purposes, out.Legislation, out.Criteria, out.Categories = string(f.Purposes), string(f.Legislation), string(f.Criteria), string(f.Categories)
 	}
 	return out
 }
@@ -173,7 +177,7 @@ func (s *server) apiCatalogueVersion(w http.ResponseWriter, r *http.Request, _ i
 	v := store.CatalogueVersion{Version: 0}
 	if n == 0 {
 		f := policy.DefaultFiles()
-		v.Purposes, v.Legislation, v.Criteria = f.Purposes, f.Legislation, f.Criteria
+		v.Purposes, v.Legislation, v.Criteria, v.Categories = f.Purposes, f.Legislation, f.Criteria, f.Categories
 	} else if v, err = s.cfg.Store.CatalogueByVersion(r.Context(), n); err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
@@ -182,12 +186,15 @@ func (s *server) apiCatalogueVersion(w http.ResponseWriter, r *http.Request, _ i
 }
 
 // CatalogueProposalJSON is the body of POST /v1/catalogue/changes: the
-// three catalogue files in full, as YAML, and why.
+// catalogue files in full, as YAML, and why. Categories (categories.yaml,
+// the retention schedule) may be left out, or null, to keep the one in
+// force; the other three are required.
 type CatalogueProposalJSON struct {
-	Purposes    string `json:"purposes"`
-	Legislation string `json:"legislation"`
-	Criteria    string `json:"criteria"`
-	Reason      string `json:"reason"`
+	Purposes    string  `json:"purposes"`
+	Legislation string  `json:"legislation"`
+	Criteria    string  `json:"criteria"`
+	Categories  *string `json:"categories"`
+	Reason      string  `json:"reason"`
 }
 
 func (s *server) apiProposeCatalogue(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -196,7 +203,13 @@ func (s *server) apiProposeCatalogue(w http.ResponseWriter, r *http.Request, p i
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	c, err := s.proposeCatalogue(r, p, identity.CatalogueChange{Purposes: in.Purposes, Legislation: in.Legislation, Criteria: in.Criteria}, in.Reason)
+	// Clients written before the catalogue carried the schedule send
+	// three files: they change those and keep the schedule.
+	cc := identity.CatalogueChange{Purposes: in.Purposes, Legislation: in.Legislation, Criteria: in.Criteria, KeepCategories: in.Categories == nil}
+	if in.Categories != nil {
+		cc.Categories = *in.Categories
+	}
+	c, err := s.proposeCatalogue(r, p, cc, in.Reason)
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
@@ -244,7 +257,8 @@ func (s *server) catalogueEditPage(w http.ResponseWriter, r *http.Request, p ide
 		return
 	}
 	s.render(w, r, http.StatusOK, &pages.CatalogueEdit{Layout: s.layout(r, p, "Propose a catalogue change"),
-		Version: strconv.FormatInt(v, 10), Purposes: string(f.Purposes), Legislation: string(f.Legislation), Criteria: string(f.Criteria)})
+		Version: strconv.FormatInt(v, 10), Purposes: string(f.Purposes), Legislation: string(f.Legislation), Criteria: string(f.Criteria),
+		Categories: string(f.Categories)})
 }
 
 func (s *server) catalogueEdit(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -252,7 +266,8 @@ func (s *server) catalogueEdit(w http.ResponseWriter, r *http.Request, p identit
 		s.pageError(w, r, p, err)
 		return
 	}
-	cc := identity.CatalogueChange{Purposes: r.PostFormValue("purposes"), Legislation: r.PostFormValue("legislation"), Criteria: r.PostFormValue("criteria")}
+	cc := identity.CatalogueChange{Purposes: r.PostFormValue("purposes"), Legislation: r.PostFormValue("legislation"), Criteria: r.PostFormValue("criteria"),
+		Categories: r.PostFormValue("categories")}
 	reason := r.PostFormValue("reason")
 	_, err := s.proposeCatalogue(r, p, cc, reason)
 	if err == nil {
@@ -262,7 +277,7 @@ func (s *server) catalogueEdit(w http.ResponseWriter, r *http.Request, p identit
 	var pe *policy.ParseError
 	var ce *identity.ChangeError
 	page := &pages.CatalogueEdit{Layout: s.layout(r, p, "Propose a catalogue change"),
-		Purposes: cc.Purposes, Legislation: cc.Legislation, Criteria: cc.Criteria, Reason: reason}
+		Purposes: cc.Purposes, Legislation: cc.Legislation, Criteria: cc.Criteria, Categories: cc.Categories, Reason: reason}
 	_, v, _ := identity.CurrentCatalogueFiles(r.Context(), s.cfg.Store)
 	page.Version = strconv.FormatInt(v, 10)
 	switch {
@@ -286,6 +301,8 @@ func catalogueField(file string) string {
 		return "legislation"
 	case "criteria.yaml":
 		return "criteria"
+	case "categories.yaml":
+		return "categories"
 	}
 	return "purposes"
 }
@@ -311,16 +328,18 @@ func (s *server) catalogueChangePage(w http.ResponseWriter, r *http.Request, p i
 			s.pageError(w, r, p, err)
 			return
 		}
-		base = policy.Files{Purposes: v.Purposes, Legislation: v.Legislation, Criteria: v.Criteria}
+		base = identity.VersionFiles(v)
 	}
+	next := proposed.Files(base)
 	page := &pages.CatalogueChange{Layout: s.layout(r, p, "Catalogue change"), Change: s.changeRow(c, p)}
 	for _, f := range []struct {
 		name     string
 		old, new []byte
 	}{
-		{"purposes.yaml", base.Purposes, []byte(proposed.Purposes)},
-		{"legislation.yaml", base.Legislation, []byte(proposed.Legislation)},
-		{"criteria.yaml", base.Criteria, []byte(proposed.Criteria)},
+		{"purposes.yaml", base.Purposes, next.Purposes},
+		{"legislation.yaml", base.Legislation, next.Legislation},
+		{"criteria.yaml", base.Criteria, next.Criteria},
+		{"categories.yaml", base.Categories, next.Categories},
 	} {
 		fd := pages.FileDiff{Name: f.name}
 		for _, h := range policy.Diff(f.old, f.new, 3) {

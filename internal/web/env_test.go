@@ -138,6 +138,7 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	f := policy.DefaultFiles()
 	cc, err := identity.ProposeCatalogueChange(ctx, n.Store, adm1, identity.CatalogueChange{
 		Purposes: strings.Replace(string(f.Purposes), "title: ", "title: Proposed ", 1), Legislation: string(f.Legislation), Criteria: string(f.Criteria),
+		Categories: string(f.Categories),
 	}, "clearer", now)
 	if err != nil {
 		t.Fatal(err)

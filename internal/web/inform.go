@@ -12,7 +12,6 @@ import (
 
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
-	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/web/pages"
 )
@@ -179,7 +178,11 @@ func (s *server) apiDraftNotice(w http.ResponseWriter, r *http.Request, p identi
 }
 
 func (s *server) draftNotice(r *http.Request, p identity.Principal, n store.Notice) (store.Notice, error) {
-	n, err := inform.DraftNotice(r.Context(), s.cfg.Store, p, n, policy.DefaultCategories(), s.cfg.Now())
+	cat, _, err := s.catalogue(r.Context())
+	if err != nil {
+		return store.Notice{}, err
+	}
+	n, err = inform.DraftNotice(r.Context(), s.cfg.Store, p, n, cat.Categories, s.cfg.Now())
 	if err != nil {
 		return store.Notice{}, err
 	}
@@ -547,16 +550,27 @@ func (s *server) draftNoticePage(w http.ResponseWriter, r *http.Request, p ident
 		s.pageError(w, r, p, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, s.draftForm(r, p, base, basis))
+	page, err := s.draftForm(r, p, base, basis)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, page)
 }
 
-func (s *server) draftForm(r *http.Request, p identity.Principal, n store.Notice, basis string) *pages.DraftNotice {
+// draftForm offers the data categories of the catalogue in force, those a
+// notice may say are monitored.
+func (s *server) draftForm(r *http.Request, p identity.Principal, n store.Notice, basis string) (*pages.DraftNotice, error) {
+	cat, _, err := s.catalogue(r.Context())
+	if err != nil {
+		return nil, err
+	}
 	page := &pages.DraftNotice{Layout: s.layout(r, p, "Draft a monitoring notice"), Title: n.Title, Text: n.Text, Short: n.Short,
 		PublicText: n.PublicText, PublicShort: n.PublicShort, Basis: basis}
-	for _, c := range s.categories() {
-		page.Categories = append(page.Categories, pages.Option{Value: c.id, Label: c.title, Selected: slices.Contains(n.Categories, c.id)})
+	for _, c := range cat.Categories {
+		page.Categories = append(page.Categories, pages.Option{Value: c.ID, Label: c.Title, Selected: slices.Contains(n.Categories, c.ID)})
 	}
-	return page
+	return page, nil
 }
 
 func (s *server) draftNoticeSubmit(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -576,7 +590,11 @@ func (s *server) draftNoticeSubmit(w http.ResponseWriter, r *http.Request, p ide
 		s.pageError(w, r, p, err)
 		return
 	}
-	page := s.draftForm(r, p, in, "")
+	page, err := s.draftForm(r, p, in, "")
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
 	for _, e := range fes {
 		page.Errors = append(page.Errors, pages.FieldError{Field: e.Field, Message: e.Error()})
 	}
@@ -671,7 +689,12 @@ func (s *server) renderMe(w http.ResponseWriter, r *http.Request, p identity.Pri
 			When: displayTime(a.Time), Via: map[string]string{inform.ViaWeb: "On this website", inform.ViaAPI: "Through another system"}[a.Via],
 			Entry: strconv.FormatUint(a.Entry, 10), Current: a.Version == cur.Version})
 	}
-	page.Collected = s.collectedRows()
+	cat, _, err := s.catalogue(ctx)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	page.Collected = collectedRows(cat.Categories)
 	sources, err := s.cfg.Store.ListSources(ctx)
 	if err != nil {
 		s.pageError(w, r, p, err)

@@ -12,21 +12,11 @@ import (
 	"github.com/lbm-project/lbm/internal/web/pages"
 )
 
-type categoryOption struct{ id, title string }
-
-// categories are the data categories a notice may say are monitored.
-func (s *server) categories() []categoryOption {
-	var out []categoryOption
-	for _, c := range policy.DefaultCategories() {
-		out = append(out, categoryOption{c.ID, c.Title})
-	}
-	return out
-}
-
-// collectedRows say what is recorded about everyone, and for how long.
-func (s *server) collectedRows() []pages.CollectedRow {
+// collectedRows say what is recorded about everyone, and for how long:
+// cats are the categories of the catalogue in force, with its schedule.
+func collectedRows(cats policy.Categories) []pages.CollectedRow {
 	var rows []pages.CollectedRow
-	for _, c := range policy.DefaultCategories() {
+	for _, c := range cats {
 		row := pages.CollectedRow{Category: c.Title, Collected: c.Collected, Content: c.Content, Retention: months(c.RetentionMonths)}
 		if c.Content == "" {
 			row.Content = "None"

@@ -172,8 +172,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // maxDocumentBody bounds a body carrying a notice or the catalogue files:
-// a notice text alone may be 100,000 bytes, a catalogue file 256 KiB.
-const maxDocumentBody = 1 << 20
+// a notice text alone may be 100,000 bytes, each of the four catalogue
+// files 256 KiB, and JSON escapes each line break in two bytes.
+const maxDocumentBody = 2 << 20
 
 // decodeJSON reads a JSON body of at most maxJSONBody bytes into v,
 // refusing unknown fields and trailing data.

@@ -87,11 +87,14 @@ func (s *server) personName(ctx context.Context, id string) string {
 	return p.Name + " (" + id + ")"
 }
 
-func (s *server) dataCategories() policy.Categories {
+// dataCategories are the data categories a request may name: those the
+// request service is configured with, else those of cat, the catalogue in
+// force.
+func (s *server) dataCategories(cat policy.Catalogue) policy.Categories {
 	if s.cfg.Requests.Categories != nil {
 		return s.cfg.Requests.Categories
 	}
-	return policy.DefaultCategories()
+	return cat.Categories
 }
 
 // derivation is what the pages show of the consent level r's answers
@@ -250,7 +253,7 @@ func boolWord(b bool) string {
 
 // stepFields are the inputs of step id, showing what req holds.
 func (s *server) stepFields(id string, req requests.Request, cat policy.Catalogue, p identity.Principal) ([]pages.Field, []string) {
-	cats := s.dataCategories()
+	cats := s.dataCategories(cat)
 	switch id {
 	case "subjects":
 		if req.Alert != nil {
@@ -717,7 +720,7 @@ func (s *server) answerRows(ctx context.Context, p identity.Principal, req reque
 		}
 		return out
 	}
-	cats := s.dataCategories()
+	cats := s.dataCategories(cat)
 	var rows []pages.SummaryRow
 	for _, st := range steps {
 		row := pages.SummaryRow{ID: "answer-" + st.ID, Key: st.Key}

@@ -199,7 +199,13 @@ func (s *server) dataPage(r *http.Request, p identity.Principal, req requests.Re
 		names = append(names, s.personName(ctx, id))
 	}
 	row("Subjects", names...)
-	cats := s.dataCategories()
+	// The categories give titles only: should the catalogue not read, the
+	// page names the categories by id rather than refuse the review.
+	cat, _, err := s.catalogue(ctx)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "reading the catalogue in force", "err", err)
+	}
+	cats := s.dataCategories(cat)
 	var records []string
 	for _, c := range req.Categories {
 		if _, ok := scope.Content[c.Category]; !ok || slices.ContainsFunc(page.Categories, func(o pages.Option) bool { return o.Value == c.Category }) {

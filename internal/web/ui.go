@@ -570,7 +570,7 @@ func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.Chan
 	case identity.ChangeCatalogue:
 		row.Target = "Catalogue"
 		row.TargetHref = "/catalogue/changes/" + url.PathEscape(c.ID)
-		row.Summary = fmt.Sprintf("Replace catalogue version %d (purposes, legislation, criteria) with version %d", c.Base, c.Base+1)
+		row.Summary = fmt.Sprintf("Replace catalogue version %d (purposes, legislation, criteria, retention schedule) with version %d", c.Base, c.Base+1)
 	case identity.ChangeConsentPolicy:
 		row.Target = "Authorisation levels"
 		row.TargetHref = "/consent-policy/changes/" + url.PathEscape(c.ID)

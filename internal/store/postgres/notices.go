@@ -156,7 +156,7 @@ func (db *DB) Coverage(ctx context.Context, version int64, now time.Time) (store
 	return c, translate(err)
 }
 
-const catalogueColumns = `version, purposes, legislation, criteria, created, change_id`
+const catalogueColumns = `version, purposes, legislation, criteria, categories, created, change_id`
 
 // addCatalogue is DecideChange's Catalogue effect: an INSERT that adds a
 // row only when its version is one past the latest it sees. Two approvals
@@ -165,10 +165,10 @@ const catalogueColumns = `version, purposes, legislation, criteria, created, cha
 // row, which is ErrConflict, rather than a unique violation.
 func addCatalogue(ctx context.Context, tx pgx.Tx, v *store.CatalogueVersion) error {
 	tag, err := tx.Exec(ctx, `INSERT INTO catalogue_versions (`+catalogueColumns+`)
-		SELECT $1::bigint, $2::bytea, $3::bytea, $4::bytea, $5::bigint, $6::text
+		SELECT $1::bigint, $2::bytea, $3::bytea, $4::bytea, $5::bytea, $6::bigint, $7::text
 		WHERE $1 = (SELECT coalesce(max(version), 0) + 1 FROM catalogue_versions)
 		ON CONFLICT (version) DO NOTHING`,
-		v.Version, nullBytes(v.Purposes), nullBytes(v.Legislation), nullBytes(v.Criteria), store.Nanos(v.Created), v.Change)
+		v.Version, nullBytes(v.Purposes), nullBytes(v.Legislation), nullBytes(v.Criteria), nullBytes(v.Categories), store.Nanos(v.Created), v.Change)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func addCatalogue(ctx context.Context, tx pgx.Tx, v *store.CatalogueVersion) err
 func scanCatalogue(row pgx.Row) (store.CatalogueVersion, error) {
 	var v store.CatalogueVersion
 	var created int64
-	if err := row.Scan(&v.Version, &v.Purposes, &v.Legislation, &v.Criteria, &created, &v.Change); err != nil {
+	if err := row.Scan(&v.Version, &v.Purposes, &v.Legislation, &v.Criteria, &v.Categories, &created, &v.Change); err != nil {
 		return store.CatalogueVersion{}, translate(err)
 	}
 	v.Created = store.FromNanos(created)

@@ -167,16 +167,16 @@ func (db *DB) Coverage(ctx context.Context, version int64, now time.Time) (store
 	return c, translate(err)
 }
 
-const catalogueColumns = `version, purposes, legislation, criteria, created, change_id`
+const catalogueColumns = `version, purposes, legislation, criteria, categories, created, change_id`
 
 // addCatalogue is DecideChange's Catalogue effect: an INSERT that adds a
 // row only when its version is one past the stored latest, inside the
 // IMMEDIATE transaction, so two approvals never both add one version.
 func addCatalogue(ctx context.Context, tx *sql.Tx, v *store.CatalogueVersion) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO catalogue_versions (`+catalogueColumns+`)
-		SELECT ?, ?, ?, ?, ?, ?
+		SELECT ?, ?, ?, ?, ?, ?, ?
 		WHERE ? = (SELECT coalesce(max(version), 0) + 1 FROM catalogue_versions)`,
-		v.Version, nullBytes(v.Purposes), nullBytes(v.Legislation), nullBytes(v.Criteria), store.Nanos(v.Created), v.Change, v.Version)
+		v.Version, nullBytes(v.Purposes), nullBytes(v.Legislation), nullBytes(v.Criteria), nullBytes(v.Categories), store.Nanos(v.Created), v.Change, v.Version)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func addCatalogue(ctx context.Context, tx *sql.Tx, v *store.CatalogueVersion) er
 func scanCatalogue(row scanner) (store.CatalogueVersion, error) {
 	var v store.CatalogueVersion
 	var created int64
-	if err := row.Scan(&v.Version, &v.Purposes, &v.Legislation, &v.Criteria, &created, &v.Change); err != nil {
+	if err := row.Scan(&v.Version, &v.Purposes, &v.Legislation, &v.Criteria, &v.Categories, &created, &v.Change); err != nil {
 		return store.CatalogueVersion{}, translate(err)
 	}
 	v.Created = store.FromNanos(created)

@@ -371,14 +371,15 @@ func testConcurrentPublication(t *testing.T, s store.Store) {
 }
 
 // newCatalogue returns catalogue version v approved by change. Its files
-// are YAML with text outside ASCII, and Criteria ends in bytes no text
-// column would keep.
+// are YAML with text outside ASCII, and Criteria and Categories end in
+// bytes no text column would keep.
 func newCatalogue(v int64, change string) store.CatalogueVersion {
 	return store.CatalogueVersion{
 		Version:     v,
 		Purposes:    fmt.Appendf(nil, "purposes:\n  - id: p%d\n    title: \"Prävention – ✓\"\n", v),
 		Legislation: fmt.Appendf(nil, "legislation:\n  - id: ipa-2016\n    title: Investigatory Powers Act %d\n", v),
 		Criteria:    append(fmt.Appendf(nil, "criteria: %d\n", v), 0, 0xff),
+		Categories:  append(fmt.Appendf(nil, "categories:\n  - id: email\n    title: \"E-Mail – ✓\"\n    retention_months: %d\n", v), 0, 0xff),
 		Created:     epoch.Add(time.Duration(v) * time.Hour).Add(time.Nanosecond),
 		Change:      change,
 	}
@@ -479,12 +480,12 @@ func testCatalogues(t *testing.T, s store.Store) {
 	// Empty files are stored as none, and read back nil, as an empty
 	// change payload does.
 	v1 := newCatalogue(1, "c-cat-1")
-	v1.Legislation, v1.Criteria = nil, []byte{}
+	v1.Legislation, v1.Criteria, v1.Categories = nil, []byte{}, []byte{}
 	_, decided, err := decideCatalogue(t, s, "c-cat-1", v1)
 	if err != nil {
 		t.Fatalf("DecideChange(c-cat-1) adding version 1 = %v", err)
 	}
-	v1.Criteria = nil
+	v1.Criteria, v1.Categories = nil, nil
 	want = append(want, v1)
 	checkChanges(t, s, "after version 1", decided)
 	checkCatalogues(t, s, "after version 1", want...)

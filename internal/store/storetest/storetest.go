@@ -73,7 +73,8 @@
 //
 // A notice's empty Categories, like a person's Roles, read back nil; a
 // catalogue version's empty YAML files read back nil, as a change's empty
-// Payload does. The current notice is the published one of the greatest
+// Payload does; cataloguecategories.go states what the versions' fourth
+// file, the retention schedule, pins. The current notice is the published one of the greatest
 // version: publishing version 3 over version 1 leaves version 2 a draft.
 // An Acknowledgement's Entry keeps all 64 bits. Unacknowledged and
 // ListSubjectAccessRequests order text byte by byte, as the people listing
@@ -202,6 +203,7 @@ var behaviours = []struct {
 	{"ConcurrentPublication", testConcurrentPublication},
 	{"Catalogues", testCatalogues},
 	{"ConcurrentCatalogue", testConcurrentCatalogue},
+	{"CatalogueCategories", testCatalogueCategories},
 	{"ConsentPolicies", testConsentPolicies},
 	{"ConcurrentConsentPolicy", testConcurrentConsentPolicy},
 	{"ConsentPolicyEffects", testConsentPolicyEffects},

@@ -165,8 +165,9 @@ type SubjectAccessRequests struct {
 	Rows []SubjectAccessRow
 }
 
-// CatalogueHistory lists the catalogue's versions (the purposes, the law
-// and the criteria); CanEdit links to /catalogue/edit.
+// CatalogueHistory lists the catalogue's versions (the purposes, the law,
+// the criteria and the retention schedule); CanEdit links to
+// /catalogue/edit.
 type CatalogueHistory struct {
 	Layout
 	Current string // the version in force: "0" is the built-in catalogue
@@ -182,13 +183,15 @@ type VersionRow struct {
 }
 
 // CatalogueEdit is the form proposing new catalogue files (POST
-// /catalogue/edit with "purposes", "legislation", "criteria" and
-// "reason"), each a YAML file as shipped with lbm.
+// /catalogue/edit with "purposes", "legislation", "criteria",
+// "categories" and "reason"), each a YAML file as shipped with lbm.
+// Categories is categories.yaml, the data categories and their retention
+// schedule.
 type CatalogueEdit struct {
 	Layout
-	Version                         string // the version being edited
-	Purposes, Legislation, Criteria string
-	Reason                          string
+	Version                                     string // the version being edited
+	Purposes, Legislation, Criteria, Categories string
+	Reason                                      string
 }
 
 func (CatalogueChange) template() string { return "policy-change.html" }

@@ -249,7 +249,15 @@ var samples = []struct {
 		{Version: "0", Reason: "The catalogue built into lbm, from LEGAL.md"},
 	}}, 200},
 	{"catalogue-edit", CatalogueEdit{Layout: admin("Propose a catalogue change"), Version: "2",
-		Purposes: purposesYAML, Legislation: "- id: IPA_2016\n  title: Investigatory Powers Act 2016\n", Criteria: "- id: NOTICE\n  question: Was the person told?\n"}, 200},
+		Purposes: purposesYAML, Legislation: "- id: IPA_2016\n  title: Investigatory Powers Act 2016\n", Criteria: "- id: NOTICE\n  question: Was the person told?\n",
+		Categories: "categories:\n  - id: email\n    retention_months: 12\n"}, 200},
+	{"retention", Retention{Layout: Layout{Title: "How long records are kept"}, Version: "3", Rows: []RetentionRow{
+		{ID: "email", Category: "E-mail", Collected: "Who wrote to whom.", Content: "The body.", Kept: "12 months", ContentKept: "6 months"},
+		{ID: "device", Category: "Devices", Collected: "When devices are unlocked.", Kept: "1 month"},
+	}}, 200},
+	{"retention-built-in", Retention{Layout: admin("How long records are kept"), Version: "0", Rows: []RetentionRow{
+		{ID: "web", Category: "Web browsing", Collected: "Websites visited.", Content: "Full addresses.", Kept: "12 months", ContentKept: "12 months"},
+	}}, 200},
 	{"catalogue-edit-errors", CatalogueEdit{Layout: withErrors(admin("Propose a catalogue change"),
 		FieldError{"purposes", "purposes.yaml: line 3: reference: must not be empty"}, FieldError{"reason", "Enter why the catalogue should change"}),
 		Version: "0", Purposes: "- id: X\n  title: X\n  reference:\n", Legislation: "[]\n", Criteria: "[]\n"}, 400},
@@ -453,8 +461,14 @@ func TestContent(t *testing.T) {
 			`lbm-secondary">Everything</span>`, `<strong class="govuk-tag">Received</strong>`,
 		}, nil},
 		{sample("subject-access-requests-empty"), []string{"Nobody has asked for their data yet."}, []string{"govuk-table"}},
+		{sample("retention"), []string{
+			"Retention schedule 3", "approved by two administrators", `<tr class="govuk-table__row" id="email">`, "<code>email</code>",
+			"<td class=\"govuk-table__cell\">12 months</td>", "<td class=\"govuk-table__cell\">6 months</td>",
+			"<td class=\"govuk-table__cell\">None</td>", "<td class=\"govuk-table__cell\">—</td>", "<td class=\"govuk-table__cell\">1 month</td>",
+		}, []string{"built into lbm"}},
+		{sample("retention-built-in"), []string{"the schedule built into lbm", "Retention schedule 0"}, []string{"approved by two"}},
 		{sample("catalogue-history"), []string{
-			"Version 2 is in force.", `href="/purposes"`, `href="/legislation"`, `href="/criteria"`, "second administrator approves",
+			"Version 2 is in force.", `href="/purposes"`, `href="/legislation"`, `href="/criteria"`, `href="/retention"`, "second administrator approves",
 			`href="/catalogue/edit"`, ">Propose a change</a>", `2 <strong class="govuk-tag govuk-tag--green">In force</strong>`,
 			"<code>9f2c41d07a5be3c1d2e4f6a8</code>", "Legislation references verified by Legal", `lbm-secondary">Built into lbm</span>`,
 		}, []string{`1 <strong`, `0 <strong`}},
@@ -464,6 +478,7 @@ func TestContent(t *testing.T) {
 		{sample("catalogue-edit"), []string{
 			`action="/catalogue/edit"`, "Changing catalogue version 2", "A second administrator must approve this change",
 			`id="purposes" name="purposes" rows="25"`, `id="legislation" name="legislation" rows="25"`, `id="criteria" name="criteria" rows="25"`,
+			`id="categories" name="categories" rows="25"`, "Data categories and retention schedule", "never removed",
 			`id="reason" name="reason"`, "the YAML format of the one shipped with lbm", "the error names the line",
 			"# The lawful purposes.\n- id: PREVENT_DETECT_CRIME\n  title: Prevent or detect crime\n",
 			"explanation: &gt;-",
