@@ -257,7 +257,9 @@ func TestRetentionFollowsTheScheduleInForce(t *testing.T) {
 	}
 	cc := identity.CatalogueChange{Purposes: string(files.Purposes), Legislation: string(files.Legislation), Criteria: string(files.Criteria),
 		Categories: strings.Replace(string(files.Categories), "    content: \"\"\n    retention_months: 12\n", "    content: \"\"\n    retention_months: 1\n", 1)}
-	admin := func(id string) identity.Principal { return identity.Principal{Kind: identity.KindUser, Subject: id, Role: identity.RoleAdmin} }
+	admin := func(id string) identity.Principal {
+		return identity.Principal{Kind: identity.KindUser, Subject: id, Role: identity.RoleAdmin}
+	}
 	c, err := identity.ProposeCatalogueChange(ctx, n.Store, admin("ann"), cc, "devices' events are needed for a month only", retentionNow)
 	if err != nil {
 		t.Fatal(err)
