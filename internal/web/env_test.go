@@ -46,6 +46,8 @@ type peopleEnv struct {
 	alert string
 	// relevantError is an open entry of the register, raised by oversight.
 	relevantError string
+	// sar is staff1's subject access request, received.
+	sar string
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -149,6 +151,11 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	e.relevantError = re.ID
+	e.sar = "sar-staff1"
+	if err := n.Store.AddSubjectAccessRequest(ctx, store.SubjectAccessRequest{ID: e.sar, Person: "staff1", Made: now, Details: "everything",
+		State: "received"}); err != nil {
+		t.Fatal(err)
+	}
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)

@@ -19,6 +19,7 @@ import (
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/subjectaccess"
 	"github.com/lbm-project/lbm/internal/tlog"
 	"github.com/lbm-project/lbm/internal/witness"
 )
@@ -74,7 +75,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var cpe *policy.ParseError
 	var lpe *consent.ParseError
 	var rpe *detect.ParseError
-	var sare *inform.DetailsError
+	var sare *subjectaccess.DetailsError
 	var nce *inform.NotCurrentError
 	if rp, ok := requestProblem(err); ok {
 		p = rp
@@ -86,6 +87,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	}
 	if rp, ok := relevantErrorProblem(err); ok {
 		p = rp
+		goto write
+	}
+	if sp, ok := subjectAccessProblem(err); ok {
+		p = sp
 		goto write
 	}
 	switch {
