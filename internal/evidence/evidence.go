@@ -55,6 +55,12 @@ type Bundle struct {
 	// Created is when the bundle was made; it dates every zip entry too,
 	// so one input always gives the same bytes.
 	Created time.Time
+	// SubjectAccess says the bundle answers a person's request for their
+	// own data (UK GDPR Art 15): its README is written to them, and
+	// request.json is their request. That README says nothing of
+	// authorisations or of anything left out, which could tip them off
+	// about an investigation (internal/subjectaccess).
+	SubjectAccess bool
 }
 
 // File names inside a bundle.
@@ -181,7 +187,7 @@ func render(b Bundle) ([]file, error) {
 		{KeyFile, []byte(vkey)},
 		{RequestFile, b.Request},
 		{DisclosureFile, disclosure},
-		{ReadmeFile, []byte(readme(b, len(evs)))},
+		{ReadmeFile, []byte(readmeFor(b, len(evs)))},
 	}
 	for _, e := range evs {
 		data, err := renderEvent(e)

@@ -82,3 +82,61 @@ Not proven:
 `, events, b.Log, b.Origin, b.Created.UTC().Format(time.RFC3339), b.Recipient, b.Purpose)
 	return s.String()
 }
+
+// readmeFor returns the README of b: the subject access wording when b
+// answers a person's own request, else the evidence wording.
+func readmeFor(b Bundle, events int) string {
+	if b.SubjectAccess {
+		return subjectAccessReadme(b, events)
+	}
+	return readme(b, events)
+}
+
+// subjectAccessReadme is README.txt of a bundle answering a person's
+// request for their own data. It explains what the files are and how to
+// check them, in the same format as an evidence bundle, but never says
+// that anything was left out or why: a person must not learn from their
+// own copy that they are being investigated (DPA 2018 Sch 2 para 2).
+func subjectAccessReadme(b Bundle, events int) string {
+	return fmt.Sprintf(`YOUR DATA
+
+This file answers your request for a copy of your personal data (UK GDPR
+Article 15). It contains %d event(s) about your own use of the
+organisation's computer systems, as recorded in the log %q (origin %q)
+of lbm, a system that keeps such records in a tamper-evident log. It was
+made on %s.
+
+Where an event names other people, their identifiers are replaced by a
+pseudonym ("person-…"), to protect their data as the law requires.
+
+FILES
+
+  checkpoint.txt        the log's signed checkpoint: its size and Merkle root
+  verifier-key.txt      the public key that signed the checkpoint
+  request.json          your request, as lbm received it
+  disclosure.json       to whom, why and when this copy was made, and the
+                        positions of its events in the log
+  events/NNNNNNNN.json  one file per event, named by its position in the log
+  README.txt            this file
+  manifest.json         the SHA-256 hash and size of every other file
+
+Each event file lists its fields under "disclosed" with their values.
+Fields listed with only a hex "commitment" (and, for another person, the
+pseudonym beside it) are the ones that name other people, or whose
+content is no longer kept.
+
+CHECKING IT
+
+The copy can be checked to be exactly what the log recorded:
+
+  lbm verify bundle THIS-FILE.zip --key "$(cat KEY-YOU-TRUST.txt)"
+
+lbm is free software; the command needs no network. Compare
+verifier-key.txt with the key the organisation publishes (its monitoring
+notice, or GET /v1/transparency-logs on its lbm server).
+docs/contract.md in lbm's source gives the exact byte formats.
+
+  recipient: %s
+  purpose:   %s
+`, events, b.Log, b.Origin, b.Created.UTC().Format(time.RFC3339), b.Recipient, b.Purpose)
+}

@@ -3,7 +3,7 @@
 // internal/identity), each person's acknowledgements, the compliance report
 // of who has not acknowledged the current notice, the question the request
 // workflow asks ("did X acknowledge a notice covering category C, and
-// when?"), and subject access requests routed to the DPO.
+// when?"). Subject access requests are internal/subjectaccess's.
 //
 // The notice texts and their format are internal/notice's; the catalogues
 // are internal/policy's.

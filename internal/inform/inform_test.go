@@ -225,45 +225,6 @@ func TestComplianceReport(t *testing.T) {
 	}
 }
 
-func TestRequestSubjectAccess(t *testing.T) {
-	ctx := t.Context()
-	st := openStore(t)
-	people(t, st, store.Person{ID: "a"})
-	rec := &recorder{}
-	for _, tc := range []struct {
-		name, details string
-	}{
-		{"too long", strings.Repeat("x", MaxSubjectAccessDetails+1)},
-		{"control character", "my data\x00please"},
-		{"bidi override", "my data \u202e please"},
-		{"invalid UTF-8", "my data \xff"},
-	} {
-		var de *DetailsError
-		if _, err := RequestSubjectAccess(ctx, st, rec.record, "a", tc.details, day0); !errors.As(err, &de) {
-			t.Errorf("%s: RequestSubjectAccess = %v, want a DetailsError", tc.name, err)
-		}
-	}
-	if _, err := RequestSubjectAccess(ctx, st, rec.record, "nobody", "", day0); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("a request by someone not in the directory = %v, want ErrNotFound", err)
-	}
-	if qs, _ := st.ListSubjectAccessRequests(ctx, ""); len(qs) != 0 || len(rec.leaves) != 0 {
-		t.Fatalf("refused requests stored %d requests and %d leaves", len(qs), len(rec.leaves))
-	}
-	q, err := RequestSubjectAccess(ctx, st, rec.record, "a", "  All my e-mail metadata\r\nfrom 2025.  ", day0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.Details != "All my e-mail metadata\nfrom 2025." || q.State != SubjectAccessReceived || q.Person != "a" || len(q.ID) != 24 {
-		t.Errorf("request = %+v", q)
-	}
-	if qs, _ := st.ListSubjectAccessRequests(ctx, "a"); len(qs) != 1 || qs[0].ID != q.ID {
-		t.Errorf("a's requests = %+v, want the one made", qs)
-	}
-	if len(rec.leaves) != 1 || rec.leaves[0] != "a subject_access_requested" {
-		t.Errorf("oversight leaves %q", rec.leaves)
-	}
-}
-
 func TestNoticeRecord(t *testing.T) {
 	ctx := t.Context()
 	st := openStore(t)

@@ -787,26 +787,6 @@ func CheckAlertBatch(log string, through uint64, as []StoredAlert) error {
 	return nil
 }
 
-// SubjectAccessRequest is a person's request for their own data (UK GDPR
-// Art 15), routed to the DPO.
-type SubjectAccessRequest struct {
-	ID      string
-	Person  string
-	Made    time.Time
-	Details string // what the person asked for, in their words; may be ""
-	State   string // "received"; handling comes with retention
-}
-
-// SubjectAccessRequests stores subject access requests.
-type SubjectAccessRequests interface {
-	// AddSubjectAccessRequest stores r; ErrExists if its ID is stored,
-	// ErrNotFound if the person is absent.
-	AddSubjectAccessRequest(ctx context.Context, r SubjectAccessRequest) error
-	// ListSubjectAccessRequests returns the requests of person (everyone's
-	// if person is ""), most recent first.
-	ListSubjectAccessRequests(ctx context.Context, person string) ([]SubjectAccessRequest, error)
-}
-
 // StoredRequest is a request to monitor, record or review a person's
 // information as the store keeps it: the whole request as JSON (its shape
 // is internal/requests'), and the fields requests are found by. Requests
@@ -926,7 +906,7 @@ type Store interface {
 	Notices
 	Catalogues
 	ConsentPolicies
-	SubjectAccessRequests
+	SubjectAccess
 	Requests
 	Notifications
 	RuleSets

@@ -71,6 +71,15 @@ func accessPolicy() map[string]Rule {
 		// Staff ask for their own data; the DPO handles the requests.
 		"subject-access.request": {Roles: allow(everyone...)},
 		"subject-access.list":    {Roles: allow(identity.RoleDPO)},
+		// Handling one is the DPO's alone (internal/subjectaccess refuses
+		// every other role again, and a DPO their own request). Opening
+		// it authorises a look at the person's data and answering
+		// discloses it, so each step needs a second factor, as decisions
+		// do.
+		"subject-access.handle": {Roles: allow(identity.RoleDPO), StepUp: true},
+		// Only the person downloads their own answer; the service finds
+		// no one else's.
+		"subject-access.download": {Roles: allow(everyone...)},
 
 		// Policy under dual control: administrators draft and propose,
 		// a second administrator approves at changes.decide. Oversight

@@ -100,6 +100,19 @@ var accessMatrix = []struct {
 	{"GET /v1/transparency", "/v1/transparency", "", "*"},
 	{"POST /v1/me/subject-access-requests", "/v1/me/subject-access-requests", `{"details":"all my e-mail metadata"}`, persons},
 	{"GET /v1/subject-access-requests", "/v1/subject-access-requests", "", "dpo"},
+	// A person reads their own requests and downloads their own answer
+	// (anyone else's is not found); only the DPO handles requests, each
+	// step with a second factor.
+	{"GET /v1/me/subject-access-requests", "/v1/me/subject-access-requests", "", persons},
+	{"GET /v1/me/subject-access-requests/{id}/export", "/v1/me/subject-access-requests/{sar}/export", "", persons},
+	{"GET /v1/subject-access-requests/{id}", "/v1/subject-access-requests/{sar}", "", "dpo"},
+	{"GET /v1/subject-access-requests/{id}/summary", "/v1/subject-access-requests/{sar}/summary", "", "dpo"},
+	{"POST /v1/subject-access-requests/{id}/open", "/v1/subject-access-requests/{sar}/open", "{}", "dpo"},
+	{"POST /v1/subject-access-requests/{id}/exemptions", "/v1/subject-access-requests/{sar}/exemptions", `{"categories":["email"],"ground":"crime","note":"an inquiry"}`, "dpo"},
+	{"POST /v1/subject-access-requests/{id}/exemptions/{exemption}/removal", "/v1/subject-access-requests/{sar}/exemptions/ex-absent/removal", "{}", "dpo"},
+	{"POST /v1/subject-access-requests/{id}/extension", "/v1/subject-access-requests/{sar}/extension", `{"months":1,"reason":"many requests"}`, "dpo"},
+	{"POST /v1/subject-access-requests/{id}/answer", "/v1/subject-access-requests/{sar}/answer", "{}", "dpo"},
+	{"POST /v1/subject-access-requests/{id}/close", "/v1/subject-access-requests/{sar}/close", `{"reason":"withdrawn"}`, "dpo"},
 	// Requests: investigators draft; everyone with a part in requests
 	// reads those they have a part in (the request decides which);
 	// authorisers decide with a second factor; oversight reads the
@@ -214,6 +227,14 @@ var accessMatrix = []struct {
 	{"GET /me", "/me", "", persons},
 	{"POST /me/subject-access-requests", "/me/subject-access-requests", "details=all+my+data", persons},
 	{"GET /subject-access-requests", "/subject-access-requests", "", "dpo"},
+	{"GET /me/subject-access-requests/{id}/export", "/me/subject-access-requests/{sar}/export", "", persons},
+	{"GET /subject-access-requests/{id}", "/subject-access-requests/{sar}", "", "dpo"},
+	{"POST /subject-access-requests/{id}/open", "/subject-access-requests/{sar}/open", "", "dpo"},
+	{"POST /subject-access-requests/{id}/exemptions", "/subject-access-requests/{sar}/exemptions", "categories=email&ground=crime&note=an+inquiry", "dpo"},
+	{"POST /subject-access-requests/{id}/exemptions/{exemption}/removal", "/subject-access-requests/{sar}/exemptions/ex-absent/removal", "", "dpo"},
+	{"POST /subject-access-requests/{id}/extension", "/subject-access-requests/{sar}/extension", "months=1&reason=many+requests", "dpo"},
+	{"POST /subject-access-requests/{id}/answer", "/subject-access-requests/{sar}/answer", "", "dpo"},
+	{"POST /subject-access-requests/{id}/close", "/subject-access-requests/{sar}/close", "close_reason=withdrawn", "dpo"},
 	{"GET /inbox", "/inbox", "", persons},
 	{"POST /inbox/{id}/read", "/inbox/ntf_absent/read", "", persons},
 	// The request pages: as the API, with the session cookie. {request}
@@ -342,7 +363,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			for _, who := range order {
 				path := strings.NewReplacer("{change}", e.change, "{setup}", e.setup, "{request}", e.request, "{draft}", e.draft, "{catalogueChange}", e.catalogueChange,
-					"{consentChange}", consentChange, "{rulesChange}", rulesChange, "{alert}", e.alert, "{relevantError}", e.relevantError, "{hold}", e.hold).Replace(m.path)
+					"{consentChange}", consentChange, "{rulesChange}", rulesChange, "{alert}", e.alert, "{relevantError}", e.relevantError, "{hold}", e.hold, "{sar}", e.sar).Replace(m.path)
 				body := bodies(t).Replace(strings.ReplaceAll(m.body, "{code}", e.code(who)))
 				before := e.snapshot(t)
 				resp := e.call(t, who, page[m.route], method, path, body)

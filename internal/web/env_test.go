@@ -53,6 +53,8 @@ type peopleEnv struct {
 	relevantError string
 	// hold is a legal hold in force on staff1, placed by dpo1.
 	hold string
+	// sar is staff1's subject access request, received.
+	sar string
 }
 
 // newPeopleEnv is a server with one person in each role, each holding an
@@ -163,6 +165,11 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 		t.Fatal(err)
 	}
 	e.hold = hold.ID
+	e.sar = "sar-staff1"
+	if err := n.Store.AddSubjectAccessRequest(ctx, store.SubjectAccessRequest{ID: e.sar, Person: "staff1", Made: now, Details: "everything",
+		State: "received"}); err != nil {
+		t.Fatal(err)
+	}
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
 	h, err := web.New(cfg)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/subjectaccess"
 	"github.com/lbm-project/lbm/internal/web/pages"
 )
 
@@ -297,20 +297,6 @@ func writeComplianceCSV(w http.ResponseWriter, rep inform.Compliance) {
 	inform.WriteComplianceCSV(w, rep)
 }
 
-// SubjectAccessJSON is a subject access request in the API; the body of
-// POST /v1/me/subject-access-requests is {"details": "..."}.
-type SubjectAccessJSON struct {
-	ID      string `json:"id"`
-	Person  string `json:"person"`
-	Made    string `json:"made"`
-	Details string `json:"details"`
-	State   string `json:"state"`
-}
-
-func subjectAccessJSON(q store.SubjectAccessRequest) SubjectAccessJSON {
-	return SubjectAccessJSON{ID: q.ID, Person: q.Person, Made: formatTime(q.Made), Details: q.Details, State: q.State}
-}
-
 func (s *server) apiRequestSubjectAccess(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	var in struct {
 		Details string `json:"details"`
@@ -323,21 +309,16 @@ func (s *server) apiRequestSubjectAccess(w http.ResponseWriter, r *http.Request,
 		writeProblem(w, r, s.cfg.Logger, errForbidden)
 		return
 	}
-	q, err := inform.RequestSubjectAccess(r.Context(), s.cfg.Store, s.cfg.Record, p.Subject, in.Details, s.cfg.Now())
+	q, err := subjectaccess.Make(r.Context(), s.cfg.Store, s.cfg.Record, p.Subject, in.Details, s.cfg.Now())
+	var view subjectaccess.Request
+	if err == nil {
+		view, err = subjectaccess.Decode(q)
+	}
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, subjectAccessJSON(q))
-}
-
-func (s *server) apiSubjectAccessRequests(w http.ResponseWriter, r *http.Request, _ identity.Principal) {
-	qs, err := s.cfg.Store.ListSubjectAccessRequests(r.Context(), "")
-	if err != nil {
-		writeProblem(w, r, s.cfg.Logger, err)
-		return
-	}
-	writeList(w, "requests", qs, subjectAccessJSON)
+	writeJSON(w, http.StatusCreated, mySubjectAccessJSON(view))
 }
 
 // Pages.
@@ -703,13 +684,9 @@ func (s *server) renderMe(w http.ResponseWriter, r *http.Request, p identity.Pri
 	for _, src := range sources {
 		page.Sources = append(page.Sources, src.ID)
 	}
-	qs, err := s.cfg.Store.ListSubjectAccessRequests(ctx, p.Subject)
-	if err != nil {
+	if page.Requests, err = s.mySubjectAccessRows(r, p); err != nil {
 		s.pageError(w, r, p, err)
 		return
-	}
-	for _, q := range qs {
-		page.Requests = append(page.Requests, pages.SubjectAccessRow{ID: q.ID, Made: displayTime(q.Made), Details: q.Details, State: q.State})
 	}
 	if r.URL.Query().Has("requested") {
 		page.Notice = "Your request has been sent to the Data Protection Officer."
@@ -727,8 +704,8 @@ func (s *server) requestSubjectAccessPage(w http.ResponseWriter, r *http.Request
 		return
 	}
 	details := r.PostFormValue("details")
-	_, err := inform.RequestSubjectAccess(r.Context(), s.cfg.Store, s.cfg.Record, p.Subject, details, s.cfg.Now())
-	var de *inform.DetailsError
+	_, err := subjectaccess.Make(r.Context(), s.cfg.Store, s.cfg.Record, p.Subject, details, s.cfg.Now())
+	var de *subjectaccess.DetailsError
 	if errors.As(err, &de) {
 		s.renderMe(w, r, p, http.StatusBadRequest, details, []pages.FieldError{{Field: "details", Message: "Details must be " + strings.TrimPrefix(de.Error(), "details: ")}})
 		return
@@ -738,20 +715,6 @@ func (s *server) requestSubjectAccessPage(w http.ResponseWriter, r *http.Request
 		return
 	}
 	http.Redirect(w, r, "/me?requested=1", http.StatusSeeOther)
-}
-
-func (s *server) subjectAccessPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	qs, err := s.cfg.Store.ListSubjectAccessRequests(r.Context(), "")
-	if err != nil {
-		s.pageError(w, r, p, err)
-		return
-	}
-	page := &pages.SubjectAccessRequests{Layout: s.layout(r, p, "Subject access requests")}
-	for _, q := range qs {
-		page.Rows = append(page.Rows, pages.SubjectAccessRow{ID: q.ID, Person: q.Person, PersonHref: "/people/" + url.PathEscape(q.Person),
-			Made: displayTime(q.Made), Details: q.Details, State: q.State})
-	}
-	s.render(w, r, http.StatusOK, page)
 }
 
 // displayDate is t's date as pages show it.

@@ -20,6 +20,7 @@ import (
 	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/subjectaccess"
 	"github.com/lbm-project/lbm/internal/tlog"
 	"github.com/lbm-project/lbm/internal/witness"
 )
@@ -75,7 +76,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var cpe *policy.ParseError
 	var lpe *consent.ParseError
 	var rpe *detect.ParseError
-	var sare *inform.DetailsError
+	var sare *subjectaccess.DetailsError
 	var nce *inform.NotCurrentError
 	if rp, ok := requestProblem(err); ok {
 		p = rp
@@ -91,6 +92,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	}
 	if hp, ok := holdProblem(err); ok {
 		p = hp
+		goto write
+	}
+	if sp, ok := subjectAccessProblem(err); ok {
+		p = sp
 		goto write
 	}
 	switch {

@@ -16,6 +16,7 @@ import (
 	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/retention"
 	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/subjectaccess"
 	"github.com/lbm-project/lbm/internal/web/assets"
 	"github.com/lbm-project/lbm/internal/web/pages"
 )
@@ -102,9 +103,13 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p identity.Pr
 	case errors.Is(err, identity.ErrStepUpRequired):
 		http.Redirect(w, r, "/step-up?next="+url.QueryEscape(returnPath(r)), http.StatusSeeOther)
 		return
-	case errors.Is(err, errForbidden), errors.Is(err, identity.ErrNotAdmin), errors.Is(err, retention.ErrHoldForbidden):
+	case errors.Is(err, errForbidden), errors.Is(err, identity.ErrNotAdmin), errors.Is(err, retention.ErrHoldForbidden),
+		errors.Is(err, subjectaccess.ErrForbidden):
 		msg = pages.Message{Status: http.StatusForbidden, Heading: "You cannot do that",
 			Body: "Your role (" + p.Role.Title() + ") does not allow it. If you hold another role, switch to it first."}
+	case errors.As(err, new(*subjectaccess.OwnRequestError)):
+		msg = pages.Message{Status: http.StatusForbidden, Heading: "You cannot handle your own request",
+			Body: "Another Data Protection Officer must handle a subject access request you made."}
 	case errors.Is(err, identity.ErrSelfApproval):
 		msg = pages.Message{Status: http.StatusForbidden, Heading: "You cannot decide your own change",
 			Body: "Another administrator must approve or reject a change you proposed."}
@@ -147,6 +152,10 @@ func returnPath(r *http.Request) string {
 	}
 	if r.URL.Path == "/holds" || strings.HasPrefix(r.URL.Path, "/holds/") {
 		return "/holds"
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/subject-access-requests/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		return "/subject-access-requests/" + id
 	}
 	if id, ok := strings.CutPrefix(r.URL.Path, "/people/"); ok {
 		return "/people/" + strings.TrimSuffix(id, "/change")

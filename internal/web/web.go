@@ -53,6 +53,7 @@ import (
 	"github.com/lbm-project/lbm/internal/record"
 	"github.com/lbm-project/lbm/internal/review"
 	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/subjectaccess"
 )
 
 // Log is what the web layer needs of one log.
@@ -120,6 +121,9 @@ type Config struct {
 	Alerts *alerts.Service
 	// RelevantErrors is the register of relevant errors. Required.
 	RelevantErrors *relevanterror.Service
+	// SubjectAccess answers subject access requests; nil builds one on
+	// Store, Review (its recorder and exports) and Now.
+	SubjectAccess *subjectaccess.Service
 	// Requests runs the request flow; nil builds one on Store, Record,
 	// Now and Grades (with no notifications and no sweeper).
 	Requests *authorise.Service
@@ -206,7 +210,17 @@ func routes() []Route {
 		{"GET /v1/reports/notices", "reports.notices", false, (*server).apiNoticeReport},
 		{"GET /v1/reports/oversight", "reports.oversight", false, (*server).apiOversightReport},
 		{"POST /v1/me/subject-access-requests", "subject-access.request", false, (*server).apiRequestSubjectAccess},
+		{"GET /v1/me/subject-access-requests", "subject-access.request", false, (*server).apiMySubjectAccessRequests},
+		{"GET /v1/me/subject-access-requests/{id}/export", "subject-access.download", false, (*server).downloadSubjectAccess},
 		{"GET /v1/subject-access-requests", "subject-access.list", false, (*server).apiSubjectAccessRequests},
+		{"GET /v1/subject-access-requests/{id}", "subject-access.list", false, (*server).apiSubjectAccessRequest},
+		{"GET /v1/subject-access-requests/{id}/summary", "subject-access.list", false, (*server).apiSubjectAccessSummary},
+		{"POST /v1/subject-access-requests/{id}/open", "subject-access.handle", false, (*server).apiOpenSubjectAccess},
+		{"POST /v1/subject-access-requests/{id}/exemptions", "subject-access.handle", false, (*server).apiExemptSubjectAccess},
+		{"POST /v1/subject-access-requests/{id}/exemptions/{exemption}/removal", "subject-access.handle", false, (*server).apiUnexemptSubjectAccess},
+		{"POST /v1/subject-access-requests/{id}/extension", "subject-access.handle", false, (*server).apiExtendSubjectAccess},
+		{"POST /v1/subject-access-requests/{id}/answer", "subject-access.handle", false, (*server).apiAnswerSubjectAccess},
+		{"POST /v1/subject-access-requests/{id}/close", "subject-access.handle", false, (*server).apiCloseSubjectAccess},
 		{"GET /v1/inbox", "inbox.read", false, (*server).apiInbox},
 		{"POST /v1/inbox/{id}/read", "inbox.mark", false, (*server).apiMarkRead},
 		{"POST /v1/requests", "requests.draft", false, (*server).apiCreateRequest},
@@ -303,7 +317,15 @@ func routes() []Route {
 		{"GET /reports/oversight.csv", "reports.oversight", true, (*server).oversightReportCSV},
 		{"GET /me", "me.read", true, (*server).mePage},
 		{"POST /me/subject-access-requests", "subject-access.request", true, (*server).requestSubjectAccessPage},
+		{"GET /me/subject-access-requests/{id}/export", "subject-access.download", true, (*server).downloadSubjectAccess},
 		{"GET /subject-access-requests", "subject-access.list", true, (*server).subjectAccessPage},
+		{"GET /subject-access-requests/{id}", "subject-access.list", true, (*server).subjectAccessRequestPage},
+		{"POST /subject-access-requests/{id}/open", "subject-access.handle", true, (*server).openSubjectAccessPage},
+		{"POST /subject-access-requests/{id}/exemptions", "subject-access.handle", true, (*server).exemptSubjectAccessPage},
+		{"POST /subject-access-requests/{id}/exemptions/{exemption}/removal", "subject-access.handle", true, (*server).unexemptSubjectAccessPage},
+		{"POST /subject-access-requests/{id}/extension", "subject-access.handle", true, (*server).extendSubjectAccessPage},
+		{"POST /subject-access-requests/{id}/answer", "subject-access.handle", true, (*server).answerSubjectAccessPage},
+		{"POST /subject-access-requests/{id}/close", "subject-access.handle", true, (*server).closeSubjectAccessPage},
 		{"GET /inbox", "inbox.read", true, (*server).inboxPage},
 		{"POST /inbox/{id}/read", "inbox.mark", true, (*server).markReadPage},
 		{"GET /requests", "requests.read", true, (*server).requestsPage},
@@ -392,6 +414,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Review == nil {
 		return nil, errors.New("web: no review service configured")
+	}
+	if cfg.SubjectAccess == nil {
+		cfg.SubjectAccess = &subjectaccess.Service{Store: cfg.Store, Record: cfg.Review.Record, Review: cfg.Review, Now: cfg.Now}
 	}
 	if cfg.Requests == nil {
 		cfg.Requests = &authorise.Service{Store: cfg.Store, Record: cfg.Record, Now: cfg.Now, Grades: cfg.Grades, Logger: cfg.Logger,

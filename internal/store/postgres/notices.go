@@ -202,38 +202,3 @@ func (db *DB) CatalogueByVersion(ctx context.Context, version int64) (store.Cata
 func (db *DB) ListCatalogueVersions(ctx context.Context) ([]store.CatalogueVersion, error) {
 	return queryAll(ctx, db.pool, scanCatalogue, `SELECT `+catalogueColumns+` FROM catalogue_versions ORDER BY version DESC`)
 }
-
-const requestColumns = `id, person, made, details, state`
-
-// AddSubjectAccessRequest inserts r only if its person exists, in one
-// statement; the primary key refuses a stored ID.
-func (db *DB) AddSubjectAccessRequest(ctx context.Context, r store.SubjectAccessRequest) error {
-	tag, err := db.pool.Exec(ctx, `INSERT INTO subject_access_requests (`+requestColumns+`)
-		SELECT $1::text, $2::text, $3::bigint, $4::text, $5::text
-		WHERE EXISTS (SELECT 1 FROM people WHERE id = $2)`,
-		r.ID, r.Person, store.Nanos(r.Made), r.Details, r.State)
-	if err != nil {
-		return translate(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("adding subject access request %s: no person %q: %w", r.ID, r.Person, store.ErrNotFound)
-	}
-	return nil
-}
-
-// ListSubjectAccessRequests lists requests most recent first; requests
-// made at the same instant come in descending ID order, as changes do.
-func (db *DB) ListSubjectAccessRequests(ctx context.Context, person string) ([]store.SubjectAccessRequest, error) {
-	return queryAll(ctx, db.pool, scanSubjectAccessRequest, `SELECT `+requestColumns+` FROM subject_access_requests
-		WHERE $1 = '' OR person = $1 ORDER BY made DESC, id DESC`, person)
-}
-
-func scanSubjectAccessRequest(row pgx.Row) (store.SubjectAccessRequest, error) {
-	var r store.SubjectAccessRequest
-	var made int64
-	if err := row.Scan(&r.ID, &r.Person, &made, &r.Details, &r.State); err != nil {
-		return store.SubjectAccessRequest{}, translate(err)
-	}
-	r.Made = store.FromNanos(made)
-	return r, nil
-}

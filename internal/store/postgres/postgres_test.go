@@ -384,7 +384,7 @@ func TestPeopleByteOrder(t *testing.T) {
 
 	var requests []store.SubjectAccessRequest
 	for _, id := range []string{"sar-B", "sar-a"} {
-		r := store.SubjectAccessRequest{ID: id, Person: "hr-0001", Made: updated, State: "received"}
+		r := store.SubjectAccessRequest{ID: id, Person: "hr-0001", Made: updated, State: "received", Version: 1}
 		if err := db.AddSubjectAccessRequest(ctx, r); err != nil {
 			t.Fatalf("AddSubjectAccessRequest(%s) = %v", id, err)
 		}

@@ -776,63 +776,6 @@ func testUnacknowledged(t *testing.T, s store.Store) {
 	check("a draft", 3, now, people("p-03", "p-04", "p-10", "l-tomorrow", "p-02", "p-05", "p-01"), 0)
 }
 
-// testSubjectAccessRequests checks requests are stored once, only for a
-// person in the directory, and listed most recent first.
-func testSubjectAccessRequests(t *testing.T, s store.Store) {
-	ctx := t.Context()
-	list := func(when, person string, want ...store.SubjectAccessRequest) {
-		t.Helper()
-		got, err := s.ListSubjectAccessRequests(ctx, person)
-		if err != nil {
-			t.Errorf("%s: ListSubjectAccessRequests(%q) = %v", when, person, err)
-			return
-		}
-		if len(want) == 0 && len(got) == 0 {
-			return
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s: ListSubjectAccessRequests(%q) mismatch (-want +got):\n%s", when, person, diff)
-		}
-	}
-	list("before any", "")
-	putPeople(t, s, []store.Person{person("p-1", "staff"), person("p-2", "staff")}, 2, 0)
-	list("before any", "p-1")
-
-	r1 := store.SubjectAccessRequest{ID: "sar-1", Person: "p-1", Made: epoch, Details: "Alle Daten über mich — 請求 📄\n\tand the \"audit\" trail; DROP TABLE people;", State: "received"}
-	r2 := store.SubjectAccessRequest{ID: "sar-2", Person: "p-2", Made: epoch.Add(time.Hour), Details: "", State: "received"}
-	// Made at one instant: the greater ID first, as changes are listed.
-	r3 := store.SubjectAccessRequest{ID: "sar-4", Person: "p-1", Made: epoch.Add(2 * time.Hour), Details: "again", State: "received"}
-	r4 := store.SubjectAccessRequest{ID: "sar-3", Person: "p-1", Made: epoch.Add(2 * time.Hour), Details: "at the same instant", State: "received"}
-	for _, r := range []store.SubjectAccessRequest{r1, r2, r3, r4} {
-		if err := s.AddSubjectAccessRequest(ctx, r); err != nil {
-			t.Fatalf("AddSubjectAccessRequest(%s) = %v", r.ID, err)
-		}
-	}
-	checkAll := func(when string) {
-		t.Helper()
-		list(when, "p-1", r3, r4, r1)
-		list(when, "p-2", r2)
-		list(when, "", r3, r4, r2, r1)
-		list(when, "ghost")
-	}
-	checkAll("after adding")
-
-	for _, tt := range []struct {
-		name string
-		r    store.SubjectAccessRequest
-		want error
-	}{
-		{"ID stored", store.SubjectAccessRequest{ID: "sar-2", Person: "p-1", Made: epoch.Add(5 * time.Hour), State: "received"}, store.ErrExists},
-		{"ID stored, same person", store.SubjectAccessRequest{ID: "sar-1", Person: "p-1", Made: epoch.Add(5 * time.Hour), State: "received"}, store.ErrExists},
-		{"absent person", store.SubjectAccessRequest{ID: "sar-9", Person: "ghost", Made: epoch.Add(5 * time.Hour), State: "received"}, store.ErrNotFound},
-	} {
-		if err := s.AddSubjectAccessRequest(ctx, tt.r); !errors.Is(err, tt.want) {
-			t.Errorf("%s: AddSubjectAccessRequest(%s) = %v, want %v", tt.name, tt.r.ID, err, tt.want)
-		}
-		checkAll(tt.name)
-	}
-}
-
 // BenchmarkUnacknowledged50k times Unacknowledged (list) and Coverage
 // (coverage) of a published notice over a directory of 50,000 people
 // (HRImport), one in twenty of whom has left and one in ten of whom has

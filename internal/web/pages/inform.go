@@ -154,9 +154,14 @@ type CollectedRow struct {
 	Category, Collected, Content, Retention string
 }
 
-// SubjectAccessRow is one subject access request.
+// SubjectAccessRow is one subject access request. On the DPO's list Href
+// is its page, and Overdue tags it red; on the person's own page State is
+// in plain words, Extended says the due date was moved (never why beyond
+// the general reason), and Download is the answer's link once ready.
 type SubjectAccessRow struct {
 	ID, Person, PersonHref, Made, Details, State string
+	Href, Due, Download                          string
+	Overdue, Extended                            bool
 }
 
 // SubjectAccessRequests lists subject access requests for the DPO.
