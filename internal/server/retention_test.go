@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/lbm-project/lbm/internal/retention"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/store"
+	"github.com/lbm-project/lbm/internal/web"
 )
 
 // retentionNow is the clock of the retention tests: the events of March
@@ -139,6 +143,9 @@ func testRetention(t *testing.T, cfg server.Config) {
 	if problems, err := server.VerifyStore(ctx, n, nil); err != nil || len(problems[server.Activity])+len(problems[server.Oversight]) > 0 {
 		t.Fatalf("verify store after retention: %v %v", problems, err)
 	}
+	entryStatus(t, n, idx["bob-mail"], http.StatusOK, `"state":"deleted"`, "deleted under retention on 28 November 2026 by the default retention schedule: email entries after 12 months")
+	entryStatus(t, n, idx["alice-mail"], http.StatusOK, `"state":"stored"`)
+	entryStatus(t, n, 1000, http.StatusNotFound)
 	// Every deletion is in the oversight log, with counts and key ids.
 	actions := oversightActions(t, n)
 	if actions[retention.ActionDeleted] == 0 || actions[retention.ActionKeysDestroyed] != 1 {
@@ -277,6 +284,32 @@ func TestRetentionFollowsTheScheduleInForce(t *testing.T) {
 	}
 	if o := open(t, n, idx["bob-now"]); o.ContentDeleted {
 		t.Error("this month's e-mail went too")
+	}
+}
+
+// entryStatus asks GET /v1/logs/activity/entries/{index} as the first
+// administrator and checks the status and that the body holds each of want.
+func entryStatus(t *testing.T, n *server.Node, index uint64, status int, want ...string) {
+	t.Helper()
+	token, err := os.ReadFile(n.AdminTokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := web.New(server.WebConfig(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/v1/logs/activity/entries/%d", index), nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != status {
+		t.Fatalf("entry %d status: %d %s, want %d", index, rec.Code, rec.Body, status)
+	}
+	for _, w := range want {
+		if !strings.Contains(rec.Body.String(), w) {
+			t.Errorf("entry %d status %s: want %q in it", index, rec.Body, w)
+		}
 	}
 }
 
