@@ -40,9 +40,12 @@ import (
 const (
 	// browserLife bounds a whole browser: a test that takes longer has hung.
 	// A story waits for at most one fresh TOTP step (30 s) per person.
-	browserLife = 3 * time.Minute
+	// Both bounds leave room for the suite's load: CI runs these beside
+	// the race-enabled packages on two cores, where one click has taken
+	// over 30 s.
+	browserLife = 5 * time.Minute
 	// actionTimeout bounds one browser action: a page load, a click, a read.
-	actionTimeout = 30 * time.Second
+	actionTimeout = 60 * time.Second
 	// windowWidth and windowHeight are the browser window's size, so that
 	// screenshots are comparable between runs.
 	windowWidth, windowHeight = 1280, 900
