@@ -344,35 +344,16 @@ func (s *server) relevantErrorPage(w http.ResponseWriter, r *http.Request, p ide
 	s.render(w, r, http.StatusOK, page)
 }
 
-// relevantErrorStep runs a step from a form, showing the page again with
-// the form's errors when it is refused for its input.
+// relevantErrorStep runs a step from a form on an entry's page (formStep).
 func (s *server) relevantErrorStep(w http.ResponseWriter, r *http.Request, p identity.Principal, step func(url.Values) error) {
-	if err := parseForm(w, r); err != nil {
-		s.pageError(w, r, p, err)
-		return
-	}
 	id := r.PathValue("id")
-	err := step(r.PostForm)
-	if err == nil {
-		http.Redirect(w, r, relevantErrorHref(id)+"?saved=1", http.StatusSeeOther)
-		return
-	}
-	errs, ok := fieldErrorsOf(err)
-	status := http.StatusBadRequest
-	if !ok {
-		prob, isTransition := relevantErrorProblem(err)
-		if !isTransition || prob.Status != http.StatusConflict {
-			s.pageError(w, r, p, err)
-			return
+	s.formStep(w, r, p, relevantErrorHref(id), step, relevantErrorProblem, func(errs []pages.FieldError) (pages.Page, error) {
+		e, err := s.cfg.RelevantErrors.Get(r.Context(), p, id)
+		if err != nil {
+			return nil, err
 		}
-		errs, status = []pages.FieldError{{Field: "action", Message: prob.Detail}}, prob.Status
-	}
-	e, gerr := s.cfg.RelevantErrors.Get(r.Context(), p, id)
-	if gerr != nil {
-		s.pageError(w, r, p, gerr)
-		return
-	}
-	s.render(w, r, status, s.relevantErrorDetail(r, p, e, r.PostForm, errs))
+		return s.relevantErrorDetail(r, p, e, r.PostForm, errs), nil
+	})
 }
 
 func (s *server) reportRelevantErrorPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {

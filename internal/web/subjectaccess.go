@@ -416,39 +416,16 @@ func (s *server) subjectAccessRequestPage(w http.ResponseWriter, r *http.Request
 	s.render(w, r, http.StatusOK, page)
 }
 
-// subjectAccessStep runs a step from a form, showing the page again with
-// the form's errors when it is refused for its input or its state.
+// subjectAccessStep runs a step from a form on a request's page (formStep).
 func (s *server) subjectAccessStep(w http.ResponseWriter, r *http.Request, p identity.Principal, step func(url.Values) error) {
-	if err := parseForm(w, r); err != nil {
-		s.pageError(w, r, p, err)
-		return
-	}
 	id := r.PathValue("id")
-	err := step(r.PostForm)
-	if err == nil {
-		http.Redirect(w, r, subjectAccessHref(id)+"?saved=1", http.StatusSeeOther)
-		return
-	}
-	errs, ok := fieldErrorsOf(err)
-	status := http.StatusBadRequest
-	if !ok {
-		prob, known := subjectAccessProblem(err)
-		if !known || prob.Status != http.StatusConflict {
-			s.pageError(w, r, p, err)
-			return
+	s.formStep(w, r, p, subjectAccessHref(id), step, subjectAccessProblem, func(errs []pages.FieldError) (pages.Page, error) {
+		q, err := s.cfg.SubjectAccess.Get(r.Context(), p, id)
+		if err != nil {
+			return nil, err
 		}
-		errs, status = []pages.FieldError{{Field: "action", Message: prob.Detail}}, prob.Status
-	}
-	q, gerr := s.cfg.SubjectAccess.Get(r.Context(), p, id)
-	var page *pages.SubjectAccessDetail
-	if gerr == nil {
-		page, gerr = s.subjectAccessDetail(r, p, q, r.PostForm, errs)
-	}
-	if gerr != nil {
-		s.pageError(w, r, p, gerr)
-		return
-	}
-	s.render(w, r, status, page)
+		return s.subjectAccessDetail(r, p, q, r.PostForm, errs)
+	})
 }
 
 func (s *server) openSubjectAccessPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {

@@ -828,3 +828,37 @@ var oauthErrors = []string{"invalid_request", "unauthorized_client", "access_den
 	"invalid_scope", "server_error", "temporarily_unavailable", "interaction_required", "login_required",
 	"account_selection_required", "consent_required", "invalid_request_uri", "invalid_request_object",
 	"request_not_supported", "request_uri_not_supported", "registration_not_supported"}
+
+// formStep runs step, posted from the page at href of a record with its
+// own state machine (a relevant error, a subject access request). Done,
+// it redirects to href?saved=1. Refused for its input, or by problem as a
+// conflict with the record's state, it shows the page again (again) with
+// the errors, and 400 or 409; anything else is the error page.
+func (s *server) formStep(w http.ResponseWriter, r *http.Request, p identity.Principal, href string, step func(url.Values) error,
+	problem func(error) (Problem, bool), again func([]pages.FieldError) (pages.Page, error)) {
+	if err := parseForm(w, r); err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	err := step(r.PostForm)
+	if err == nil {
+		http.Redirect(w, r, href+"?saved=1", http.StatusSeeOther)
+		return
+	}
+	errs, ok := fieldErrorsOf(err)
+	status := http.StatusBadRequest
+	if !ok {
+		prob, known := problem(err)
+		if !known || prob.Status != http.StatusConflict {
+			s.pageError(w, r, p, err)
+			return
+		}
+		errs, status = []pages.FieldError{{Field: "action", Message: prob.Detail}}, prob.Status
+	}
+	page, err := again(errs)
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	s.render(w, r, status, page)
+}
