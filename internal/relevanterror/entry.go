@@ -5,10 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lbm-project/lbm/internal/requests"
-	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 // Kind is what went wrong.
@@ -163,20 +161,6 @@ type StepInput struct {
 	Outcome   string
 }
 
-// CheckText refuses an empty, oversized or unprintable text.
-func CheckText(field, s string, max int) error {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return requests.FieldErrors{{Field: field, Msg: "is required"}}
-	case len(s) > max:
-		return requests.FieldErrors{{Field: field, Msg: fmt.Sprintf("at most %d bytes", max)}}
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && r != '\r' && r != '\t' && safetext.Hidden(r) }):
-		return requests.FieldErrors{{Field: field, Msg: "holds characters that cannot be shown"}}
-	}
-	return nil
-}
-
 // Apply returns e after step in, taken at now, or why it may not be
 // taken: a *TransitionError for a step its state does not allow,
 // requests.FieldErrors for missing or bad input. It does no I/O, never
@@ -200,7 +184,7 @@ func Apply(e Entry, in StepInput, now time.Time) (Entry, error) {
 			field, s string
 			max      int
 		}{{"text", in.Text, MaxReport}, {"recipient", in.Recipient, MaxRecipient}} {
-			if err := CheckText(c.field, c.s, c.max); err != nil {
+			if err := requests.CheckText(c.field, c.s, c.max); err != nil {
 				fes = append(fes, err.(requests.FieldErrors)...)
 			}
 		}
@@ -216,7 +200,7 @@ func Apply(e Entry, in StepInput, now time.Time) (Entry, error) {
 		}
 		e.Report = &Report{Text: strings.TrimSpace(in.Text), Recipient: strings.TrimSpace(in.Recipient), At: at.UTC(), By: in.By}
 	case ActClose:
-		if err := CheckText("outcome", in.Outcome, MaxOutcome); err != nil {
+		if err := requests.CheckText("outcome", in.Outcome, MaxOutcome); err != nil {
 			return Entry{}, err
 		}
 		e.Closure = &Closure{Outcome: strings.TrimSpace(in.Outcome), At: now, By: in.By}

@@ -94,7 +94,7 @@ func (s *Service) raise(ctx context.Context, by string, src Source, in RaiseInpu
 	if !slices.Contains(Kinds, in.Kind) {
 		fes = append(fes, requests.FieldError{Field: "kind", Msg: "must be outside_authorisation or defective_authorisation"})
 	}
-	if err := CheckText("description", in.Description, MaxDescription); err != nil {
+	if err := requests.CheckText("description", in.Description, MaxDescription); err != nil {
 		fes = append(fes, err.(requests.FieldErrors)...)
 	}
 	var deadline time.Time

@@ -5,10 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lbm-project/lbm/internal/requests"
-	"github.com/lbm-project/lbm/internal/safetext"
 )
 
 // State is where a request stands.
@@ -250,20 +248,6 @@ type Input struct {
 	Answer Answer
 }
 
-// CheckText refuses an empty, oversized or unprintable text.
-func CheckText(field, s string, max int) error {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return requests.FieldErrors{{Field: field, Msg: "is required"}}
-	case len(s) > max:
-		return requests.FieldErrors{{Field: field, Msg: fmt.Sprintf("at most %d bytes", max)}}
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && r != '\r' && r != '\t' && safetext.Hidden(r) }):
-		return requests.FieldErrors{{Field: field, Msg: "holds characters that cannot be shown"}}
-	}
-	return nil
-}
-
 // Apply returns r after in, taken at now, or why it may not be taken: a
 // *TransitionError for a step r's state does not allow, an
 // *OwnRequestError for the person acting on their own request,
@@ -310,7 +294,7 @@ func Apply(r Request, in Input, now time.Time) (Request, error) {
 		if in.Months < 1 || in.Months > 2 {
 			fes = append(fes, requests.FieldError{Field: "months", Msg: "must be 1 or 2"})
 		}
-		if err := CheckText("reason", in.Reason, MaxNote); err != nil {
+		if err := requests.CheckText("reason", in.Reason, MaxNote); err != nil {
 			fes = append(fes, err.(requests.FieldErrors)...)
 		}
 		if len(fes) > 0 {
@@ -328,7 +312,7 @@ func Apply(r Request, in Input, now time.Time) (Request, error) {
 		}
 		note := strings.TrimSpace(in.Note)
 		if note != "" {
-			if err := CheckText("note", note, MaxNote); err != nil {
+			if err := requests.CheckText("note", note, MaxNote); err != nil {
 				return Request{}, err
 			}
 		}
@@ -346,7 +330,7 @@ func checkExemption(e Exemption) (Exemption, error) {
 	if e.Ground.Citation() == "" {
 		fes = append(fes, requests.FieldError{Field: "ground", Msg: "must be crime, legal_proceedings or third_party"})
 	}
-	if err := CheckText("note", e.Note, MaxNote); err != nil {
+	if err := requests.CheckText("note", e.Note, MaxNote); err != nil {
 		fes = append(fes, err.(requests.FieldErrors)...)
 	}
 	if len(e.Categories) > MaxCategories {
