@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/keys"
 	"github.com/lbm-project/lbm/internal/policy"
 	"github.com/lbm-project/lbm/internal/store"
@@ -436,4 +438,63 @@ func monthsText(n int) string {
 		return "1 month"
 	}
 	return fmt.Sprintf("%d months", n)
+}
+
+// Deletions are the retention_deleted records of an oversight log: what
+// retention said, before doing it, it would delete. A deletion stamped on
+// an entry that none of them covers was not retention's: someone with
+// write access to the database hid the entry's data behind the stamp.
+type Deletions []DeletionRecord
+
+// DeletionRecord is one retention_deleted record: the entries of log,
+// category and month between First and Last whose step it deletes.
+type DeletionRecord struct {
+	Log, Category, Month string
+	Step                 store.DeletionStep
+	First, Last          uint64
+}
+
+// DeletionOf reads a retention_deleted record from an oversight event's
+// fields; ok is false for any other event.
+func DeletionOf(ev *event.Event) (DeletionRecord, bool) {
+	if ev.Action() != ActionDeleted {
+		return DeletionRecord{}, false
+	}
+	text := func(name string) string {
+		v, _ := ev.Field("lbm." + name)
+		s, _ := event.StringValue(v)
+		return s
+	}
+	number := func(name string) (uint64, bool) {
+		v, _ := ev.Field("lbm." + name)
+		n, err := strconv.ParseUint(string(v), 10, 64)
+		return n, err == nil
+	}
+	first, ok1 := number("first_index")
+	last, ok2 := number("last_index")
+	d := DeletionRecord{Log: text("log"), Category: text("category"), Month: text("month"), Step: store.DeletionStep(text("step")), First: first, Last: last}
+	return d, ok1 && ok2 && d.Log != "" && d.Category != "" && d.Month != ""
+}
+
+// Check returns nil unless en bears a deletion stamp no record covers: a
+// deleted entry needs a record of the entry step, content deleted from an
+// entry that is not needs one of the content step, each naming the
+// entry's log, category and month and an index range holding it.
+func (ds Deletions) Check(en store.Entry) error {
+	var step store.DeletionStep
+	switch {
+	case en.Deleted != 0:
+		step = store.DeleteEntry
+	case en.ContentDeleted != 0:
+		step = store.DeleteContent
+	default:
+		return nil
+	}
+	month := monthName(time.Unix(0, en.Time).UTC())
+	for _, d := range ds {
+		if d.Step == step && d.Log == en.Log && d.Category == en.Category && d.Month == month && d.First <= en.Index && en.Index <= d.Last {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s log entry %d: marked %s deleted under retention, but no retention_deleted record in the oversight log covers it", en.Log, en.Index, step)
 }

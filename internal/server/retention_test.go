@@ -352,3 +352,49 @@ func oversightActions(t *testing.T, n *server.Node) map[string]int {
 	}
 	return out
 }
+
+// TestVerifyStoreCatchesForgedDeletions stamps deletions the oversight
+// log never recorded straight into the store, as someone with write
+// access to the database could to hide an entry's data: lbm verify store
+// reports each, while the deletions retention made pass.
+func TestVerifyStoreCatchesForgedDeletions(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := t.Context()
+			n, idx := retentionFixture(t, e.config(t))
+			if _, err := n.Retention.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if problems, err := server.VerifyStore(ctx, n, nil); err != nil || len(problems[server.Activity]) > 0 {
+				t.Fatalf("verify store after a real run: %v %v", problems, err)
+			}
+			forged := store.Deletion{At: retentionNow, By: "retention schedule v9: email entries after 1 month"}
+			alice := idx["alice-mail"]
+			ens, err := n.Store.Entries(ctx, server.Activity, alice, alice+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// alice is held: no record covers her e-mail, whose content and
+			// then entry the forger deletes.
+			target := []store.Expiring{{Index: alice, Time: ens[0].Time}}
+			if _, err := n.Store.DeleteExpired(ctx, server.Activity, store.DeleteContent, target, forged, nil); err != nil {
+				t.Fatal(err)
+			}
+			problems, err := server.VerifyStore(ctx, n, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "marked content deleted under retention, but no retention_deleted record"
+			if len(problems[server.Activity]) != 1 || !strings.Contains(problems[server.Activity][0], want) {
+				t.Fatalf("verify store after forging a content deletion: %q", problems[server.Activity])
+			}
+			if _, err := n.Store.DeleteExpired(ctx, server.Activity, store.DeleteEntry, target, forged, nil); err != nil {
+				t.Fatal(err)
+			}
+			problems, _ = server.VerifyStore(ctx, n, nil)
+			if len(problems[server.Activity]) != 1 || !strings.Contains(problems[server.Activity][0], "marked entry deleted under retention, but no") {
+				t.Fatalf("verify store after forging an entry deletion: %q", problems[server.Activity])
+			}
+		})
+	}
+}
