@@ -42,28 +42,34 @@ func retentionJobCmd(name, short string) *cobra.Command {
 			job := *n.Retention
 			job.HoldAfterClose, job.Batch = holdAfterClose, batch
 			var rep retention.Report
+			finish := func() {}
+			verb := "deleting"
+			if name == "plan" {
+				verb = "counting"
+			}
+			if !quiet {
+				bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowCount(),
+					progressbar.OptionSetDescription(verb), progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }))
+				// Progress counts per month's step: the bar adds what
+				// each report adds to the one before.
+				var before int64
+				last := ""
+				job.Progress = func(p retention.Progress) {
+					if k := p.Month + p.Category + string(p.Step); k != last {
+						last, before = k, 0
+					}
+					bar.Describe(fmt.Sprintf("%s %s %s", p.Month, p.Category, p.Step))
+					bar.Add64(p.Deleted - before)
+					before = p.Deleted
+				}
+				finish = func() { bar.Finish() }
+			}
 			if name == "plan" {
 				rep, err = job.Plan(cmd.Context())
 			} else {
-				if !quiet {
-					bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowCount(),
-						progressbar.OptionSetDescription("deleting"), progressbar.OptionOnCompletion(func() { fmt.Fprintln(cmd.ErrOrStderr()) }))
-					// Progress counts per month's step: the bar adds what
-					// each report adds to the one before.
-					var before int64
-					last := ""
-					job.Progress = func(p retention.Progress) {
-						if k := p.Month + p.Category + string(p.Step); k != last {
-							last, before = k, 0
-						}
-						bar.Describe(fmt.Sprintf("%s %s %s", p.Month, p.Category, p.Step))
-						bar.Add64(p.Deleted - before)
-						before = p.Deleted
-					}
-					defer bar.Finish()
-				}
 				rep, err = job.Run(cmd.Context())
 			}
+			finish() // before the report, which follows the bar's line
 			if err != nil {
 				if name == "run" {
 					return fmt.Errorf("%w (what was done is recorded; run it again to finish)", err)
@@ -83,9 +89,7 @@ func retentionJobCmd(name, short string) *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().DurationVar(&holdAfterClose, "hold-after-close", retention.DefaultHoldAfterClose, "how long an ended authorisation still holds its subjects' data")
 	cmd.Flags().IntVar(&batch, "batch", 1000, "entries per deletion: each is one oversight record and one transaction")
-	if name == "run" {
-		cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
-	}
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
 }
 

@@ -71,7 +71,8 @@ type Job struct {
 	Progress func(Progress)
 }
 
-// Progress reports a run's progress.
+// Progress reports a plan's or run's progress: in a plan, Deleted counts
+// what the run would delete.
 type Progress struct {
 	Log, Category, Month string
 	Step                 store.DeletionStep
@@ -302,11 +303,10 @@ func (j *Job) step(ctx context.Context, sched Schedule, holds Holds, d due, now 
 				targets = append(targets, x)
 			}
 		}
-		if dry {
+		switch {
+		case dry:
 			it.Delete += int64(len(targets))
-			continue
-		}
-		if len(targets) > 0 {
+		case len(targets) > 0:
 			n, err := j.delete(ctx, d, targets, deletion)
 			if err != nil {
 				return it, err
