@@ -452,6 +452,7 @@ type DeletionRecord struct {
 	Log, Category, Month string
 	Step                 store.DeletionStep
 	First, Last          uint64
+	Count                int64 // how many entries it deleted
 }
 
 // DeletionOf reads a retention_deleted record from an oversight event's
@@ -472,8 +473,52 @@ func DeletionOf(ev *event.Event) (DeletionRecord, bool) {
 	}
 	first, ok1 := number("first_index")
 	last, ok2 := number("last_index")
-	d := DeletionRecord{Log: text("log"), Category: text("category"), Month: text("month"), Step: store.DeletionStep(text("step")), First: first, Last: last}
-	return d, ok1 && ok2 && d.Log != "" && d.Category != "" && d.Month != ""
+	count, ok3 := number("count")
+	d := DeletionRecord{Log: text("log"), Category: text("category"), Month: text("month"), Step: store.DeletionStep(text("step")),
+		First: first, Last: last, Count: int64(count)}
+	return d, ok1 && ok2 && ok3 && d.Log != "" && d.Category != "" && d.Month != ""
+}
+
+// Tally counts the deletion stamps of the entries it is shown, by log,
+// step, category and month, for Deletions.CheckCounts.
+type Tally map[DeletionRecord]int64
+
+// Add counts en's stamp, if it has one.
+func (t Tally) Add(en store.Entry) {
+	if step := stampOf(en); step != "" {
+		t[DeletionRecord{Log: en.Log, Category: en.Category, Month: monthName(time.Unix(0, en.Time).UTC()), Step: step}]++
+	}
+}
+
+// CheckCounts returns a problem for each log, step, category and month
+// with more stamps than its records deleted: a stamp forged on an entry a
+// hold kept inside a recorded batch's range. A run stopped after its
+// record and run again records a batch twice, so the bound is loose, never
+// wrong.
+func (ds Deletions) CheckCounts(t Tally) []string {
+	recorded := map[DeletionRecord]int64{}
+	for _, d := range ds {
+		recorded[DeletionRecord{Log: d.Log, Category: d.Category, Month: d.Month, Step: d.Step}] += d.Count
+	}
+	var out []string
+	for k, n := range t {
+		if n > recorded[k] {
+			out = append(out, fmt.Sprintf("%s log: %d entries of %s in %s are marked %s deleted under retention, but its records deleted %d",
+				k.Log, n, k.Category, k.Month, k.Step, recorded[k]))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func stampOf(en store.Entry) store.DeletionStep {
+	switch {
+	case en.Deleted != 0:
+		return store.DeleteEntry
+	case en.ContentDeleted != 0:
+		return store.DeleteContent
+	}
+	return ""
 }
 
 // Check returns nil unless en bears a deletion stamp no record covers: a
@@ -481,13 +526,8 @@ func DeletionOf(ev *event.Event) (DeletionRecord, bool) {
 // entry that is not needs one of the content step, each naming the
 // entry's log, category and month and an index range holding it.
 func (ds Deletions) Check(en store.Entry) error {
-	var step store.DeletionStep
-	switch {
-	case en.Deleted != 0:
-		step = store.DeleteEntry
-	case en.ContentDeleted != 0:
-		step = store.DeleteContent
-	default:
+	step := stampOf(en)
+	if step == "" {
 		return nil
 	}
 	month := monthName(time.Unix(0, en.Time).UTC())

@@ -20,12 +20,14 @@ func VerifyStore(ctx context.Context, n *Node, progress func(log string, done, t
 		return out, err
 	}
 	for _, name := range LogNames {
+		stamps := retention.Tally{}
 		problems, err := tlog.CheckLog(ctx, tlog.CheckConfig{
 			Store: n.Store, Log: name, VerifierKey: n.Logs[name].VerifierKey,
 			CheckEntry: func(ctx context.Context, e store.Entry) error {
 				if err := n.Opener.Check(ctx, e); err != nil {
 					return err
 				}
+				stamps.Add(e)
 				return deletions.Check(e)
 			},
 			Progress: func(done, total uint64) {
@@ -37,7 +39,7 @@ func VerifyStore(ctx context.Context, n *Node, progress func(log string, done, t
 		if err != nil {
 			return out, err
 		}
-		out[name] = problems
+		out[name] = append(problems, deletions.CheckCounts(stamps)...)
 	}
 	return out, nil
 }
