@@ -330,7 +330,8 @@ func (j *Job) step(ctx context.Context, sched Schedule, holds Holds, d due, now 
 // each subject's month key) become pending.
 func (j *Job) delete(ctx context.Context, d due, targets []store.Expiring, deletion store.Deletion) (int, error) {
 	var pending []store.PendingKey
-	seen := map[string]bool{}
+	seen := map[string]bool{}   // keys pending
+	looked := map[string]bool{} // entries' keys looked up
 	addKey := func(k store.PendingKey) {
 		if !seen[string(k.ID)] {
 			seen[string(k.ID)] = true
@@ -338,9 +339,10 @@ func (j *Job) delete(ctx context.Context, d due, targets []store.Expiring, delet
 		}
 	}
 	for _, x := range targets {
-		if x.KeyID == nil || seen[string(x.KeyID)] {
+		if x.KeyID == nil || looked[string(x.KeyID)] {
 			continue
 		}
+		looked[string(x.KeyID)] = true
 		dk, err := j.Store.DataKeyByID(ctx, x.KeyID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // content whose key was never stored: nothing to destroy
@@ -348,10 +350,14 @@ func (j *Job) delete(ctx context.Context, d due, targets []store.Expiring, delet
 		if err != nil {
 			return 0, err
 		}
-		addKey(store.PendingKey{ID: dk.ID, Subject: dk.Subject, Period: dk.Period})
-		if mk, err := j.Store.DataKeyFor(ctx, dk.Subject, keys.Period(d.month)); err == nil {
+		// A key the content step destroyed months ago is not destroyed,
+		// or recorded, a second time by the entry step.
+		if dk.Destroyed.IsZero() {
+			addKey(store.PendingKey{ID: dk.ID, Subject: dk.Subject, Period: dk.Period})
+		}
+		if mk, err := j.Store.DataKeyFor(ctx, dk.Subject, keys.Period(d.month)); err == nil && mk.Destroyed.IsZero() {
 			addKey(store.PendingKey{ID: mk.ID, Subject: mk.Subject, Period: mk.Period})
-		} else if !errors.Is(err, store.ErrNotFound) {
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return 0, err
 		}
 	}

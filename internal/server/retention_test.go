@@ -252,6 +252,41 @@ func TestRetentionResumes(t *testing.T) {
 	}
 }
 
+// TestRetentionContentFirst runs when only e-mail content is due, and
+// again when the entries are: each key is destroyed, and recorded, once.
+func TestRetentionContentFirst(t *testing.T) {
+	ctx := t.Context()
+	n, idx := retentionFixture(t, engines[0].config(t))
+	early := *n.Retention
+	early.Now = func() time.Time { return time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC) }
+	rep, err := early.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bob's e-mail key; his month key stays, as his web content does.
+	if del, _ := rep.Totals(); del != 1 || rep.KeysDestroyed != 1 {
+		t.Errorf("content only: %d deleted, %d keys destroyed; want 1, 1", del, rep.KeysDestroyed)
+	}
+	if o := open(t, n, idx["bob-mail"]); !o.ContentDeleted || o.Event == nil {
+		t.Errorf("bob's e-mail after its content went: %+v", o)
+	}
+	entryStatus(t, n, idx["bob-mail"], http.StatusOK, `"state":"content_deleted"`, "email content after 6 months")
+	rep, err = n.Retention.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Now his web key and month key; the e-mail key is not destroyed twice.
+	if rep.KeysDestroyed != 2 {
+		t.Errorf("entries: %d keys destroyed, want 2", rep.KeysDestroyed)
+	}
+	if got := oversightActions(t, n)[retention.ActionKeysDestroyed]; got != 2 {
+		t.Errorf("%d key destruction records, want 2", got)
+	}
+	if problems, err := server.VerifyStore(ctx, n, nil); err != nil || len(problems[server.Activity]) > 0 {
+		t.Fatalf("verify store: %v %v", problems, err)
+	}
+}
+
 // TestRetentionFollowsTheScheduleInForce approves, under dual control, a
 // schedule keeping devices' events one month: the next run deletes
 // September's, under that schedule's name.
