@@ -109,7 +109,11 @@ func writeRetentionReport(w io.Writer, name string, rep retention.Report) {
 		if it.Step == "content" {
 			what = "content"
 		}
-		fmt.Fprintf(w, "  %s %-14s %-8s after %2d months: %d %s, %d kept under legal hold\n", it.Month, it.Category, what, it.Months, it.Delete, verb, it.Kept)
+		category := it.Category
+		if category == retention.Unscheduled {
+			category = "(unscheduled)"
+		}
+		fmt.Fprintf(w, "  %s %-14s %-8s after %2d months: %d %s, %d kept under legal hold\n", it.Month, category, what, it.Months, it.Delete, verb, it.Kept)
 	}
 	deleted, kept := rep.Totals()
 	fmt.Fprintf(w, "total: %d entries %s, %d kept under legal hold\n", deleted, verb, kept)

@@ -67,3 +67,31 @@ func TestDeletionsCoverStamps(t *testing.T) {
 		t.Errorf("three stamps under a record of two: %q", p)
 	}
 }
+
+// TestUnscheduledDeletionsCover checks the records of categories the
+// schedule does not name: they cover any category, and their counts
+// absorb the stamps no category's own record does.
+func TestUnscheduledDeletionsCover(t *testing.T) {
+	march := time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC).UnixNano()
+	ds := Deletions{
+		{Log: "activity", Category: Unscheduled, Month: "2025-03", Step: store.DeleteEntry, First: 0, Last: 9, Count: 2},
+		{Log: "activity", Category: "web", Month: "2025-03", Step: store.DeleteEntry, First: 0, Last: 9, Count: 1},
+	}
+	stamp := func(index uint64, category string) store.Entry {
+		return store.Entry{Log: "activity", Index: index, Time: march, Category: category, Deleted: 1}
+	}
+	if err := ds.Check(stamp(3, "print")); err != nil {
+		t.Errorf("an unscheduled category's stamp under an unscheduled record: %v", err)
+	}
+	tally := Tally{}
+	for i, c := range []string{"web", "print", "api"} {
+		tally.Add(stamp(uint64(i), c))
+	}
+	if p := ds.CheckCounts(tally); len(p) != 0 {
+		t.Errorf("three stamps under records of one web and two others: %q", p)
+	}
+	tally.Add(stamp(5, "print"))
+	if p := ds.CheckCounts(tally); len(p) != 1 || !strings.Contains(p[0], "2 entries of print in 2025-03 are marked entry deleted under retention, but its records deleted 1") {
+		t.Errorf("four stamps under records of three: %q", p)
+	}
+}

@@ -1,10 +1,12 @@
 package retention
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +36,15 @@ type Schedule struct {
 	Categories policy.Categories
 }
 
+// longest is the longest period of the schedule, 0 when it has none.
+func (s Schedule) longest() int {
+	n := 0
+	for _, c := range s.Categories {
+		n = max(n, c.RetentionMonths, c.ContentRetentionMonths)
+	}
+	return n
+}
+
 func (s Schedule) name() string {
 	if s.Version == 0 {
 		return "the default retention schedule"
@@ -46,6 +57,12 @@ const (
 	ActionDeleted       = "retention_deleted"
 	ActionKeysDestroyed = "retention_keys_destroyed"
 )
+
+// Unscheduled stands, in plans, reports, marks and records, for every
+// category the schedule does not name: ingest takes any event.category,
+// and what no period covers is kept for the schedule's longest period,
+// never for ever.
+const Unscheduled = "*"
 
 // Actor is who the oversight log says did it: the service itself.
 const Actor = "lbm"
@@ -191,6 +208,14 @@ func (j *Job) dues(ctx context.Context, sched Schedule, now time.Time) ([]due, e
 				}
 			}
 		}
+		if longest := sched.longest(); longest > 0 {
+			for m := first; m.Before(Cutoff(now, longest)); m = m.AddDate(0, 1, 0) {
+				d := due{log: log, category: Unscheduled, month: m, step: store.DeleteEntry, months: longest}
+				if !finished[d.key()] {
+					out = append(out, d)
+				}
+			}
+		}
 	}
 	slices.SortStableFunc(out, func(a, b due) int { return a.month.Compare(b.month) })
 	return out, nil
@@ -285,6 +310,13 @@ func (j *Job) step(ctx context.Context, sched Schedule, holds Holds, d due, now 
 	deletion := store.Deletion{At: now, By: fmt.Sprintf("%s: %s %s after %s", sched.name(), d.category, what, monthsText(d.months))}
 	q := store.ExpiryQuery{Log: d.log, Step: d.step, From: d.month.UnixNano(), To: d.month.AddDate(0, 1, 0).UnixNano(),
 		Categories: []string{d.category}, Limit: j.batch()}
+	if d.category == Unscheduled {
+		deletion.By = fmt.Sprintf("%s: categories it does not name, entries after %s (its longest period)", sched.name(), monthsText(d.months))
+		q.Categories = nil
+		for _, c := range sched.Categories {
+			q.OtherThan = append(q.OtherThan, c.ID)
+		}
+	}
 	for {
 		page, err := j.Store.ExpiringEntries(ctx, q)
 		if err != nil {
@@ -501,19 +533,35 @@ func (t Tally) Add(en store.Entry) {
 // hold kept inside a recorded batch's range. A run stopped after its
 // record and run again records a batch twice, so the bound is loose, never
 // wrong.
+//
+// The stamps of a category with no records of its own that month are set
+// against the month's records of Unscheduled categories, which name none:
+// a category the schedule does not name has none of its own.
 func (ds Deletions) CheckCounts(t Tally) []string {
 	recorded := map[DeletionRecord]int64{}
 	for _, d := range ds {
 		recorded[DeletionRecord{Log: d.Log, Category: d.Category, Month: d.Month, Step: d.Step}] += d.Count
 	}
+	keys := slices.SortedFunc(maps.Keys(t), func(a, b DeletionRecord) int {
+		return cmp.Or(cmp.Compare(a.Log, b.Log), cmp.Compare(a.Month, b.Month), cmp.Compare(a.Step, b.Step), cmp.Compare(a.Category, b.Category))
+	})
 	var out []string
-	for k, n := range t {
-		if n > recorded[k] {
+	for _, k := range keys {
+		n, own := t[k], recorded[k]
+		if n <= own {
+			continue
+		}
+		take := int64(0)
+		if own == 0 {
+			others := DeletionRecord{Log: k.Log, Category: Unscheduled, Month: k.Month, Step: k.Step}
+			take = min(n, recorded[others])
+			recorded[others] -= take
+		}
+		if n > own+take {
 			out = append(out, fmt.Sprintf("%s log: %d entries of %s in %s are marked %s deleted under retention, but its records deleted %d",
-				k.Log, n, k.Category, k.Month, k.Step, recorded[k]))
+				k.Log, n, k.Category, k.Month, k.Step, own+take))
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 
@@ -538,7 +586,7 @@ func (ds Deletions) Check(en store.Entry) error {
 	}
 	month := monthName(time.Unix(0, en.Time).UTC())
 	for _, d := range ds {
-		if d.Step == step && d.Log == en.Log && d.Category == en.Category && d.Month == month && d.First <= en.Index && en.Index <= d.Last {
+		if d.Step == step && d.Log == en.Log && (d.Category == en.Category || d.Category == Unscheduled) && d.Month == month && d.First <= en.Index && en.Index <= d.Last {
 			return nil
 		}
 	}

@@ -44,6 +44,8 @@ func retentionFixture(t *testing.T, cfg server.Config) (*server.Node, map[string
 		{"bob-mail", `{"@timestamp":"2025-03-10T10:00:00Z","event":{"id":"bob-1","category":"email","action":"send"},"user":{"id":"bob"},"content":{"body":"bob's secret words"}}`},
 		{"bob-web", `{"@timestamp":"2025-03-12T10:00:00Z","event":{"category":"web","action":"visit"},"user":{"id":"bob"},"url":{"domain":"bob.example"},"content":{"url":"https://bob.example/private"}}`},
 		{"bob-device", `{"@timestamp":"2025-03-13T10:00:00Z","event":{"category":"device","action":"unlock"},"user":{"id":"bob"},"host":{"name":"bob-laptop"}}`},
+		// A category the schedule does not name: kept for its longest period.
+		{"bob-print", `{"@timestamp":"2025-03-13T11:00:00Z","event":{"category":"print","action":"print"},"user":{"id":"bob"},"file":{"name":"rota.pdf"}}`},
 		{"dave-mail", `{"@timestamp":"2025-03-14T10:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"dave"},"related":{"user":["alice"]},"content":{"body":"dave writes to alice"}}`},
 		{"bob-now", `{"@timestamp":"2026-11-02T10:00:00Z","event":{"category":"email","action":"send"},"user":{"id":"bob"},"content":{"body":"bob this month"}}`},
 		{"bob-device-sep", `{"@timestamp":"2026-09-20T10:00:00Z","event":{"category":"device","action":"lock"},"user":{"id":"bob"},"host":{"name":"bob-laptop"}}`},
@@ -89,11 +91,11 @@ func testRetention(t *testing.T, cfg server.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if del, kept := plan.Totals(); del != 4 || kept != 5 {
+	if del, kept := plan.Totals(); del != 5 || kept != 5 {
 		// The content of e-mail (six months): bob's deleted, alice's and
-		// dave's kept. Entries: bob's three deleted; alice's two and
-		// dave's kept.
-		t.Errorf("plan totals: %d to delete, %d kept; want 4, 5\n%+v", del, kept, plan.Items)
+		// dave's kept. Entries: bob's four deleted (his print job under
+		// the schedule's longest period); alice's two and dave's kept.
+		t.Errorf("plan totals: %d to delete, %d kept; want 5, 5\n%+v", del, kept, plan.Items)
 	}
 	if plan.Holds[retention.HoldAuthorisation] != 1 || len(plan.Holds) != 1 {
 		t.Errorf("plan holds = %v, want one person under an authorisation", plan.Holds)
@@ -111,14 +113,15 @@ func testRetention(t *testing.T, cfg server.Config) {
 	if rep.KeysDestroyed != 3 {
 		t.Errorf("keys destroyed = %d, want 3", rep.KeysDestroyed)
 	}
-	for _, name := range []string{"bob-mail", "bob-web", "bob-device"} {
+	for name, by := range map[string]string{"bob-mail": "email entries after 12 months", "bob-web": "web entries after 12 months",
+		"bob-device": "device entries after 12 months", "bob-print": "categories it does not name, entries after 12 months (its longest period)"} {
 		_, err := openErr(t, n, idx[name])
 		de, ok := errors.AsType[*record.DeletedError](err)
 		if !ok {
 			t.Errorf("%s after retention: %v, want deleted", name, err)
 			continue
 		}
-		if !de.At.Equal(retentionNow) || de.By != "the default retention schedule: "+map[string]string{"bob-mail": "email", "bob-web": "web", "bob-device": "device"}[name]+" entries after 12 months" {
+		if !de.At.Equal(retentionNow) || de.By != "the default retention schedule: "+by {
 			t.Errorf("%s: %v", name, de)
 		}
 	}

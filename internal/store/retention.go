@@ -41,6 +41,9 @@ type ExpiryQuery struct {
 	Step       DeletionStep
 	From, To   int64 // Unix nanoseconds
 	Categories []string
+	// OtherThan, instead of Categories, selects the entries of every
+	// category not among these: those the schedule does not name.
+	OtherThan  []string
 	HasAfter   bool
 	AfterTime  int64
 	AfterIndex uint64
@@ -52,8 +55,8 @@ func (q ExpiryQuery) Check() error {
 	switch {
 	case q.Step != DeleteContent && q.Step != DeleteEntry:
 		return fmt.Errorf("selecting expired entries of %s: unknown step %q", q.Log, q.Step)
-	case len(q.Categories) == 0:
-		return fmt.Errorf("selecting expired entries of %s: no categories", q.Log)
+	case (len(q.Categories) == 0) == (len(q.OtherThan) == 0):
+		return fmt.Errorf("selecting expired entries of %s: want categories or the categories to leave out, not both or neither", q.Log)
 	case q.From >= q.To:
 		return fmt.Errorf("selecting expired entries of %s: empty time range", q.Log)
 	}

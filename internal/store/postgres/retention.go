@@ -21,6 +21,10 @@ func (db *DB) ExpiringEntries(ctx context.Context, q store.ExpiryQuery) ([]store
 	}
 	where := `log = $1 AND time >= $2 AND time < $3 AND deleted = 0 AND category = ANY($4)`
 	args := []any{q.Log, q.From, q.To, q.Categories}
+	if len(q.OtherThan) > 0 {
+		where = `log = $1 AND time >= $2 AND time < $3 AND deleted = 0 AND NOT (category = ANY($4))`
+		args[3] = q.OtherThan
+	}
 	if q.Step == store.DeleteContent {
 		where += ` AND content IS NOT NULL AND content_deleted = 0`
 	}

@@ -20,9 +20,13 @@ func (db *DB) ExpiringEntries(ctx context.Context, q store.ExpiryQuery) ([]store
 	}
 	// deleted = 0 spelled out: SQLite uses a partial index only for a
 	// query whose WHERE implies the index's.
-	where := `log = ? AND time >= ? AND time < ? AND deleted = 0 AND category IN (` + placeholders(len(q.Categories)) + `)`
+	cats, in := q.Categories, `IN`
+	if len(q.OtherThan) > 0 {
+		cats, in = q.OtherThan, `NOT IN`
+	}
+	where := `log = ? AND time >= ? AND time < ? AND deleted = 0 AND category ` + in + ` (` + placeholders(len(cats)) + `)`
 	args := []any{q.Log, q.From, q.To}
-	for _, c := range q.Categories {
+	for _, c := range cats {
 		args = append(args, c)
 	}
 	if q.Step == store.DeleteContent {

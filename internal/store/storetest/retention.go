@@ -86,7 +86,12 @@ func testRetention(t *testing.T, s store.Store) {
 	if diff := cmp.Diff([]uint64{0, 1, 2, 3, 4}, indexes(page(entryQ))); diff != "" {
 		t.Fatalf("entry step of email and web (-want +got):\n%s", diff)
 	}
+	// Every category but these: the schedule's leftovers.
+	if diff := cmp.Diff([]uint64{2}, indexes(page(store.ExpiryQuery{Log: activity, Step: store.DeleteEntry, From: from, To: to, OtherThan: []string{"email", "device"}}))); diff != "" {
+		t.Fatalf("entry step of categories other than email and device (-want +got):\n%s", diff)
+	}
 	for _, bad := range []store.ExpiryQuery{
+		{Log: activity, Step: store.DeleteEntry, From: from, To: to, Categories: []string{"web"}, OtherThan: []string{"email"}},
 		{Log: activity, Step: "all", From: from, To: to, Categories: []string{"email"}},
 		{Log: activity, Step: store.DeleteEntry, From: from, To: to},
 		{Log: activity, Step: store.DeleteEntry, From: to, To: from, Categories: []string{"email"}},
