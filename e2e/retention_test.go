@@ -167,13 +167,27 @@ func tesseraVerifiesEveryEntry(t *testing.T, base, vkey string, size uint64) {
 // bob's markers must be nowhere, sam's (held) somewhere.
 func scanStorage(t *testing.T, e engine, st lbmStore) {
 	t.Helper()
-	var roots []string
-	if e.name == "sqlite" {
-		roots = []string{st.data}
-	} else {
+	found, files := scanFiles(t, e, st, samMarker, bobMarker, bobURLMarker, bobMailMarker)
+	for _, m := range []string{bobMarker, bobURLMarker, bobMailMarker} {
+		for _, path := range found[m] {
+			t.Errorf("%s holds bob's %q after retention", path, m)
+		}
+	}
+	if len(found[samMarker]) == 0 {
+		t.Errorf("the scan of %d files found sam's held data nowhere: it reads nothing", files)
+	}
+}
+
+// scanFiles reads every file of st's storage (the data directory, or the
+// PostgreSQL databases' files) and returns, for each marker, the files
+// holding it, and how many files it read.
+func scanFiles(t *testing.T, e engine, st lbmStore, markers ...string) (map[string][]string, int) {
+	t.Helper()
+	roots := []string{st.data}
+	if e.name != "sqlite" {
 		roots = postgresFiles(t, st.db)
 	}
-	found := map[string]int{}
+	found := map[string][]string{}
 	files := 0
 	for _, root := range roots {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -185,12 +199,9 @@ func scanStorage(t *testing.T, e engine, st lbmStore) {
 				return err
 			}
 			files++
-			for _, m := range []string{samMarker, bobMarker, bobURLMarker, bobMailMarker} {
+			for _, m := range markers {
 				if bytes.Contains(b, []byte(m)) {
-					found[m]++
-					if m != samMarker {
-						t.Errorf("%s holds bob's %q after retention", path, m)
-					}
+					found[m] = append(found[m], path)
 				}
 			}
 			return nil
@@ -199,9 +210,7 @@ func scanStorage(t *testing.T, e engine, st lbmStore) {
 			t.Fatal(err)
 		}
 	}
-	if found[samMarker] == 0 {
-		t.Errorf("the scan of %d files found sam's held data nowhere: it reads nothing", files)
-	}
+	return found, files
 }
 
 // postgresFiles returns the directories holding the files of the events
@@ -301,21 +310,9 @@ func testRetentionKilledResumes(t *testing.T, e engine) {
 	if plan := lbmOK(t, nil, append([]string{"retention", "plan"}, st.flags()...)...).stdout; !strings.Contains(plan, "nothing is due") || strings.Contains(plan, "still to be destroyed") {
 		t.Errorf("after %d kills and a finished run, the plan says\n%s", kills, plan)
 	}
-	var roots []string
-	if e.name == "sqlite" {
-		roots = []string{st.data}
-	} else {
-		roots = postgresFiles(t, st.db)
-	}
-	for _, root := range roots {
-		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, []byte(bobMarker)) {
-					t.Errorf("%s still holds deleted data", path)
-				}
-			}
-			return nil
-		})
+	found, _ := scanFiles(t, e, st, bobMarker)
+	for _, path := range found[bobMarker] {
+		t.Errorf("%s still holds deleted data", path)
 	}
 	t.Logf("%s: %d runs killed part-way; then one finished", e.name, kills)
 }

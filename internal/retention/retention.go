@@ -145,8 +145,9 @@ type due struct {
 	months   int
 }
 
-func (d due) key() string {
-	return d.log + "\x00" + d.category + "\x00" + monthName(d.month) + "\x00" + string(d.step)
+// key is the due's mark: a month's step of one category of one log.
+func (d due) key() store.RetentionMark {
+	return store.RetentionMark{Log: d.log, Category: d.category, Month: monthName(d.month), Step: d.step}
 }
 
 func monthName(m time.Time) string { return m.Format("2006-01") }
@@ -178,10 +179,10 @@ func (j *Job) dues(ctx context.Context, sched Schedule, now time.Time) ([]due, e
 		if err != nil {
 			return nil, err
 		}
-		finished := map[string]bool{}
+		finished := map[store.RetentionMark]bool{}
 		for _, m := range marks {
 			if m.Kept == 0 {
-				finished[log+"\x00"+m.Category+"\x00"+m.Month+"\x00"+string(m.Step)] = true
+				finished[store.RetentionMark{Log: m.Log, Category: m.Category, Month: m.Month, Step: m.Step}] = true
 			}
 		}
 		first := monthStart(time.Unix(0, oldest))
