@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lbm-project/lbm/internal/alerts"
+	"github.com/lbm-project/lbm/internal/capture"
 	"github.com/lbm-project/lbm/internal/relevanterror"
 	"log/slog"
 	"net/http"
@@ -81,6 +82,9 @@ type Config struct {
 	KEK keys.KEK
 	// Metrics serves /metrics; nil disables it.
 	Metrics http.Handler
+	// Capture maps and appends what sources send in other systems'
+	// formats (e-mail, Elasticsearch _bulk, OTLP). Required.
+	Capture capture.Sink
 	// Unguarded lists route actions this listener serves without a token,
 	// whatever their access in the policy. It is for a separate, private
 	// admin listener (serving "metrics.read"), never the main one.
