@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lbm-project/lbm/internal/alerts"
+	"github.com/lbm-project/lbm/internal/capture"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -128,8 +129,11 @@ type Node struct {
 	// Retention deletes what its schedule lets go; Serve runs it daily,
 	// lbm retention run on demand.
 	Retention *retention.Job
-	logger    *slog.Logger
-	dataDir   string
+	// Capture maps what sources send in other systems' formats (syslog,
+	// e-mail, _bulk, OTLP) and appends it to the activity log.
+	Capture capture.Sink
+	logger  *slog.Logger
+	dataDir string
 }
 
 // Log is one of the node's logs.
