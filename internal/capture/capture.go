@@ -3,7 +3,8 @@
 // and turns them into events of the activity log. Each input reads its
 // protocol into Records; a source's mapping (internal/capture/mapping)
 // decides which fields are metadata, which are content and who the
-// subject is; the Pipeline appends the events through the log's writer.
+// subject is; internal/capture/pipeline appends the events through the
+// log's writer.
 //
 // Nothing an input could read is dropped: a message that cannot be parsed,
 // or that the mapping cannot turn into a valid event, is kept whole as an
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -94,6 +96,10 @@ type Sink interface {
 	// of the mappings of that input (syslog: host and app name), or
 	// fallback when none matches.
 	Route(input Input, rec Record, fallback string) string
+	// Admit holds events sent as NDJSON to POST /v1/events, which need
+	// no mapping, to the source's rate limit: *RateLimitedError when
+	// n more events would go over it.
+	Admit(source string, n int) error
 }
 
 // ErrUnknownSource is returned for a source that is not registered.
@@ -108,6 +114,11 @@ type RateLimitedError struct {
 
 func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("source %s is over its rate limit: retry after %s", e.Source, e.RetryAfter.Round(time.Millisecond))
+}
+
+// RetryAfterSeconds is the whole seconds a Retry-After header should say.
+func (e *RateLimitedError) RetryAfterSeconds() int {
+	return max(1, int(math.Ceil(e.RetryAfter.Seconds())))
 }
 
 // ErrRateLimited matches every *RateLimitedError under errors.Is.

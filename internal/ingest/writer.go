@@ -106,7 +106,10 @@ type Result struct {
 	Duplicates int
 	IDs        []event.ID
 	Indexes    []uint64
-	TreeSize   uint64 // the log's size after the commit
+	// Duplicate marks, in request order, the events already stored; nil
+	// when there were none.
+	Duplicate []bool
+	TreeSize  uint64 // the log's size after the commit
 }
 
 type request struct {
@@ -344,12 +347,12 @@ func appendBatch(ctx context.Context, tx store.LogTx, batch []*request) ([]Resul
 				key := [2]string{en.Source, en.ClientID}
 				if old, ok := existing[key]; ok {
 					r.IDs[j], r.Indexes[j] = old.ID, old.Index
-					r.Duplicates++
+					r.markDuplicate(j, len(req.sealed))
 					continue
 				}
 				if k, ok := seen[key]; ok {
 					r.IDs[j], r.Indexes[j] = entries[k].ID, entries[k].Index
-					r.Duplicates++
+					r.markDuplicate(j, len(req.sealed))
 					continue
 				}
 				seen[key] = len(entries)
@@ -377,6 +380,14 @@ func appendBatch(ctx context.Context, tx store.LogTx, batch []*request) ([]Resul
 		results[i].TreeSize = st.Size
 	}
 	return results, st.Size, nil
+}
+
+func (r *Result) markDuplicate(j, n int) {
+	if r.Duplicate == nil {
+		r.Duplicate = make([]bool, n)
+	}
+	r.Duplicate[j] = true
+	r.Duplicates++
 }
 
 func findDuplicates(ctx context.Context, tx store.LogTx, batch []*request) (map[[2]string]store.Entry, error) {

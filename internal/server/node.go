@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"github.com/lbm-project/lbm/internal/alerts"
 	"github.com/lbm-project/lbm/internal/capture"
+	"github.com/lbm-project/lbm/internal/capture/pipeline"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -132,6 +133,7 @@ type Node struct {
 	// Capture maps what sources send in other systems' formats (syslog,
 	// e-mail, _bulk, OTLP) and appends it to the activity log.
 	Capture capture.Sink
+	capture *pipeline.Pipeline
 	logger  *slog.Logger
 	dataDir string
 }
@@ -234,6 +236,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Retention = newRetention(n)
+	capt, err := openCapture(ctx, n, cfg.DataDir)
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.Capture, n.capture = capt, capt
 	if err := n.openDetectors(cfg, secret); err != nil {
 		n.Close()
 		return nil, err

@@ -154,6 +154,11 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		cfg.Metrics = NewMetrics()
 	}
 	cfg.Metrics.watch(n)
+	if n.capture != nil {
+		if err := n.capture.Register(cfg.Metrics.Registry); err != nil {
+			return err
+		}
+	}
 	// Publish at once, so a fresh log serves a checkpoint of size 0.
 	if err := n.PublishAll(ctx); err != nil {
 		return err
@@ -338,6 +343,7 @@ func WebConfig(n *Node) web.Config {
 		// In-app only; Serve replaces it with one that also e-mails.
 		Notify:    &notify.Notifier{Store: n.Store, Now: n.Now},
 		Witnesses: witnesses,
+		Capture:   n.Capture,
 	}
 }
 

@@ -31,6 +31,10 @@ func (s *server) ingestEvents(w http.ResponseWriter, r *http.Request, p identity
 		writeProblem(w, r, s.cfg.Logger, err)
 		return
 	}
+	if err := s.cfg.Capture.Admit(p.Subject, len(evs)); err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
 	res, err := log.Writer.Append(r.Context(), evs)
 	if err != nil {
 		writeProblem(w, r, s.cfg.Logger, err)

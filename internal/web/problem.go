@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lbm-project/lbm/internal/capture"
 	"io"
 	"log/slog"
 	"net/http"
@@ -72,6 +73,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var ce *identity.ChangeError
 	var de *identity.DecidedError
 	var te *identity.ThrottledError
+	var rle *capture.RateLimitedError
 	var ve *validationError
 	var cpe *policy.ParseError
 	var lpe *consent.ParseError
@@ -136,6 +138,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(int(te.Wait.Seconds())+1))
 		p = Problem{Type: TypeThrottled, Title: "Too many attempts", Status: http.StatusTooManyRequests, Detail: te.Error()}
+	case errors.As(err, &rle):
+		w.Header().Set("Retry-After", strconv.Itoa(rle.RetryAfterSeconds()))
+		p = Problem{Type: TypeThrottled, Title: "Over the source's rate limit", Status: http.StatusTooManyRequests, Detail: rle.Error()}
+	case errors.Is(err, capture.ErrUnknownSource):
+		p = Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "the token's source is not registered"}
 	case errors.Is(err, identity.ErrNotAdmin):
 		p = Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: err.Error()}
 	case errors.As(err, &pe):

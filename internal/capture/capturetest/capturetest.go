@@ -73,6 +73,13 @@ func (r *Recorder) Route(in capture.Input, rec capture.Record, fallback string) 
 	return fallback
 }
 
+// Admit admits everything unless Err is set.
+func (r *Recorder) Admit(source string, n int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Err
+}
+
 // Records returns a copy of what was submitted, in order.
 func (r *Recorder) Records() []Submitted {
 	r.mu.Lock()

@@ -1,0 +1,64 @@
+package server
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/lbm-project/lbm/internal/capture/mapping"
+	"github.com/lbm-project/lbm/internal/capture/pipeline"
+	"github.com/lbm-project/lbm/internal/store"
+)
+
+// MappingsDir holds each source's own capture mapping, SOURCE.yaml
+// (docs/ingest.md), under the data directory.
+const MappingsDir = "mappings"
+
+// openCapture makes the node's capture pipeline over the activity log.
+func openCapture(ctx context.Context, n *Node, dataDir string) (*pipeline.Pipeline, error) {
+	dir := filepath.Join(dataDir, MappingsDir)
+	return pipeline.New(ctx, pipeline.Config{
+		Log: n.Logs[Activity].Writer,
+		Mappings: func() (*mapping.Set, error) {
+			return mapping.Load(os.DirFS(dir))
+		},
+		People: func(ctx context.Context) ([]pipeline.Person, error) { return directoryKeys(ctx, n.Store) },
+		Sources: func(ctx context.Context, source string) (bool, error) {
+			all, err := n.Store.ListSources(ctx)
+			if err != nil {
+				return false, err
+			}
+			return slices.ContainsFunc(all, func(s store.Source) bool { return s.ID == source }), nil
+		},
+		Logger: n.logger,
+		Now:    n.Now,
+	})
+}
+
+// directoryKeys reads every person's keys for subject resolution.
+func directoryKeys(ctx context.Context, st store.Store) ([]pipeline.Person, error) {
+	var out []pipeline.Person
+	after := ""
+	for {
+		page, err := st.ListPeople(ctx, store.PeopleQuery{After: after, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page {
+			out = append(out, pipeline.Person{ID: p.ID, Number: p.Number})
+		}
+		if len(page) < 1000 {
+			return out, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// DirectoryChanged has capture read the directory again before it next
+// resolves anyone, rather than within the minute it otherwise takes.
+func (n *Node) DirectoryChanged() {
+	if n.capture != nil {
+		n.capture.InvalidateDirectory()
+	}
+}
