@@ -75,6 +75,15 @@ func TestBuiltinMappings(t *testing.T) {
 			absent: []string{"message"},
 		},
 		{
+			name: "sudo: the account that ran it, not whom it ran as",
+			in:   capture.Syslog,
+			rec: capture.Record{Received: received, Fields: map[string]any{
+				"log.syslog.facility.name": "authpriv", "log.syslog.appname": "sudo",
+				"message": "bjones : TTY=pts/0 ; PWD=/home/bjones ; USER=root ; COMMAND=/usr/bin/id",
+			}},
+			want: map[string]string{"user.id": `"p002"`, "extract.user": `"bjones"`},
+		},
+		{
 			name: "syslog without a person is unattributed",
 			in:   capture.Syslog,
 			rec: capture.Record{Received: received, Fields: map[string]any{

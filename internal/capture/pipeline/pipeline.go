@@ -196,20 +196,7 @@ func (p *Pipeline) Submit(ctx context.Context, in capture.Input, source string, 
 // mapOne maps one record, falling back to the unparsed event; why is
 // empty when the record mapped.
 func (p *Pipeline) mapOne(m *mapping.Mapping, in capture.Input, source string, rec capture.Record) (*event.Event, string) {
-	why := rec.Unparsed
-	if why == "" {
-		ev, err := m.Apply(rec, p.dir)
-		if err == nil {
-			e, perr := event.Parse(ev.Line, source)
-			if perr == nil {
-				return e, ""
-			}
-			err = perr
-		}
-		why = "mapping: " + err.Error()
-	}
-	ev := m.Unparsed(in, rec, why, p.dir)
-	e, err := event.Parse(ev.Line, source)
+	e, why, err := Map(m, in, source, rec, p.dir)
 	if err != nil {
 		// Unparsed builds only fields the model takes; reaching here is a
 		// bug, and the bare minimum still keeps the fact of the message.
@@ -219,6 +206,27 @@ func (p *Pipeline) mapOne(m *mapping.Mapping, in capture.Input, source string, r
 		e, _ = event.Parse(bare, source)
 	}
 	return e, why
+}
+
+// Map makes the event of one record as the pipeline does, storing
+// nothing: the mapped event, or the unparsed one with why. It fails only
+// if even the unparsed event is refused, which is a bug.
+func Map(m *mapping.Mapping, in capture.Input, source string, rec capture.Record, dir mapping.Directory) (e *event.Event, why string, err error) {
+	why = rec.Unparsed
+	if why == "" {
+		ev, err := m.Apply(rec, dir)
+		if err == nil {
+			e, perr := event.Parse(ev.Line, source)
+			if perr == nil {
+				return e, "", nil
+			}
+			err = perr
+		}
+		why = "mapping: " + err.Error()
+	}
+	ev := m.Unparsed(in, rec, why, dir)
+	e, err = event.Parse(ev.Line, source)
+	return e, why, err
 }
 
 func (p *Pipeline) checkSource(ctx context.Context, source string) error {
