@@ -132,10 +132,11 @@ type Node struct {
 	Retention *retention.Job
 	// Capture maps what sources send in other systems' formats (syslog,
 	// e-mail, _bulk, OTLP) and appends it to the activity log.
-	Capture capture.Sink
-	capture *pipeline.Pipeline
-	logger  *slog.Logger
-	dataDir string
+	Capture    capture.Sink
+	capture    *pipeline.Pipeline
+	captureErr error
+	logger     *slog.Logger
+	dataDir    string
 }
 
 // Log is one of the node's logs.
@@ -236,12 +237,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Retention = newRetention(n)
-	capt, err := openCapture(ctx, n, cfg.DataDir)
-	if err != nil {
-		n.Close()
-		return nil, err
+	// A bad mapping file stops Serve, not the offline commands, which
+	// capture nothing.
+	if n.capture, n.captureErr = openCapture(ctx, n, cfg.DataDir); n.captureErr == nil {
+		n.Capture = n.capture
 	}
-	n.Capture, n.capture = capt, capt
 	if err := n.openDetectors(cfg, secret); err != nil {
 		n.Close()
 		return nil, err

@@ -154,6 +154,9 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		cfg.Metrics = NewMetrics()
 	}
 	cfg.Metrics.watch(n)
+	if n.captureErr != nil {
+		return n.captureErr
+	}
 	if n.capture != nil {
 		if err := n.capture.Register(cfg.Metrics.Registry); err != nil {
 			return err

@@ -413,6 +413,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Opener == nil {
 		return nil, errors.New("web: no entry opener configured")
 	}
+	if cfg.Capture == nil {
+		return nil, errors.New("web: no capture pipeline configured")
+	}
 	if cfg.KEK == nil {
 		return nil, errors.New("web: no key-encryption key configured")
 	}

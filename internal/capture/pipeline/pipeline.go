@@ -34,8 +34,8 @@ type Config struct {
 	// Mappings loads the mappings in force (DATA/mappings); the pipeline
 	// calls it at start and whenever Reload is called.
 	Mappings func() (*mapping.Set, error)
-	// People loads the directory's keys for subject resolution; called at
-	// start and again when DirectoryRefresh has passed.
+	// People loads the directory's keys for subject resolution; called on
+	// the first Submit and again when DirectoryRefresh has passed.
 	People func(ctx context.Context) ([]Person, error)
 	// Sources reports whether a source is registered.
 	Sources func(ctx context.Context, source string) (bool, error)
@@ -62,9 +62,8 @@ type Pipeline struct {
 	dirStale atomic.Bool
 }
 
-// NewPipeline loads the mappings and the directory and returns the
-// pipeline; a bad mapping file is an error here, so a node never starts
-// with a mapping silently ignored.
+// New loads the mappings and returns the pipeline; a bad mapping file is
+// an error here, so a node never serves with a mapping silently ignored.
 func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Log == nil || cfg.Mappings == nil || cfg.People == nil || cfg.Sources == nil {
 		return nil, errors.New("capture: the pipeline needs a log, mappings, the directory and the sources")
@@ -82,9 +81,8 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if err := p.Reload(); err != nil {
 		return nil, err
 	}
-	if err := p.refreshDirectory(ctx); err != nil {
-		return nil, err
-	}
+	// The directory is read on the first Submit, not here: a node opened
+	// by an offline command never captures anything.
 	return p, nil
 }
 
@@ -161,6 +159,9 @@ func (p *Pipeline) Submit(ctx context.Context, in capture.Input, source string, 
 	}
 	if p.dirStale.Load() || p.cfg.Now().Sub(p.dir.Loaded()) > p.cfg.DirectoryRefresh {
 		if err := p.refreshDirectory(ctx); err != nil {
+			if p.dir.Loaded().IsZero() {
+				return nil, err
+			}
 			// An old directory still resolves everyone it knew.
 			p.cfg.Logger.Warn("capture: directory refresh failed", "err", err)
 		}
