@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/lbm-project/lbm/internal/capture/mapping"
 	"github.com/lbm-project/lbm/internal/capture/pipeline"
@@ -61,4 +63,24 @@ func (n *Node) DirectoryChanged() {
 	if n.capture != nil {
 		n.capture.InvalidateDirectory()
 	}
+}
+
+// recordMappings writes the capture mappings in force to the oversight
+// log as a node starts serving: which fields are content is a decision
+// oversight must be able to see, and a file changed on disk shows as a
+// new digest at the next start.
+func recordMappings(ctx context.Context, n *Node) error {
+	if n.capture == nil {
+		return nil
+	}
+	digests := n.capture.Mappings().Digests()
+	if len(digests) == 0 {
+		return nil
+	}
+	var parts []string
+	for _, source := range slices.Sorted(maps.Keys(digests)) {
+		parts = append(parts, source+"="+digests[source])
+	}
+	_, err := n.Oversight(ctx, "lbm", "capture_mappings_in_force", map[string]any{"mappings": strings.Join(parts, " ")}, false)
+	return err
 }

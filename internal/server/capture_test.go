@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -135,5 +139,48 @@ content: [message]
 	}
 	if _, err := n.Capture.Submit(ctx, capture.Syslog, "nobody", []capture.Record{rec}); !errors.Is(err, capture.ErrUnknownSource) {
 		t.Errorf("unregistered source: %v", err)
+	}
+
+	// Serving records the mappings in force in the oversight log.
+	serveCtx, stop := context.WithCancel(ctx)
+	up := make(chan struct{})
+	served := make(chan error, 1)
+	go func() {
+		served <- server.Serve(serveCtx, n, server.ServeConfig{Addr: "127.0.0.1:0", Listening: func(net.Addr, net.Addr) { close(up) }})
+	}()
+	select {
+	case <-up:
+	case err := <-served:
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	size, err := n.Store.LogState(ctx, server.Oversight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ens, err := n.Store.Entries(ctx, server.Oversight, 0, size.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(mappingFile))
+	found := false
+	for _, en := range ens {
+		o, err := n.Opener.Open(ctx, en)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := o.Event.Field("event.action"); string(a) == `"capture_mappings_in_force"` {
+			m, _ := o.Event.Field("lbm.mappings")
+			found = string(m) == `"pnc=`+hex.EncodeToString(sum[:])+`"`
+			if !found {
+				t.Errorf("mappings recorded as %s", m)
+			}
+		}
+	}
+	if !found {
+		t.Error("no capture_mappings_in_force record in the oversight log")
 	}
 }

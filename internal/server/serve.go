@@ -162,6 +162,9 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 			return err
 		}
 	}
+	if err := recordMappings(ctx, n); err != nil {
+		return fmt.Errorf("recording the capture mappings in force: %w", err)
+	}
 	// Publish at once, so a fresh log serves a checkpoint of size 0.
 	if err := n.PublishAll(ctx); err != nil {
 		return err

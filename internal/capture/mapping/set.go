@@ -1,10 +1,13 @@
 package mapping
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"sort"
 	"strings"
@@ -53,6 +56,8 @@ const MaxFiles = 1000
 // of the input.
 type Set struct {
 	bySource map[string]*Mapping
+	// digests are the SHA-256 (hex) of each source's file, as read.
+	digests map[string]string
 	// routes are the syslog mappings with match rules, in source order:
 	// the first that matches a message takes it.
 	routes []route
@@ -67,7 +72,7 @@ type route struct {
 // the whole load, naming it, so a typo never silently falls back to the
 // built-in mapping.
 func Load(fsys fs.FS) (*Set, error) {
-	s := &Set{bySource: map[string]*Mapping{}}
+	s := &Set{bySource: map[string]*Mapping{}, digests: map[string]string{}}
 	entries, err := fs.ReadDir(fsys, ".")
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
@@ -96,6 +101,8 @@ func Load(fsys fs.FS) (*Set, error) {
 		}
 		source := strings.TrimSuffix(name, ".yaml")
 		s.bySource[source] = m
+		sum := sha256.Sum256(data)
+		s.digests[source] = hex.EncodeToString(sum[:])
 		if m.Input == capture.Syslog && (len(m.Match.Hosts) > 0 || len(m.Match.Apps) > 0) {
 			s.routes = append(s.routes, route{source, m})
 		}
@@ -106,6 +113,10 @@ func Load(fsys fs.FS) (*Set, error) {
 
 // Sources lists the sources with their own mapping, in order.
 func (s *Set) Sources() []string { return sortedKeys(s.bySource) }
+
+// Digests returns, for each source with its own mapping, the SHA-256
+// (hex) of its file as read: what the oversight log records as in force.
+func (s *Set) Digests() map[string]string { return maps.Clone(s.digests) }
 
 // For returns the mapping of a source's records of an input.
 func (s *Set) For(source string, in capture.Input) *Mapping {
