@@ -27,6 +27,11 @@ chromium_install
 export LBM_REQUIRE_CHROMIUM=1
 # The witness test runs litewitness, which signs through ssh-agent.
 debian_install ssh-agent openssh-client
+# The syslog input's tests forward through a private rsyslogd (the test
+# finds it at /usr/sbin/rsyslogd, off a non-root PATH); LBM_REQUIRE_RSYSLOG
+# turns a missing one into a failure, not a skip.
+debian_install /usr/sbin/rsyslogd rsyslog
+export LBM_REQUIRE_RSYSLOG=1
 go test -race -count=1 -timeout 30m ./...
 if [ -d bench ]; then
 	(cd bench && go vet ./... && go build ./...)

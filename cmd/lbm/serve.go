@@ -28,6 +28,7 @@ func serveCmd() *cobra.Command {
 	var oc oidc.Config
 	var claims map[string]string
 	var smtpMailer notify.SMTPMailer
+	var sys server.SyslogConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: ingest, logs, API",
@@ -57,6 +58,9 @@ func serveCmd() *cobra.Command {
 			}
 			mailer, err := smtpConfig(&smtpMailer)
 			if err != nil {
+				return err
+			}
+			if err := syslogFlags(&sys, tlsCert, tlsKey); err != nil {
 				return err
 			}
 			metrics := server.NewMetrics()
@@ -93,10 +97,14 @@ func serveCmd() *cobra.Command {
 			if tlsCert != "" {
 				scheme = "https"
 			}
+			sys.SyslogListening = func(transport string, a net.Addr) {
+				fmt.Fprintf(out, "syslog: %s on %s\n", transport, a)
+			}
 			return server.Serve(cmd.Context(), n, server.ServeConfig{
 				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, RetentionEvery: retentionEveryConfig(retentionEvery), Metrics: metrics, Logger: logger,
 				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
 				Organisation: organisation, BaseURL: baseURL, Mailer: mailer, TransparencyThreshold: transparencyThreshold,
+				SyslogConfig: sys,
 				Listening: func(a, admin net.Addr) {
 					fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
 					if admin != nil {
@@ -128,7 +136,36 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&smtpMailer.Recipient, "smtp-recipient", "", `makes each person's address from their id or collar number, e.g. "{id}@force.example" or "{number}@force.example"`)
 	cmd.Flags().StringVar(&smtpMailer.Username, "smtp-username", "", "authenticate to the SMTP server (over TLS only); the password comes from LBM_SMTP_PASSWORD")
 	cmd.Flags().StringVar(&oc.RedirectURL, "oidc-redirect-url", "", "lbm's callback as the provider knows it, https://HOST/sign-in/oidc/callback")
+	cmd.Flags().StringVar(&sys.SyslogTCP, "syslog-tcp", "", "address to take syslog on over plain TCP (octet-counted or newline framing), e.g. :514")
+	cmd.Flags().StringVar(&sys.SyslogUDP, "syslog-udp", "", "address to take syslog on over UDP, e.g. :514 (no flow control: see docs/ingest.md)")
+	cmd.Flags().StringVar(&sys.SyslogTLS, "syslog-tls", "", "address to take syslog on over TLS (RFC 5425), e.g. :6514")
+	cmd.Flags().StringVar(&sys.SyslogTLSCert, "syslog-tls-cert", "", "PEM certificate chain of --syslog-tls (default --tls-cert)")
+	cmd.Flags().StringVar(&sys.SyslogTLSKey, "syslog-tls-key", "", "PEM private key of --syslog-tls-cert (default --tls-key)")
+	cmd.Flags().StringVar(&sys.SyslogTLSClientCA, "syslog-tls-client-ca", "", "PEM CA certificates: --syslog-tls serves only clients with a certificate they issued")
+	cmd.Flags().StringVar(&sys.SyslogSource, "syslog-source", "", "the registered source of syslog messages no mapping routes elsewhere (required with a syslog listener)")
 	return cmd
+}
+
+// syslogFlags completes and checks the --syslog-* flags: the TLS
+// listener's certificate defaults to the HTTPS one.
+func syslogFlags(c *server.SyslogConfig, tlsCert, tlsKey string) error {
+	listening := c.SyslogTCP != "" || c.SyslogUDP != "" || c.SyslogTLS != ""
+	if !listening {
+		if c.SyslogSource != "" || c.SyslogTLSCert != "" || c.SyslogTLSKey != "" || c.SyslogTLSClientCA != "" {
+			return errors.New("--syslog-source and --syslog-tls-* need --syslog-tcp, --syslog-udp or --syslog-tls")
+		}
+		return nil
+	}
+	if c.SyslogSource == "" {
+		return errors.New("--syslog-source is required with --syslog-tcp, --syslog-udp or --syslog-tls")
+	}
+	if c.SyslogTLS != "" && c.SyslogTLSCert == "" && c.SyslogTLSKey == "" {
+		c.SyslogTLSCert, c.SyslogTLSKey = tlsCert, tlsKey
+	}
+	if c.SyslogTLS != "" && (c.SyslogTLSCert == "" || c.SyslogTLSKey == "") {
+		return errors.New("--syslog-tls needs --syslog-tls-cert and --syslog-tls-key (or --tls-cert and --tls-key)")
+	}
+	return nil
 }
 
 // smtpConfig completes and checks the --smtp-* flags: nil, and in-app

@@ -131,6 +131,8 @@ type ServeConfig struct {
 	// TransparencyThreshold is the smallest count the public
 	// transparency page shows (web.Config.TransparencyThreshold).
 	TransparencyThreshold int
+	// SyslogConfig starts the syslog listeners (syslog.go).
+	SyslogConfig
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -224,6 +226,13 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		listeners = append(listeners, aln)
 		adminAddr = aln.Addr()
 	}
+	sys, err := startSyslog(ctx, n, cfg)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return err
+	}
 	if cfg.Listening != nil {
 		cfg.Listening(ln.Addr(), adminAddr)
 	}
@@ -272,6 +281,13 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	n.Review.CloseFeeds()
 	for _, srv := range servers {
 		srv.Shutdown(shutdown)
+	}
+	if sys != nil {
+		// Before the writers close: its last batches are appended
+		// through them.
+		if serr := sys.Shutdown(shutdown); serr != nil {
+			cfg.Logger.Error("stopping the syslog listeners", "err", serr)
+		}
 	}
 	stopPub()
 	detecting.Wait()
