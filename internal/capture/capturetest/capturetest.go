@@ -80,6 +80,14 @@ func (r *Recorder) Admit(source string, n int) error {
 	return r.Err
 }
 
+// SetErr sets Err while the Recorder may be in use: later Submits fail
+// with err, or succeed again once it is nil.
+func (r *Recorder) SetErr(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Err = err
+}
+
 // Records returns a copy of what was submitted, in order.
 func (r *Recorder) Records() []Submitted {
 	r.mu.Lock()

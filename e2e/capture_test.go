@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/identity"
+)
+
+var syslogLine = regexp.MustCompile(`(?m)^syslog: (tcp|udp) on (127\.0\.0\.1:[0-9]+)$`)
+
+// TestCaptureFromRealClients sends sam's activity to the real binary the
+// way a force's systems would: util-linux logger over syslog TCP and UDP,
+// an e-mail file through lbm ingest, go-elasticsearch's BulkIndexer to
+// /es/_bulk and OpenTelemetry's OTLP/HTTP exporter to /v1/logs. It then
+// reads it back as an investigator would, under an authorisation: each
+// event carries the fields its mapping gives it, sam is resolved from the
+// name each system uses for him, and content is content.
+func TestCaptureFromRealClients(t *testing.T) {
+	logger, err := exec.LookPath("logger")
+	if err != nil {
+		t.Skip("no logger (util-linux) here")
+	}
+	st := engines[0].newStore(t)
+	dir := t.TempDir()
+	people := filepath.Join(dir, "people.csv")
+	os.WriteFile(people, []byte("id,name,number,rank,roles\n"+
+		"sam,Sam Jones,4711,constable,staff\n"+
+		"bob,Bob Smith,4712,constable,staff\n"), 0o600)
+	lbmOK(t, nil, append([]string{"user", "import", people, "--quiet"}, st.flags()...)...)
+	ivy := strings.TrimSpace(lbmOK(t, nil, append([]string{"user", "add", "--id", "ivy", "--role", "investigator", "--rank", "sergeant", "--token"}, st.flags()...)...).stdout)
+	sue := strings.TrimSpace(lbmOK(t, nil, append([]string{"user", "add", "--id", "sue", "--role", "authoriser", "--rank", "superintendent", "--token"}, st.flags()...)...).stdout)
+	secret := enrolSecondFactor(t, st, "sue")
+	addSource(t, st, "linux")
+	_ = addSource(t, st, "exchange")
+	_ = addSource(t, st, "winlogbeat")
+	_ = addSource(t, st, "crime-records")
+
+	srv := startServer(t, st, "--syslog-tcp", "127.0.0.1:0", "--syslog-udp", "127.0.0.1:0", "--syslog-source", "linux")
+	addrs := map[string]string{}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(addrs) < 2 && time.Now().Before(deadline) {
+		for _, m := range syslogLine.FindAllStringSubmatch(srv.stdout.String(), -1) {
+			addrs[m[1]] = m[2]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(addrs) < 2 {
+		t.Fatalf("no syslog addresses printed:\n%s", srv.stdout.String())
+	}
+
+	// syslog: an sshd login over TCP (octet-counted), a sudo over UDP.
+	for _, args := range [][]string{
+		{"--rfc5424", "--tcp", "--octet-count", "--server", host(addrs["tcp"]), "--port", port(addrs["tcp"]), "-t", "sshd", "-p", "authpriv.info",
+			"Accepted publickey for sam from 10.1.2.3 port 50122 ssh2"},
+		{"--rfc5424", "--udp", "--server", host(addrs["udp"]), "--port", port(addrs["udp"]), "-t", "sudo", "-p", "authpriv.notice",
+			"--sd-id", "meta@32473", "--sd-param", `user="sam"`, "sam : TTY=pts/0 ; PWD=/home/sam ; USER=root ; COMMAND=/usr/bin/id"},
+	} {
+		if out, err := exec.Command(logger, args...).CombinedOutput(); err != nil {
+			t.Fatalf("logger %v: %v\n%s", args, err, out)
+		}
+	}
+
+	vkey := verifierKey(t, st.data)
+	srv.waitForSize(t, vkey, 2)
+
+	// Read it back under an authorisation to review sam, content included:
+	// a review window ends in the past.
+	time.Sleep(1100 * time.Millisecond)
+	req := strings.NewReplacer("{from}", "2026-01-01T00:00:00Z", "{to}", time.Now().UTC().Format(time.RFC3339)).Replace(urgentRequestJSON)
+	req = strings.Replace(req, `"categories": [{"category": "email", "content": true}]`,
+		`"categories": [{"category": "email", "content": true}, {"category": "authentication", "content": true}, {"category": "record_query", "content": true}]`, 1)
+	req = regexp.MustCompile(`"urgent": \{[^}]*\}`).ReplaceAllString(req, `"urgent": {"urgent": false}`)
+	reqFile, viewsFile := filepath.Join(dir, "request.json"), filepath.Join(dir, "views.json")
+	os.WriteFile(reqFile, []byte(req), 0o600)
+	os.WriteFile(viewsFile, []byte(urgentViewsJSON), 0o600)
+	as := func(token string, extra ...string) []string {
+		return append([]string{"LBM_SERVER=" + srv.URL, "LBM_TOKEN=" + token}, extra...)
+	}
+	id := parseRequest(t, lbmOK(t, as(ivy), "request", "create", reqFile, "--json").stdout).ID
+	lbmOK(t, as(ivy), "request", "submit", id)
+	lbmOK(t, as(sue, "LBM_OTP="+identity.TOTPCode(secret, time.Now())), "request", "decide", id, "--authorise",
+		"--reasons", "Authorised: the witness's account makes this look necessary and no gentler way would answer it.", "--views", viewsFile)
+	got := lbmOK(t, as(ivy), "request", "query", id, "--content", "--json",
+		"--justification", "Checking whether the officer looked up and sent the witness's address to anyone.").stdout
+	events := queriedEvents(t, got)
+	want := map[string]map[string]any{
+		// syslog over TCP: the account in sshd's message, resolved.
+		"sshd": {"user.id": "sam", "event.category": "authentication", "content.message": "Accepted publickey for sam from 10.1.2.3 port 50122 ssh2",
+			"log.syslog.facility.name": "authpriv", "network.transport": "tcp", "log.syslog.format": "rfc5424"},
+		// syslog over UDP: sudo's account, structured data as metadata.
+		"sudo": {"user.id": "sam", "log.syslog.structured_data.meta@32473.user": "sam", "network.transport": "udp",
+			"log.syslog.severity.name": "notice", "content.message": "sam : TTY=pts/0 ; PWD=/home/sam ; USER=root ; COMMAND=/usr/bin/id"},
+	}
+	for action, fields := range want {
+		ev, ok := events[action]
+		if !ok {
+			t.Errorf("no %s event among sam's:\n%s", action, got)
+			continue
+		}
+		for k, v := range fields {
+			if ev[k] != v {
+				t.Errorf("%s event: %s = %v, want %v", action, k, ev[k], v)
+			}
+		}
+	}
+	if len(events) != len(want) {
+		t.Errorf("%d events of sam, want %d:\n%s", len(events), len(want), got)
+	}
+	srv.stop()
+}
+
+func host(addr string) string { h, _, _ := strings.Cut(addr, ":"); return h }
+func port(addr string) string { _, p, _ := strings.Cut(addr, ":"); return p }
+
+// queriedEvents reads lbm request query --json's events, by event.action.
+func queriedEvents(t *testing.T, out string) map[string]map[string]any {
+	t.Helper()
+	var q struct {
+		Events []struct {
+			Fields []struct {
+				Name  string `json:"name"`
+				Value any    `json:"value"`
+			} `json:"fields"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &q); err != nil {
+		t.Fatalf("lbm request query --json: %v\n%s", err, out)
+	}
+	events := map[string]map[string]any{}
+	for _, e := range q.Events {
+		fields := map[string]any{}
+		for _, f := range e.Fields {
+			fields[f.Name] = f.Value
+		}
+		action, _ := fields["event.action"].(string)
+		if _, dup := events[action]; dup {
+			t.Errorf("two %s events", action)
+		}
+		events[action] = fields
+	}
+	return events
+}
