@@ -32,6 +32,11 @@ acknowledged events:
              them to the activity log's writer
   http       the real server listens on 127.0.0.1 in this process, and
              --clients clients POST --batch events a request to /v1/events
+  syslog     the real server's syslog TCP listener takes the events as
+             RFC 5424 messages (octet counting) on --clients connections,
+             --batch a write, and maps them with the built-in mapping;
+             syslog has no acknowledgement, so the clock stops when the
+             log holds every message (only with --mode syslog or all)
 
 Each mode runs on SQLite (synchronous=FULL) and, given --db, on PostgreSQL
 too: --db names a server and a role that may create databases (LBM_BENCH_DB
@@ -44,7 +49,7 @@ The table goes to stdout (--json for a machine), progress to stderr.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			modes, err := bench.ParseModes(mode)
 			if err != nil {
-				return withHint(err, "use --mode inprocess, http or both")
+				return withHint(err, "use --mode inprocess, http, syslog, both (inprocess and http) or all")
 			}
 			cfg.Modes = modes
 			if cfg.Engines, err = bench.ParseEngines(engine, cfg.DB != ""); err != nil {
@@ -68,7 +73,7 @@ The table goes to stdout (--json for a machine), progress to stderr.`,
 	cmd.Flags().IntVar(&cfg.People, "people", 1000, "members of staff in the simulated force")
 	cmd.Flags().IntVar(&cfg.Clients, "clients", 8, "concurrent appenders or HTTP clients")
 	cmd.Flags().IntVar(&cfg.Batch, "batch", 1000, "events per append or request")
-	cmd.Flags().StringVar(&mode, "mode", "both", "inprocess, http or both")
+	cmd.Flags().StringVar(&mode, "mode", "both", "inprocess, http, syslog, both (inprocess and http) or all")
 	cmd.Flags().StringVar(&engine, "engine", "all", "sqlite, postgres or all (SQLite, and PostgreSQL given --db)")
 	cmd.Flags().StringVar(&cfg.DB, "db", os.Getenv("LBM_BENCH_DB"), "PostgreSQL server to create the runs' databases on, postgres://USER@HOST/NAME (LBM_BENCH_DB)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "", "keep the data directories under `DIR` (default: a temporary directory, removed afterwards)")

@@ -24,14 +24,18 @@ type Mode string
 const (
 	InProcess Mode = "inprocess" // parse and ingest.Writer.Append, no HTTP
 	HTTP      Mode = "http"      // POST /v1/events to the real server on loopback
+	Syslog    Mode = "syslog"    // RFC 5424 over TCP to the real server's listener
 )
 
-// ParseModes parses "inprocess", "http" or "both".
+// ParseModes parses "inprocess", "http", "syslog", "both" (in process and
+// HTTP) or "all".
 func ParseModes(s string) ([]Mode, error) {
 	switch s {
 	case "both":
 		return []Mode{InProcess, HTTP}, nil
-	case string(InProcess), string(HTTP):
+	case "all":
+		return []Mode{InProcess, HTTP, Syslog}, nil
+	case string(InProcess), string(HTTP), string(Syslog):
 		return []Mode{Mode(s)}, nil
 	}
 	return nil, fmt.Errorf("unknown mode %q", s)
@@ -141,7 +145,7 @@ func (c *Config) valid() error {
 		c.Modes = []Mode{InProcess, HTTP}
 	}
 	for _, m := range c.Modes {
-		if m != InProcess && m != HTTP {
+		if m != InProcess && m != HTTP && m != Syslog {
 			return fmt.Errorf("unknown mode %q", m)
 		}
 	}
@@ -225,6 +229,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				res, err = RunInProcess(ctx, cfg, e, lines)
 			case HTTP:
 				res, err = RunHTTP(ctx, cfg, e, lines)
+			case Syslog:
+				res, err = RunSyslog(ctx, cfg, e, lines)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("measuring %s ingest on %s: %w", m, e, err)

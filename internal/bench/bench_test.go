@@ -18,6 +18,21 @@ func TestRun(t *testing.T) {
 	testRun(t, Config{}, SQLite)
 }
 
+// TestRunSyslog runs the syslog mode: every message sent ends up in the
+// log, mapped by the built-in syslog mapping.
+func TestRunSyslog(t *testing.T) {
+	const n = 2000
+	cfg := Config{Events: n, People: 50, Clients: 3, Batch: 250, DataDir: t.TempDir(), Modes: []Mode{Syslog}, Engines: []Engine{SQLite}}
+	rep, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, ok := rep.Result(string(SQLite), string(Syslog))
+	if !ok || res.Events != n || res.LogSize != n || res.EventsPerSecond <= 0 || res.Sample != "write" {
+		t.Fatalf("syslog result %+v", res)
+	}
+}
+
 // TestRunPostgres runs both modes on SQLite and PostgreSQL in one run, as
 // `lbm bench ingest --db` does, and checks that the run dropped the
 // databases it created.

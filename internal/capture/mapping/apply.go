@@ -513,33 +513,47 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // builder collects an event's fields by dotted name.
 type builder struct {
-	out     map[string]any
+	out map[string]any
+	// objects holds every proper prefix of a name in out ("a" and "a.b"
+	// for "a.b.c"): a name that is one, or that has a prefix in out,
+	// would be a value and an object at once.
+	objects map[string]bool
 	dropped int
 }
 
-func newBuilder() *builder { return &builder{out: map[string]any{}} }
+func newBuilder() *builder { return &builder{out: map[string]any{}, objects: map[string]bool{}} }
 
 // set puts a field lbm or the mapping decides; it always fits.
-func (b *builder) set(name string, v any) { b.out[name] = v }
+func (b *builder) set(name string, v any) {
+	b.out[name] = v
+	b.addPrefixes(name)
+}
+
+func (b *builder) addPrefixes(name string) {
+	for i := range len(name) {
+		if name[i] == '.' {
+			b.objects[name[:i]] = true
+		}
+	}
+}
 
 // add puts a copied field, unless the name is taken, would clash with a
 // field as value and object at once, or the event is full.
 func (b *builder) add(name string, v any) {
-	if _, taken := b.out[name]; taken {
+	if _, taken := b.out[name]; taken || b.objects[name] || len(b.out) >= maxFields {
 		b.dropped++
 		return
 	}
-	if len(b.out) >= maxFields {
-		b.dropped++
-		return
-	}
-	for other := range b.out {
-		if strings.HasPrefix(other, name+".") || strings.HasPrefix(name, other+".") {
-			b.dropped++
-			return
+	for i := range len(name) {
+		if name[i] == '.' {
+			if _, leaf := b.out[name[:i]]; leaf {
+				b.dropped++
+				return
+			}
 		}
 	}
 	b.out[name] = v
+	b.addPrefixes(name)
 }
 
 func (b *builder) line() ([]byte, error) {
