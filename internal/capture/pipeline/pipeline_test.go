@@ -201,7 +201,7 @@ func BenchmarkMapSyslog(b *testing.B) {
 		"log.syslog.priority": int64(86), "log.syslog.facility.code": int64(10), "log.syslog.facility.name": "authpriv",
 		"log.syslog.severity.code": int64(6), "log.syslog.severity.name": "info", "log.syslog.version": int64(1),
 		"log.syslog.hostname": "ws-0654", "log.syslog.appname": "lbm-bench", "log.syslog.msgid": "niche_record_view",
-		"message": `niche_record_view for u00011: {"@timestamp":"2026-11-02T00:01:58.890Z","event":{"id":"sim-1-1","category":"record_query","action":"niche_record_view","outcome":"success","dataset":"niche.audit"},"user":{"id":"u00011","name":"George Begum","domain":"FORCE"},"host":{"name":"ws-0654","ip":"10.17.69.167"}}`,
+		"message":           `niche_record_view for u00011: {"@timestamp":"2026-11-02T00:01:58.890Z","event":{"id":"sim-1-1","category":"record_query","action":"niche_record_view","outcome":"success","dataset":"niche.audit"},"user":{"id":"u00011","name":"George Begum","domain":"FORCE"},"host":{"name":"ws-0654","ip":"10.17.69.167"}}`,
 		"log.syslog.format": "rfc5424", "source.ip": "127.0.0.1", "source.port": int64(40000), "network.transport": "tcp",
 	}}
 	d := &Directory{}
