@@ -117,8 +117,8 @@ func userImportCmd() *cobra.Command {
 		Use:   "import FILE.csv",
 		Short: "Import the staff directory exported by HR, all or nothing",
 		Long: `Import the staff directory from an HR export (CSV with a header row:
-id, name, number, unit, manager, rank, grade, roles, adviser, left_on; see
-docs/contract.md). The whole file is checked first: if any row is bad, every
+id, name, number, unit, manager, rank, grade, roles, adviser, left_on,
+email, username; see docs/contract.md). The whole file is checked first: if any row is bad, every
 bad row is listed with its line number and nothing is imported. Importing the
 same file twice changes nothing.
 

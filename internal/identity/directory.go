@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/lbm-project/lbm/internal/store"
@@ -19,7 +20,7 @@ import (
 )
 
 // Directory columns, in the order [FormatDirectory] writes them.
-var directoryColumns = []string{"id", "name", "number", "unit", "manager", "rank", "grade", "roles", "adviser", "left_on"}
+var directoryColumns = []string{"id", "name", "number", "unit", "manager", "rank", "grade", "roles", "adviser", "left_on", "email", "username"}
 
 const (
 	colID = iota
@@ -32,6 +33,8 @@ const (
 	colRoles
 	colAdviser
 	colLeftOn
+	colEmail
+	colUsername
 	numColumns
 )
 
@@ -121,13 +124,14 @@ func (e *DirectoryError) Error() string {
 // `lbm user import` can store all of it or none of it. The file is CSV (as
 // encoding/csv reads it) with a header row, then one row per person:
 //
-//	id,name,number,unit,manager,rank,grade,roles,adviser,left_on
-//	P1001,Jane Smith,4711,Professional Standards,,superintendent,,authoriser,,
-//	P1002,Ali Khan,,"Professional Standards, Intelligence",P1001,,band_c,investigator;adviser,legal,
-//	P1003,Sam Jones,1234,Lewisham,P1002,constable,,,,2024-03-31
+//	id,name,number,unit,manager,rank,grade,roles,adviser,left_on,email,username
+//	P1001,Jane Smith,4711,Professional Standards,,superintendent,,authoriser,,,jane.smith@force.example,jsmith
+//	P1002,Ali Khan,,"Professional Standards, Intelligence",P1001,,band_c,investigator;adviser,legal,,ali.khan@force.example;a.khan@force.example,
+//	P1003,Sam Jones,1234,Lewisham,P1002,constable,,,,2024-03-31,,
 //
 // The header names the columns id, name, number, unit, manager, rank,
-// grade, roles, adviser and left_on, in any order and in any case. id and name are
+// grade, roles, adviser, left_on, email and username, in any order and in
+// any case. id and name are
 // required; a missing optional column is empty in every row; an unknown or
 // repeated column is refused. Each field is trimmed of surrounding white
 // space, and a UTF-8 byte order mark at the start of the file is ignored.
@@ -158,6 +162,15 @@ func (e *DirectoryError) Error() string {
 //     allows, because the data protection officer gives the DPO's view in
 //     their own right.
 //   - left_on: empty or a date YYYY-MM-DD, stored as UTC midnight.
+//   - email: the person's e-mail addresses, aliases included, separated
+//     by ';' or white space; each one [store.CheckEmail] accepts, at most
+//     [store.MaxEmails]. They are stored lower-cased, sorted and unique
+//     ([store.CleanEmails]). No address is in two rows: captured mail
+//     names people by address, and an address of two people could not be
+//     attributed to either.
+//   - username: empty, or the person's login name on the organisation's
+//     systems, which [store.CheckUsername] accepts; stored lower-cased, and
+//     no two rows have one username, ignoring case.
 //
 // The whole file is read before anything is returned. Malformed input of
 // any kind gives a *[DirectoryError] listing the bad rows by physical,
@@ -168,12 +181,36 @@ func (e *DirectoryError) Error() string {
 // On success the people are in file order, with Updated and Version zero.
 // Memory is proportional to the file's size.
 func ParseDirectory(r io.Reader, grades GradeMap) ([]store.Person, error) {
+	ps, _, err := parseDirectory(r, grades)
+	return ps, err
+}
+
+// nameColumns says which of the optional columns email and username a
+// directory file has. A file without one says nothing about it, so an
+// import keeps what the directory holds (the identity provider may have
+// given it); a file with one is the authority for it, empty fields
+// included.
+type nameColumns struct {
+	email, username bool
+}
+
+// parseDirectory is ParseDirectory, saying also which name columns the
+// file has.
+func parseDirectory(r io.Reader, grades GradeMap) ([]store.Person, nameColumns, error) {
+	ps, p, err := readDirectory(r, grades)
+	if err != nil {
+		return nil, nameColumns{}, err
+	}
+	return ps, nameColumns{email: p.cols[colEmail] >= 0, username: p.cols[colUsername] >= 0}, nil
+}
+
+func readDirectory(r io.Reader, grades GradeMap) ([]store.Person, *directoryParser, error) {
 	p := &directoryParser{grades: grades, next: 1}
 	lim := &lineLimiter{r: r}
 	br := bufio.NewReaderSize(lim, readBufferSize)
 	b, err := br.Peek(len(bom))
 	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("reading directory: %w", err)
+		return nil, nil, fmt.Errorf("reading directory: %w", err)
 	}
 	if string(b) == bom {
 		br.Discard(len(bom))
@@ -185,7 +222,7 @@ func ParseDirectory(r io.Reader, grades GradeMap) ([]store.Person, error) {
 	cr.ReuseRecord = true
 
 	if err := p.readHeader(cr, lim); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p.nerrs == 0 { // the header is good
 		for {
@@ -196,7 +233,7 @@ func ParseDirectory(r io.Reader, grades GradeMap) ([]store.Person, error) {
 			}
 			if err != nil {
 				if fatal, err := p.readError(err); err != nil {
-					return nil, err
+					return nil, nil, err
 				} else if fatal {
 					break
 				}
@@ -220,9 +257,9 @@ func ParseDirectory(r io.Reader, grades GradeMap) ([]store.Person, error) {
 		}
 	}
 	if p.nerrs > 0 {
-		return nil, p.error()
+		return nil, nil, p.error()
 	}
-	return p.people, nil
+	return p.people, p, nil
 }
 
 const bom = "\uFEFF"
@@ -265,7 +302,7 @@ func (p *directoryParser) ended(cr *csv.Reader, rec []string) {
 // rowLines remembers where a row's id and manager fields were, for the
 // checks made after the whole file is read.
 type rowLines struct {
-	id, manager int
+	id, manager, email, username int
 }
 
 func (p *directoryParser) add(line int, field, msg string) {
@@ -352,7 +389,7 @@ func (p *directoryParser) readHeader(cr *csv.Reader, lim *lineLimiter) error {
 		case name == "":
 			p.add(line, "", fmt.Sprintf("column %d has no name", i+1))
 		case c < 0:
-			p.add(line, safetext.Quote(name), "unknown column (want id, name, number, unit, manager, rank, grade, roles, adviser, left_on)")
+			p.add(line, safetext.Quote(name), "unknown column (want "+strings.Join(directoryColumns, ", ")+")")
 		case p.cols[c] >= 0:
 			p.add(line, name, fmt.Sprintf("repeated column (columns %d and %d)", p.cols[c]+1, i+1))
 		default:
@@ -379,7 +416,7 @@ func (p *directoryParser) row(cr *csv.Reader, rec []string) {
 		if i := p.cols[colID]; i < len(rec) && checkDirectoryID(strings.TrimSpace(rec[i])) == "" {
 			ps.ID = strings.TrimSpace(rec[i])
 		}
-		p.push(ps, rowLines{id: line, manager: line})
+		p.push(ps, rowLines{id: line, manager: line, email: line, username: line})
 		return
 	}
 	// field returns column c's value and line.
@@ -488,6 +525,35 @@ func (p *directoryParser) row(cr *csv.Reader, rec []string) {
 		}
 	}
 
+	var emails string
+	emails, lines.email = field(colEmail)
+	if emails != "" {
+		list := strings.FieldsFunc(emails, func(r rune) bool { return r == ';' || unicode.IsSpace(r) })
+		ok := true
+		for _, e := range list {
+			if err := store.CheckEmail(e); err != nil {
+				bad(lines.email, colEmail, "%v", err)
+				ok = false
+			}
+		}
+		ps.Emails = store.CleanEmails(list)
+		if len(ps.Emails) > store.MaxEmails {
+			bad(lines.email, colEmail, "%d addresses, more than %d", len(ps.Emails), store.MaxEmails)
+			ok = false
+		}
+		if !ok {
+			ps.Emails = nil // not compared with other rows'
+		}
+	}
+	ps.Username, lines.username = field(colUsername)
+	if ps.Username != "" {
+		if err := store.CheckUsername(ps.Username); err != nil {
+			bad(lines.username, colUsername, "%v", err)
+			ps.Username = ""
+		}
+		ps.Username = strings.ToLower(ps.Username)
+	}
+
 	p.push(ps, lines)
 }
 
@@ -524,13 +590,23 @@ func adviserAllowed(kind string, roles []string) bool {
 	return kind == AdviserDPO && slices.Contains(roles, string(RoleDPO))
 }
 
-// checkManagers checks what needs the whole file: unique ids, managers
-// that exist, and no loops of managers.
+// checkManagers checks what needs the whole file: unique ids, e-mail
+// addresses and usernames, managers that exist, and no loops of managers.
 func (p *directoryParser) checkManagers() {
-	index := make(map[string]int, len(p.people)) // id to first row
+	index := make(map[string]int, len(p.people))  // id to first row
+	emails := make(map[string]int, len(p.people)) // address to first row
+	usernames := make(map[string]int)             // username to first row
 	for i, ps := range p.people {
 		if _, ok := index[ps.ID]; !ok && ps.ID != "" {
 			index[ps.ID] = i
+		}
+		for _, e := range ps.Emails {
+			if _, ok := emails[e]; !ok {
+				emails[e] = i
+			}
+		}
+		if _, ok := usernames[ps.Username]; !ok && ps.Username != "" {
+			usernames[ps.Username] = i
 		}
 	}
 
@@ -578,6 +654,16 @@ func (p *directoryParser) checkManagers() {
 		}
 		if loop, ok := loops[i]; ok {
 			bad(p.lines[i].manager, colManager, func() string { return "managers form a loop: " + formatLoop(p.people, loop) })
+		}
+		for _, e := range ps.Emails {
+			if j := emails[e]; j != i {
+				bad(p.lines[i].email, colEmail, func() string { return fmt.Sprintf("%s is also the address of line %d", e, p.lines[j].email) })
+			}
+		}
+		if j, ok := usernames[ps.Username]; ok && j != i {
+			bad(p.lines[i].username, colUsername, func() string {
+				return fmt.Sprintf("%q is also the username of line %d", ps.Username, p.lines[j].username)
+			})
 		}
 	}
 }
@@ -641,8 +727,8 @@ func checkText(s string, max int) string {
 
 // FormatDirectory writes ps as a directory file that ParseDirectory reads
 // back: the header (all columns, in the order of the package example),
-// then one row per person in the order given, roles joined with ';' and
-// left_on as a date. It does not check ps: a person ParseDirectory would
+// then one row per person in the order given, roles and e-mail addresses
+// joined with ';' and left_on as a date. It does not check ps: a person ParseDirectory would
 // refuse is written as it is, and a LeftOn that is not UTC midnight loses
 // its time of day.
 func FormatDirectory(w io.Writer, ps []store.Person) error {
@@ -665,6 +751,8 @@ func FormatDirectory(w io.Writer, ps []store.Person) error {
 		if !p.LeftOn.IsZero() {
 			rec[colLeftOn] = p.LeftOn.UTC().Format(leftOnLayout)
 		}
+		rec[colEmail] = strings.Join(p.Emails, ";")
+		rec[colUsername] = p.Username
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ import (
 	"github.com/lbm-project/lbm/internal/safetext"
 )
 
-const header = "id,name,number,unit,manager,rank,grade,roles,adviser,left_on\n"
+const header = "id,name,number,unit,manager,rank,grade,roles,adviser,left_on,email,username\n"
 
 var testGrades = GradeMap{"band_e": Constable, "band_c": Sergeant, "sps_1": Superintendent}
 
@@ -40,9 +40,19 @@ func TestParseDirectory(t *testing.T) {
 		want []store.Person
 	}{
 		{"minimal", "id,name\nA1,Ann\n", []store.Person{staff("A1", "Ann")}},
-		{"all columns", header + "A1,Ann Lee,4711,PSD,,superintendent,,authoriser;investigator,,2024-03-31\nB2,Bo,,PSD,A1,,band_c,,,\n", []store.Person{
-			{ID: "A1", Name: "Ann Lee", Number: "4711", Unit: "PSD", Rank: "superintendent", Roles: []string{"authoriser", "investigator", "staff"}, LeftOn: date(2024, 3, 31)},
+		{"all columns", header + "A1,Ann Lee,4711,PSD,,superintendent,,authoriser;investigator,,2024-03-31,ann.lee@force.example,alee\nB2,Bo,,PSD,A1,,band_c,,,,,\n", []store.Person{
+			{ID: "A1", Name: "Ann Lee", Number: "4711", Unit: "PSD", Rank: "superintendent", Roles: []string{"authoriser", "investigator", "staff"}, LeftOn: date(2024, 3, 31),
+				Emails: []string{"ann.lee@force.example"}, Username: "alee"},
 			{ID: "B2", Name: "Bo", Unit: "PSD", Manager: "A1", Grade: "band_c", Roles: []string{"staff"}},
+		}},
+		{"emails cleaned", "id,name,email,username\nA1,Ann,\" Ann.Lee@Force.example; a.lee@force.example ann.lee@force.example;\",ALee\n", []store.Person{
+			with(staff("A1", "Ann"), func(p *store.Person) {
+				p.Emails, p.Username = []string{"a.lee@force.example", "ann.lee@force.example"}, "alee"
+			}),
+		}},
+		{"an address may be anyone's once", "id,name,email\nA1,Ann,ann@force.example\nB2,Bo,bo@force.example;ann@alias.example\n", []store.Person{
+			with(staff("A1", "Ann"), func(p *store.Person) { p.Emails = []string{"ann@force.example"} }),
+			with(staff("B2", "Bo"), func(p *store.Person) { p.Emails = []string{"ann@alias.example", "bo@force.example"} }),
 		}},
 		{"any column order, any case", "Left_On, ROLES ,name,Id\n2025-01-01,oversight,Ann,a.b_c-D9\n", []store.Person{
 			with(staff("a.b_c-D9", "Ann"), func(p *store.Person) { p.Roles = []string{"oversight", "staff"}; p.LeftOn = date(2025, 1, 1) }),
@@ -113,7 +123,7 @@ func TestParseDirectoryErrors(t *testing.T) {
 		{"blank file", "\n\n", []string{"empty file"}},
 		{"only a BOM", "\uFEFF", []string{"empty file"}},
 		{"no rows", "id,name\n", []string{"no people: the file has a header but no rows"}},
-		{"unknown column", "id,name,email\nA,Al,a@example.org\n", []string{"line 1: email: unknown column (want id, name, number, unit, manager, rank, grade, roles, adviser, left_on)"}},
+		{"unknown column", "id,name,mail\nA,Al,a@example.org\n", []string{"line 1: mail: unknown column (want id, name, number, unit, manager, rank, grade, roles, adviser, left_on, email, username)"}},
 		{"unknown column with escapes", "id,name,\"\x1b[2J\"\nA,Al,x\n", []string{`line 1: "\x1b[2j": unknown column`}},
 		{"unknown column with a space", "id,name,e mail\nA,Al,x\n", []string{`line 1: "e mail": unknown column`}},
 		{"repeated column", "id,name,Name\nA,Al,Al\n", []string{"line 1: name: repeated column (columns 2 and 3)"}},
@@ -205,6 +215,26 @@ func TestParseDirectoryErrors(t *testing.T) {
 		{"left_on no such day", "id,name,left_on\nA,Al,2023-02-29\n", []string{`line 2: left_on: "2023-02-29" is not a date YYYY-MM-DD`}},
 		{"left_on British", "id,name,left_on\nA,Al,31/03/2024\n", []string{`line 2: left_on: "31/03/2024" is not a date YYYY-MM-DD`}},
 		{"left_on with time", "id,name,left_on\nA,Al,2024-03-31T00:00:00Z\n", []string{`line 2: left_on: "2024-03-31T00:00:00Z" is not a date YYYY-MM-DD`}},
+
+		// email and username
+		{"email no @", "id,name,email\nA,Al,al.example.org\n", []string{`line 2: email: "al.example.org" is not an address (want one '@')`}},
+		{"email two @", "id,name,email\nA,Al,al@x@example.org\n", []string{`line 2: email: "al@x@example.org" is not an address (want one '@')`}},
+		{"email no local part", "id,name,email\nA,Al,@example.org\n", []string{`line 2: email: "@example.org" is not an address (want text either side of '@')`}},
+		{"email no domain", "id,name,email\nA,Al,al@\n", []string{`line 2: email: "al@" is not an address (want text either side of '@')`}},
+		{"email control", "id,name,email\nA,Al,al\x01@example.org\n", []string{`line 2: email: "al\x01@example.org" holds a space or control character`}},
+		{"email comma-separated", "id,name,email\nA,Al,\"a@x.org,b@x.org\"\n", []string{`line 2: email: "a@x.org,b@x.org" is not an address (want one '@')`}},
+		{"email too long", "id,name,email\nA,Al," + strings.Repeat("a", 250) + "@x.org\n", []string{"line 2: email: longer than 254 bytes"}},
+		{"email too many", "id,name,email\nA,Al," + func() string {
+			var es []string
+			for i := range 17 {
+				es = append(es, fmt.Sprintf("a%d@x.org", i))
+			}
+			return strings.Join(es, ";")
+		}() + "\n", []string{"line 2: email: 17 addresses, more than 16"}},
+		{"email in two rows", "id,name,email\nA,Al,a@x.org;al@x.org\nB,Bo,b@x.org\nC,Cy,AL@X.ORG\n", []string{"line 4: email: al@x.org is also the address of line 2"}},
+		{"username with a space", "id,name,username\nA,Al,a l\n", []string{`line 2: username: "a l" holds a space or a character that does not print`}},
+		{"username too long", "id,name,username\nA,Al," + strings.Repeat("a", 65) + "\n", []string{"line 2: username: longer than 64 bytes"}},
+		{"username in two rows", "id,name,username\nA,Al,jsmith\nB,Bo,JSmith\n", []string{`line 3: username: "jsmith" is also the username of line 2`}},
 
 		// Line numbers are physical lines, past quoted newlines and
 		// blank lines; a field's own line is named.
@@ -430,8 +460,9 @@ func TestParseDirectoryBounds(t *testing.T) {
 
 func TestFormatDirectory(t *testing.T) {
 	ps := []store.Person{
-		{ID: "A1", Name: `Lee, Ann "Annie"`, Number: "4711", Unit: "PSD", Rank: "superintendent", Roles: []string{"authoriser", "staff"}, LeftOn: date(2024, 3, 31)},
-		{ID: "B2", Name: "Bo", Manager: "A1", Grade: "band_c", Roles: []string{"adviser", "staff"}, Adviser: "legal"},
+		{ID: "A1", Name: `Lee, Ann "Annie"`, Number: "4711", Unit: "PSD", Rank: "superintendent", Roles: []string{"authoriser", "staff"}, LeftOn: date(2024, 3, 31),
+			Emails: []string{"ann.lee@force.example", "annie@force.example"}, Username: "alee"},
+		{ID: "B2", Name: "Bo", Manager: "A1", Grade: "band_c", Roles: []string{"adviser", "staff"}, Adviser: "legal", Emails: []string{"bo@force.example"}},
 		{ID: "C3", Name: `\.`, Roles: []string{"staff"}},
 	}
 	var b bytes.Buffer
@@ -439,9 +470,9 @@ func TestFormatDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := header +
-		"A1,\"Lee, Ann \"\"Annie\"\"\",4711,PSD,,superintendent,,authoriser;staff,,2024-03-31\n" +
-		"B2,Bo,,,A1,,band_c,adviser;staff,legal,\n" +
-		"C3,\"\\.\",,,,,,staff,,\n"
+		"A1,\"Lee, Ann \"\"Annie\"\"\",4711,PSD,,superintendent,,authoriser;staff,,2024-03-31,ann.lee@force.example;annie@force.example,alee\n" +
+		"B2,Bo,,,A1,,band_c,adviser;staff,legal,,bo@force.example,\n" +
+		"C3,\"\\.\",,,,,,staff,,,,\n"
 	if got := b.String(); got != want {
 		t.Errorf("FormatDirectory =\n%s\nwant\n%s", got, want)
 	}
@@ -506,6 +537,13 @@ func genDirectory(n int) []store.Person {
 		if i%97 == 0 {
 			p.LeftOn = date(2020+i%5, time.Month(1+i%12), 1+i%28)
 		}
+		if i%10 != 0 {
+			p.Emails = []string{fmt.Sprintf("officer.%d@force.example", i)}
+			p.Username = fmt.Sprintf("off%d", i)
+		}
+		if i%10 == 1 {
+			p.Emails = append([]string{fmt.Sprintf("alias%d@force.example", i)}, p.Emails...)
+		}
 		ps[i] = p
 	}
 	return ps
@@ -535,12 +573,13 @@ func TestParseDirectory50k(t *testing.T) {
 
 // samePerson reports whether a and b are equal in every field.
 func samePerson(a, b store.Person) bool {
-	if n := reflect.TypeFor[store.Person]().NumField(); n != 12 {
+	if n := reflect.TypeFor[store.Person]().NumField(); n != 14 {
 		panic(fmt.Sprintf("store.Person has %d fields: update samePerson", n))
 	}
 	return a.ID == b.ID && a.Name == b.Name && a.Number == b.Number && a.Unit == b.Unit &&
 		a.Manager == b.Manager && a.Rank == b.Rank && a.Grade == b.Grade &&
-		slices.Equal(a.Roles, b.Roles) && a.Adviser == b.Adviser && a.LeftOn.Equal(b.LeftOn) &&
+		slices.Equal(a.Roles, b.Roles) && a.Adviser == b.Adviser && slices.Equal(a.Emails, b.Emails) &&
+		a.Username == b.Username && a.LeftOn.Equal(b.LeftOn) &&
 		a.Updated.Equal(b.Updated) && a.Version == b.Version
 }
 

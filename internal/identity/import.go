@@ -30,9 +30,13 @@ type ImportResult struct {
 // It is idempotent: importing the same file again changes nothing.
 //
 // The file is the authority for name, number, unit, manager, rank, grade
-// and leaving date. Roles and adviser kind in the file apply only to people
-// new to the directory; after that they change only through dual control,
-// so a later export cannot silently undo an approved change.
+// and leaving date, and, when it has those columns, for e-mail addresses
+// and username; without one, each person keeps what the directory holds.
+// Roles and adviser kind in the file apply only to people new to the
+// directory; after that they change only through dual control, so a later
+// export cannot silently undo an approved change. An address or username
+// the file gives one person and the directory another (who is not in the
+// file, or the file gives another) fails the import with store.ErrTaken.
 //
 // Import keeps each person's roles as it read them, and puts them back
 // only if the person is still at the version it read (see
@@ -45,13 +49,13 @@ func Import(ctx context.Context, st store.Store, r io.Reader, grades GradeMap, n
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	ps, err := ParseDirectory(r, grades)
+	ps, cols, err := parseDirectory(r, grades)
 	if err != nil {
 		return ImportResult{}, err
 	}
 	var res ImportResult
 	err = retryConflict(func() (err error) {
-		res, err = importPeople(ctx, st, ps, now, progress)
+		res, err = importPeople(ctx, st, ps, cols, now, progress)
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -62,7 +66,7 @@ func Import(ctx context.Context, st store.Store, r io.Reader, grades GradeMap, n
 
 // importPeople reads the directory, merges the parsed people into a copy
 // of it, and puts them, each at the version read.
-func importPeople(ctx context.Context, st store.Store, parsed []store.Person, now time.Time, progress func(stage string, done, total int)) (ImportResult, error) {
+func importPeople(ctx context.Context, st store.Store, parsed []store.Person, cols nameColumns, now time.Time, progress func(stage string, done, total int)) (ImportResult, error) {
 	res := ImportResult{Rows: len(parsed)}
 	total, err := st.CountPeople(ctx)
 	if err != nil {
@@ -91,6 +95,12 @@ func importPeople(ctx context.Context, st store.Store, parsed []store.Person, no
 		if old, ok := existing[p.ID]; ok {
 			inFile++
 			p.Roles, p.Adviser, p.Version = old.Roles, old.Adviser, old.Version
+			if !cols.email {
+				p.Emails = old.Emails
+			}
+			if !cols.username {
+				p.Username = old.Username
+			}
 		}
 		if Left(*p, now) {
 			res.Leavers++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/store"
@@ -150,6 +151,8 @@ func RevokeLeavers(ctx context.Context, st store.Store, now time.Time) (map[stri
 type External struct {
 	ID, Name, Unit, Rank, Grade string
 	Roles                       []string // nil when the provider sends no roles claim
+	// Email is an address the provider has verified; "" if none.
+	Email string
 }
 
 // MergeExternal updates the directory from an identity provider's claims
@@ -157,9 +160,12 @@ type External struct {
 // (zero if new). The provider, like the HR import, is an authority for
 // name, unit, rank and grade; when it sends roles it is the authority for
 // those too (its group memberships are managed under the organisation's own
-// controls), and the caller records any change of roles or rank in the
-// oversight log. Claims that do not parse, and leavers, are refused with
-// nothing stored. A person changed while MergeExternal merges them (a
+// controls), and the caller records any change of roles, rank or e-mail
+// addresses in the oversight log. A verified e-mail address is added to the
+// person's addresses, never replacing those HR gave: unless another person
+// holds it already (store.ErrTaken), when the person is merged without it,
+// or the person has store.MaxEmails already. Claims that do not parse, and
+// leavers, are refused with nothing stored. A person changed while MergeExternal merges them (a
 // change approved, say) is read and merged again, up to three times in
 // all, so that the claims never overwrite what they were not merged with.
 func MergeExternal(ctx context.Context, st store.Store, e External, grades GradeMap, now time.Time) (after, before store.Person, err error) {
@@ -188,6 +194,12 @@ func MergeExternal(ctx context.Context, st store.Store, e External, grades Grade
 	}
 	if e.Roles != nil && roles == nil {
 		roles = []string{string(RoleStaff)}
+	}
+	email := strings.ToLower(e.Email)
+	if email != "" {
+		if err := store.CheckEmail(email); err != nil {
+			return store.Person{}, store.Person{}, fmt.Errorf("e-mail address: %v", err)
+		}
 	}
 	err = retryConflict(func() error {
 		// Read at its Version, or new at Version 0: the put compares it.
@@ -222,7 +234,17 @@ func MergeExternal(ctx context.Context, st store.Store, e External, grades Grade
 			}
 		}
 		p.Updated = now
-		if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
+		without := p
+		if email != "" && !slices.Contains(p.Emails, email) && len(p.Emails) < store.MaxEmails {
+			p.Emails = store.CleanEmails(append(slices.Clone(p.Emails), email))
+		}
+		_, _, err = st.PutPeople(ctx, []store.Person{p})
+		if errors.Is(err, store.ErrTaken) && len(without.Emails) != len(p.Emails) {
+			// Another person's address: which of the two it is, is for
+			// HR to say, not for whoever signs in first.
+			_, _, err = st.PutPeople(ctx, []store.Person{without})
+		}
+		if err != nil {
 			return fmt.Errorf("storing %s: %w", e.ID, err)
 		}
 		return nil

@@ -217,15 +217,18 @@ func loadDemoPeople(ctx context.Context, n *Node) error {
 			roles["investigator"] = append(roles["investigator"], sp.ID)
 		}
 		slices.Sort(r)
-		ps = append(ps, store.Person{ID: sp.ID, Name: sp.Name, Number: sp.Collar, Unit: sp.Unit, Rank: string(rank), Roles: r, Updated: now})
+		// The simulator's address and login, so that its e-mail and
+		// sign-in events resolve to the person as captured ones would.
+		ps = append(ps, store.Person{ID: sp.ID, Name: sp.Name, Number: sp.Collar, Unit: sp.Unit, Rank: string(rank), Roles: r,
+			Emails: []string{sp.Email}, Username: sp.Username, Updated: now})
 	}
 	setDemoManagers(ps)
 	for i, id := range demoAdmins {
 		ps = append(ps, store.Person{ID: id, Name: fmt.Sprintf("Demo Administrator %d", i+1), Unit: "ICT Security",
-			Grade: "", Roles: []string{"admin", "staff"}, Updated: now})
+			Grade: "", Roles: []string{"admin", "staff"}, Emails: []string{id + "@" + simulate.InternalDomain}, Updated: now})
 	}
 	ps = append(ps, store.Person{ID: "demo-oversight", Name: "Demo Oversight", Unit: "Professional Standards",
-		Roles: []string{"oversight", "staff"}, Updated: now})
+		Roles: []string{"oversight", "staff"}, Emails: []string{"demo-oversight@" + simulate.InternalDomain}, Updated: now})
 	if _, _, err := n.Store.PutPeople(ctx, ps); err != nil {
 		return err
 	}

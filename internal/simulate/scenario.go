@@ -364,7 +364,7 @@ func mailTo(to string, attachments int) func(g *gen, p *person) header {
 		w.b = append(w.b, '"', '<')
 		w.b = appendHex(w.b, g.r.Uint64())
 		w.b = append(w.b, '@')
-		w.b = append(w.b, internalDomain...)
+		w.b = append(w.b, InternalDomain...)
 		w.b = append(w.b, '>', '"')
 		w.close()
 		w.open("content")

@@ -92,6 +92,13 @@ type Person struct {
 	Unit    string // "Response Team 3", "CID Northern", …
 	Rank    string // snake_case Met rank: constable, sergeant, inspector, …
 	Pattern string // "shifts" for teams that work nights, else "days"
+	// Email is the person's address on the force's mail system, the one
+	// their simulated e-mail is sent from ("sarah.khan@police.example",
+	// numbered when the name repeats); unique.
+	Email string
+	// Username is the person's login name ("skhan", numbered when it
+	// repeats); unique.
+	Username string
 	// LeftAt is when the person left the force, at the end of their last
 	// day; zero if they are still serving at the end of the window.
 	LeftAt time.Time
@@ -336,6 +343,7 @@ func makePeople(cfg Config) []person {
 	}
 	ps := make([]person, cfg.People)
 	emails := make(map[string]int, cfg.People)
+	logins := make(map[string]int, cfg.People)
 	for i := range ps {
 		p := &ps[i]
 		p.unit = pickWeighted(r, unitTotal, func(j int) int { return units[j].share }, len(units))
@@ -364,7 +372,14 @@ func makePeople(cfg Config) []person {
 		if c := emails[local]; c > 1 {
 			local += strconv.Itoa(c)
 		}
-		p.email = local + "@" + internalDomain
+		p.email = local + "@" + InternalDomain
+		p.Email = p.email
+		login := strings.ToLower(p.first[:1] + p.last) // the names are ASCII letters
+		logins[login]++
+		if c := logins[login]; c > 1 {
+			login += strconv.Itoa(c)
+		}
+		p.Username = login
 		p.host = fmt.Sprintf("ws-%04d", r.IntN(10000))
 		p.ip = fmt.Sprintf("10.%d.%d.%d", 16+p.unit, r.IntN(256), 1+r.IntN(254))
 		p.ext = strconv.Itoa(2000 + r.IntN(8000))
@@ -390,7 +405,9 @@ func makePeople(cfg Config) []person {
 	return ps
 }
 
-const internalDomain = "police.example"
+// InternalDomain is the force's own mail domain: its people's addresses
+// (Person.Email) and its intranet are under it.
+const InternalDomain = "police.example"
 
 // Distinct PCG stream constants keep the directory and each person's
 // activity independent of one another.
@@ -1028,7 +1045,7 @@ func (g *gen) email(p *person) header {
 	w.b = append(w.b, '@')
 	// The sender's mail server names the message.
 	if send {
-		w.b = append(w.b, internalDomain...)
+		w.b = append(w.b, InternalDomain...)
 	} else {
 		w.b = append(w.b, addrs[0][bytes.IndexByte(addrs[0], '@')+1:]...)
 	}
@@ -1054,7 +1071,7 @@ type site struct {
 }
 
 var sites = []site{
-	{"intranet." + internalDomain, []string{"/news/", "/policies/use-of-force", "/hr/annual-leave", "/directory/search", "/duties/roster", "/forms/overtime-claim", "/guidance/stop-and-search"}, false},
+	{"intranet." + InternalDomain, []string{"/news/", "/policies/use-of-force", "/hr/annual-leave", "/directory/search", "/duties/roster", "/forms/overtime-claim", "/guidance/stop-and-search"}, false},
 	{"www.legislation.gov.uk", []string{"/ukpga/1984/60/section/24", "/ukpga/1968/60/section/1", "/ukpga/1986/64/section/5", "/ukpga/1988/52/section/170"}, false},
 	{"www.college.police.uk", []string{"/app/detention-and-custody", "/app/major-investigation-and-public-protection", "/app/armed-policing", "/guidance/vulnerability"}, false},
 	{"www.cps.gov.uk", []string{"/legal-guidance/charging", "/legal-guidance/bail", "/legal-guidance/hate-crime"}, false},

@@ -137,13 +137,24 @@ func TestPeople(t *testing.T) {
 		{Config{People: 2500}, 2500},
 	}
 	idRE := regexp.MustCompile(`^u[0-9]{5}$`)
+	emailRE := regexp.MustCompile(`^[a-z]+\.[a-z]+[0-9]*@police\.example$`)
+	loginRE := regexp.MustCompile(`^[a-z]+[0-9]*$`)
 	for _, tc := range tests {
 		ps := People(tc.cfg)
 		if len(ps) != tc.want {
 			t.Errorf("len(People(%+v)) = %d, want %d", tc.cfg, len(ps), tc.want)
 		}
 		constables := 0
+		// The directory refuses an address or login two people share.
+		emails, logins := map[string]bool{}, map[string]bool{}
 		for i, p := range ps {
+			if !emailRE.MatchString(p.Email) || emails[p.Email] {
+				t.Errorf("People(%+v)[%d].Email = %q, want a unique lower-case address", tc.cfg, i, p.Email)
+			}
+			if !loginRE.MatchString(p.Username) || logins[p.Username] {
+				t.Errorf("People(%+v)[%d].Username = %q, want a unique lower-case login", tc.cfg, i, p.Username)
+			}
+			emails[p.Email], logins[p.Username] = true, true
 			if want := fmt.Sprintf("u%05d", i+1); p.ID != want || !idRE.MatchString(p.ID) {
 				t.Errorf("People(%+v)[%d].ID = %q, want %q", tc.cfg, i, p.ID, want)
 			}

@@ -39,6 +39,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("conflicting update")
+	// ErrTaken: a put would give two people one e-mail address or one
+	// username, so that a message naming it could not be resolved to one
+	// person. It is also ErrExists; retrying does not help.
+	ErrTaken = fmt.Errorf("name taken: %w", ErrExists)
 	// ErrNoStore: a read-only command was pointed at a place that holds
 	// no lbm store, and created none.
 	ErrNoStore = errors.New("holds no lbm data")
@@ -351,6 +355,14 @@ type Person struct {
 	Grade   string   // a police staff grade; "" for officers
 	Roles   []string // sorted, unique
 	Adviser string   // "legal", "dpo", "ethics" or ""
+	// Emails are the person's e-mail addresses, aliases included:
+	// lower-cased, sorted and unique (see CleanEmails). No two people
+	// share one.
+	Emails []string
+	// Username is the person's login name on the organisation's systems
+	// (e.g. "jsmith"), lower-cased; "" when none, or when it is the ID.
+	// No two people share one.
+	Username string
 	// LeftOn is the leaving date of a leaver (UTC midnight); zero while
 	// the person is active. From that instant nothing they hold works.
 	LeftOn  time.Time
@@ -363,8 +375,8 @@ type Person struct {
 
 // PeopleQuery selects people for a listing.
 type PeopleQuery struct {
-	// Text, when not empty, keeps people whose ID, name, number or unit
-	// contains it, ignoring ASCII case.
+	// Text, when not empty, keeps people whose ID, name, number, unit,
+	// e-mail addresses or username contains it, ignoring ASCII case.
 	Text string
 	// After keeps people whose ID sorts after it: the last ID of the
 	// previous page.
@@ -388,7 +400,9 @@ type People interface {
 	// stores none of ps; the caller reads again and retries. Without the
 	// comparison a put of people read before an approval would silently
 	// undo the approved Roles and Adviser. It returns ErrExists if ps names
-	// one ID twice. On any error nothing is stored.
+	// one ID twice, and ErrTaken if it would leave two people, in ps or
+	// stored, with one e-mail address or username. On any error nothing
+	// is stored.
 	PutPeople(ctx context.Context, ps []Person) (added, changed int, err error)
 	// PersonByID returns the person; ErrNotFound if none.
 	PersonByID(ctx context.Context, id string) (Person, error)
@@ -469,7 +483,8 @@ type Changes interface {
 // transaction. At most one field is set; none for a rejection.
 type ChangeEffect struct {
 	// Person replaces the stored person, whose Version must be
-	// Person.Version-1.
+	// Person.Version-1. ErrTaken if another person holds one of its
+	// e-mail addresses or its username.
 	Person *Person
 	// Publish publishes a draft notice.
 	Publish *Publication
@@ -901,6 +916,7 @@ type Store interface {
 	KEKRotation
 	Principals
 	People
+	DirectoryLookup
 	Credentials
 	Changes
 	Notices

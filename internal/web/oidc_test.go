@@ -207,7 +207,7 @@ func TestOIDCSignIn(t *testing.T) {
 		t.Fatalf("PersonByID: %v", err)
 	}
 	want := store.Person{ID: "oidc-admin", Name: "Alex Admin", Unit: "Professional Standards", Rank: "inspector",
-		Roles: []string{"admin", "staff"}}
+		Roles: []string{"admin", "staff"}, Emails: []string{"alex@force.example"}}
 	if diff := cmp.Diff(want, got, ignoreStamps); diff != "" {
 		t.Errorf("directory after sign-in (-want +got):\n%s", diff)
 	}
@@ -256,8 +256,9 @@ func TestOIDCKeepsRoles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PersonByID: %v", err)
 	}
+	// The provider's verified address is added.
 	want := store.Person{ID: "oidc-kept", Name: "Kit Kept", Unit: "Digital Forensics", Rank: "sergeant",
-		Roles: []string{"investigator", "staff"}}
+		Roles: []string{"investigator", "staff"}, Emails: []string{"kit@force.example"}}
 	if diff := cmp.Diff(want, got, ignoreStamps); diff != "" {
 		t.Errorf("directory after sign-in (-want +got):\n%s", diff)
 	}

@@ -24,14 +24,18 @@ type PersonJSON struct {
 	Grade   string   `json:"grade,omitempty"`
 	Roles   []string `json:"roles"`
 	Adviser string   `json:"adviser,omitempty"`
-	Status  string   `json:"status"` // "active" or "left"
-	LeftOn  string   `json:"left_on,omitempty"`
-	Version int64    `json:"version"`
+	// Emails and Username are what other systems call the person, by
+	// which captured messages are attributed to them.
+	Emails   []string `json:"emails,omitempty"`
+	Username string   `json:"username,omitempty"`
+	Status   string   `json:"status"` // "active" or "left"
+	LeftOn   string   `json:"left_on,omitempty"`
+	Version  int64    `json:"version"`
 }
 
 func personJSON(p store.Person, now time.Time) PersonJSON {
 	out := PersonJSON{ID: p.ID, Name: p.Name, Number: p.Number, Unit: p.Unit, Manager: p.Manager, Rank: p.Rank,
-		Grade: p.Grade, Roles: p.Roles, Adviser: p.Adviser, Status: "active", Version: p.Version}
+		Grade: p.Grade, Roles: p.Roles, Adviser: p.Adviser, Emails: p.Emails, Username: p.Username, Status: "active", Version: p.Version}
 	if out.Roles == nil {
 		out.Roles = []string{}
 	}

@@ -557,7 +557,8 @@ func (s *server) personView(p store.Person, now time.Time) pages.PersonView {
 		rank = identity.Rank(p.Rank).Title()
 	}
 	return pages.PersonView{ID: p.ID, Name: p.Name, Number: p.Number, Unit: p.Unit, Manager: p.Manager, Rank: rank,
-		Grade: p.Grade, Roles: row.Roles, Adviser: adviser, Status: row.Status, Version: fmt.Sprint(p.Version)}
+		Grade: p.Grade, Roles: row.Roles, Adviser: adviser, Status: row.Status, Version: fmt.Sprint(p.Version),
+		Emails: strings.Join(p.Emails, ", "), Username: p.Username}
 }
 
 func (s *server) changeRow(c store.Change, viewer identity.Principal) pages.ChangeRow {
@@ -796,17 +797,20 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request, p identity
 	}
 	now := s.cfg.Now()
 	person, before, err := identity.MergeExternal(r.Context(), s.cfg.Store, identity.External{ID: id.ID, Name: id.Name, Unit: id.Unit,
-		Rank: id.Rank, Grade: id.Grade, Roles: id.Roles}, s.cfg.Grades, now)
+		Rank: id.Rank, Grade: id.Grade, Roles: id.Roles, Email: id.Email}, s.cfg.Grades, now)
 	if err != nil {
 		failed("your account's details were not accepted", err)
 		return
 	}
-	if !slices.Equal(before.Roles, person.Roles) || before.Rank != person.Rank || before.Grade != person.Grade {
+	if !slices.Equal(before.Roles, person.Roles) || before.Rank != person.Rank || before.Grade != person.Grade ||
+		!slices.Equal(before.Emails, person.Emails) {
 		// Who may do what changed at the provider: oversight sees it here,
-		// as it sees dual-control changes and HR imports.
+		// as it sees dual-control changes and HR imports. So does a new
+		// address, which changes whose captured mail is attributed to whom.
 		_, err := s.cfg.Record(r.Context(), "lbm", "person_updated_by_identity_provider", map[string]any{
 			"person": person.ID, "roles": person.Roles, "rank": person.Rank, "grade": person.Grade,
 			"previous_roles": before.Roles, "previous_rank": before.Rank, "previous_grade": before.Grade,
+			"emails": person.Emails, "previous_emails": before.Emails,
 		})
 		if err != nil {
 			s.pageError(w, r, p, err)

@@ -55,6 +55,11 @@ type Identity struct {
 	Rank  string
 	Grade string
 	Roles []string // nil when the claim is missing or empty
+	// Email is the standard "email" claim, but only when the standard
+	// "email_verified" claim is true: an address the provider has not
+	// verified could be anyone's, and the directory attributes captured
+	// mail by address. "" otherwise.
+	Email string
 
 	Issuer  string // the provider, as the token's iss
 	Subject string // the token's sub: the person at this provider
@@ -103,6 +108,18 @@ func (m ClaimMap) identity(claims map[string]json.RawMessage) (Identity, error) 
 		return Identity{}, err
 	}
 	id.Roles = roles
+	email, err := stringClaim(claims, "email")
+	if err != nil {
+		return Identity{}, err
+	}
+	if email != "" {
+		var verified bool
+		// A string "true", which some providers send, is not verified:
+		// the standard says boolean.
+		if raw, ok := claims["email_verified"]; ok && json.Unmarshal(raw, &verified) == nil && verified {
+			id.Email = email
+		}
+	}
 	return id, nil
 }
 

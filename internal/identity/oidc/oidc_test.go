@@ -40,6 +40,7 @@ func TestSignIn(t *testing.T) {
 		Unit:    "Professional Standards",
 		Rank:    "inspector",
 		Roles:   []string{"investigator", "authoriser"},
+		Email:   "alex@force.example",
 		Issuer:  o.Issuer,
 		Subject: "u-4711",
 	}
@@ -67,27 +68,31 @@ func TestClaims(t *testing.T) {
 		name: "roles as an array",
 		user: "alex",
 		want: Identity{ID: "u-4711", Name: "Alex Example", Unit: "Professional Standards", Rank: "inspector",
-			Roles: []string{"investigator", "authoriser"}, Subject: "u-4711"},
+			Roles: []string{"investigator", "authoriser"}, Email: "alex@force.example", Subject: "u-4711"},
 	}, {
 		name: "roles space-separated",
 		user: "sam",
 		want: Identity{ID: "u-4712", Name: "Sam Sample", Unit: "Digital Forensics", Grade: "band_c",
-			Roles: []string{"staff", "investigator"}, Subject: "u-4712"},
+			Roles: []string{"staff", "investigator"}, Email: "sam@force.example", Subject: "u-4712"},
 	}, {
 		name:   "custom claim names",
 		user:   "kim",
 		claims: custom,
 		want: Identity{ID: "MP-100200", Name: "DS Kim Custom", Unit: "Anti-Corruption", Rank: "sergeant",
-			Roles: []string{"oversight"}, Subject: "u-4713"},
+			Roles: []string{"oversight"}, Email: "kim@force.example", Subject: "u-4713"},
 	}, {
 		name:   "custom names, only some set",
 		user:   "alex",
 		claims: ClaimMap{Roles: "groups", Unit: "ou"},
-		want:   Identity{ID: "u-4711", Name: "Alex Example", Rank: "inspector", Subject: "u-4711"},
+		want:   Identity{ID: "u-4711", Name: "Alex Example", Rank: "inspector", Email: "alex@force.example", Subject: "u-4711"},
 	}, {
 		name: "no custom claims",
 		user: "lee",
-		want: Identity{ID: "u-4714", Name: "Lee Plain", Subject: "u-4714"},
+		want: Identity{ID: "u-4714", Name: "Lee Plain", Email: "lee@force.example", Subject: "u-4714"},
+	}, {
+		name: "email not verified",
+		user: "una",
+		want: Identity{ID: "u-4716", Name: "Una Verified", Subject: "u-4716"},
 	}, {
 		name:    "missing ID claim",
 		user:    "lee",

@@ -49,6 +49,9 @@ var testUsers = []oidctest.User{{
 	// claims of the wrong JSON types
 	ID: "u-4715", Username: "bad", Name: "Bad Types",
 	Claims: map[string]any{"roles": 7, "rank": []string{"inspector"}},
+}, {
+	// an address the provider has not verified
+	ID: "u-4716", Username: "una", Name: "Una Verified", EmailUnverified: true,
 }}
 
 // startOP starts a provider with testUsers, configured otherwise by cfg.

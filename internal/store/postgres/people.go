@@ -8,15 +8,95 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lbm-project/lbm/internal/store"
 )
 
-const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, left_on, updated, version`
+var _ store.DirectoryLookup = (*DB)(nil)
+
+const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, emails, username, left_on, updated, version`
 
 // personFields are the columns PutPeople compares and replaces: all but
 // id, updated and version.
-const personFields = `name, number, unit, manager, rank, grade, roles, adviser, left_on`
+const personFields = `name, number, unit, manager, rank, grade, roles, adviser, emails, username, left_on`
+
+// personRow is p's values in personColumns' order.
+func personRow(p *store.Person) []any {
+	return []any{p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser,
+		store.FormatEmails(p.Emails), p.Username, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version}
+}
+
+// stageKeys finds the people in the temporary table people_in whose
+// e-mail addresses or username differ from those stored (all of them, for
+// people not stored), and lists them in people_renamed and their names in
+// people_keys_in, as kind, key and person, for checkKeys and syncKeys.
+// Everyone else's names are as stored already, so an import that renames
+// no one checks and writes no names. It reports whether anyone is renamed.
+func stageKeys(ctx context.Context, tx pgx.Tx) (bool, error) {
+	tag, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE people_renamed ON COMMIT DROP AS
+		SELECT i.id, i.emails, i.username FROM people_in i LEFT JOIN people p ON p.id = i.id
+		WHERE p.id IS NULL OR (p.emails, p.username) IS DISTINCT FROM (i.emails, i.username)`)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	_, err = tx.Exec(ctx, stageRenamedKeys)
+	return true, err
+}
+
+// stageRenamedKeys lists the names of the people in people_renamed in
+// people_keys_in.
+const stageRenamedKeys = `CREATE TEMPORARY TABLE people_keys_in ON COMMIT DROP AS
+		SELECT 'email'::text AS kind, e AS key, r.id AS person
+			FROM people_renamed r, unnest(string_to_array(nullif(r.emails, ''), ' ')) AS e
+		UNION ALL
+		SELECT 'username', r.username, r.id FROM people_renamed r WHERE r.username <> ''`
+
+// checkKeys returns ErrTaken if a stored person holds a name staged for
+// another and is not in the batch: a person in the batch gives up whatever
+// names the batch does not give them, so two may swap addresses (and one
+// in the batch but not renamed keeps names no one else in the batch has:
+// CheckPeople saw to that). An index lookup of people_keys per name.
+func checkKeys(ctx context.Context, tx pgx.Tx) error {
+	var kind, name, holder, other string
+	err := tx.QueryRow(ctx, `SELECT b.kind, b.key, k.person, b.person
+		FROM people_keys_in b JOIN people_keys k ON k.kind = b.kind AND k.key = b.key
+		WHERE k.person <> b.person AND NOT EXISTS (SELECT 1 FROM people_in i WHERE i.id = k.person)
+		ORDER BY b.kind, b.key LIMIT 1`).Scan(&kind, &name, &holder, &other)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	if kind == "email" {
+		kind = "e-mail address"
+	}
+	return store.TakenError(kind, name, holder, other)
+}
+
+// syncKeys brings people_keys in step with the batch: it removes the
+// names the batch's people no longer have, then adds those they gained,
+// so that an import that changes nothing writes nothing here. After
+// checkKeys and the removal a name still held is the same person's. A put
+// committed meanwhile that took one of the names fails the insert on the
+// primary key rather than being skipped: the directory is never left
+// ambiguous.
+func syncKeys(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `DELETE FROM people_keys k USING people_renamed r
+		WHERE k.person = r.id
+			AND NOT EXISTS (SELECT 1 FROM people_keys_in b WHERE b.kind = k.kind AND b.key = k.key AND b.person = k.person)`)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO people_keys (kind, key, person)
+		SELECT b.kind, b.key, b.person FROM people_keys_in b
+		WHERE NOT EXISTS (SELECT 1 FROM people_keys k WHERE k.kind = b.kind AND k.key = b.key)`)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("putting people: an e-mail address or username was taken meanwhile: %w", store.ErrTaken)
+	}
+	return err
+}
 
 // conflict reports a person the directory does not hold at the version
 // the batch gives; 0 is "not stored".
@@ -57,8 +137,7 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"people_in"}, strings.Split(personColumns, ", "),
 			pgx.CopyFromSlice(len(ps), func(i int) ([]any, error) {
-				p := &ps[i]
-				return []any{p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version}, nil
+				return personRow(&ps[i]), nil
 			}))
 		if err != nil {
 			return err
@@ -94,6 +173,16 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 			}
 			return conflict(id, given, was)
 		}
+		if renamed, err := stageKeys(ctx, tx); err != nil {
+			return err
+		} else if renamed {
+			if err := checkKeys(ctx, tx); err != nil {
+				return err
+			}
+			if err := syncKeys(ctx, tx); err != nil {
+				return err
+			}
+		}
 
 		if fresh > 0 {
 			tag, err := tx.Exec(ctx, `INSERT INTO people (`+personColumns+`)
@@ -108,11 +197,11 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 		}
 		if fresh < len(ps) {
 			tag, err := tx.Exec(ctx, `UPDATE people p SET (`+personFields+`, updated, version) =
-					(i.name, i.number, i.unit, i.manager, i.rank, i.grade, i.roles, i.adviser, i.left_on, i.updated, p.version + 1)
+					(i.name, i.number, i.unit, i.manager, i.rank, i.grade, i.roles, i.adviser, i.emails, i.username, i.left_on, i.updated, p.version + 1)
 				FROM people_in i
 				WHERE p.id = i.id AND i.version <> 0
-					AND (p.name, p.number, p.unit, p.manager, p.rank, p.grade, p.roles, p.adviser, p.left_on)
-						IS DISTINCT FROM (i.name, i.number, i.unit, i.manager, i.rank, i.grade, i.roles, i.adviser, i.left_on)`)
+					AND (p.name, p.number, p.unit, p.manager, p.rank, p.grade, p.roles, p.adviser, p.emails, p.username, p.left_on)
+						IS DISTINCT FROM (i.name, i.number, i.unit, i.manager, i.rank, i.grade, i.roles, i.adviser, i.emails, i.username, i.left_on)`)
 			if err != nil {
 				return err
 			}
@@ -128,12 +217,12 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 
 func scanPerson(row pgx.Row) (store.Person, error) {
 	var p store.Person
-	var roles string
+	var roles, emails string
 	var leftOn, updated int64
-	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &leftOn, &updated, &p.Version); err != nil {
+	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &emails, &p.Username, &leftOn, &updated, &p.Version); err != nil {
 		return store.Person{}, translate(err)
 	}
-	p.Roles = store.ParseRoles(roles)
+	p.Roles, p.Emails = store.ParseRoles(roles), store.ParseEmails(emails)
 	p.LeftOn, p.Updated = store.FromNanos(leftOn), store.FromNanos(updated)
 	return p, nil
 }
@@ -157,7 +246,8 @@ func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Pers
 		pat = store.ContainsPattern(q.Text)
 	}
 	return queryAll(ctx, db.pool, scanPerson, `SELECT `+personColumns+` FROM people
-		WHERE id > $1 AND ($2 = '' OR id ILIKE $2 ESCAPE '\' OR name ILIKE $2 ESCAPE '\' OR number ILIKE $2 ESCAPE '\' OR unit ILIKE $2 ESCAPE '\')
+		WHERE id > $1 AND ($2 = '' OR id ILIKE $2 ESCAPE '\' OR name ILIKE $2 ESCAPE '\' OR number ILIKE $2 ESCAPE '\' OR unit ILIKE $2 ESCAPE '\'
+			OR emails ILIKE $2 ESCAPE '\' OR username ILIKE $2 ESCAPE '\')
 		ORDER BY id LIMIT $3`, q.After, pat, limit)
 }
 
@@ -319,12 +409,43 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEf
 // putApproved is DecideChange's Person effect.
 func putApproved(ctx context.Context, tx pgx.Tx, p *store.Person) error {
 	tag, err := tx.Exec(ctx, `UPDATE people SET name = $2, number = $3, unit = $4, manager = $5, rank = $6, grade = $7,
-			roles = $8, adviser = $9, left_on = $10, updated = $11, version = $12
-		WHERE id = $1 AND version = $13`,
-		p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
-		p.Version-1)
+			roles = $8, adviser = $9, emails = $10, username = $11, left_on = $12, updated = $13, version = $14
+		WHERE id = $1 AND version = $15`,
+		append(personRow(p), p.Version-1)...)
 	if err != nil {
 		return err
 	}
-	return guarded(ctx, tx, tag.RowsAffected(), `SELECT 1 FROM people WHERE id = $1`, p.ID)
+	if err := guarded(ctx, tx, tag.RowsAffected(), `SELECT 1 FROM people WHERE id = $1`, p.ID); err != nil {
+		return err
+	}
+	// The batch of one that checkKeys and syncKeys read, renamed whether
+	// or not the approval changed the names: the update is written
+	// already, so stageKeys cannot tell, and one person costs nothing.
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE people_in ON COMMIT DROP AS SELECT * FROM people WHERE id = $1`, p.ID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE people_renamed ON COMMIT DROP AS SELECT id, emails, username FROM people_in`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, stageRenamedKeys); err != nil {
+		return err
+	}
+	if err := checkKeys(ctx, tx); err != nil {
+		return err
+	}
+	return syncKeys(ctx, tx)
+}
+
+// PeopleIndex reads the people's keys in one query, in ID order.
+func (db *DB) PeopleIndex(ctx context.Context) ([]store.PersonKeys, error) {
+	return queryAll(ctx, db.pool, func(row pgx.Row) (store.PersonKeys, error) {
+		var k store.PersonKeys
+		var emails string
+		var leftOn int64
+		if err := row.Scan(&k.ID, &k.Number, &k.Username, &emails, &leftOn); err != nil {
+			return store.PersonKeys{}, translate(err)
+		}
+		k.Emails, k.LeftOn = store.ParseEmails(emails), store.FromNanos(leftOn)
+		return k, nil
+	}, `SELECT id, number, username, emails, left_on FROM people ORDER BY id`)
 }

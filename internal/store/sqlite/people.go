@@ -13,10 +13,12 @@ import (
 	"github.com/lbm-project/lbm/internal/store"
 )
 
-const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, left_on, updated, version`
+var _ store.DirectoryLookup = (*DB)(nil)
+
+const personColumns = `id, name, number, unit, manager, rank, grade, roles, adviser, emails, username, left_on, updated, version`
 
 // peoplePerInsert batches rows into one upsert, as rowsPerInsert does for
-// entries: 64 rows of 11 parameters each.
+// entries: 64 rows of 13 parameters each.
 const peoplePerInsert = 64
 
 // staleVersion selects, of the people given as a JSON object from ID to
@@ -51,15 +53,79 @@ func versionsJSON(ps []store.Person) string {
 // returned version of 1 is an addition and any other a change.
 func upsertPeople(n int) string {
 	return `INSERT INTO people (` + personColumns + `) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,1),", n), ",") + `
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,1),", n), ",") + `
 		ON CONFLICT (id) DO UPDATE SET
 			name = excluded.name, number = excluded.number, unit = excluded.unit,
 			manager = excluded.manager, rank = excluded.rank, grade = excluded.grade,
-			roles = excluded.roles, adviser = excluded.adviser, left_on = excluded.left_on,
+			roles = excluded.roles, adviser = excluded.adviser, emails = excluded.emails,
+			username = excluded.username, left_on = excluded.left_on,
 			updated = excluded.updated, version = people.version + 1
-		WHERE (people.name, people.number, people.unit, people.manager, people.rank, people.grade, people.roles, people.adviser, people.left_on)
-			IS NOT (excluded.name, excluded.number, excluded.unit, excluded.manager, excluded.rank, excluded.grade, excluded.roles, excluded.adviser, excluded.left_on)
-		RETURNING version`
+		WHERE (people.name, people.number, people.unit, people.manager, people.rank, people.grade, people.roles, people.adviser, people.emails, people.username, people.left_on)
+			IS NOT (excluded.name, excluded.number, excluded.unit, excluded.manager, excluded.rank, excluded.grade, excluded.roles, excluded.adviser, excluded.emails, excluded.username, excluded.left_on)
+		RETURNING id, version`
+}
+
+// keysJSON encodes ps's e-mail addresses and usernames as a JSON array of
+// [kind, name, ID] for takenKey and syncKeys: one parameter, as for
+// staleVersion.
+func keysJSON(ps []store.Person) string {
+	var keys [][3]string
+	for _, p := range ps {
+		for _, e := range p.Emails {
+			keys = append(keys, [3]string{"email", e, p.ID})
+		}
+		if p.Username != "" {
+			keys = append(keys, [3]string{"username", p.Username, p.ID})
+		}
+	}
+	if keys == nil {
+		return "[]"
+	}
+	b, _ := json.Marshal(keys) // strings always encode
+	return string(b)
+}
+
+// takenKey selects, of the names given by keysJSON (?1), the first that
+// a person holds who is neither the one given it nor among those being
+// written (?2, the keys of a versionsJSON object): a person written gives
+// up whatever names they are not given, so two may swap addresses. A
+// lookup of people_keys' primary key per name.
+const takenKey = `SELECT b.value->>0, b.value->>1, k.person, b.value->>2
+	FROM json_each(?1) AS b JOIN people_keys k ON k.kind = b.value->>0 AND k.key = b.value->>1
+	WHERE k.person <> b.value->>2 AND k.person NOT IN (SELECT key FROM json_each(?2))
+	LIMIT 1`
+
+// checkKeys returns ErrTaken if takenKey finds a name.
+func checkKeys(ctx context.Context, tx *sql.Tx, keys, versions string) error {
+	var kind, name, holder, other string
+	switch err := tx.QueryRowContext(ctx, takenKey, keys, versions).Scan(&kind, &name, &holder, &other); {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	if kind == "email" {
+		kind = "e-mail address"
+	}
+	return store.TakenError(kind, name, holder, other)
+}
+
+// syncKeys brings people_keys in step with the batch just stored: it
+// removes the names its people no longer have, then adds those they
+// gained. Names they keep are neither removed nor added, so an import
+// that changes nothing writes nothing here. After checkKeys and the
+// removal, a name still held is held by the person given it.
+func syncKeys(ctx context.Context, tx *sql.Tx, keys, versions string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM people_keys
+		WHERE person IN (SELECT key FROM json_each(?2))
+			AND (kind, key, person) NOT IN (SELECT value->>0, value->>1, value->>2 FROM json_each(?1))`, keys, versions)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO people_keys (kind, key, person)
+		SELECT b.value->>0, b.value->>1, b.value->>2 FROM json_each(?1) AS b
+		WHERE NOT EXISTS (SELECT 1 FROM people_keys k WHERE k.kind = b.value->>0 AND k.key = b.value->>1)`, keys)
+	return err
 }
 
 // conflict reports a person the directory does not hold at the version
@@ -90,6 +156,14 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
+		// The people the upserts add or change, by ID: only their names
+		// can differ from people_keys, so only they are checked and
+		// synced, and an import that changes nothing costs nothing more.
+		batch := make(map[string]*store.Person, len(ps))
+		for i := range ps {
+			batch[ps[i].ID] = &ps[i]
+		}
+		var touched []store.Person
 		var full *sql.Stmt
 		for len(ps) > 0 {
 			n := min(len(ps), peoplePerInsert)
@@ -105,20 +179,23 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 				}
 				stmt = s
 			}
-			args := make([]any, 0, 11*n)
+			args := make([]any, 0, 13*n)
 			for _, p := range ps[:n] {
-				args = append(args, p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated))
+				args = append(args, p.ID, p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser,
+					store.FormatEmails(p.Emails), p.Username, store.Nanos(p.LeftOn), store.Nanos(p.Updated))
 			}
 			rows, err := stmt.QueryContext(ctx, args...)
 			if err != nil {
 				return err
 			}
 			for rows.Next() {
+				var id string
 				var version int64
-				if err := rows.Scan(&version); err != nil {
+				if err := rows.Scan(&id, &version); err != nil {
 					rows.Close()
 					return err
 				}
+				touched = append(touched, *batch[id])
 				if version == 1 {
 					added++
 				} else {
@@ -136,7 +213,17 @@ func (db *DB) PutPeople(ctx context.Context, ps []store.Person) (added, changed 
 				db.testingOnlyAfterPeopleBatch()
 			}
 		}
-		return nil
+		// Once written, an unchanged person's names are as stored, and no
+		// one else's (CheckPeople refused a name twice in the batch), so
+		// a name taken is taken from someone outside the changed.
+		if len(touched) == 0 {
+			return nil
+		}
+		ids, keys := versionsJSON(touched), keysJSON(touched)
+		if err := checkKeys(ctx, tx, keys, ids); err != nil {
+			return err
+		}
+		return syncKeys(ctx, tx, keys, ids)
 	})
 	if err != nil {
 		return 0, 0, translate(err)
@@ -150,12 +237,12 @@ type scanner interface {
 
 func scanPerson(row scanner) (store.Person, error) {
 	var p store.Person
-	var roles string
+	var roles, emails string
 	var leftOn, updated int64
-	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &leftOn, &updated, &p.Version); err != nil {
+	if err := row.Scan(&p.ID, &p.Name, &p.Number, &p.Unit, &p.Manager, &p.Rank, &p.Grade, &roles, &p.Adviser, &emails, &p.Username, &leftOn, &updated, &p.Version); err != nil {
 		return store.Person{}, translate(err)
 	}
-	p.Roles = store.ParseRoles(roles)
+	p.Roles, p.Emails = store.ParseRoles(roles), store.ParseEmails(emails)
 	p.LeftOn, p.Updated = store.FromNanos(leftOn), store.FromNanos(updated)
 	return p, nil
 }
@@ -176,9 +263,9 @@ func (db *DB) ListPeople(ctx context.Context, q store.PeopleQuery) ([]store.Pers
 	where := `id > ?`
 	args := []any{q.After}
 	if q.Text != "" {
-		where += ` AND (id LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\' OR number LIKE ? ESCAPE '\' OR unit LIKE ? ESCAPE '\')`
-		pat := store.ContainsPattern(q.Text)
-		args = append(args, pat, pat, pat, pat)
+		where += ` AND (id LIKE ?2 ESCAPE '\' OR name LIKE ?2 ESCAPE '\' OR number LIKE ?2 ESCAPE '\' OR unit LIKE ?2 ESCAPE '\'
+			OR emails LIKE ?2 ESCAPE '\' OR username LIKE ?2 ESCAPE '\')`
+		args = append(args, store.ContainsPattern(q.Text))
 	}
 	return queryAll(ctx, db.r, scanPerson, `SELECT `+personColumns+` FROM people WHERE `+where+` ORDER BY id LIMIT ?`, append(args, limit)...)
 }
@@ -354,12 +441,35 @@ func (db *DB) DecideChange(ctx context.Context, c store.Change, e store.ChangeEf
 // putApproved is DecideChange's Person effect.
 func putApproved(ctx context.Context, tx *sql.Tx, p *store.Person) error {
 	res, err := tx.ExecContext(ctx, `UPDATE people SET name = ?, number = ?, unit = ?, manager = ?, rank = ?, grade = ?,
-			roles = ?, adviser = ?, left_on = ?, updated = ?, version = ?
+			roles = ?, adviser = ?, emails = ?, username = ?, left_on = ?, updated = ?, version = ?
 		WHERE id = ? AND version = ?`,
-		p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
+		p.Name, p.Number, p.Unit, p.Manager, p.Rank, p.Grade, store.FormatRoles(p.Roles), p.Adviser,
+		store.FormatEmails(p.Emails), p.Username, store.Nanos(p.LeftOn), store.Nanos(p.Updated), p.Version,
 		p.ID, p.Version-1)
 	if err != nil {
 		return err
 	}
-	return guarded(ctx, tx, res, `SELECT 1 FROM people WHERE id = ?`, p.ID)
+	if err := guarded(ctx, tx, res, `SELECT 1 FROM people WHERE id = ?`, p.ID); err != nil {
+		return err
+	}
+	ps := []store.Person{*p}
+	versions, keys := versionsJSON(ps), keysJSON(ps)
+	if err := checkKeys(ctx, tx, keys, versions); err != nil {
+		return err
+	}
+	return syncKeys(ctx, tx, keys, versions)
+}
+
+// PeopleIndex reads the people's keys in one query, in ID order.
+func (db *DB) PeopleIndex(ctx context.Context) ([]store.PersonKeys, error) {
+	return queryAll(ctx, db.r, func(row scanner) (store.PersonKeys, error) {
+		var k store.PersonKeys
+		var emails string
+		var leftOn int64
+		if err := row.Scan(&k.ID, &k.Number, &k.Username, &emails, &leftOn); err != nil {
+			return store.PersonKeys{}, translate(err)
+		}
+		k.Emails, k.LeftOn = store.ParseEmails(emails), store.FromNanos(leftOn)
+		return k, nil
+	}, `SELECT id, number, username, emails, left_on FROM people ORDER BY id`)
 }

@@ -23,7 +23,11 @@ func HRImport(n int, suffix string) []store.Person {
 			Manager: fmt.Sprintf("hr%06d", i/10),
 			Rank:    "constable",
 			Roles:   []string{"staff"},
-			Updated: time.Date(2025, 6, 1, 9, 30, 0, 123456789, time.UTC),
+			// As a directory with addresses and logins gives them, so that
+			// the benchmarks time keeping them unique too.
+			Emails:   []string{fmt.Sprintf("hr%06d@force.example", i)},
+			Username: fmt.Sprintf("user%06d", i),
+			Updated:  time.Date(2025, 6, 1, 9, 30, 0, 123456789, time.UTC),
 		}
 	}
 	return ps

@@ -127,6 +127,10 @@
 //
 // holds.go states what the holds' behaviours pin.
 //
+// # People's e-mail addresses and usernames
+//
+// people_emails.go states what the behaviours pin.
+//
 // # KEK rotation
 //
 // kekrotation.go states what the rotation's behaviours pin.
@@ -140,6 +144,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,6 +247,10 @@ var behaviours = []struct {
 	{"ListRelevantErrors", testListRelevantErrors},
 	{"RelevantErrorNumbers", testRelevantErrorNumbers},
 	{"Holds", testHolds},
+	{"PeopleEmails", testPeopleEmails},
+	{"PeopleEmailsTaken", testPeopleEmailsTaken},
+	{"PeopleEmailsRefused", testPeopleEmailsRefused},
+	{"PeopleIndex", testPeopleIndex},
 	{"HoldRelease", testHoldRelease},
 	{"ConcurrentHoldRelease", testConcurrentHoldRelease},
 	{"SearchTerms", testSearchTerms},
@@ -1558,7 +1567,10 @@ func person(id string, roles ...string) store.Person {
 		Grade:   "",
 		Roles:   roles,
 		Adviser: "",
-		Updated: epoch,
+		// Two addresses, so that the space-separated column shows.
+		Emails:   []string{strings.ToLower(id) + "@alias.example", strings.ToLower(id) + "@force.example"},
+		Username: "u-" + strings.ToLower(id),
+		Updated:  epoch,
 	}
 }
 

@@ -170,12 +170,14 @@ type Person struct {
 }
 
 // PersonView is a person as shown to administrators. Empty fields are shown
-// as "None". Version is the record's version, sent back with a proposed
-// change so that a change to a record edited meanwhile is refused.
+// as "None". Emails is the e-mail addresses joined with ", ". Version is
+// the record's version, sent back with a proposed change so that a change
+// to a record edited meanwhile is refused.
 type PersonView struct {
 	ID, Name, Number, Unit, Manager     string
 	Rank, Grade, Roles, Adviser, Status string
 	Version                             string
+	Emails, Username                    string
 }
 
 // ProposeChange is the form for proposing a change to a person's roles and

@@ -33,6 +33,7 @@ var person = PersonView{
 	ID: "p-42", Name: "Alex Morgan", Number: "4821", Unit: "Professional Standards",
 	Manager: "Chris Lee", Rank: "Inspector", Grade: "", Roles: "Investigator, Staff",
 	Adviser: "", Status: "Active", Version: "7",
+	Emails: "alex.morgan@force.example, a.morgan@force.example", Username: "amorgan",
 }
 
 var changes = []ChangeRow{
@@ -372,7 +373,7 @@ func TestContent(t *testing.T) {
 			`<strong class="govuk-tag">Active`, `href="/people?q=mor&amp;after=p-43"`, "2 people",
 		}, nil},
 		{sample("people-empty"), []string{"Nobody matches"}, []string{"govuk-table", "govuk-pagination"}},
-		{sample("person"), []string{"govuk-summary-list", "Professional Standards", `href="/people/p-42/change"`, "Propose a change", "Set adviser to DPO"}, []string{">Person</th>"}},
+		{sample("person"), []string{"govuk-summary-list", "Professional Standards", "alex.morgan@force.example, a.morgan@force.example", "amorgan", `href="/people/p-42/change"`, "Propose a change", "Set adviser to DPO"}, []string{">Person</th>"}},
 		{sample("person-no-changes"), []string{"No changes have been proposed"}, []string{"/people/p-42/change"}},
 		{sample("propose-change"), []string{
 			`action="/people/p-42/change"`, `name="version" value="7"`,
@@ -559,7 +560,7 @@ func TestEscaping(t *testing.T) {
 	}
 	row := ChangeRow{ID: hostile, Target: hostile, TargetHref: js, Summary: hostile, Reason: hostile,
 		ProposedBy: hostile, Proposed: hostile, State: hostile, DecidedBy: hostile, Decided: hostile, CanDecide: true}
-	pv := PersonView{hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile}
+	pv := PersonView{hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile, hostile}
 	opt := []Option{{Value: hostile, Label: hostile, Hint: hostile}}
 	sar := SubjectAccessRow{ID: hostile, Person: hostile, PersonHref: js, Made: hostile, Details: hostile, State: hostile}
 	for _, p := range []Page{

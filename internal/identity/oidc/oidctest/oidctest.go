@@ -79,6 +79,10 @@ type User struct {
 	Username string // typed into the login form; required
 	Password string // default: DefaultPassword
 	Name     string // the name claim, under the profile scope
+	// EmailUnverified sends email_verified false with the email claim
+	// (Username@force.example, under the email scope); it is true
+	// otherwise.
+	EmailUnverified bool
 
 	// lbm's custom claims, under their default names. Empty strings and a
 	// nil Roles leave the claim out; an empty non-nil Roles sends [].
@@ -308,7 +312,7 @@ func (u User) storage() *storage.User {
 		FirstName:     first,
 		LastName:      last,
 		Email:         u.Username + "@force.example",
-		EmailVerified: true,
+		EmailVerified: !u.EmailUnverified,
 	}
 }
 
