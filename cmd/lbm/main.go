@@ -49,7 +49,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(), sourceCmd(), userCmd(), purposesCmd(), legislationCmd(), reportCmd(), policyCmd(), rulesCmd(), ingestCmd(), requestCmd(), verifyCmd(), simulateCmd(), benchCmd(), retentionCmd(), keysCmd())
+	root.AddCommand(serveCmd(), sourceCmd(), userCmd(), purposesCmd(), legislationCmd(), reportCmd(), policyCmd(), rulesCmd(), ingestCmd(), requestCmd(), verifyCmd(), simulateCmd(), benchCmd(), retentionCmd(), keysCmd(), mappingCmd())
 	return root
 }
 

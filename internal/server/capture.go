@@ -25,7 +25,7 @@ func openCapture(ctx context.Context, n *Node, dataDir string) (*pipeline.Pipeli
 		Mappings: func() (*mapping.Set, error) {
 			return mapping.Load(os.DirFS(dir))
 		},
-		People: func(ctx context.Context) ([]pipeline.Person, error) { return directoryKeys(ctx, n.Store) },
+		People: n.Store.PeopleIndex,
 		Sources: func(ctx context.Context, source string) (bool, error) {
 			all, err := n.Store.ListSources(ctx)
 			if err != nil {
@@ -36,25 +36,6 @@ func openCapture(ctx context.Context, n *Node, dataDir string) (*pipeline.Pipeli
 		Logger: n.logger,
 		Now:    n.Now,
 	})
-}
-
-// directoryKeys reads every person's keys for subject resolution.
-func directoryKeys(ctx context.Context, st store.Store) ([]pipeline.Person, error) {
-	var out []pipeline.Person
-	after := ""
-	for {
-		page, err := st.ListPeople(ctx, store.PeopleQuery{After: after, Limit: 1000})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page {
-			out = append(out, pipeline.Person{ID: p.ID, Number: p.Number})
-		}
-		if len(page) < 1000 {
-			return out, nil
-		}
-		after = page[len(page)-1].ID
-	}
 }
 
 // DirectoryChanged has capture read the directory again before it next

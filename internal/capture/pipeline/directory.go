@@ -6,16 +6,8 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/capture/mapping"
+	"github.com/lbm-project/lbm/internal/store"
 )
-
-// Person is what the directory knows of someone, for resolving the names
-// other systems use for them.
-type Person struct {
-	ID       string
-	Number   string   // staff or collar number
-	Username string   // login name
-	Emails   []string // addresses, aliases included
-}
 
 // Directory resolves names to directory ids from an in-memory index of
 // the whole directory (300,000 people take some tens of megabytes), read
@@ -29,7 +21,7 @@ type Directory struct {
 // Load replaces the index with people's keys. A key two people share
 // resolves to neither: guessing would put one person's activity on
 // another's record.
-func (d *Directory) Load(people []Person, at time.Time) {
+func (d *Directory) Load(people []store.PersonKeys, at time.Time) {
 	index := map[mapping.Key]map[string]string{}
 	for _, k := range []mapping.Key{mapping.ByID, mapping.ByUsername, mapping.ByEmail, mapping.ByNumber} {
 		index[k] = make(map[string]string, len(people))

@@ -21,6 +21,7 @@ import (
 	"github.com/lbm-project/lbm/internal/capture/mapping"
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/ingest"
+	"github.com/lbm-project/lbm/internal/store"
 )
 
 // Appender appends events durably: the activity log's ingest.Writer.
@@ -36,7 +37,7 @@ type Config struct {
 	Mappings func() (*mapping.Set, error)
 	// People loads the directory's keys for subject resolution; called on
 	// the first Submit and again when DirectoryRefresh has passed.
-	People func(ctx context.Context) ([]Person, error)
+	People func(ctx context.Context) ([]store.PersonKeys, error)
 	// Sources reports whether a source is registered.
 	Sources func(ctx context.Context, source string) (bool, error)
 	// DirectoryRefresh is how old the directory may grow before it is

@@ -12,6 +12,7 @@ import (
 	"github.com/lbm-project/lbm/internal/capture/mapping"
 	"github.com/lbm-project/lbm/internal/event"
 	"github.com/lbm-project/lbm/internal/ingest"
+	"github.com/lbm-project/lbm/internal/store"
 )
 
 // appender keeps events, and reports an event.id seen before as a
@@ -53,7 +54,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newPipeline(t *testing.T, files map[string]string, people []Person) (*Pipeline, *appender, *clock) {
+func newPipeline(t *testing.T, files map[string]string, people []store.PersonKeys) (*Pipeline, *appender, *clock) {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for k, v := range files {
@@ -64,7 +65,7 @@ func newPipeline(t *testing.T, files map[string]string, people []Person) (*Pipel
 	p, err := New(context.Background(), Config{
 		Log:      app,
 		Mappings: func() (*mapping.Set, error) { return mapping.Load(fsys) },
-		People:   func(context.Context) ([]Person, error) { return people, nil },
+		People:   func(context.Context) ([]store.PersonKeys, error) { return people, nil },
 		Sources: func(_ context.Context, s string) (bool, error) {
 			return s == "mail" || s == "linux", nil
 		},
@@ -83,7 +84,7 @@ func field(t *testing.T, e *event.Event, name string) string {
 }
 
 func TestSubmitMapsKeepsAndDeduplicates(t *testing.T) {
-	people := []Person{
+	people := []store.PersonKeys{
 		{ID: "P001", Username: "jsmith", Emails: []string{"jane.smith@force.example"}, Number: "4711"},
 		{ID: "p002", Emails: []string{"shared@force.example"}},
 		{ID: "p003", Emails: []string{"shared@force.example"}}, // ambiguous: resolves to neither
@@ -179,7 +180,7 @@ func TestReloadKeepsMappingsInForceOnError(t *testing.T) {
 			}
 			return mapping.Load(fsys)
 		},
-		People:  func(context.Context) ([]Person, error) { return nil, nil },
+		People:  func(context.Context) ([]store.PersonKeys, error) { return nil, nil },
 		Sources: func(context.Context, string) (bool, error) { return true, nil },
 	})
 	if err != nil {
@@ -205,7 +206,7 @@ func BenchmarkMapSyslog(b *testing.B) {
 		"log.syslog.format": "rfc5424", "source.ip": "127.0.0.1", "source.port": int64(40000), "network.transport": "tcp",
 	}}
 	d := &Directory{}
-	d.Load([]Person{{ID: "u00011"}}, time.Now())
+	d.Load([]store.PersonKeys{{ID: "u00011"}}, time.Now())
 	m := mapping.Builtin(capture.Syslog)
 	b.ReportAllocs()
 	for b.Loop() {

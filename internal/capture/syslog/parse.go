@@ -208,3 +208,13 @@ func nearestYear(t, received time.Time) time.Time {
 	}
 	return best
 }
+
+// ParseFrame is Parse for a frame a Framer read: a frame cut short is
+// kept as unparsed, saying why.
+func (p *Parser) ParseFrame(f Frame, received time.Time) capture.Record {
+	rec := p.Parse(f.Data, received)
+	if f.Short != "" {
+		rec = unparsed(rec, f.Short, f.Data)
+	}
+	return rec
+}

@@ -1,0 +1,41 @@
+package trial
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/lbm-project/lbm/internal/capture"
+	"github.com/lbm-project/lbm/internal/capture/syslog"
+)
+
+// Read reads sample input of an input the way its listener or route
+// would: syslog messages one per line (or octet-counted); e-mail as one
+// message or an mbox, for mailbox; _bulk documents as NDJSON, one
+// document a line (no action lines); OTLP as an ExportLogsServiceRequest
+// in JSON. received stands for when lbm got them.
+func Read(in capture.Input, data []byte, mailbox string, received time.Time) ([]capture.Record, error) {
+	switch in {
+	case capture.Syslog:
+		return readSyslog(data, received)
+	}
+	return nil, fmt.Errorf("reading %s samples: %w", in, errors.ErrUnsupported)
+}
+
+func readSyslog(data []byte, received time.Time) ([]capture.Record, error) {
+	f := syslog.NewFramer(bytes.NewReader(data))
+	p := syslog.NewParser()
+	var out []capture.Record
+	for {
+		fr, err := f.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.ParseFrame(fr, received))
+	}
+}
