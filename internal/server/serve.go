@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"crypto/tls"
 
+	"github.com/emersion/go-smtp"
 	"github.com/lbm-project/lbm/internal/authorise"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/notify"
@@ -29,6 +31,8 @@ type Metrics struct {
 	events     *prometheus.CounterVec
 	commitTime *prometheus.HistogramVec
 	logSize    *prometheus.GaugeVec
+	// smtpJournal counts the SMTP journal endpoint's messages.
+	smtpJournal *prometheus.CounterVec
 }
 
 // NewMetrics registers lbm's collectors in a new registry.
@@ -46,6 +50,7 @@ func NewMetrics() *Metrics {
 	}, []string{"log"})
 	m.Registry.MustRegister(m.events, m.commitTime, m.logSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.smtpJournal = newSMTPJournalMetric(m.Registry)
 	return m
 }
 
@@ -131,6 +136,18 @@ type ServeConfig struct {
 	// TransparencyThreshold is the smallest count the public
 	// transparency page shows (web.Config.TransparencyThreshold).
 	TransparencyThreshold int
+	// SMTPJournalAddr, when set, serves the SMTP journal endpoint
+	// (internal/capture/email) there: mail for SMTPJournalRecipients is
+	// taken as e-mail records, from SMTPJournalNetworks as the source
+	// SMTPJournalSource, and from sources authenticating with AUTH PLAIN
+	// (their name and token) after STARTTLS with TLSCert.
+	SMTPJournalAddr       string
+	SMTPJournalRecipients []string
+	SMTPJournalSource     string
+	SMTPJournalNetworks   []netip.Prefix
+	// SMTPJournalListening is called with the journal endpoint's bound
+	// address once it listens.
+	SMTPJournalListening func(addr net.Addr)
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -213,6 +230,25 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		listeners = append(listeners, aln)
 		adminAddr = aln.Addr()
 	}
+	var journal *smtp.Server
+	if cfg.SMTPJournalAddr != "" {
+		srv, jln, err := startSMTPJournal(n, cfg, tlsConfig)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return err
+		}
+		journal = srv
+		go func() {
+			if err := srv.Serve(jln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+				cfg.Logger.Error("smtp journal endpoint stopped", "err", err)
+			}
+		}()
+		if cfg.SMTPJournalListening != nil {
+			cfg.SMTPJournalListening(jln.Addr())
+		}
+	}
 	if cfg.Listening != nil {
 		cfg.Listening(ln.Addr(), adminAddr)
 	}
@@ -261,6 +297,10 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	n.Review.CloseFeeds()
 	for _, srv := range servers {
 		srv.Shutdown(shutdown)
+	}
+	if journal != nil {
+		// Messages being stored finish: their senders wait for the 250.
+		journal.Shutdown(shutdown)
 	}
 	stopPub()
 	detecting.Wait()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lbm-project/lbm/internal/capture"
 	"github.com/lbm-project/lbm/internal/consent"
 	"github.com/lbm-project/lbm/internal/detect"
 	"github.com/lbm-project/lbm/internal/event"
@@ -78,6 +79,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var rpe *detect.ParseError
 	var sare *subjectaccess.DetailsError
 	var nce *inform.NotCurrentError
+	var rle *capture.RateLimitedError
+	var mte *mediaTypeError
 	if rp, ok := requestProblem(err); ok {
 		p = rp
 		goto write
@@ -112,6 +115,16 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		p = Problem{Type: TypeValidation, Title: "Invalid catalogue", Status: http.StatusBadRequest, Detail: cpe.Error(), Field: cpe.File, Line: cpe.Line}
 	case errors.As(err, &sare):
 		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: sare.Msg, Field: "details"}
+	case errors.As(err, &mte):
+		p = Problem{Type: TypeValidation, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType, Detail: mte.Error(), Field: "Content-Type"}
+	case errors.As(err, &rle):
+		w.Header().Set("Retry-After", strconv.Itoa(int(rle.RetryAfter.Seconds())+1))
+		p = Problem{Type: TypeThrottled, Title: "Rate limited", Status: http.StatusTooManyRequests, Detail: rle.Error()}
+	case errors.Is(err, capture.ErrUnknownSource):
+		p = Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "the source is not registered for this input"}
+	case errors.Is(err, errNoCapture):
+		// Not 503: a client would retry what will never succeed.
+		p = Problem{Type: TypeNotFound, Title: "Not available", Status: http.StatusNotFound, Detail: err.Error()}
 	case errors.As(err, &nce):
 		p = Problem{Type: TypeConflict, Title: "Not the current notice", Status: http.StatusConflict, Detail: nce.Error()}
 	case isDeleted(err):
