@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,6 +30,8 @@ func serveCmd() *cobra.Command {
 	var claims map[string]string
 	var smtpMailer notify.SMTPMailer
 	var sys server.SyslogConfig
+	var journalAddr, journalSource string
+	var journalRecipients, journalNetworks []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: ingest, logs, API",
@@ -62,6 +65,17 @@ func serveCmd() *cobra.Command {
 			}
 			if err := syslogFlags(&sys, tlsCert, tlsKey); err != nil {
 				return err
+			}
+			var networks []netip.Prefix
+			for _, c := range journalNetworks {
+				p, err := netip.ParsePrefix(c)
+				if err != nil {
+					return fmt.Errorf("--smtp-journal-network %q: not a CIDR network", c)
+				}
+				networks = append(networks, p.Masked())
+			}
+			if journalAddr == "" && (len(journalRecipients) > 0 || len(networks) > 0 || journalSource != "") {
+				return withHint(errors.New("--smtp-journal-recipient, --smtp-journal-network and --smtp-journal-source need --smtp-journal"), "add --smtp-journal ADDR, e.g. :2525")
 			}
 			metrics := server.NewMetrics()
 			cfg := where.config()
@@ -104,7 +118,9 @@ func serveCmd() *cobra.Command {
 				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, RetentionEvery: retentionEveryConfig(retentionEvery), Metrics: metrics, Logger: logger,
 				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
 				Organisation: organisation, BaseURL: baseURL, Mailer: mailer, TransparencyThreshold: transparencyThreshold,
-				SyslogConfig: sys,
+				SyslogConfig:    sys,
+				SMTPJournalAddr: journalAddr, SMTPJournalRecipients: journalRecipients, SMTPJournalSource: journalSource, SMTPJournalNetworks: networks,
+				SMTPJournalListening: func(a net.Addr) { fmt.Fprintf(out, "smtp journal on %s\n", a) },
 				Listening: func(a, admin net.Addr) {
 					fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
 					if admin != nil {
@@ -132,6 +148,10 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&oc.ClientID, "oidc-client-id", "", "OpenID Connect client id (the secret comes from LBM_OIDC_CLIENT_SECRET)")
 	cmd.Flags().StringToStringVar(&claims, "oidc-claims", nil, "ID-token claims holding the person's fields, e.g. id=employee_id,roles=groups (defaults: id=sub, name, roles, rank, grade, unit)")
 	cmd.Flags().StringVar(&smtpMailer.Addr, "smtp-addr", "", "SMTP submission server, host:port: e-mail notifications as well as the in-app inbox (STARTTLS when offered)")
+	cmd.Flags().StringVar(&journalAddr, "smtp-journal", "", "address to take journal mail on over SMTP, e.g. :2525 (e-mail capture; see docs/ingest.md)")
+	cmd.Flags().StringArrayVar(&journalRecipients, "smtp-journal-recipient", nil, "an address the journal endpoint takes mail for, e.g. journal@lbm.force.example (repeatable; others get 550)")
+	cmd.Flags().StringVar(&journalSource, "smtp-journal-source", "", "the source that mail from --smtp-journal-network is stored as")
+	cmd.Flags().StringArrayVar(&journalNetworks, "smtp-journal-network", nil, "a client network (CIDR) that may deliver journal mail without AUTH (repeatable); others must AUTH PLAIN as a source over STARTTLS")
 	cmd.Flags().StringVar(&smtpMailer.From, "smtp-from", "", "sender address of notification e-mails")
 	cmd.Flags().StringVar(&smtpMailer.Recipient, "smtp-recipient", "", `makes each person's address from their id or collar number, e.g. "{id}@force.example" or "{number}@force.example"`)
 	cmd.Flags().StringVar(&smtpMailer.Username, "smtp-username", "", "authenticate to the SMTP server (over TLS only); the password comes from LBM_SMTP_PASSWORD")

@@ -90,12 +90,13 @@ func TestDriversStayInEngines(t *testing.T) {
 }
 
 // testOnly are modules and packages the lbm binary must never link: test
-// servers and browsers, each with the reason.
+// servers and browsers, each with the reason. (github.com/emersion/go-smtp
+// was one until lbm took journal mail: the SMTP journal endpoint of
+// internal/capture/email is built on it.)
 var testOnly = map[string]string{
 	"github.com/zitadel/oidc":                                    "an OpenID provider for tests; lbm is only a relying party",
 	"github.com/lbm-project/lbm/internal/identity/oidc/oidctest": "runs that provider for tests",
 	"github.com/chromedp/chromedp":                               "drives a browser in tests",
-	"github.com/emersion/go-smtp":                                "an SMTP server for tests; lbm only sends mail (net/smtp)",
 }
 
 func TestBinaryLinksNoTestSupport(t *testing.T) {

@@ -77,6 +77,14 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // retries on 503, 429 and connection failures, up to MaxAttempts; retried
 // reports each retry (attempt number and wait) when set.
 func (c *Client) Push(ctx context.Context, body []byte, retried func(attempt int, wait time.Duration, why string)) (Reply, error) {
+	var r Reply
+	err := c.post(ctx, "/v1/events", "application/x-ndjson", body, retried, &r)
+	return r, err
+}
+
+// post sends body to path and decodes the 200 reply into reply, retrying
+// as Push describes.
+func (c *Client) post(ctx context.Context, path, contentType string, body []byte, retried func(attempt int, wait time.Duration, why string), reply any) error {
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -93,42 +101,41 @@ func (c *Client) Push(ctx context.Context, body []byte, retried func(attempt int
 	var lastErr error
 	refused := 0 // consecutive connection failures
 	for attempt := 1; attempt <= attempts; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Server, "/")+"/v1/events", bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Server, "/")+path, bytes.NewReader(body))
 		if err != nil {
-			return Reply{}, err
+			return err
 		}
 		req.Header.Set("Authorization", "Bearer "+c.Token)
-		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("Content-Type", contentType)
 		resp, err := hc.Do(req)
 		var wait time.Duration
 		var why string
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return Reply{}, ctx.Err()
+				return ctx.Err()
 			}
-			lastErr = fmt.Errorf("posting events: %v", err)
+			lastErr = fmt.Errorf("posting to %s: %v", path, err)
 			wait, why = backoff, "connection failed"
 			// A server that is down stays down for longer than a person
 			// wants to wait; an overloaded one answers, and is waited for.
 			if refused++; refused >= maxConnectionFailures {
-				return Reply{}, fmt.Errorf("giving up after %d connection failures: %w", refused, lastErr)
+				return fmt.Errorf("giving up after %d connection failures: %w", refused, lastErr)
 			}
 		case resp.StatusCode == http.StatusOK:
-			var r Reply
-			err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&r)
+			err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(reply)
 			resp.Body.Close()
 			if err != nil {
-				return Reply{}, fmt.Errorf("reading reply: %v", err)
+				return fmt.Errorf("reading reply: %v", err)
 			}
-			return r, nil
+			return nil
 		case resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests:
 			refused = 0
 			wait = retryAfter(resp.Header.Get("Retry-After"), backoff)
 			why = resp.Status
 			lastErr = problemFrom(resp)
 		default:
-			return Reply{}, problemFrom(resp)
+			return problemFrom(resp)
 		}
 		if attempt == attempts {
 			break
@@ -137,11 +144,11 @@ func (c *Client) Push(ctx context.Context, body []byte, retried func(attempt int
 			retried(attempt, wait, why)
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return Reply{}, err
+			return err
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
-	return Reply{}, fmt.Errorf("giving up after %d attempts: %w", attempts, lastErr)
+	return fmt.Errorf("giving up after %d attempts: %w", attempts, lastErr)
 }
 
 // maxConnectionFailures bounds retries of a server that does not answer.
@@ -233,4 +240,25 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, batchLines, batchBytes
 		}
 	}
 	return st, flush()
+}
+
+// MailReply is the answer to POST /v1/email, sent once every kept
+// message is durable. IDs and Indexes follow the order of the messages
+// kept (stored, duplicate or unparsed); skipped ones are listed apart.
+type MailReply struct {
+	Messages   int           `json:"messages"`
+	Accepted   int           `json:"accepted"`
+	Duplicates int           `json:"duplicates"`
+	Unparsed   int           `json:"unparsed"`
+	Skipped    []MailSkipped `json:"skipped"`
+	IDs        []string      `json:"ids"`
+	Indexes    []uint64      `json:"indexes"`
+}
+
+// MailSkipped is a message the server read but did not keep: one that
+// held nothing at all.
+type MailSkipped struct {
+	Message   int    `json:"message"` // 1-based, in the request
+	MessageID string `json:"message_id"`
+	Reason    string `json:"reason"`
 }

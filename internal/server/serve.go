@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"crypto/tls"
 
+	"github.com/emersion/go-smtp"
 	"github.com/lbm-project/lbm/internal/authorise"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/notify"
@@ -29,6 +31,8 @@ type Metrics struct {
 	events     *prometheus.CounterVec
 	commitTime *prometheus.HistogramVec
 	logSize    *prometheus.GaugeVec
+	// smtpJournal counts the SMTP journal endpoint's messages.
+	smtpJournal *prometheus.CounterVec
 }
 
 // NewMetrics registers lbm's collectors in a new registry.
@@ -46,6 +50,7 @@ func NewMetrics() *Metrics {
 	}, []string{"log"})
 	m.Registry.MustRegister(m.events, m.commitTime, m.logSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.smtpJournal = newSMTPJournalMetric(m.Registry)
 	return m
 }
 
@@ -133,6 +138,18 @@ type ServeConfig struct {
 	TransparencyThreshold int
 	// SyslogConfig starts the syslog listeners (syslog.go).
 	SyslogConfig
+	// SMTPJournalAddr, when set, serves the SMTP journal endpoint
+	// (internal/capture/email) there: mail for SMTPJournalRecipients is
+	// taken as e-mail records, from SMTPJournalNetworks as the source
+	// SMTPJournalSource, and from sources authenticating with AUTH PLAIN
+	// (their name and token) after STARTTLS with TLSCert.
+	SMTPJournalAddr       string
+	SMTPJournalRecipients []string
+	SMTPJournalSource     string
+	SMTPJournalNetworks   []netip.Prefix
+	// SMTPJournalListening is called with the journal endpoint's bound
+	// address once it listens.
+	SMTPJournalListening func(addr net.Addr)
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -233,6 +250,28 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		}
 		return err
 	}
+	var journal *smtp.Server
+	if cfg.SMTPJournalAddr != "" {
+		srv, jln, err := startSMTPJournal(n, cfg, tlsConfig)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			if sys != nil {
+				sys.Shutdown(ctx)
+			}
+			return err
+		}
+		journal = srv
+		go func() {
+			if err := srv.Serve(jln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+				cfg.Logger.Error("smtp journal endpoint stopped", "err", err)
+			}
+		}()
+		if cfg.SMTPJournalListening != nil {
+			cfg.SMTPJournalListening(jln.Addr())
+		}
+	}
 	if cfg.Listening != nil {
 		cfg.Listening(ln.Addr(), adminAddr)
 	}
@@ -288,6 +327,10 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		if serr := sys.Shutdown(shutdown); serr != nil {
 			cfg.Logger.Error("stopping the syslog listeners", "err", serr)
 		}
+	}
+	if journal != nil {
+		// Messages being stored finish: their senders wait for the 250.
+		journal.Shutdown(shutdown)
 	}
 	stopPub()
 	detecting.Wait()

@@ -46,6 +46,7 @@ func accessPolicy() map[string]Rule {
 	return map[string]Rule{
 		// Machines.
 		"events.ingest": {Roles: allow(identity.RoleSource)},
+		"email.ingest":  {Roles: allow(identity.RoleSource)},
 		"metrics.read":  {Roles: allow(identity.RoleAdmin)},
 
 		// The logs hold only commitments: anyone may read and verify them.

@@ -37,6 +37,7 @@ var accessMatrix = []struct {
 	allow string
 }{
 	{"POST /v1/events", "/v1/events", eventLine, "source"},
+	{"POST /v1/email", "/v1/email", "From: a@example.org\nSubject: x\n\nbody\n", "source"},
 	{"GET /v1/transparency-logs", "/v1/transparency-logs", "", "*"},
 	{"GET /log/{log}/checkpoint", "/log/activity/checkpoint", "", "*"},
 	{"GET /log/{log}/checkpoints", "/log/activity/checkpoints", "", "*"},

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lbm-project/lbm/internal/capture"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 
+	"github.com/lbm-project/lbm/internal/capture"
 	"github.com/lbm-project/lbm/internal/consent"
 	"github.com/lbm-project/lbm/internal/detect"
 	"github.com/lbm-project/lbm/internal/event"
@@ -80,6 +80,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	var rpe *detect.ParseError
 	var sare *subjectaccess.DetailsError
 	var nce *inform.NotCurrentError
+	var mte *mediaTypeError
 	if rp, ok := requestProblem(err); ok {
 		p = rp
 		goto write
@@ -114,6 +115,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		p = Problem{Type: TypeValidation, Title: "Invalid catalogue", Status: http.StatusBadRequest, Detail: cpe.Error(), Field: cpe.File, Line: cpe.Line}
 	case errors.As(err, &sare):
 		p = Problem{Type: TypeValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: sare.Msg, Field: "details"}
+	case errors.As(err, &mte):
+		p = Problem{Type: TypeValidation, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType, Detail: mte.Error(), Field: "Content-Type"}
 	case errors.As(err, &nce):
 		p = Problem{Type: TypeConflict, Title: "Not the current notice", Status: http.StatusConflict, Detail: nce.Error()}
 	case isDeleted(err):

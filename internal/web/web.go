@@ -170,6 +170,7 @@ func Routes() []Route {
 func routes() []Route {
 	return []Route{
 		{"POST /v1/events", "events.ingest", false, (*server).ingestEvents},
+		{"POST /v1/email", "email.ingest", false, (*server).ingestEmail},
 		{"GET /v1/transparency-logs", "logs.list", false, (*server).listLogs},
 		{"GET /log/{log}/checkpoint", "logs.checkpoint", false, (*server).checkpoint},
 		{"GET /log/{log}/checkpoints", "logs.checkpoint", false, (*server).checkpoints},
