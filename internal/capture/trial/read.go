@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lbm-project/lbm/internal/capture"
+	"github.com/lbm-project/lbm/internal/capture/email"
 	"github.com/lbm-project/lbm/internal/capture/syslog"
 )
 
@@ -20,6 +21,13 @@ func Read(in capture.Input, data []byte, mailbox string, received time.Time) ([]
 	switch in {
 	case capture.Syslog:
 		return readSyslog(data, received)
+	case capture.Email:
+		format := email.Single
+		if bytes.HasPrefix(data, []byte("From ")) {
+			format = email.Mbox
+		}
+		b, err := email.ReadBatch(bytes.NewReader(data), format, mailbox, received)
+		return b.Records, err
 	}
 	return nil, fmt.Errorf("reading %s samples: %w", in, errors.ErrUnsupported)
 }
