@@ -30,15 +30,15 @@ func TestCaptureFromRealClients(t *testing.T) {
 	st := engines[0].newStore(t)
 	dir := t.TempDir()
 	people := filepath.Join(dir, "people.csv")
-	os.WriteFile(people, []byte("id,name,number,rank,roles\n"+
-		"sam,Sam Jones,4711,constable,staff\n"+
-		"bob,Bob Smith,4712,constable,staff\n"), 0o600)
+	os.WriteFile(people, []byte("id,name,number,email,username,rank,roles\n"+
+		"sam,Sam Jones,4711,sam.jones@force.example,sjones,constable,staff\n"+
+		"bob,Bob Smith,4712,bob.smith@force.example,bsmith,constable,staff\n"), 0o600)
 	lbmOK(t, nil, append([]string{"user", "import", people, "--quiet"}, st.flags()...)...)
 	ivy := strings.TrimSpace(lbmOK(t, nil, append([]string{"user", "add", "--id", "ivy", "--role", "investigator", "--rank", "sergeant", "--token"}, st.flags()...)...).stdout)
 	sue := strings.TrimSpace(lbmOK(t, nil, append([]string{"user", "add", "--id", "sue", "--role", "authoriser", "--rank", "superintendent", "--token"}, st.flags()...)...).stdout)
 	secret := enrolSecondFactor(t, st, "sue")
 	addSource(t, st, "linux")
-	_ = addSource(t, st, "exchange")
+	mail := addSource(t, st, "exchange")
 	_ = addSource(t, st, "winlogbeat")
 	_ = addSource(t, st, "crime-records")
 
@@ -58,17 +58,29 @@ func TestCaptureFromRealClients(t *testing.T) {
 	// syslog: an sshd login over TCP (octet-counted), a sudo over UDP.
 	for _, args := range [][]string{
 		{"--rfc5424", "--tcp", "--octet-count", "--server", host(addrs["tcp"]), "--port", port(addrs["tcp"]), "-t", "sshd", "-p", "authpriv.info",
-			"Accepted publickey for sam from 10.1.2.3 port 50122 ssh2"},
+			"Accepted publickey for sjones from 10.1.2.3 port 50122 ssh2"},
 		{"--rfc5424", "--udp", "--server", host(addrs["udp"]), "--port", port(addrs["udp"]), "-t", "sudo", "-p", "authpriv.notice",
-			"--sd-id", "meta@32473", "--sd-param", `user="sam"`, "sam : TTY=pts/0 ; PWD=/home/sam ; USER=root ; COMMAND=/usr/bin/id"},
+			"--sd-id", "meta@32473", "--sd-param", `user="sjones"`, "sjones : TTY=pts/0 ; PWD=/home/sjones ; USER=root ; COMMAND=/usr/bin/id"},
 	} {
 		if out, err := exec.Command(logger, args...).CombinedOutput(); err != nil {
 			t.Fatalf("logger %v: %v\n%s", args, err, out)
 		}
 	}
 
+	// e-mail: one message sam sent, imported from a file.
+	eml := filepath.Join(dir, "sent.eml")
+	os.WriteFile(eml, []byte("From: Sam Jones <Sam.Jones@force.example>\r\nTo: someone@outside.example\r\nCc: bob.smith@force.example\r\n"+
+		"Subject: =?UTF-8?Q?Witness_addr=C3=A9ss?=\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <m1@force.example>\r\n"+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nShe lives at 12 Harbour Road.\r\n"), 0o600)
+	for range 2 {
+		out := lbmOK(t, []string{"LBM_TOKEN=" + mail}, "ingest", eml, "--server", srv.URL, "--quiet").stdout
+		if !strings.Contains(out, "accepted 1 messages") && !strings.Contains(out, "1 already stored") {
+			t.Errorf("lbm ingest of an e-mail printed %q", out)
+		}
+	}
+
 	vkey := verifierKey(t, st.data)
-	srv.waitForSize(t, vkey, 2)
+	srv.waitForSize(t, vkey, 3)
 
 	// Read it back under an authorisation to review sam, content included:
 	// a review window ends in the past.
@@ -92,11 +104,13 @@ func TestCaptureFromRealClients(t *testing.T) {
 	events := queriedEvents(t, got)
 	want := map[string]map[string]any{
 		// syslog over TCP: the account in sshd's message, resolved.
-		"sshd": {"user.id": "sam", "event.category": "authentication", "content.message": "Accepted publickey for sam from 10.1.2.3 port 50122 ssh2",
+		"sshd": {"user.id": "sam", "event.category": "authentication", "content.message": "Accepted publickey for sjones from 10.1.2.3 port 50122 ssh2",
 			"log.syslog.facility.name": "authpriv", "network.transport": "tcp", "log.syslog.format": "rfc5424"},
 		// syslog over UDP: sudo's account, structured data as metadata.
-		"sudo": {"user.id": "sam", "log.syslog.structured_data.meta@32473.user": "sam", "network.transport": "udp",
-			"log.syslog.severity.name": "notice", "content.message": "sam : TTY=pts/0 ; PWD=/home/sam ; USER=root ; COMMAND=/usr/bin/id"},
+		"sent": {"user.id": "sam", "event.category": "email", "content.email.subject": "Witness addréss",
+			"content.email.body.text": "She lives at 12 Harbour Road.\r\n", "email.message_id": "m1@force.example"},
+		"sudo": {"user.id": "sam", "log.syslog.structured_data.meta@32473.user": "sjones", "network.transport": "udp",
+			"log.syslog.severity.name": "notice", "content.message": "sjones : TTY=pts/0 ; PWD=/home/sjones ; USER=root ; COMMAND=/usr/bin/id"},
 	}
 	for action, fields := range want {
 		ev, ok := events[action]
