@@ -33,7 +33,7 @@ func TestServeSyslogRefuses(t *testing.T) {
 		cfg     server.SyslogConfig
 		want    string
 	}{
-		{"no capture", false, server.SyslogConfig{SyslogTCP: "127.0.0.1:0", SyslogSource: "firewall"}, "capture is not configured"},
+		{"no capture", false, server.SyslogConfig{SyslogTCP: "127.0.0.1:0", SyslogSource: "firewall"}, "no capture pipeline configured"},
 		{"no source", true, server.SyslogConfig{SyslogTCP: "127.0.0.1:0"}, "a default source is needed"},
 		{"an unregistered source", true, server.SyslogConfig{SyslogUDP: "127.0.0.1:0", SyslogSource: "nosuch"}, `"nosuch" is not registered`},
 		{"TLS without a key", true, server.SyslogConfig{SyslogTLS: "127.0.0.1:0", SyslogSource: "firewall", SyslogTLSCert: "cert.pem"}, "certificate and a key"},

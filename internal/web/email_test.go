@@ -103,13 +103,13 @@ func TestIngestEmailRefused(t *testing.T) {
 		{"no type", "", oneMail, nil, 415, web.TypeValidation, ""},
 		{"not an mbox", "application/mbox", oneMail, nil, 400, web.TypeValidation, ""},
 		{"too large", "message/rfc822", oneMail + strings.Repeat("x", 1<<20), nil, 413, web.TypeTooLarge, ""},
-		{"rate limited", "message/rfc822", oneMail, &capture.RateLimitedError{Source: "exchange", RetryAfter: 2 * time.Second}, 429, web.TypeThrottled, "3"},
+		{"rate limited", "message/rfc822", oneMail, &capture.RateLimitedError{Source: "exchange", RetryAfter: 2 * time.Second}, 429, web.TypeThrottled, "2"},
 		{"overloaded", "message/rfc822", oneMail, ingest.ErrOverloaded, 503, web.TypeOverloaded, "1"},
 		{"unknown source", "message/rfc822", oneMail, capture.ErrUnknownSource, 403, web.TypeForbidden, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec.Err = tt.err
-			defer func() { rec.Err = nil }()
+			rec.SetErr(tt.err)
+			defer rec.SetErr(nil)
 			resp := postMail(t, srv, feed, "/v1/email", tt.ctype, tt.body)
 			var p web.Problem
 			json.NewDecoder(resp.Body).Decode(&p)
