@@ -97,6 +97,10 @@ var testOnly = map[string]string{
 	"github.com/zitadel/oidc":                                    "an OpenID provider for tests; lbm is only a relying party",
 	"github.com/lbm-project/lbm/internal/identity/oidc/oidctest": "runs that provider for tests",
 	"github.com/chromedp/chromedp":                               "drives a browser in tests",
+	"github.com/elastic/go-elasticsearch":                        "a shipper's client for tests of /es/_bulk",
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog":            "a shipper's exporter for tests of POST /v1/logs",
+	"go.opentelemetry.io/otel/sdk/log":                           "drives that exporter in tests",
+	"google.golang.org/grpc":                                     "lbm takes OTLP over HTTP only: internal/capture/otlp decodes with plog, not plogotlp's gRPC service",
 }
 
 func TestBinaryLinksNoTestSupport(t *testing.T) {
@@ -117,7 +121,8 @@ func TestBinaryLinksNoTestSupport(t *testing.T) {
 
 // clockFree packages take time as an input: pure functions get `now`, so
 // expiry and retention are testable and no rule depends on when it runs.
-var clockFree = []string{"event", "search", "requests", "authorise", "alerts", "oversight", "notify", "review", "evidence", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc", "relevanterror"}
+var clockFree = []string{"event", "search", "requests", "authorise", "alerts", "oversight", "notify", "review", "evidence", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc", "relevanterror",
+	"capture/esbulk", "capture/otlp", "capture/flat"}
 
 func TestNoClockReads(t *testing.T) {
 	for _, name := range clockFree {

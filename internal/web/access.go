@@ -47,7 +47,14 @@ func accessPolicy() map[string]Rule {
 		// Machines.
 		"events.ingest": {Roles: allow(identity.RoleSource)},
 		"email.ingest":  {Roles: allow(identity.RoleSource)},
-		"metrics.read":  {Roles: allow(identity.RoleAdmin)},
+		// Shippers send as sources too (shippers.go): _bulk, OTLP logs,
+		// and the Elasticsearch calls they make at start-up. None is
+		// public: the Elasticsearch answers say nothing secret, but an
+		// open endpoint would let anyone probe that lbm takes logs here.
+		"events.ingest.es":      {Roles: allow(identity.RoleSource)},
+		"events.ingest.es-info": {Roles: allow(identity.RoleSource)},
+		"events.ingest.otlp":    {Roles: allow(identity.RoleSource)},
+		"metrics.read":          {Roles: allow(identity.RoleAdmin)},
 
 		// The logs hold only commitments: anyone may read and verify them.
 		"logs.list":       {Public: true},

@@ -38,6 +38,24 @@ var accessMatrix = []struct {
 }{
 	{"POST /v1/events", "/v1/events", eventLine, "source"},
 	{"POST /v1/email", "/v1/email", "From: a@example.org\nSubject: x\n\nbody\n", "source"},
+	// Shippers send as sources, whatever the call: nothing under /es/
+	// or at POST /v1/logs is for anyone else, or public.
+	{"POST /es/_bulk", "/es/_bulk", bulkBody, "source"},
+	{"PUT /es/_bulk", "/es/_bulk", bulkBody, "source"},
+	{"POST /es/{index}/_bulk", "/es/logs-pnc/_bulk", bulkBody, "source"},
+	{"PUT /es/{index}/_bulk", "/es/logs-pnc/_bulk", bulkBody, "source"},
+	{"GET /es/{$}", "/es/", "", "source"},
+	{"GET /es/_license", "/es/_license", "", "source"},
+	{"GET /es/_xpack", "/es/_xpack", "", "source"},
+	{"GET /es/_cluster/health", "/es/_cluster/health", "", "source"},
+	{"GET /es/_index_template/{name}", "/es/_index_template/filebeat", "", "source"},
+	{"GET /es/_ilm/policy/{name}", "/es/_ilm/policy/filebeat", "", "source"},
+	{"GET /es/{index}", "/es/logs-pnc", "", "source"},
+	{"PUT /es/{index}", "/es/logs-pnc", "", "source"},
+	{"GET /es/{path...}", "/es/_nodes/stats", "", "source"},
+	{"POST /es/{path...}", "/es/logs-pnc/_doc", `{"message":"x"}`, "source"},
+	{"PUT /es/{path...}", "/es/_index_template/filebeat", `{"index_patterns":["filebeat-*"]}`, "source"},
+	{"POST /v1/logs", "/v1/logs", `{"resourceLogs":[]}`, "source"},
 	{"GET /v1/transparency-logs", "/v1/transparency-logs", "", "*"},
 	{"GET /log/{log}/checkpoint", "/log/activity/checkpoint", "", "*"},
 	{"GET /log/{log}/checkpoints", "/log/activity/checkpoints", "", "*"},
@@ -310,6 +328,11 @@ func bodies(t *testing.T) *strings.Replacer {
 		"{draftform}", draftForm.Encode(), "{catalogueform}", catalogueForm.Encode(),
 		"{consentpolicy}", string(consentPolicy), "{consentpolicyform}", consentPolicyForm.Encode(), "{rulesform}", rulesForm.Encode())
 }
+
+// bulkBody is a _bulk request of one document.
+const bulkBody = `{"create":{"_index":"logs-pnc"}}
+{"@timestamp":"2026-11-02T08:00:00Z","message":"query","user":{"name":"jsmith"}}
+`
 
 const eventLine = `{"@timestamp":"2026-11-02T08:00:00Z","event":{"category":"record_query","action":"pnc_person_search"},"user":{"id":"u1"}}`
 

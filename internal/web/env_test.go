@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lbm-project/lbm/internal/capture/capturetest"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/inform"
 	"github.com/lbm-project/lbm/internal/policy"
@@ -172,6 +173,9 @@ func newPeopleEnv(t *testing.T) *peopleEnv {
 	}
 	cfg := server.WebConfig(n)
 	cfg.Throttle = &identity.Throttle{}
+	if cfg.Capture == nil {
+		cfg.Capture = capturetest.New()
+	}
 	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -153,7 +153,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 	case errors.As(err, &mbe), errors.Is(err, ingest.ErrTooLarge):
 		p = Problem{Type: TypeTooLarge, Title: "Request too large", Status: http.StatusRequestEntityTooLarge, Detail: err.Error()}
 	case errors.Is(err, identity.ErrUnauthenticated):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="lbm"`)
+		w.Header().Add("WWW-Authenticate", `Bearer realm="lbm"`)
 		p = Problem{Type: TypeUnauthenticated, Title: "Unauthenticated", Status: http.StatusUnauthorized, Detail: "a valid bearer token or session is required"}
 	case errors.Is(err, errForbidden):
 		p = Problem{Type: TypeForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "your role may not do that"}

@@ -171,6 +171,26 @@ func routes() []Route {
 	return []Route{
 		{"POST /v1/events", "events.ingest", false, (*server).ingestEvents},
 		{"POST /v1/email", "email.ingest", false, (*server).ingestEmail},
+		// Shippers (shippers.go): the Elasticsearch API as Beats, Vector,
+		// Fluent Bit and Logstash call it, and OTLP/HTTP logs.
+		{"POST /es/_bulk", "events.ingest.es", false, (*server).esBulk},
+		{"PUT /es/_bulk", "events.ingest.es", false, (*server).esBulk},
+		{"POST /es/{index}/_bulk", "events.ingest.es", false, (*server).esBulk},
+		{"PUT /es/{index}/_bulk", "events.ingest.es", false, (*server).esBulk},
+		{"GET /es/{$}", "events.ingest.es-info", false, (*server).esInfo},
+		{"GET /es/_license", "events.ingest.es-info", false, (*server).esLicense},
+		{"GET /es/_xpack", "events.ingest.es-info", false, (*server).esXpack},
+		{"GET /es/_cluster/health", "events.ingest.es-info", false, (*server).esHealth},
+		{"GET /es/_index_template/{name}", "events.ingest.es-info", false, (*server).esTemplate},
+		{"GET /es/_ilm/policy/{name}", "events.ingest.es-info", false, (*server).esPolicy},
+		{"GET /es/{index}", "events.ingest.es-info", false, (*server).esIndex},
+		{"PUT /es/{index}", "events.ingest.es-info", false, (*server).esCreateIndex},
+		{"GET /es/{path...}", "events.ingest.es-info", false, (*server).esNotFound},
+		{"POST /es/{path...}", "events.ingest.es-info", false, (*server).esNotFound},
+		// PUT _index_template/{name} and _ilm/policy/{name} would clash
+		// with PUT {index}/_bulk in the mux: esPut serves them.
+		{"PUT /es/{path...}", "events.ingest.es-info", false, (*server).esPut},
+		{"POST /v1/logs", "events.ingest.otlp", false, (*server).otlpLogs},
 		{"GET /v1/transparency-logs", "logs.list", false, (*server).listLogs},
 		{"GET /log/{log}/checkpoint", "logs.checkpoint", false, (*server).checkpoint},
 		{"GET /log/{log}/checkpoints", "logs.checkpoint", false, (*server).checkpoints},
@@ -493,7 +513,7 @@ func checkRoutes(rs []Route, pol map[string]Rule) error {
 }
 
 func isAPI(path string) bool {
-	for _, p := range []string{"/v1/", "/log/", "/metrics", "/healthz", "/readyz", "/assets/"} {
+	for _, p := range []string{"/v1/", "/es/", "/log/", "/metrics", "/healthz", "/readyz", "/assets/"} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}
@@ -510,8 +530,21 @@ func (s *server) guard(rt Route, rule Rule) http.HandlerFunc {
 			writeProblem(w, r, s.cfg.Logger, err)
 		}
 	}
+	if esActions[rt.Action] {
+		refuse = func(w http.ResponseWriter, r *http.Request, p identity.Principal, err error) {
+			// Elasticsearch clients that wait for a challenge before
+			// sending credentials need a Basic one.
+			if errors.Is(err, identity.ErrUnauthenticated) {
+				w.Header().Set("WWW-Authenticate", `Basic realm="lbm"`)
+			}
+			writeProblem(w, r, s.cfg.Logger, err)
+		}
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.principal(r, rt.Page)
+		if esActions[rt.Action] {
+			w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		}
+		p, err := s.principal(r, rt.Page, shipperActions[rt.Action])
 		if err != nil && !errors.Is(err, identity.ErrUnauthenticated) {
 			refuse(w, r, p, err)
 			return
@@ -550,12 +583,16 @@ func (s *server) guard(rt Route, rule Rule) http.HandlerFunc {
 // sessionCookie names the session cookie.
 const sessionCookie = "lbm_session"
 
-// principal finds who is calling: a bearer token on API routes, else the
-// session cookie. The zero Principal is an anonymous caller.
-func (s *server) principal(r *http.Request, page bool) (identity.Principal, error) {
+// principal finds who is calling: a bearer token on API routes (and on
+// shippers' routes, a token as shippers send it), else the session
+// cookie. The zero Principal is an anonymous caller.
+func (s *server) principal(r *http.Request, page, shipper bool) (identity.Principal, error) {
 	now := s.cfg.Now()
 	if h := r.Header.Get("Authorization"); h != "" && !page {
 		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok && shipper {
+			token, ok = shipperToken(r, h)
+		}
 		if !ok {
 			return identity.Principal{}, identity.ErrUnauthenticated
 		}
