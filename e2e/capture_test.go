@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esutil"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
+	otellog "go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/lbm-project/lbm/internal/identity"
 )
@@ -39,8 +48,8 @@ func TestCaptureFromRealClients(t *testing.T) {
 	secret := enrolSecondFactor(t, st, "sue")
 	addSource(t, st, "linux")
 	mail := addSource(t, st, "exchange")
-	_ = addSource(t, st, "winlogbeat")
-	_ = addSource(t, st, "crime-records")
+	beats := addSource(t, st, "winlogbeat")
+	otel := addSource(t, st, "crime-records")
 
 	srv := startServer(t, st, "--syslog-tcp", "127.0.0.1:0", "--syslog-udp", "127.0.0.1:0", "--syslog-source", "linux")
 	addrs := map[string]string{}
@@ -79,8 +88,43 @@ func TestCaptureFromRealClients(t *testing.T) {
 		}
 	}
 
+	// _bulk: a Windows logon from Winlogbeat, through go-elasticsearch.
+	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{srv.URL + "/es"}, Username: "winlogbeat", Password: beats})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi, err := esutil.NewBulkIndexer(esutil.BulkIndexerConfig{Client: es, Index: "winlogbeat-8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bulkErr error
+	bi.Add(context.Background(), esutil.BulkIndexerItem{Action: "create",
+		Body: strings.NewReader(`{"@timestamp":"2026-11-27T11:00:00.000Z","event":{"category":["authentication"],"action":"logged-in","code":"4624","outcome":"success"},"user":{"name":"FORCE\\sjones"},"host":{"name":"ws-17"},"message":"An account was successfully logged on."}`),
+		OnFailure: func(_ context.Context, _ esutil.BulkIndexerItem, r esutil.BulkIndexerResponseItem, err error) {
+			bulkErr = fmt.Errorf("%v %v", r.Error, err)
+		}})
+	if err := bi.Close(context.Background()); err != nil || bulkErr != nil || bi.Stats().NumFlushed != 1 {
+		t.Fatalf("bulk: %v %v %+v", err, bulkErr, bi.Stats())
+	}
+
+	// OTLP: the crime records system logs sam viewing a record.
+	exp, err := otlploghttp.New(context.Background(), otlploghttp.WithEndpointURL(srv.URL+"/v1/logs"),
+		otlploghttp.WithHeaders(map[string]string{"Authorization": "Bearer " + otel}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
+	var r otellog.Record
+	r.SetTimestamp(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	r.SetBody(attribute.StringValue("viewed nominal record N-88"))
+	r.AddAttributes(attribute.String("user.email", "SAM.JONES@force.example"), attribute.String("event.category", "record_query"), attribute.String("event.action", "record-viewed"))
+	lp.Logger("crime-records").Emit(context.Background(), r)
+	if err := lp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
 	vkey := verifierKey(t, st.data)
-	srv.waitForSize(t, vkey, 3)
+	srv.waitForSize(t, vkey, 5)
 
 	// Read it back under an authorisation to review sam, content included:
 	// a review window ends in the past.
@@ -109,6 +153,9 @@ func TestCaptureFromRealClients(t *testing.T) {
 		// syslog over UDP: sudo's account, structured data as metadata.
 		"sent": {"user.id": "sam", "event.category": "email", "content.email.subject": "Witness addréss",
 			"content.email.body.text": "She lives at 12 Harbour Road.\r\n", "email.message_id": "m1@force.example"},
+		"logged-in": {"user.id": "sam", "event.category": "authentication", "host.name": "ws-17", "event.outcome": "success",
+			"content.message": "An account was successfully logged on.", "es.index": "winlogbeat-8", "user.name": "FORCE\\sjones"},
+		"record-viewed": {"user.id": "sam", "event.category": "record_query", "content.message": "viewed nominal record N-88"},
 		"sudo": {"user.id": "sam", "log.syslog.structured_data.meta@32473.user": "sjones", "network.transport": "udp",
 			"log.syslog.severity.name": "notice", "content.message": "sjones : TTY=pts/0 ; PWD=/home/sjones ; USER=root ; COMMAND=/usr/bin/id"},
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/lbm-project/lbm/internal/capture"
 	"github.com/lbm-project/lbm/internal/capture/email"
+	"github.com/lbm-project/lbm/internal/capture/esbulk"
+	"github.com/lbm-project/lbm/internal/capture/otlp"
 	"github.com/lbm-project/lbm/internal/capture/syslog"
 )
 
@@ -28,8 +30,23 @@ func Read(in capture.Input, data []byte, mailbox string, received time.Time) ([]
 		}
 		b, err := email.ReadBatch(bytes.NewReader(data), format, mailbox, received)
 		return b.Records, err
+	case capture.ECS:
+		// Each document as a shipper's "create" of it.
+		var body []byte
+		for line := range bytes.Lines(data) {
+			if line = bytes.TrimSpace(line); len(line) > 0 {
+				body = append(append(append(body, `{"create":{}}`+"\n"...), line...), '\n')
+			}
+		}
+		req, err := esbulk.Parse(body, "sample", received)
+		if err != nil {
+			return nil, err
+		}
+		return req.Records, nil
+	case capture.OTLP:
+		return otlp.Parse(data, otlp.JSON, received)
 	}
-	return nil, fmt.Errorf("reading %s samples: %w", in, errors.ErrUnsupported)
+	return nil, fmt.Errorf("no input %q", in)
 }
 
 func readSyslog(data []byte, received time.Time) ([]capture.Record, error) {
