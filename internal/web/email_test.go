@@ -19,17 +19,25 @@ import (
 	"github.com/lbm-project/lbm/internal/web"
 )
 
-func newMailEnv(t *testing.T) (*httptest.Server, string, *capturetest.Recorder) {
+// sourceNode opens a fresh node with one registered source, and returns
+// the source's token.
+func sourceNode(t *testing.T, source string) (*server.Node, string) {
 	t.Helper()
 	n, err := server.Open(t.Context(), server.Config{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
-	feed, err := identity.AddSource(t.Context(), n.Store, "exchange", n.Now())
+	token, err := identity.AddSource(t.Context(), n.Store, source, n.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n, token
+}
+
+func newMailEnv(t *testing.T) (*httptest.Server, string, *capturetest.Recorder) {
+	t.Helper()
+	n, feed := sourceNode(t, "exchange")
 	rec := capturetest.New()
 	cfg := server.WebConfig(n)
 	cfg.Metrics, cfg.MaxBodyBytes, cfg.Capture = fakeMetrics, 1<<20, rec

@@ -30,7 +30,6 @@ import (
 
 	"github.com/lbm-project/lbm/internal/capture"
 	"github.com/lbm-project/lbm/internal/capture/capturetest"
-	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/ingest"
 	"github.com/lbm-project/lbm/internal/server"
 	"github.com/lbm-project/lbm/internal/web"
@@ -49,15 +48,7 @@ type shipperEnv struct {
 
 func newShipperEnv(t *testing.T, maxBody int64) *shipperEnv {
 	t.Helper()
-	n, err := server.Open(t.Context(), server.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	tok, err := identity.AddSource(t.Context(), n.Store, "pnc", n.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, tok := sourceNode(t, "pnc")
 	e := &shipperEnv{rec: capturetest.New(), token: tok}
 	cfg := server.WebConfig(n)
 	cfg.Capture = e.rec
