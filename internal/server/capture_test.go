@@ -1,17 +1,23 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lbm-project/lbm/internal/capture"
 	"github.com/lbm-project/lbm/internal/identity"
@@ -141,18 +147,68 @@ content: [message]
 		t.Errorf("unregistered source: %v", err)
 	}
 
-	// Serving records the mappings in force in the oversight log.
+	// Serving records the mappings in force in the oversight log, and a
+	// SIGHUP reads them again: a good file is taken and recorded, a bad
+	// one leaves the mappings in force as they were. The test listens for
+	// SIGHUP itself too, so the signal can never end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	self, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
 	serveCtx, stop := context.WithCancel(ctx)
 	up := make(chan struct{})
 	served := make(chan error, 1)
 	go func() {
-		served <- server.Serve(serveCtx, n, server.ServeConfig{Addr: "127.0.0.1:0", Listening: func(net.Addr, net.Addr) { close(up) }})
+		served <- server.Serve(serveCtx, n, server.ServeConfig{Addr: "127.0.0.1:0", Listening: func(net.Addr, net.Addr) { close(up) },
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	}()
 	select {
 	case <-up:
 	case err := <-served:
 		t.Fatal(err)
 	}
+	actionAfterHangup := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			self.Signal(syscall.SIGHUP)
+			res, err := n.Capture.Submit(ctx, capture.Syslog, "pnc", []capture.Record{rec})
+			if err != nil && !errors.Is(err, capture.ErrRateLimited) {
+				t.Fatal(err)
+			}
+			if err == nil {
+				if got := opened(res[0].Index)["event.action"]; got == want {
+					return
+				} else if time.Now().After(deadline) {
+					t.Fatalf("event.action %s after SIGHUP, want %s", got, want)
+				}
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	changed := strings.Replace(mappingFile, "record-viewed", "record-opened", 1)
+	if err := os.WriteFile(filepath.Join(dir, server.MappingsDir, "pnc.yaml"), []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	actionAfterHangup(`"record-opened"`)
+	if err := os.WriteFile(filepath.Join(dir, server.MappingsDir, "pnc.yaml"), []byte("input: syslog\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(logs.String(), "capture mappings not reloaded"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload refused in the log:\n%s", logs.String())
+		}
+		self.Signal(syscall.SIGHUP)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "pnc.yaml") {
+		t.Errorf("the refused reload does not name the file:\n%s", logs.String())
+	}
+	actionAfterHangup(`"record-opened"`)
 	stop()
 	if err := <-served; err != nil {
 		t.Fatal(err)
@@ -165,8 +221,8 @@ content: [message]
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256([]byte(mappingFile))
-	found := false
+	want := []string{mappingFile, changed}
+	var recorded []string
 	for _, en := range ens {
 		o, err := n.Opener.Open(ctx, en)
 		if err != nil {
@@ -174,13 +230,36 @@ content: [message]
 		}
 		if a, _ := o.Event.Field("event.action"); string(a) == `"capture_mappings_in_force"` {
 			m, _ := o.Event.Field("lbm.mappings")
-			found = string(m) == `"pnc=`+hex.EncodeToString(sum[:])+`"`
-			if !found {
-				t.Errorf("mappings recorded as %s", m)
-			}
+			recorded = append(recorded, string(m))
 		}
 	}
-	if !found {
-		t.Error("no capture_mappings_in_force record in the oversight log")
+	// At start, then once per successful reload (the test may signal more
+	// than once before the change is seen); never for the bad file.
+	if len(recorded) < 2 {
+		t.Fatalf("capture_mappings_in_force records %v, want the start's and the reload's", recorded)
 	}
+	for i, r := range recorded {
+		sum := sha256.Sum256([]byte(want[min(i, 1)]))
+		if r != `"pnc=`+hex.EncodeToString(sum[:])+`"` {
+			t.Errorf("record %d of the mappings in force: %s", i, r)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer a logger may write while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

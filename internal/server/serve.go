@@ -181,7 +181,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 			return err
 		}
 	}
-	if err := recordMappings(ctx, n); err != nil {
+	if err := recordMappings(ctx, n, false); err != nil {
 		return fmt.Errorf("recording the capture mappings in force: %w", err)
 	}
 	// Publish at once, so a fresh log serves a checkpoint of size 0.
@@ -296,6 +296,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		}
 		go runRetention(pubCtx, n, cfg.RetentionEvery, cfg.Logger)
 	}
+	go reloadMappingsOnHangup(pubCtx, n, cfg.Logger)
 	var detecting sync.WaitGroup
 	for _, d := range n.Detectors {
 		d.Logger = cfg.Logger
