@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -103,7 +104,8 @@ func TestParse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Parse(%s): %v", c.enc.ContentType(), err)
 		}
-		if diff := cmp.Diff(want, got); diff != "" {
+		// Ids are TestRecordIDs'.
+		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(capture.Record{}, "ID")); diff != "" {
 			t.Errorf("Parse(%s) (-want +got):\n%s", c.enc.ContentType(), diff)
 		}
 	}
@@ -123,7 +125,7 @@ func TestParseJSONSpec(t *testing.T) {
 	want := []capture.Record{{Fields: map[string]any{"service.name": "vpn", "message": "login failed", "log.level": "ERROR",
 		"log.severity_number": int64(17), "trace.id": "5b8efff798038103d269b633813fc60c", "span.id": "eee19b7ec3c1b174",
 		"user.name": "jsmith", "attempts": int64(3)}, Time: time.Unix(1762070400, 0).UTC(), Received: received}}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(capture.Record{}, "ID")); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
 	}
 }
@@ -272,5 +274,51 @@ func TestParseJSONRefusesTooMany(t *testing.T) {
 	b.WriteString(`]}]}]}`)
 	if _, err := Parse(b.Bytes(), JSON, received); !errors.As(err, new(*TooManyError)) {
 		t.Fatalf("Parse(%d records) = %v, want a *TooManyError", MaxRecords+1, err)
+	}
+}
+
+// TestRecordIDs: a record with its own time is named by all it says, so
+// the same export parsed again (an exporter's retry) gives the same ids,
+// in protobuf or JSON, and a record that differs in anything, or has no
+// time of its own, gets another id or none.
+func TestRecordIDs(t *testing.T) {
+	req := sample()
+	pb, err := req.MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := req.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Parse(pb, Proto, received)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse(pb, Proto, received.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asJSON, err := Parse(js, JSON, received)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first[0].ID == "" || first[0].ID != again[0].ID || first[0].ID != asJSON[0].ID {
+		t.Errorf("ids of the same record: %q, %q, %q", first[0].ID, again[0].ID, asJSON[0].ID)
+	}
+	if first[1].ID != "" || first[2].ID != "" {
+		t.Errorf("records without their own time got ids %q, %q", first[1].ID, first[2].ID)
+	}
+	req.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().PutInt("records", 4)
+	pb2, err := req.MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := Parse(pb2, Proto, received)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed[0].ID == first[0].ID || len(changed[0].ID) > 256 {
+		t.Errorf("a record saying something else has id %q", changed[0].ID)
 	}
 }
