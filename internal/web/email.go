@@ -41,13 +41,12 @@ func (s *server) ingestEmail(w http.ResponseWriter, r *http.Request, p identity.
 		writeProblem(w, r, s.cfg.Logger, &validationError{"mailbox", "longer than an address can be"})
 		return
 	}
-	select {
-	case s.ingestSe <- struct{}{}:
-		defer func() { <-s.ingestSe }()
-	default:
+	release, ok := s.takeIngestSlot()
+	if !ok {
 		writeProblem(w, r, s.cfg.Logger, ingest.ErrOverloaded)
 		return
 	}
+	defer release()
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	b, err := email.ReadBatch(body, format, mailbox, s.cfg.Now())
 	if errors.Is(err, email.ErrNotMbox) {

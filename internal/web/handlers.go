@@ -16,14 +16,24 @@ import (
 // IngestReply is the answer to POST /v1/events (see ingest.Reply).
 type IngestReply = ingest.Reply
 
-func (s *server) ingestEvents(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+// takeIngestSlot bounds the ingest requests in flight, on every channel:
+// past the bound a request is refused at once (503), before its body is read.
+func (s *server) takeIngestSlot() (release func(), ok bool) {
 	select {
 	case s.ingestSe <- struct{}{}:
-		defer func() { <-s.ingestSe }()
+		return func() { <-s.ingestSe }, true
 	default:
+		return nil, false
+	}
+}
+
+func (s *server) ingestEvents(w http.ResponseWriter, r *http.Request, p identity.Principal) {
+	release, ok := s.takeIngestSlot()
+	if !ok {
 		writeProblem(w, r, s.cfg.Logger, ingest.ErrOverloaded)
 		return
 	}
+	defer release()
 	log := s.logs["activity"]
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	evs, err := ingest.DecodeNDJSON(body, p.Subject)

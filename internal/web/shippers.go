@@ -101,16 +101,6 @@ func readShipperBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byt
 	return b, nil
 }
 
-// takeIngestSlot bounds ingest requests in flight, as POST /v1/events.
-func (s *server) takeIngestSlot() (release func(), ok bool) {
-	select {
-	case s.ingestSe <- struct{}{}:
-		return func() { <-s.ingestSe }, true
-	default:
-		return nil, false
-	}
-}
-
 // retryAfter is the Retry-After value for a refusal by the sink.
 func retryAfter(err error) string {
 	if rl, ok := errors.AsType[*capture.RateLimitedError](err); ok && rl.RetryAfter > time.Second {
