@@ -132,9 +132,13 @@ func checkNames(p Person) error {
 	return nil
 }
 
-// TakenError is the message of an ErrTaken: what Kind of name ("e-mail
-// address" or "username") Name is, who holds it, and who else was to.
+// TakenError is the message of an ErrTaken: what kind of name ("e-mail
+// address", or "email" as people_keys says it, or "username") name is,
+// who holds it, and who else was to.
 func TakenError(kind, name, holder, other string) error {
+	if kind == "email" {
+		kind = "e-mail address" // people_keys' kind, said as people say it
+	}
 	return fmt.Errorf("putting people: %s %q is %s's, so cannot be %s's too: %w", kind, name, holder, other, ErrTaken)
 }
 

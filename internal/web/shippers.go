@@ -103,8 +103,8 @@ func readShipperBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byt
 
 // retryAfter is the Retry-After value for a refusal by the sink.
 func retryAfter(err error) string {
-	if rl, ok := errors.AsType[*capture.RateLimitedError](err); ok && rl.RetryAfter > time.Second {
-		return strconv.Itoa(int((rl.RetryAfter + time.Second - 1) / time.Second))
+	if rl, ok := errors.AsType[*capture.RateLimitedError](err); ok {
+		return strconv.Itoa(rl.RetryAfterSeconds())
 	}
 	return "1"
 }

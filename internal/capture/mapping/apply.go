@@ -303,10 +303,10 @@ func category(fields map[string]any, s Source) string {
 // rest as metadata unless m keeps only what it maps.
 func (m *Mapping) copyRest(b *builder, fields map[string]any) {
 	for _, name := range sortedKeys(fields) {
-		if globAny2(m.Drop, name) {
+		if anyPattern(m.Drop, name) {
 			continue
 		}
-		content := globAny2(m.Content, name)
+		content := anyPattern(m.Content, name)
 		if !content && m.Metadata == "mapped" {
 			continue
 		}
@@ -320,20 +320,20 @@ func (m *Mapping) copyRest(b *builder, fields map[string]any) {
 			b.dropped++
 			continue
 		}
-		if content {
+		switch {
+		case content:
 			clean = event.ContentPrefix + clean
-		} else if reserved(clean) || clean == "event.outcome" || clean == "event.category" || clean == "event.action" || clean == "user.name" || clean == "host.name" {
-			// lbm or the mapping sets these; another value would clash
-			// with theirs or break the model's rules for them.
-			if _, set := b.out[clean]; set || reserved(clean) || clean == "event.outcome" {
-				continue
-			}
-			if clean == "user.name" || clean == "host.name" || clean == "event.action" {
+		case clean == "user.name" || clean == "host.name" || clean == "event.action":
+			// The model takes these as one string: the first, unless the
+			// mapping set the field itself.
+			if _, set := b.out[clean]; !set {
 				if s := first(fields, name); s != "" {
 					b.add(clean, s)
 				}
-				continue
 			}
+			continue
+		case reserved(clean) || clean == "event.outcome" || clean == "event.category":
+			// lbm or the mapping sets these, by the model's rules for them.
 			continue
 		}
 		v, ok := value(fields[name])
@@ -345,8 +345,9 @@ func (m *Mapping) copyRest(b *builder, fields map[string]any) {
 	}
 }
 
-// globAny2 reports whether name matches a pattern (no patterns: none).
-func globAny2(patterns []string, name string) bool {
+// anyPattern reports whether a field name matches one of patterns, as
+// written (field names are case-sensitive); no patterns match nothing.
+func anyPattern(patterns []string, name string) bool {
 	for _, p := range patterns {
 		if ok, _ := path.Match(p, name); ok {
 			return true

@@ -69,9 +69,6 @@ func checkKeys(ctx context.Context, tx pgx.Tx) error {
 	case err != nil:
 		return err
 	}
-	if kind == "email" {
-		kind = "e-mail address"
-	}
 	return store.TakenError(kind, name, holder, other)
 }
 

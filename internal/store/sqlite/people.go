@@ -104,9 +104,6 @@ func checkKeys(ctx context.Context, tx *sql.Tx, keys, versions string) error {
 	case err != nil:
 		return err
 	}
-	if kind == "email" {
-		kind = "e-mail address"
-	}
 	return store.TakenError(kind, name, holder, other)
 }
 
