@@ -930,6 +930,7 @@ type Store interface {
 	RelevantErrors
 	Retention
 	Holds
+	LogRegistry
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -247,6 +247,8 @@ var behaviours = []struct {
 	{"ListRelevantErrors", testListRelevantErrors},
 	{"RelevantErrorNumbers", testRelevantErrorNumbers},
 	{"Holds", testHolds},
+	{"LogRegistry", testLogRegistry},
+	{"Leases", testLeases},
 	{"PeopleEmails", testPeopleEmails},
 	{"PeopleEmailsTaken", testPeopleEmailsTaken},
 	{"PeopleEmailsRefused", testPeopleEmailsRefused},
