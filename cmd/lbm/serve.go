@@ -19,7 +19,7 @@ import (
 )
 
 func serveCmd() *cobra.Command {
-	var addr, adminAddr, origin string
+	var addr, adminAddr, origin, shard string
 	var where storeFlags
 	var demo bool
 	var interval, retentionEvery time.Duration
@@ -77,9 +77,15 @@ func serveCmd() *cobra.Command {
 			if journalAddr == "" && (len(journalRecipients) > 0 || len(networks) > 0 || journalSource != "") {
 				return withHint(errors.New("--smtp-journal-recipient, --smtp-journal-network and --smtp-journal-source need --smtp-journal"), "add --smtp-journal ADDR, e.g. :2525")
 			}
+			if err := server.ParseShard(shard); err != nil {
+				return withHint(fmt.Errorf("--shard: %w", err), "sharding needs --db: see docs/deployment.md")
+			}
+			if shard != "" && demo {
+				return errors.New("--shard and --demo do not go together: load the demo on one node first")
+			}
 			metrics := server.NewMetrics()
 			cfg := where.config()
-			cfg.OriginPrefix, cfg.Logger, cfg.Observer = origin, logger, metrics
+			cfg.OriginPrefix, cfg.Logger, cfg.Observer, cfg.Shard = origin, logger, metrics, shard
 			n, err := server.Open(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -89,7 +95,7 @@ func serveCmd() *cobra.Command {
 			fmt.Fprintf(out, "data directory: %s\n", where.data)
 			fmt.Fprintf(out, "store: %s\n", n.StoreName)
 			fmt.Fprintf(out, "admin token: %s\n", n.AdminTokenPath)
-			for _, name := range server.LogNames {
+			for _, name := range []string{n.ActivityLog, server.Oversight} {
 				l := n.Logs[name]
 				fmt.Fprintf(out, "%s log: origin %s\n  verifier key %s\n", name, l.Origin, l.VerifierKey)
 			}
@@ -134,9 +140,10 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&adminAddr, "admin-addr", "", "separate address serving /metrics without a token (keep it private)")
 	where.register(cmd, "./lbm-data", "data directory: keys, admin token, and the SQLite store unless --db")
 	cmd.Flags().StringVar(&origin, "origin-prefix", "", `prefix of the logs' origins, fixed at first start (default "lbm.local")`)
+	cmd.Flags().StringVar(&shard, "shard", "", "with --db: append to a shard of the activity log of this node's own among the nodes sharing the database: auto, or a shard number (docs/deployment.md)")
 	cmd.Flags().BoolVar(&demo, "demo", false, "load a synthetic force's activity on first start")
 	cmd.Flags().DurationVar(&interval, "checkpoint-interval", time.Second, "how often to publish a signed checkpoint")
-	cmd.Flags().DurationVar(&retentionEvery, "retention-every", server.RetentionEvery, "how often to run retention (first 10 minutes after start); 0 never, for all but one node of a store")
+	cmd.Flags().DurationVar(&retentionEvery, "retention-every", server.RetentionEvery, "how often to run retention (first 10 minutes after start; on the leading node only when several share a store); 0 never")
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark cookies Secure when TLS ends at a proxy in front of lbm")

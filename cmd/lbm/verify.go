@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -315,7 +317,7 @@ func verifyStoreCmd() *cobra.Command {
 				return err
 			}
 			failed := false
-			for _, name := range server.LogNames {
+			for _, name := range slices.Sorted(maps.Keys(problems)) {
 				size := uint64(0)
 				if st, err := n.Store.LogState(cmd.Context(), name); err == nil {
 					size = st.Size

@@ -108,7 +108,8 @@ func (r *rulesInForce) lists(ctx context.Context, inputs policy.Detection) (dete
 	return lists, nil
 }
 
-// openDetectors makes one detector per log over the rules in force.
+// openDetectors makes one detector per log of the node over the rules in
+// force, and the maker of detectors over other nodes' shards.
 func (n *Node) openDetectors(cfg Config, secret []byte) error {
 	conf, err := loadConfidential(filepath.Join(cfg.DataDir, ConfidentialFile))
 	if err != nil {
@@ -116,13 +117,16 @@ func (n *Node) openDetectors(cfg Config, secret []byte) error {
 	}
 	rules := &rulesInForce{store: n.Store, listsDir: filepath.Join(cfg.DataDir, ListsDir), conf: conf, now: cfg.Now}
 	pseudonyms := alerts.NewPseudonymiser(secret)
-	for _, name := range LogNames {
+	n.newDetector = func(name string) *alerts.Detector {
 		d := &alerts.Detector{Log: name, Store: n.Store, Opener: n.Opener, Pseudonyms: pseudonyms,
 			Rules: rules, Now: cfg.Now, Logger: cfg.Logger, OpenContent: conf != nil && len(conf.Config().Markers) > 0}
 		if name == Oversight {
 			d.RequestSubjects = n.requestSubjects
 		}
-		n.Detectors = append(n.Detectors, d)
+		return d
+	}
+	for _, name := range n.logNames {
+		n.Detectors = append(n.Detectors, n.newDetector(name))
 	}
 	return nil
 }

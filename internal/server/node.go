@@ -36,6 +36,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/authorise"
@@ -90,6 +92,12 @@ type Config struct {
 	// Ingest tunes the log writers; Log, Store and Sealer are set by Open.
 	Ingest   ingest.Config
 	Observer ingest.Observer
+	// Shard, when set, has the node append to a shard of the activity
+	// log of its own, among the nodes sharing one PostgreSQL store:
+	// "auto" claims a shard no live node holds (a new one when all are
+	// held), a number claims that shard, waiting for a node that held it
+	// to be gone (shards.go). Empty: the one activity log.
+	Shard string
 	// MustExist refuses a data directory that holds no store yet, for
 	// commands that only read (verify) and must not create one by mistake.
 	MustExist bool
@@ -103,9 +111,12 @@ type Node struct {
 	Ring  *keys.Ring
 	// KEK wraps data keys and second-factor secrets: the current KEK,
 	// able to unwrap under the older ones a rotation has not finished with.
-	KEK            *keys.KEKRing
-	Opener         *record.Opener
-	Logs           map[string]*Log
+	KEK    *keys.KEKRing
+	Opener *record.Opener
+	Logs   map[string]*Log
+	// ActivityLog names the log the node appends monitored activity to:
+	// "activity", or its shard, "activity-N".
+	ActivityLog    string
 	AdminTokenPath string
 	// StoreName says which store the node opened, for people (no secrets).
 	StoreName string
@@ -137,6 +148,19 @@ type Node struct {
 	captureErr error
 	logger     *slog.Logger
 	dataDir    string
+	// logNames are the node's own logs, in Logs: the oversight log and
+	// the activity log or the node's shard of it.
+	logNames []string
+	// Sharding (shards.go): the lease on the node's shard, and the seed
+	// every shard's signing key derives from; nil when not sharded.
+	shardLease store.Lease
+	shardSeed  []byte
+	originPref string
+	others     otherLogsCache
+	leading    atomic.Bool
+	// newDetector makes a detector over a log the node does not write,
+	// for the leader to run (detection.go).
+	newDetector func(log string) *alerts.Detector
 }
 
 // Log is one of the node's logs.
@@ -187,27 +211,28 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.KEK = kek
 	n.Ring = keys.NewRing(kek, st, cfg.Now)
 	n.Opener = &record.Opener{Ring: n.Ring, Store: st}
-	for _, name := range LogNames {
-		origin := cfg.OriginPrefix + "/" + name
-		signer, vkey, err := tlog.LoadOrCreateKey(filepath.Join(keyDir, name+".key"), origin, strictOrigin)
+	// The oversight log first: a sharded node names its shard under the
+	// oversight log's origin prefix, which the service fixed at its first
+	// start.
+	for _, name := range []string{Oversight, Activity} {
+		var signer *tlog.Signer
+		var vkey string
+		var err error
+		switch {
+		case name == Activity && cfg.Shard != "":
+			prefix := strings.TrimSuffix(n.Logs[Oversight].Origin, "/"+Oversight)
+			name, signer, vkey, err = n.claimShard(ctx, cfg, prefix, keyDir)
+		default:
+			origin := cfg.OriginPrefix + "/" + name
+			signer, vkey, err = tlog.LoadOrCreateKey(filepath.Join(keyDir, name+".key"), origin, strictOrigin)
+		}
 		if err != nil {
 			n.Close()
 			return nil, err
 		}
-		wc := cfg.Ingest
-		wc.Log, wc.Store, wc.Logger, wc.Observer = name, st, cfg.Logger, cfg.Observer
-		// Someone waits on every oversight record, and they come one by
-		// one: waiting for a batch would only add to each wait.
-		wc.NoDelay = name == Oversight
-		wc.Sealer = &record.Sealer{Log: name, Ring: n.Ring}
-		w, err := ingest.NewWriter(wc)
-		if err != nil {
+		if err := n.openLog(cfg, name, signer, vkey); err != nil {
 			n.Close()
 			return nil, err
-		}
-		n.Logs[name] = &Log{
-			Name: name, Origin: signer.Origin(), VerifierKey: vkey, Writer: w,
-			Publisher: &tlog.Publisher{Log: name, Signer: signer, Store: st, Now: cfg.Now},
 		}
 	}
 	n.Requests = &authorise.Service{Store: st, Now: cfg.Now, Logger: cfg.Logger,
@@ -263,6 +288,29 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
+// openLog opens the writer and publisher of one of the node's own logs.
+func (n *Node) openLog(cfg Config, name string, signer *tlog.Signer, vkey string) error {
+	wc := cfg.Ingest
+	wc.Log, wc.Store, wc.Logger, wc.Observer = name, n.Store, cfg.Logger, cfg.Observer
+	// Someone waits on every oversight record, and they come one by
+	// one: waiting for a batch would only add to each wait.
+	wc.NoDelay = name == Oversight
+	wc.Sealer = &record.Sealer{Log: name, Ring: n.Ring}
+	w, err := ingest.NewWriter(wc)
+	if err != nil {
+		return err
+	}
+	n.Logs[name] = &Log{
+		Name: name, Origin: signer.Origin(), VerifierKey: vkey, Writer: w,
+		Publisher: &tlog.Publisher{Log: name, Signer: signer, Store: n.Store, Now: cfg.Now},
+	}
+	if name != Oversight {
+		n.ActivityLog = name
+	}
+	n.logNames = append(n.logNames, name)
+	return nil
+}
+
 // ConfidentialFile, in the data directory, configures the confidential
 // channels and markers (internal/confidential) whose material is held
 // back from investigators until a legal adviser releases it.
@@ -290,6 +338,9 @@ func (n *Node) Close() error {
 	var errs []error
 	for _, l := range n.Logs {
 		errs = append(errs, l.Writer.Close())
+	}
+	if n.shardLease != nil {
+		n.shardLease.Release()
 	}
 	errs = append(errs, n.Store.Close())
 	return errors.Join(errs...)
@@ -345,10 +396,11 @@ func writeAdminToken(ctx context.Context, st store.Principals, path string, now 
 	return f.Close()
 }
 
-// PublishAll publishes a checkpoint of every log that has grown.
+// PublishAll publishes a checkpoint of each of the node's own logs that
+// has grown.
 func (n *Node) PublishAll(ctx context.Context) error {
 	var errs []error
-	for _, name := range LogNames {
+	for _, name := range n.logNames {
 		if _, err := n.Logs[name].Publisher.Publish(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("publishing %s checkpoint: %w", name, err))
 		}

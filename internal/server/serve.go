@@ -1,7 +1,6 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +62,7 @@ func (m *Metrics) Committed(log string, events int, took time.Duration, size uin
 
 // watch adds the collectors that read the node's state at scrape time.
 func (m *Metrics) watch(n *Node) {
-	for _, name := range LogNames {
+	for _, name := range n.logNames {
 		l := n.Logs[name]
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "lbm_ingest_queue_depth", Help: "Events waiting to be committed.", ConstLabels: prometheus.Labels{"log": name},
@@ -181,6 +180,9 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 			return err
 		}
 	}
+	if err := n.registerLogs(ctx); err != nil {
+		return err
+	}
 	if err := recordMappings(ctx, n, false); err != nil {
 		return fmt.Errorf("recording the capture mappings in force: %w", err)
 	}
@@ -277,35 +279,23 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	}
 	pubCtx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
-	for _, name := range LogNames {
-		p := n.Logs[name].Publisher
-		go p.Run(pubCtx, cfg.CheckpointInterval, func(err error) {
-			cfg.Logger.Error("publishing checkpoint", "log", p.Log, "err", err)
-		})
-	}
-	go sweepLeavers(pubCtx, n, cfg.LeaverSweep, cfg.Logger)
+	own := n.Logs[n.ActivityLog].Publisher
+	go own.Run(pubCtx, cfg.CheckpointInterval, func(err error) {
+		cfg.Logger.Error("publishing checkpoint", "log", own.Log, "err", err)
+	})
 	if cfg.RequestSweep == 0 {
 		cfg.RequestSweep = requestSweepInterval()
 	}
 	n.Requests.Grades, n.Requests.Logger = cfg.Grades, cfg.Logger
-	go n.Requests.Run(pubCtx, cfg.RequestSweep)
-	go n.RelevantErrors.Run(pubCtx, RelevantErrorSweep, cfg.Logger)
-	if cfg.RetentionEvery >= 0 {
-		if cfg.RetentionEvery == 0 {
-			cfg.RetentionEvery = RetentionEvery
-		}
-		go runRetention(pubCtx, n, cfg.RetentionEvery, cfg.Logger)
+	if cfg.RetentionEvery == 0 {
+		cfg.RetentionEvery = RetentionEvery
 	}
 	go reloadMappingsOnHangup(pubCtx, n, cfg.Logger)
+	// What the service needs done once runs on one node, the leader
+	// (leader.go); waited for before the writers close, so that nothing
+	// it does outlives the store.
 	var detecting sync.WaitGroup
-	for _, d := range n.Detectors {
-		d.Logger = cfg.Logger
-		detecting.Go(func() { d.Run(pubCtx, cmp.Or(cfg.DetectIdle, 500*time.Millisecond)) })
-	}
-	if n.Witnesses != nil {
-		// Waited for with detection: no push outlives the store.
-		detecting.Go(func() { n.Witnesses.Run(pubCtx) })
-	}
+	detecting.Go(func() { n.lead(pubCtx, cfg.Logger, func(ctx context.Context) { n.leaderTerm(ctx, cfg) }) })
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
@@ -337,7 +327,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	detecting.Wait()
 	// E-mails already begun finish, each within the mailer's timeout.
 	notifier.Wait()
-	for _, name := range LogNames {
+	for _, name := range n.logNames {
 		n.Logs[name].Writer.Close()
 	}
 	if perr := n.PublishAll(shutdown); perr != nil {
@@ -388,7 +378,7 @@ func RevokeLeavers(ctx context.Context, n *Node) error {
 // leaves for actions taken through the web.
 func WebConfig(n *Node) web.Config {
 	var logs []web.Log
-	for _, name := range LogNames {
+	for _, name := range n.logNames {
 		l := n.Logs[name]
 		logs = append(logs, web.Log{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, Writer: l.Writer})
 	}
@@ -397,7 +387,7 @@ func WebConfig(n *Node) web.Config {
 		witnesses = n.Witnesses
 	}
 	return web.Config{
-		Store: n.Store, Logs: logs, Opener: n.Opener, KEK: n.KEK, Now: n.Now,
+		Store: n.Store, Logs: logs, ActivityLog: n.ActivityLog, OtherLogs: n.otherWebLogs, Opener: n.Opener, KEK: n.KEK, Now: n.Now,
 		Ready: func(ctx context.Context) error { return n.Store.Ping(ctx) },
 		Record: func(ctx context.Context, actor, action string, details map[string]any) (uint64, error) {
 			return n.Oversight(ctx, actor, action, details, false)

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/lbm-project/lbm/internal/retention"
 	"github.com/lbm-project/lbm/internal/store"
@@ -19,10 +22,16 @@ func VerifyStore(ctx context.Context, n *Node, progress func(log string, done, t
 	if err != nil {
 		return out, err
 	}
-	for _, name := range LogNames {
+	logs, err := n.AllLogs(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, l := range logs {
+		name := l.Name
+		vkey, keyProblems := n.verifierKey(l)
 		stamps := retention.Tally{}
 		problems, err := tlog.CheckLog(ctx, tlog.CheckConfig{
-			Store: n.Store, Log: name, VerifierKey: n.Logs[name].VerifierKey,
+			Store: n.Store, Log: name, VerifierKey: vkey,
 			CheckEntry: func(ctx context.Context, e store.Entry) error {
 				if err := n.Opener.Check(ctx, e); err != nil {
 					return err
@@ -39,9 +48,38 @@ func VerifyStore(ctx context.Context, n *Node, progress func(log string, done, t
 		if err != nil {
 			return out, err
 		}
-		out[name] = append(problems, deletions.CheckCounts(stamps)...)
+		out[name] = append(append(keyProblems, problems...), deletions.CheckCounts(stamps)...)
 	}
 	return out, nil
+}
+
+// verifierKey returns the key to check l's checkpoints with. The store's
+// registry is what is being verified, so it is not trusted for a key the
+// node holds itself: its own logs' key files, and the shards' keys
+// derived from DATA/keys/shards.seed. Only a log the node has no key for
+// is checked under its registered key, and that is said.
+func (n *Node) verifierKey(l store.RegisteredLog) (string, []string) {
+	if own, ok := n.Logs[l.Name]; ok {
+		if l.VerifierKey != "" && l.VerifierKey != own.VerifierKey {
+			return own.VerifierKey, []string{fmt.Sprintf("%s: the store registers key %s, but this node's key is %s", l.Name, l.VerifierKey, own.VerifierKey)}
+		}
+		return own.VerifierKey, nil
+	}
+	seed := n.shardSeed
+	if seed == nil {
+		seed, _ = os.ReadFile(filepath.Join(n.dataDir, "keys", ShardSeedFile))
+	}
+	if _, isShard := shardNumber(l.Name); isShard && len(seed) == 32 {
+		_, vkey, err := tlog.DeriveKey(seed, l.Origin)
+		if err == nil && vkey != l.VerifierKey {
+			return vkey, []string{fmt.Sprintf("%s: the store registers key %s, but DATA/keys/%s derives %s", l.Name, l.VerifierKey, ShardSeedFile, vkey)}
+		}
+		if err == nil {
+			return vkey, nil
+		}
+	}
+	n.logger.Warn("checking a log under the key the store registers: this node holds no key of its own for it", "log", l.Name)
+	return l.VerifierKey, nil
 }
 
 // retentionDeletions reads the retention_deleted records of the oversight

@@ -26,6 +26,6 @@ func (n *Node) openWitnesses(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	n.Witnesses, err = witness.New(ctx, witness.ServiceConfig{Config: wc, Logs: LogNames, Store: n.Store, Logger: cfg.Logger, Now: cfg.Now})
+	n.Witnesses, err = witness.New(ctx, witness.ServiceConfig{Config: wc, Logs: n.logNames, Store: n.Store, Logger: cfg.Logger, Now: cfg.Now})
 	return err
 }

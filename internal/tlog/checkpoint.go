@@ -3,7 +3,9 @@ package tlog
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -177,4 +179,28 @@ func OpenCheckpoint(signed []byte, vkey string) (Checkpoint, error) {
 
 func ed25519PublicKey(seed []byte) ed25519.PublicKey {
 	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+}
+
+// DeriveKey returns the note key pair named origin derived from seed (at
+// least 32 bytes of secret): every node holding the seed derives the same
+// key for an origin, and different keys for different origins. The
+// activity log's shards are signed so, so that any node of a service can
+// sign a shard whose own node died.
+func DeriveKey(seed []byte, origin string) (skey, vkey string, err error) {
+	if len(seed) < 32 {
+		return "", "", fmt.Errorf("deriving the key of %s: a seed of %d bytes, want at least 32", origin, len(seed))
+	}
+	priv, err := hkdf.Key(sha256.New, seed, nil, "lbm log signing key\x00"+origin, ed25519.SeedSize)
+	if err != nil {
+		return "", "", err
+	}
+	vkey, err = note.NewEd25519VerifierKey(origin, ed25519PublicKey(priv))
+	if err != nil {
+		return "", "", fmt.Errorf("deriving the key of %s: %v", origin, err)
+	}
+	// A private note key is the verifier key's name and hash with the
+	// seed in place of the public key.
+	parts := strings.Split(vkey, "+")
+	skey = "PRIVATE+KEY+" + parts[0] + "+" + parts[1] + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, priv...))
+	return skey, vkey, nil
 }

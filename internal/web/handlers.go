@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/ingest"
@@ -34,7 +36,7 @@ func (s *server) ingestEvents(w http.ResponseWriter, r *http.Request, p identity
 		return
 	}
 	defer release()
-	log := s.logs["activity"]
+	log := s.logs[s.cfg.ActivityLog]
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	evs, err := ingest.DecodeNDJSON(body, p.Subject)
 	if err != nil {
@@ -81,18 +83,53 @@ func (s *server) listLogs(w http.ResponseWriter, r *http.Request, _ identity.Pri
 	out := struct {
 		Logs []LogInfo `json:"logs"`
 	}{Logs: []LogInfo{}}
-	for _, l := range s.cfg.Logs {
+	logs, err := s.allLogs(r.Context())
+	if err != nil {
+		writeProblem(w, r, s.cfg.Logger, err)
+		return
+	}
+	for _, l := range logs {
 		out.Logs = append(out.Logs, LogInfo{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey, URL: "/log/" + l.Name + "/"})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *server) logFor(r *http.Request) (Log, error) {
-	l, ok := s.logs[r.PathValue("log")]
-	if !ok {
-		return Log{}, errNotFound
+// allLogs returns the node's own logs, then those other nodes write, by
+// name.
+func (s *server) allLogs(ctx context.Context) ([]Log, error) {
+	out := slices.Clone(s.cfg.Logs)
+	if s.cfg.OtherLogs != nil {
+		others, err := s.cfg.OtherLogs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range others {
+			if _, own := s.logs[l.Name]; !own {
+				out = append(out, l)
+			}
+		}
 	}
-	return l, nil
+	slices.SortFunc(out, func(a, b Log) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (s *server) logFor(r *http.Request) (Log, error) {
+	name := r.PathValue("log")
+	if l, ok := s.logs[name]; ok {
+		return l, nil
+	}
+	if s.cfg.OtherLogs != nil {
+		others, err := s.cfg.OtherLogs(r.Context())
+		if err != nil {
+			return Log{}, err
+		}
+		for _, l := range others {
+			if l.Name == name {
+				return l, nil
+			}
+		}
+	}
+	return Log{}, errNotFound
 }
 
 func (s *server) checkpoint(w http.ResponseWriter, r *http.Request, _ identity.Principal) {

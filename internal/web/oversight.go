@@ -157,7 +157,12 @@ func (s *server) logVerificationPage(w http.ResponseWriter, r *http.Request, p i
 	if page.Server == "" {
 		page.Server = "https://" + r.Host
 	}
-	for _, l := range s.cfg.Logs {
+	logs, err := s.allLogs(r.Context())
+	if err != nil {
+		s.pageError(w, r, p, err)
+		return
+	}
+	for _, l := range logs {
 		c := pages.LogCheck{Name: l.Name, Origin: l.Origin, VerifierKey: l.VerifierKey}
 		h, err := tlog.VerifyHistory(r.Context(), tlog.NewStoreLog(s.cfg.Store, l.Name), l.VerifierKey, nil)
 		if err != nil {

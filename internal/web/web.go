@@ -62,7 +62,8 @@ type Log struct {
 	Name        string
 	Origin      string
 	VerifierKey string
-	Writer      *ingest.Writer
+	// Writer appends to the log; nil for a log another node writes.
+	Writer *ingest.Writer
 }
 
 // OIDC is the identity provider sign-in, as internal/identity/oidc gives it.
@@ -74,7 +75,15 @@ type OIDC interface {
 // Config configures the handler.
 type Config struct {
 	Store store.Store
-	Logs  []Log
+	// Logs are the node's own logs, which it appends to.
+	Logs []Log
+	// ActivityLog names the one of Logs that ingest appends to: the
+	// activity log, or the node's shard of it. Default "activity".
+	ActivityLog string
+	// OtherLogs, when set, lists the logs other nodes sharing the store
+	// write (the activity log's other shards): served under /log/ and
+	// listed, read-only.
+	OtherLogs func(ctx context.Context) ([]Log, error)
 	// Opener opens and re-checks log entries before they are shown.
 	// Required.
 	Opener *record.Opener
@@ -464,6 +473,13 @@ func New(cfg Config) (http.Handler, error) {
 	for _, l := range cfg.Logs {
 		s.logs[l.Name] = l
 	}
+	if cfg.ActivityLog == "" {
+		cfg.ActivityLog = "activity"
+	}
+	if l, ok := s.logs[cfg.ActivityLog]; !ok || l.Writer == nil {
+		return nil, fmt.Errorf("web: the activity log %q is not one of the node's logs", cfg.ActivityLog)
+	}
+	s.cfg.ActivityLog = cfg.ActivityLog
 	mux := http.NewServeMux()
 	for _, r := range routes() {
 		rule := pol[r.Action]

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -92,30 +94,64 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	s := &Service{cfg: cfg, status: map[key]*state{}}
 	for _, w := range cfg.Config.Witnesses {
 		s.names = append(s.names, w.Name)
-		for _, log := range cfg.Logs {
-			st := &state{}
-			// Start from what the witness last cosigned for us: usually
-			// what it still knows, so the first push needs no 409.
-			// A stored line that does not check against its checkpoint
-			// as stored now (a key since changed, a store rewritten) is
-			// not trusted: the push starts from 0 and the 409 tells.
-			c, err := cfg.Store.LastCosignature(ctx, log, w.Name)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("reading %s's last cosignature of %s: %w", w.Name, log, err)
-			}
-			if err == nil {
-				ok, err := checkStored(ctx, cfg.Store, c, w)
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					st.known, st.cosigned, st.cosignedAt = c.Size, c.Size, c.Time
-				}
-			}
-			s.status[key{w.Name, log}] = st
+	}
+	logs := cfg.Logs
+	s.cfg.Logs = nil
+	for _, log := range logs {
+		if err := s.AddLog(ctx, log); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// AddLog has the service witness log too, from when RunLog runs for it:
+// the activity log's shards appear while a service runs. A log added
+// already is left as it is.
+func (s *Service) AddLog(ctx context.Context, log string) error {
+	s.mu.Lock()
+	added := slices.Contains(s.cfg.Logs, log)
+	s.mu.Unlock()
+	if added {
+		return nil
+	}
+	states := map[key]*state{}
+	for _, w := range s.cfg.Config.Witnesses {
+		st := &state{}
+		// Start from what the witness last cosigned for us: usually
+		// what it still knows, so the first push needs no 409.
+		// A stored line that does not check against its checkpoint
+		// as stored now (a key since changed, a store rewritten) is
+		// not trusted: the push starts from 0 and the 409 tells.
+		c, err := s.cfg.Store.LastCosignature(ctx, log, w.Name)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("reading %s's last cosignature of %s: %w", w.Name, log, err)
+		}
+		if err == nil {
+			ok, err := checkStored(ctx, s.cfg.Store, c, w)
+			if err != nil {
+				return err
+			}
+			if ok {
+				st.known, st.cosigned, st.cosignedAt = c.Size, c.Size, c.Time
+			}
+		}
+		states[key{w.Name, log}] = st
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Contains(s.cfg.Logs, log) {
+		s.cfg.Logs = append(s.cfg.Logs, log)
+		maps.Copy(s.status, states)
+	}
+	return nil
+}
+
+// logs returns the logs witnessed now.
+func (s *Service) logs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.cfg.Logs)
 }
 
 // checkStored reports whether c's line checks with w's key against the
@@ -142,10 +178,17 @@ func checkStored(ctx context.Context, st Store, c store.Cosignature, w Witness) 
 // delays only its own cosignatures.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	for _, log := range s.logs() {
+		wg.Go(func() { s.RunLog(ctx, log) })
+	}
+	wg.Wait()
+}
+
+// RunLog is Run for one log, which AddLog added.
+func (s *Service) RunLog(ctx context.Context, log string) {
+	var wg sync.WaitGroup
 	for _, w := range s.cfg.Config.Witnesses {
-		for _, log := range s.cfg.Logs {
-			wg.Go(func() { s.run(ctx, w, log) })
-		}
+		wg.Go(func() { s.run(ctx, w, log) })
 	}
 	wg.Wait()
 }
@@ -267,7 +310,7 @@ func (s *Service) Push(ctx context.Context, witness, log string) (err error) {
 func (s *Service) PushAll(ctx context.Context) error {
 	var errs []error
 	for _, w := range s.cfg.Config.Witnesses {
-		for _, log := range s.cfg.Logs {
+		for _, log := range s.logs() {
 			if err := s.Push(ctx, w.Name, log); err != nil {
 				errs = append(errs, fmt.Errorf("%s, %s log: %w", w.Name, log, err))
 			}
