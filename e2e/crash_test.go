@@ -22,6 +22,7 @@ import (
 
 // ingestReply is the part of POST /v1/events' answer the tests read.
 type ingestReply struct {
+	Log        string   `json:"log"`
 	Accepted   int      `json:"accepted"`
 	Duplicates int      `json:"duplicates"`
 	TreeSize   uint64   `json:"tree_size"`

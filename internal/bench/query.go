@@ -557,7 +557,7 @@ func (c *corpus) build(ctx context.Context, cfg QueryConfig) error {
 	c.m.Census = cs
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	w := c.node.Logs[server.Activity].Writer
+	w := c.node.Logs[c.node.ActivityLog].Writer
 	queue := make(chan []*event.Event, cfg.Clients)
 	var wg sync.WaitGroup
 	if cfg.Progress != nil {

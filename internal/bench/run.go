@@ -34,7 +34,7 @@ func RunInProcess(ctx context.Context, cfg Config, e Engine, lines [][]byte) (Re
 		return Result{}, err
 	}
 	defer r.close()
-	w := r.node.Logs[server.Activity].Writer
+	w := r.node.Logs[r.node.ActivityLog].Writer
 	bs := batches(lines, cfg.Batch)
 	t, elapsed, err := drive(ctx, cfg, r.label(), bs, func(ctx context.Context, i int) (int, error) {
 		evs := make([]*event.Event, len(bs[i]))

@@ -24,7 +24,7 @@ const MappingsDir = "mappings"
 func openCapture(ctx context.Context, n *Node, dataDir string) (*pipeline.Pipeline, error) {
 	dir := filepath.Join(dataDir, MappingsDir)
 	return pipeline.New(ctx, pipeline.Config{
-		Log: n.Logs[Activity].Writer,
+		Log: n.Logs[n.ActivityLog].Writer,
 		Mappings: func() (*mapping.Set, error) {
 			return mapping.Load(os.DirFS(dir))
 		},

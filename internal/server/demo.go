@@ -78,7 +78,7 @@ func LoadDemo(ctx context.Context, n *Node, progress io.Writer) (string, int, er
 			}
 			evs = append(evs, e)
 		}
-		if _, err := n.Logs[Activity].Writer.Append(ctx, evs); err != nil {
+		if _, err := n.Logs[n.ActivityLog].Writer.Append(ctx, evs); err != nil {
 			return "", 0, err
 		}
 		bar.Add(len(evs))
