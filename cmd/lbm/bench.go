@@ -37,6 +37,10 @@ acknowledged events:
              --batch a write, and maps them with the built-in mapping;
              syslog has no acknowledgement, so the clock stops when the
              log holds every message (only with --mode syslog or all)
+  nodes      http on 1, then 2, nodes serving one PostgreSQL store, each
+             appending to its own shard of the activity log (lbm serve
+             --shard), the clients spread over them (only with --mode
+             nodes --engine postgres --db URL; docs/deployment.md)
 
 Each mode runs on SQLite (synchronous=FULL) and, given --db, on PostgreSQL
 too: --db names a server and a role that may create databases (LBM_BENCH_DB
@@ -49,7 +53,7 @@ The table goes to stdout (--json for a machine), progress to stderr.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			modes, err := bench.ParseModes(mode)
 			if err != nil {
-				return withHint(err, "use --mode inprocess, http, syslog, both (inprocess and http) or all")
+				return withHint(err, "use --mode inprocess, http, syslog, nodes, both (inprocess and http) or all")
 			}
 			cfg.Modes = modes
 			if cfg.Engines, err = bench.ParseEngines(engine, cfg.DB != ""); err != nil {
@@ -73,7 +77,7 @@ The table goes to stdout (--json for a machine), progress to stderr.`,
 	cmd.Flags().IntVar(&cfg.People, "people", 1000, "members of staff in the simulated force")
 	cmd.Flags().IntVar(&cfg.Clients, "clients", 8, "concurrent appenders or HTTP clients")
 	cmd.Flags().IntVar(&cfg.Batch, "batch", 1000, "events per append or request")
-	cmd.Flags().StringVar(&mode, "mode", "both", "inprocess, http, syslog, both (inprocess and http) or all")
+	cmd.Flags().StringVar(&mode, "mode", "both", "inprocess, http, syslog, nodes, both (inprocess and http) or all")
 	cmd.Flags().StringVar(&engine, "engine", "all", "sqlite, postgres or all (SQLite, and PostgreSQL given --db)")
 	cmd.Flags().StringVar(&cfg.DB, "db", os.Getenv("LBM_BENCH_DB"), "PostgreSQL server to create the runs' databases on, postgres://USER@HOST/NAME (LBM_BENCH_DB)")
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "", "keep the data directories under `DIR` (default: a temporary directory, removed afterwards)")

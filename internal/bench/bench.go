@@ -27,15 +27,15 @@ const (
 	Syslog    Mode = "syslog"    // RFC 5424 over TCP to the real server's listener
 )
 
-// ParseModes parses "inprocess", "http", "syslog", "both" (in process and
-// HTTP) or "all".
+// ParseModes parses "inprocess", "http", "syslog", "nodes", "both" (in
+// process and HTTP) or "all" (but nodes).
 func ParseModes(s string) ([]Mode, error) {
 	switch s {
 	case "both":
 		return []Mode{InProcess, HTTP}, nil
 	case "all":
 		return []Mode{InProcess, HTTP, Syslog}, nil
-	case string(InProcess), string(HTTP), string(Syslog):
+	case string(InProcess), string(HTTP), string(Syslog), string(Nodes):
 		return []Mode{Mode(s)}, nil
 	}
 	return nil, fmt.Errorf("unknown mode %q", s)
@@ -145,12 +145,15 @@ func (c *Config) valid() error {
 		c.Modes = []Mode{InProcess, HTTP}
 	}
 	for _, m := range c.Modes {
-		if m != InProcess && m != HTTP && m != Syslog {
+		if m != InProcess && m != HTTP && m != Syslog && m != Nodes {
 			return fmt.Errorf("unknown mode %q", m)
 		}
 	}
 	if len(c.Engines) == 0 {
 		c.Engines, _ = ParseEngines("all", c.DB != "")
+	}
+	if slices.Contains(c.Modes, Nodes) && (c.DB == "" || slices.Contains(c.Engines, SQLite)) {
+		return errors.New("measuring several nodes needs PostgreSQL (--db, --engine postgres): a SQLite store serves one node")
 	}
 	for _, e := range c.Engines {
 		switch {
@@ -231,6 +234,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				res, err = RunHTTP(ctx, cfg, e, lines)
 			case Syslog:
 				res, err = RunSyslog(ctx, cfg, e, lines)
+			case Nodes:
+				for _, k := range []int{1, 2} {
+					if res, err = RunNodes(ctx, cfg, lines, k); err != nil {
+						break
+					}
+					if k == 1 {
+						rep.Results = append(rep.Results, res)
+					}
+				}
 			}
 			if err != nil {
 				return nil, fmt.Errorf("measuring %s ingest on %s: %w", m, e, err)

@@ -264,7 +264,8 @@ func (r *run) finish(ctx context.Context, t tally, elapsed time.Duration, sample
 	return res, nil
 }
 
-// writerTime sums the activity log writer's commits (an ingest.Observer).
+// writerTime sums the activity log writers' commits (an ingest.Observer):
+// its shards' writers' too, summed, when several nodes share a store.
 type writerTime struct {
 	mu      sync.Mutex
 	commits int
@@ -272,7 +273,7 @@ type writerTime struct {
 }
 
 func (w *writerTime) Committed(log string, _ int, took time.Duration, _ uint64) {
-	if log != server.Activity {
+	if log == server.Oversight {
 		return
 	}
 	w.mu.Lock()
@@ -287,16 +288,28 @@ func (w *writerTime) total() (int, time.Duration) {
 	return w.commits, w.busy
 }
 
-// checkLog returns the activity log's size, and an error unless it is want.
+// checkLog returns the activity log's size, its shards' summed, and an
+// error unless it is want.
 func checkLog(ctx context.Context, node *server.Node, want int) (uint64, error) {
-	st, err := node.Store.LogState(ctx, server.Activity)
+	logs, err := node.AllLogs(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("reading activity log: %w", err)
+		return 0, err
 	}
-	if st.Size != uint64(want) {
-		return st.Size, fmt.Errorf("activity log holds %d events, but %d were acknowledged", st.Size, want)
+	var size uint64
+	for _, l := range logs {
+		if l.Name == server.Oversight {
+			continue
+		}
+		st, err := node.Store.LogState(ctx, l.Name)
+		if err != nil {
+			return 0, fmt.Errorf("reading the %s log: %w", l.Name, err)
+		}
+		size += st.Size
 	}
-	return st.Size, nil
+	if size != uint64(want) {
+		return size, fmt.Errorf("the activity log holds %d events, but %d were acknowledged", size, want)
+	}
+	return size, nil
 }
 
 // label names the run for progress: ENGINE/MODE.
