@@ -10,7 +10,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -34,7 +33,7 @@ type target struct {
 func (t *target) flags(cmd *cobra.Command) {
 	t.where.register(cmd, "", "read the log from this data directory (with --db, its keys only)")
 	cmd.Flags().StringVar(&t.server, "server", os.Getenv("LBM_SERVER"), "read the log from this server (LBM_SERVER)")
-	cmd.Flags().StringVar(&t.log, "log", "activity", "which log: activity or oversight")
+	cmd.Flags().StringVar(&t.log, "log", "activity", "which log: activity, a shard of it (activity-N) or oversight")
 	cmd.Flags().StringVar(&t.key, "key", "", "verifier key to trust (default: from --data, else as the server publishes it)")
 }
 
@@ -44,29 +43,14 @@ func (t *target) verifierKey(ctx context.Context) (string, string, error) {
 	case t.key != "":
 		return t.key, "--key", nil
 	case t.where.data != "":
-		b, err := os.ReadFile(filepath.Join(t.where.data, "keys", t.log+".key"))
-		if err != nil {
-			return "", "", fmt.Errorf("reading the %s log's key: %w", t.log, err)
-		}
-		vkey, err := tlog.VerifierKey(string(b))
+		vkey, err := server.VerifierKeyIn(t.where.data, t.log)
 		return vkey, "the data directory", err
 	case t.server != "":
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(t.server, "/")+"/v1/transparency-logs", nil)
-		resp, err := http.DefaultClient.Do(req)
+		list, err := t.serverLogs(ctx)
 		if err != nil {
 			return "", "", err
 		}
-		defer resp.Body.Close()
-		var list struct {
-			Logs []struct {
-				Name        string `json:"name"`
-				VerifierKey string `json:"verifier_key"`
-			} `json:"logs"`
-		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&list); err != nil {
-			return "", "", fmt.Errorf("reading %s/v1/transparency-logs: %v", t.server, err)
-		}
-		for _, l := range list.Logs {
+		for _, l := range list {
 			if l.Name == t.log {
 				return l.VerifierKey, "the server (pin it with --key for an independent check)", nil
 			}
@@ -74,6 +58,29 @@ func (t *target) verifierKey(ctx context.Context) (string, string, error) {
 		return "", "", fmt.Errorf("the server has no %q log", t.log)
 	}
 	return "", "", withHint(errors.New("nothing to verify against"), "give --data DIR, --server URL or --key")
+}
+
+// serverLog is a log as GET /v1/transparency-logs lists it.
+type serverLog struct {
+	Name        string `json:"name"`
+	VerifierKey string `json:"verifier_key"`
+}
+
+// serverLogs reads the server's list of logs.
+func (t *target) serverLogs(ctx context.Context) ([]serverLog, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(t.server, "/")+"/v1/transparency-logs", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Logs []serverLog `json:"logs"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&list); err != nil {
+		return nil, fmt.Errorf("reading %s/v1/transparency-logs: %v", t.server, err)
+	}
+	return list.Logs, nil
 }
 
 func (t *target) source(ctx context.Context) (tlog.HistorySource, func(), error) {
@@ -91,6 +98,43 @@ func (t *target) source(ctx context.Context) (tlog.HistorySource, func(), error)
 		return &tlog.HTTPSource{URL: strings.TrimSuffix(t.server, "/") + "/log/" + t.log + "/"}, func() {}, nil
 	}
 	return nil, nil, withHint(errors.New("no log to read"), "give --data DIR (with --db URL for PostgreSQL) or --server URL")
+}
+
+// logNames lists the logs of the target: those the server lists, or
+// those the store holds (the activity log's shards among them).
+func (t *target) logNames(ctx context.Context) ([]string, error) {
+	if t.where.data != "" {
+		st, _, err := engine.Open(ctx, engine.Config{DataDir: t.where.data, DB: t.where.db, KeysDB: t.where.keysDB, MustExist: true})
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		registered, err := st.RegisteredLogs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(registered) == 0 {
+			// A store no server has served since logs were registered.
+			return server.LogNames, nil
+		}
+		var names []string
+		for _, l := range registered {
+			names = append(names, l.Name)
+		}
+		return names, nil
+	}
+	if t.server != "" {
+		list, err := t.serverLogs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, l := range list {
+			names = append(names, l.Name)
+		}
+		return names, nil
+	}
+	return server.LogNames, nil
 }
 
 // open resolves the verifier key and the log to read, for the commands
@@ -201,9 +245,12 @@ key, which --key pins (else it is read from the server).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			logs := server.LogNames
-			if cmd.Flags().Changed("log") {
-				logs = []string{t.log}
+			logs := []string{t.log}
+			if !cmd.Flags().Changed("log") {
+				var err error
+				if logs, err = t.logNames(cmd.Context()); err != nil {
+					return err
+				}
 			}
 			failed := false
 			for _, name := range logs {

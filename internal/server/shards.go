@@ -191,6 +191,35 @@ func loadShardSeed(path string, serviceHasShards bool) ([]byte, error) {
 	return loadOrCreateSecret(path)
 }
 
+// VerifierKeyIn returns the verifier key of the named log from the keys
+// in the data directory dataDir: the log's key file, or for a shard of
+// the activity log, the key the shard seed derives under the oversight
+// log's origin prefix.
+func VerifierKeyIn(dataDir, log string) (string, error) {
+	keyDir := filepath.Join(dataDir, "keys")
+	b, err := os.ReadFile(filepath.Join(keyDir, log+".key"))
+	if err == nil {
+		return tlog.VerifierKey(string(b))
+	}
+	if _, isShard := shardNumber(log); !isShard || !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("reading the %s log's key: %w", log, err)
+	}
+	seed, err := os.ReadFile(filepath.Join(keyDir, ShardSeedFile))
+	if err != nil {
+		return "", fmt.Errorf("reading the shard seed for %s: %w", log, err)
+	}
+	b, err = os.ReadFile(filepath.Join(keyDir, Oversight+".key"))
+	if err != nil {
+		return "", fmt.Errorf("reading the oversight log's key, whose origin names %s's: %w", log, err)
+	}
+	s, err := tlog.NewSigner(string(b))
+	if err != nil {
+		return "", err
+	}
+	_, vkey, err := tlog.DeriveKey(seed, strings.TrimSuffix(s.Origin(), "/"+Oversight)+"/"+log)
+	return vkey, err
+}
+
 // registerLogs records the node's own logs in the store, so that every
 // node and verifier finds them, and refuses a node whose keys are not the
 // ones the store's logs were registered with.
