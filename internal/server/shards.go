@@ -92,6 +92,17 @@ func (n *Node) claimShard(ctx context.Context, cfg Config, prefix, keyDir string
 	if !ok {
 		return "", nil, "", errors.New("sharding the activity log needs a PostgreSQL store (--db): a SQLite store serves one node")
 	}
+	// The oversight log first: its key names the service, and a node
+	// holding another is refused before it claims anything.
+	o := n.Logs[Oversight]
+	err := n.Store.RegisterLog(ctx, store.RegisteredLog{Name: Oversight, Origin: o.Origin, VerifierKey: o.VerifierKey, Created: n.Now().UTC()})
+	if errors.Is(err, store.ErrConflict) {
+		return "", nil, "", fmt.Errorf("%s is not the key of the service's oversight log: copy it from a node of the service (%w)",
+			filepath.Join(keyDir, Oversight+".key"), err)
+	}
+	if err != nil {
+		return "", nil, "", err
+	}
 	registered, err := n.Store.RegisteredLogs(ctx)
 	if err != nil {
 		return "", nil, "", err
