@@ -30,6 +30,9 @@ type lbmStore struct {
 
 // flags are the arguments that point an lbm command at the store.
 func (s lbmStore) flags() []string {
+	if s.data == "" && s.db == "" {
+		return nil // the zero store: the command is told where by other flags (serve --tenants)
+	}
 	if s.db == "" {
 		return []string{"--data", s.data}
 	}

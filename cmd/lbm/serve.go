@@ -14,6 +14,7 @@ import (
 	"github.com/lbm-project/lbm/internal/notify"
 	"github.com/lbm-project/lbm/internal/oversight"
 	"github.com/lbm-project/lbm/internal/server"
+	"github.com/lbm-project/lbm/internal/tenancy"
 	"github.com/lbm-project/lbm/internal/web"
 	"github.com/spf13/cobra"
 )
@@ -32,6 +33,7 @@ func serveCmd() *cobra.Command {
 	var sys server.SyslogConfig
 	var journalAddr, journalSource string
 	var journalRecipients, journalNetworks []string
+	var tenantsFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server: ingest, logs, API",
@@ -83,6 +85,37 @@ func serveCmd() *cobra.Command {
 			if shard != "" && demo {
 				return errors.New("--shard and --demo do not go together: load the demo on one node first")
 			}
+			out := cmd.OutOrStdout()
+			scheme := "http"
+			if tlsCert != "" {
+				scheme = "https"
+			}
+			listening := func(a, admin net.Addr) {
+				fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
+				if admin != nil {
+					fmt.Fprintf(out, "metrics on http://%s/metrics\n", admin)
+				}
+			}
+			serveConfig := server.ServeConfig{
+				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, RetentionEvery: retentionEveryConfig(retentionEvery), Logger: logger,
+				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
+				Organisation: organisation, BaseURL: baseURL, Mailer: mailer, TransparencyThreshold: transparencyThreshold,
+				SyslogConfig:    sys,
+				SMTPJournalAddr: journalAddr, SMTPJournalRecipients: journalRecipients, SMTPJournalSource: journalSource, SMTPJournalNetworks: networks,
+				SMTPJournalListening: func(a net.Addr) { fmt.Fprintf(out, "smtp journal on %s\n", a) },
+				Listening:            listening,
+			}
+			if tenantsFile != "" {
+				for _, f := range []string{"data", "db", "keys-db", "demo", "origin-prefix"} {
+					if cmd.Flags().Changed(f) {
+						return withHint(fmt.Errorf("--tenants is refused with --%s", f), "each tenant's data directory, databases and origin are in the tenants file")
+					}
+				}
+				if where.db != "" || where.keysDB != "" || os.Getenv("LBM_KEK") != "" || os.Getenv("LBM_KEK_OLD") != "" {
+					return withHint(errors.New("--tenants is refused with LBM_DB, LBM_KEYS_DB, LBM_KEK or LBM_KEK_OLD set"), "tenants share no database and no key: each tenant's are its own")
+				}
+				return serveTenants(cmd, tenantsFile, shard, logger, serveConfig)
+			}
 			metrics := server.NewMetrics()
 			cfg := where.config()
 			cfg.OriginPrefix, cfg.Logger, cfg.Observer, cfg.Shard = origin, logger, metrics, shard
@@ -91,7 +124,6 @@ func serveCmd() *cobra.Command {
 				return err
 			}
 			defer n.Close()
-			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "data directory: %s\n", where.data)
 			fmt.Fprintf(out, "store: %s\n", n.StoreName)
 			fmt.Fprintf(out, "admin token: %s\n", n.AdminTokenPath)
@@ -113,30 +145,16 @@ func serveCmd() *cobra.Command {
 					fmt.Fprintf(out, "demo: to sign in (as an administrator, oversight, an investigator or an authoriser), open a set-up link from %s\n", links)
 				}
 			}
-			scheme := "http"
-			if tlsCert != "" {
-				scheme = "https"
-			}
 			sys.SyslogListening = func(transport string, a net.Addr) {
 				fmt.Fprintf(out, "syslog: %s on %s\n", transport, a)
 			}
-			return server.Serve(cmd.Context(), n, server.ServeConfig{
-				Addr: addr, AdminAddr: adminAddr, CheckpointInterval: interval, RetentionEvery: retentionEveryConfig(retentionEvery), Metrics: metrics, Logger: logger,
-				TLSCert: tlsCert, TLSKey: tlsKey, SecureCookies: secureCookies, OIDC: provider, Grades: grades,
-				Organisation: organisation, BaseURL: baseURL, Mailer: mailer, TransparencyThreshold: transparencyThreshold,
-				SyslogConfig:    sys,
-				SMTPJournalAddr: journalAddr, SMTPJournalRecipients: journalRecipients, SMTPJournalSource: journalSource, SMTPJournalNetworks: networks,
-				SMTPJournalListening: func(a net.Addr) { fmt.Fprintf(out, "smtp journal on %s\n", a) },
-				Listening: func(a, admin net.Addr) {
-					fmt.Fprintf(out, "listening on %s://%s\n", scheme, a)
-					if admin != nil {
-						fmt.Fprintf(out, "metrics on http://%s/metrics\n", admin)
-					}
-				},
-			})
+			serveConfig.SyslogConfig.SyslogListening = sys.SyslogListening
+			serveConfig.Metrics = metrics
+			return server.Serve(cmd.Context(), n, serveConfig)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", ":8080", "address to listen on")
+	cmd.Flags().StringVar(&tenantsFile, "tenants", "", "YAML file of the organisations to serve, each by Host from its own data directory and store (docs/tenancy.md); refused with --data, --db and --demo")
 	cmd.Flags().StringVar(&adminAddr, "admin-addr", "", "separate address serving /metrics without a token (keep it private)")
 	where.register(cmd, "./lbm-data", "data directory: keys, admin token, and the SQLite store unless --db")
 	cmd.Flags().StringVar(&origin, "origin-prefix", "", `prefix of the logs' origins, fixed at first start (default "lbm.local")`)
@@ -171,6 +189,37 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&sys.SyslogTLSClientCA, "syslog-tls-client-ca", "", "PEM CA certificates: --syslog-tls serves only clients with a certificate they issued")
 	cmd.Flags().StringVar(&sys.SyslogSource, "syslog-source", "", "the registered source of syslog messages no mapping routes elsewhere (required with a syslog listener)")
 	return cmd
+}
+
+// serveTenants serves every tenant of the file at path.
+func serveTenants(cmd *cobra.Command, path, shard string, logger *slog.Logger, sc server.ServeConfig) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	f, err := tenancy.Parse(b, filepath.Dir(abs))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	out := cmd.OutOrStdout()
+	return server.ServeTenants(cmd.Context(), server.TenantsConfig{
+		File: f, Node: server.Config{Logger: logger, Shard: shard}, Serve: sc,
+		Opened: func(id string, n *server.Node) {
+			name := "tenant " + id
+			if id == "" {
+				name = "national"
+			}
+			fmt.Fprintf(out, "%s: store %s\n%s: admin token %s\n", name, n.StoreName, name, n.AdminTokenPath)
+			for _, ln := range []string{n.ActivityLog, server.Oversight} {
+				l := n.Logs[ln]
+				fmt.Fprintf(out, "%s: %s log: origin %s\n  verifier key %s\n", name, ln, l.Origin, l.VerifierKey)
+			}
+		},
+	})
 }
 
 // syslogFlags completes and checks the --syslog-* flags: the TLS

@@ -56,8 +56,12 @@ stdin. A second factor is set through a set-up link ("lbm user link").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if u.Role, err = identity.ParseRole(role); err != nil {
-				return err
+			// The national role is checked against the directory once
+			// it is open: only the national node's may give it.
+			if u.Role = identity.RoleNationalOversight; role != string(u.Role) {
+				if u.Role, err = identity.ParseRole(role); err != nil {
+					return err
+				}
 			}
 			if u.Rank, err = identity.ParseRank(rank); err != nil {
 				return err
@@ -78,6 +82,7 @@ stdin. A second factor is set through a set-up link ("lbm user link").`,
 				return err
 			}
 			defer n.Close()
+			u.National = n.National
 			p, token, err := identity.AddUser(cmd.Context(), n.Store, u, n.Now())
 			if err != nil {
 				return err
@@ -99,7 +104,7 @@ stdin. A second factor is set through a set-up link ("lbm user link").`,
 	}
 	cmd.Flags().StringVar(&u.ID, "id", "", "the person's id (required)")
 	cmd.Flags().StringVar(&u.Name, "name", "", "the person's name (default: the id, or as stored)")
-	cmd.Flags().StringVar(&role, "role", "", "role to give: staff, investigator, authoriser, adviser, dpo, oversight or admin (required)")
+	cmd.Flags().StringVar(&role, "role", "", "role to give: staff, investigator, authoriser, adviser, dpo, oversight or admin; national_oversight on the national node's directory alone (required)")
 	cmd.Flags().StringVar(&rank, "rank", "", "rank id, e.g. superintendent")
 	cmd.Flags().BoolVar(&u.Token, "token", false, "print an API token for this role on stdout")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "set a sign-in password read from stdin")
@@ -145,6 +150,11 @@ A leaver's sessions and tokens stop working on their leaving date.`,
 				return err
 			}
 			defer n.Close()
+			if n.National {
+				// A force's staff directory holds roles that mean nothing,
+				// and must reach nothing, on the national node.
+				return withHint(errors.New("the national oversight node's directory is not imported"), "add national oversight staff with lbm user add --role national_oversight")
+			}
 			stderr := cmd.ErrOrStderr()
 			bar := progressbar.NewOptions64(info.Size(), progressbar.OptionSetWriter(stderr),
 				progressbar.OptionSetDescription("checking "+args[0]), progressbar.OptionShowBytes(true),

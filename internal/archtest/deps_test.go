@@ -19,7 +19,7 @@ const module = "github.com/lbm-project/lbm"
 // of engine or transport can never change a rule. internal/retention is
 // not one: like internal/authorise it is a service acting on the store
 // through its interfaces, and what is due is the catalogue's categories.
-var domainPackages = []string{"event", "search", "requests", "policy", "consent", "notice", "strictyaml", "detect", "safetext"}
+var domainPackages = []string{"event", "search", "requests", "policy", "consent", "notice", "strictyaml", "detect", "safetext", "tenancy"}
 
 // forbidden maps an import to the reason domain packages must not use it.
 var forbidden = map[string]string{
@@ -122,7 +122,7 @@ func TestBinaryLinksNoTestSupport(t *testing.T) {
 // clockFree packages take time as an input: pure functions get `now`, so
 // expiry and retention are testable and no rule depends on when it runs.
 var clockFree = []string{"event", "search", "requests", "authorise", "alerts", "oversight", "notify", "review", "evidence", "policy", "consent", "notice", "strictyaml", "detect", "retention", "tlog", "record", "identity", "identity/oidc", "relevanterror",
-	"capture/esbulk", "capture/otlp", "capture/flat"}
+	"capture/esbulk", "capture/otlp", "capture/flat", "tenancy"}
 
 func TestNoClockReads(t *testing.T) {
 	for _, name := range clockFree {

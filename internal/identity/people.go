@@ -31,6 +31,10 @@ type NewUser struct {
 	Role  Role
 	Rank  Rank
 	Token bool // mint an API token in Role
+	// National says the directory is the national oversight node's,
+	// which holds national_oversight staff and no one else: Role must
+	// be RoleNationalOversight there, and may not be anywhere else.
+	National bool
 }
 
 // putAttempts bounds how often a read, change and put of people is tried.
@@ -60,8 +64,13 @@ func AddUser(ctx context.Context, st store.Store, u NewUser, now time.Time) (sto
 	if err := CheckPersonID(u.ID); err != nil {
 		return store.Person{}, "", err
 	}
-	if _, err := ParseRole(string(u.Role)); err != nil {
-		return store.Person{}, "", err
+	switch {
+	case u.National && u.Role != RoleNationalOversight:
+		return store.Person{}, "", fmt.Errorf("the national oversight node's directory holds national_oversight staff only, not %q", u.Role)
+	case !u.National:
+		if _, err := ParseRole(string(u.Role)); err != nil {
+			return store.Person{}, "", err
+		}
 	}
 	if _, err := ParseRank(string(u.Rank)); err != nil {
 		return store.Person{}, "", err
@@ -72,6 +81,7 @@ func AddUser(ctx context.Context, st store.Store, u NewUser, now time.Time) (sto
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			p = store.Person{ID: u.ID, Name: u.ID, Roles: []string{string(RoleStaff)}}
+
 		case err != nil:
 			return fmt.Errorf("adding user: %w", err)
 		case Left(p, now):
@@ -84,6 +94,11 @@ func AddUser(ctx context.Context, st store.Store, u NewUser, now time.Time) (sto
 			p.Rank, p.Grade = string(u.Rank), ""
 		}
 		p.Roles = withRole(p.Roles, u.Role)
+		if u.National {
+			// Nobody on the national node is staff of it in lbm's sense:
+			// it monitors no one.
+			p.Roles = []string{string(RoleNationalOversight)}
+		}
 		p.Updated = now
 		if _, _, err := st.PutPeople(ctx, []store.Person{p}); err != nil {
 			return fmt.Errorf("adding user: %w", err)

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -20,7 +21,17 @@ const (
 	RoleDPO          Role = "dpo"
 	RoleOversight    Role = "oversight"
 	RoleAdmin        Role = "admin"
+	// RoleNationalOversight is the national oversight body's, in a
+	// service of several organisations: aggregate figures across them,
+	// never content. Only the national node's directory holds it
+	// (NewUser.National); no organisation's directory can give it, so
+	// ParseRole refuses it, and it is never one of PersonRoles.
+	RoleNationalOversight Role = "national_oversight"
 )
+
+// ErrNationalRole refuses national_oversight anywhere but the national
+// node's directory.
+var ErrNationalRole = errors.New("national_oversight is the national oversight node's role: an organisation's directory cannot give it")
 
 var personRoles = []Role{RoleStaff, RoleInvestigator, RoleAuthoriser, RoleAdviser, RoleDPO, RoleOversight, RoleAdmin}
 
@@ -32,6 +43,9 @@ func ParseRole(s string) (Role, error) {
 	if slices.Contains(personRoles, Role(s)) {
 		return Role(s), nil
 	}
+	if Role(s) == RoleNationalOversight {
+		return "", ErrNationalRole
+	}
 	return "", fmt.Errorf("unknown role %q (want one of staff, investigator, authoriser, adviser, dpo, oversight, admin)", s)
 }
 
@@ -40,7 +54,7 @@ func (r Role) Title() string {
 	return map[Role]string{
 		RoleStaff: "Staff", RoleSource: "Source", RoleInvestigator: "Investigator",
 		RoleAuthoriser: "Authoriser", RoleAdviser: "Adviser", RoleDPO: "Data protection officer",
-		RoleOversight: "Oversight", RoleAdmin: "Administrator",
+		RoleOversight: "Oversight", RoleAdmin: "Administrator", RoleNationalOversight: "National oversight",
 	}[r]
 }
 

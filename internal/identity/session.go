@@ -117,6 +117,9 @@ func (s *Sessions) open(ctx context.Context, person store.Person, role Role, now
 // DefaultRole is the role a session starts in: the person's most
 // powerful, so that an administrator lands on the administrator's home.
 func DefaultRole(p store.Person) Role {
+	if slices.Contains(p.Roles, string(RoleNationalOversight)) {
+		return RoleNationalOversight
+	}
 	for _, r := range slices.Backward(personRoles) {
 		if slices.Contains(p.Roles, string(r)) {
 			return r

@@ -103,6 +103,11 @@ type Config struct {
 	MustExist bool
 	Logger    *slog.Logger
 	Now       func() time.Time
+
+	// National opens the national oversight node of a service of several
+	// organisations (tenants.go): a new data directory is marked as its,
+	// and an organisation's is refused.
+	National bool
 }
 
 // Node is an opened data directory.
@@ -141,6 +146,10 @@ type Node struct {
 	// Retention deletes what its schedule lets go; Serve runs it daily,
 	// lbm retention run on demand.
 	Retention *retention.Job
+	// National reports that the data directory is the national
+	// oversight node's (DATA/national exists): its directory holds
+	// national_oversight staff alone, and it serves only national routes.
+	National bool
 	// Capture maps what sources send in other systems' formats (syslog,
 	// e-mail, _bulk, OTLP) and appends it to the activity log.
 	Capture    capture.Sink
@@ -201,6 +210,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("the data directory's keys: %w", err)
 	}
+	national, err := markNational(cfg, fresh)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	kek, err := loadKEKs(cfg, fresh)
 	if err != nil {
 		st.Close()
@@ -208,7 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{Store: st, Logs: map[string]*Log{}, Now: cfg.Now, logger: cfg.Logger, dataDir: cfg.DataDir,
 		StoreName: engine.Describe(engine.Config{DataDir: cfg.DataDir, DB: cfg.DB, KeysDB: cfg.KeysDB})}
-	n.KEK = kek
+	n.KEK, n.National = kek, national
 	n.Ring = keys.NewRing(kek, st, cfg.Now)
 	n.Opener = &record.Opener{Ring: n.Ring, Store: st}
 	// The oversight log first: a sharded node names its shard under the

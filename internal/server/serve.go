@@ -18,6 +18,7 @@ import (
 	"github.com/lbm-project/lbm/internal/authorise"
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/notify"
+	"github.com/lbm-project/lbm/internal/oversight"
 	"github.com/lbm-project/lbm/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -149,6 +150,14 @@ type ServeConfig struct {
 	// SMTPJournalListening is called with the journal endpoint's bound
 	// address once it listens.
 	SMTPJournalListening func(addr net.Addr)
+	// Mount, when set, makes Serve listen on nothing itself: it hands
+	// the node's web handler to Mount once the background jobs run, and
+	// serves until ctx ends. ServeTenants mounts each tenant's handler
+	// on the one listener of the process (tenants.go).
+	Mount func(http.Handler)
+	// National, set for the national oversight node alone, builds the
+	// national report from the organisations' nodes (web.Config.National).
+	National func(ctx context.Context, from, to, now time.Time) (oversight.NationalReport, error)
 }
 
 // Serve serves n until ctx ends, then shuts down gracefully: it stops
@@ -207,6 +216,7 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	wcfg.SecureCookies = cfg.SecureCookies || tlsConfig != nil
 	wcfg.Organisation, wcfg.BaseURL = cfg.Organisation, strings.TrimSuffix(cfg.BaseURL, "/")
 	wcfg.TransparencyThreshold = cfg.TransparencyThreshold
+	wcfg.National = cfg.National
 	notifier := &notify.Notifier{Store: n.Store, Mailer: cfg.Mailer, Now: n.Now, Logger: cfg.Logger, BaseURL: wcfg.BaseURL}
 	wcfg.Notify = notifier
 	cfg.Metrics.watchMail(notifier)
@@ -217,33 +227,13 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %v", cfg.Addr, err)
-	}
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
-	}
-	servers := []*http.Server{{Handler: handler, ReadHeaderTimeout: 10 * time.Second}}
-	listeners := []net.Listener{ln}
+	var servers []*http.Server
+	var listeners []net.Listener
 	var adminAddr net.Addr
-	if cfg.AdminAddr != "" {
-		aln, err := net.Listen("tcp", cfg.AdminAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listening on %s: %v", cfg.AdminAddr, err)
-		}
-		acfg := wcfg
-		acfg.Unguarded = []string{"metrics.read"}
-		ahandler, err := web.New(acfg)
-		if err != nil {
-			ln.Close()
-			aln.Close()
+	if cfg.Mount == nil {
+		if servers, listeners, adminAddr, err = listen(cfg, wcfg, handler, tlsConfig); err != nil {
 			return err
 		}
-		servers = append(servers, &http.Server{Handler: ahandler, ReadHeaderTimeout: 10 * time.Second})
-		listeners = append(listeners, aln)
-		adminAddr = aln.Addr()
 	}
 	sys, err := startSyslog(ctx, n, cfg)
 	if err != nil {
@@ -274,8 +264,8 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 			cfg.SMTPJournalListening(jln.Addr())
 		}
 	}
-	if cfg.Listening != nil {
-		cfg.Listening(ln.Addr(), adminAddr)
+	if cfg.Listening != nil && cfg.Mount == nil {
+		cfg.Listening(listeners[0].Addr(), adminAddr)
 	}
 	pubCtx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
@@ -299,6 +289,9 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	if cfg.Mount != nil {
+		cfg.Mount(handler)
 	}
 	select {
 	case err = <-errc:
@@ -337,6 +330,40 @@ func Serve(ctx context.Context, n *Node, cfg ServeConfig) error {
 		return err
 	}
 	return nil
+}
+
+// listen binds the main listener (over TLS when tlsConfig is set) and,
+// with cfg.AdminAddr, the admin listener serving /metrics unguarded.
+func listen(cfg ServeConfig, wcfg web.Config, handler http.Handler, tlsConfig *tls.Config) ([]*http.Server, []net.Listener, net.Addr, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("listening on %s: %v", cfg.Addr, err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	servers := []*http.Server{{Handler: handler, ReadHeaderTimeout: 10 * time.Second}}
+	listeners := []net.Listener{ln}
+	var adminAddr net.Addr
+	if cfg.AdminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ln.Close()
+			return nil, nil, nil, fmt.Errorf("listening on %s: %v", cfg.AdminAddr, err)
+		}
+		acfg := wcfg
+		acfg.Unguarded = []string{"metrics.read"}
+		ahandler, err := web.New(acfg)
+		if err != nil {
+			ln.Close()
+			aln.Close()
+			return nil, nil, nil, err
+		}
+		servers = append(servers, &http.Server{Handler: ahandler, ReadHeaderTimeout: 10 * time.Second})
+		listeners = append(listeners, aln)
+		adminAddr = aln.Addr()
+	}
+	return servers, listeners, adminAddr, nil
 }
 
 // sweepLeavers revokes leavers' tokens and sessions on their leaving date,

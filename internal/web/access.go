@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/lbm-project/lbm/internal/identity"
 )
@@ -30,6 +31,10 @@ var (
 	everyone = []identity.Role{identity.RoleStaff, identity.RoleInvestigator, identity.RoleAuthoriser,
 		identity.RoleAdviser, identity.RoleDPO, identity.RoleOversight, identity.RoleAdmin}
 )
+
+// everyoneAndNational adds national oversight to everyone, for the
+// account basics the national node serves its staff.
+var everyoneAndNational = append(slices.Clone(everyone), identity.RoleNationalOversight)
 
 func allow(roles ...identity.Role) map[identity.Role]Condition {
 	m := map[identity.Role]Condition{}
@@ -111,13 +116,15 @@ func accessPolicy() map[string]Rule {
 		"reports.oversight": {Roles: allow(identity.RoleAdmin, identity.RoleOversight)},
 
 		// Signing in and out.
-		"session.sign-in":  {Public: true},
-		"session.setup":    {Public: true}, // the link's token is the credential
-		"session.sign-out": {Roles: allow(everyone...)},
-		"session.step-up":  {Roles: allow(everyone...)},
+		"session.sign-in": {Public: true},
+		"session.setup":   {Public: true}, // the link's token is the credential
+		// National oversight signs in and out, and steps up, on the
+		// national node: the only place its role is held.
+		"session.sign-out": {Roles: allow(everyoneAndNational...)},
+		"session.step-up":  {Roles: allow(everyoneAndNational...)},
 		"session.role":     {Roles: allow(everyone...)},
 		"home.read":        {Roles: allow(everyone...)},
-		"me.read":          {Roles: allow(everyone...)},
+		"me.read":          {Roles: allow(everyoneAndNational...)},
 		// Each person reads and marks their own inbox only, in any role:
 		// a notification is for the person, whichever hat they wear.
 		"inbox.read": {Roles: allow(everyone...)},
@@ -192,11 +199,44 @@ func accessPolicy() map[string]Rule {
 		"holds.read":   {Roles: allow(identity.RoleDPO, identity.RoleOversight)},
 		"holds.manage": {Roles: allow(identity.RoleDPO), StepUp: true},
 
+		// The national report: every organisation's oversight figures,
+		// counts alone, for the national oversight body. Served on the
+		// national node only (nationalActions); its role is held nowhere
+		// else.
+		"national.report": {Roles: allow(identity.RoleNationalOversight)},
+
 		"changes.decide": {
 			Roles:  map[identity.Role]Condition{identity.RoleAdmin: notProposer},
 			StepUp: true,
 		},
 	}
+}
+
+// nationalActions are the only actions the national oversight node
+// serves: health, assets, signing in and the account basics, and the
+// national report. Every other route is not found there, and the
+// national report is not found anywhere else (New).
+var nationalActions = map[string]bool{
+	"health.live": true, "health.ready": true, "assets.read": true,
+	"session.sign-in": true, "session.setup": true, "session.sign-out": true, "session.step-up": true,
+	"me.read": true, "national.report": true,
+}
+
+// NationalActions returns the actions the national node serves.
+func NationalActions() []string {
+	out := make([]string, 0, len(nationalActions))
+	for a := range nationalActions {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Public reports whether the access policy admits anyone, signed in or
+// not, to action: the logs, health, assets, the catalogues, the notices
+// and the transparency figures. Tests of who is refused skip these.
+func Public(action string) bool {
+	return accessPolicy()[action].Public
 }
 
 // notProposer refuses the administrator who proposed the change being

@@ -44,6 +44,7 @@ const (
 	TypeThrottled        = problemBase + "throttled"
 	TypeConflict         = problemBase + "conflict"
 	TypeNotCosigned      = problemBase + "not-cosigned"
+	TypeMisdirected      = problemBase + "misdirected"
 )
 
 var (
@@ -62,6 +63,18 @@ type Problem struct {
 	Field string `json:"field,omitempty"`
 	// Errors lists every field a request failed, when there are several.
 	Errors []fieldProblem `json:"errors,omitempty"`
+}
+
+// WriteMisdirected answers a request whose Host names nothing this
+// process serves: 421, as RFC 9110 §15.5.20 has it, with a detail that
+// names no host the process does serve, so that probing hosts learns
+// nothing of which organisations share the service.
+func WriteMisdirected(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusMisdirectedRequest)
+	json.NewEncoder(w).Encode(Problem{Type: TypeMisdirected, Title: "Misdirected request", Status: http.StatusMisdirectedRequest,
+		Detail: "this service answers nothing at the host the request was sent to"})
 }
 
 // writeProblem is the one place errors become HTTP responses.

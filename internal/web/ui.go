@@ -40,6 +40,12 @@ func (s *server) layout(r *http.Request, p identity.Principal, title string) pag
 			l.Roles = append(l.Roles, pages.Option{Value: string(role), Label: role.Title()})
 		}
 	}
+	if p.Role == identity.RoleNationalOversight {
+		// The national node serves its report and nothing else: no
+		// home, no inbox, no other organisation's pages.
+		l.Nav = []pages.NavItem{{Label: "National report", Href: "/national/report", Current: r.URL.Path == "/national/report"}}
+		return l
+	}
 	nav := []pages.NavItem{{Label: "Home", Href: "/"}}
 	switch p.Role {
 	case identity.RoleInvestigator, identity.RoleAuthoriser, identity.RoleAdviser, identity.RoleDPO, identity.RoleOversight:
@@ -163,6 +169,15 @@ func returnPath(r *http.Request) string {
 	return "/"
 }
 
+// safeNext is safeNext, landing on the node's home: the national
+// report on the national node, which serves no other page.
+func (s *server) safeNext(next string) string {
+	if next = safeNext(next); next == "/" && s.cfg.National != nil {
+		return "/national/report"
+	}
+	return next
+}
+
 // safeNext keeps next only if it is a path on this site, so that sign-in
 // cannot be turned into an open redirect.
 func safeNext(next string) string {
@@ -217,7 +232,7 @@ func parseFormUpTo(w http.ResponseWriter, r *http.Request, limit int64) error {
 }
 
 func (s *server) signInPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	next := safeNext(r.URL.Query().Get("next"))
+	next := s.safeNext(r.URL.Query().Get("next"))
 	if p.Kind == identity.KindSession {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -237,7 +252,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, p identity.Princ
 		s.pageError(w, r, p, err)
 		return
 	}
-	username, next := strings.TrimSpace(r.PostFormValue("username")), safeNext(r.PostFormValue("next"))
+	username, next := strings.TrimSpace(r.PostFormValue("username")), s.safeNext(r.PostFormValue("next"))
 	token, _, err := s.sessions.SignIn(r.Context(), username, r.PostFormValue("password"), clientAddr(r), s.cfg.Now())
 	if err != nil {
 		page := &pages.SignIn{Layout: s.layout(r, identity.Principal{}, "Sign in"), OIDC: s.cfg.OIDC != nil, Username: username, Next: next}
@@ -283,7 +298,7 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request, p identity.Prin
 }
 
 func (s *server) stepUpPage(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it’s you"), Next: safeNext(r.URL.Query().Get("next"))}
+	page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it’s you"), Next: s.safeNext(r.URL.Query().Get("next"))}
 	s.render(w, r, http.StatusOK, page)
 }
 
@@ -292,7 +307,7 @@ func (s *server) stepUp(w http.ResponseWriter, r *http.Request, p identity.Princ
 		s.pageError(w, r, p, err)
 		return
 	}
-	next := safeNext(r.PostFormValue("next"))
+	next := s.safeNext(r.PostFormValue("next"))
 	err := s.sessions.StepUp(r.Context(), p, strings.TrimSpace(r.PostFormValue("code")), s.cfg.Now())
 	if err != nil {
 		page := &pages.StepUp{Layout: s.layout(r, p, "Confirm it’s you"), Next: next}
@@ -749,7 +764,7 @@ func (s *server) oidcStart(w http.ResponseWriter, r *http.Request, p identity.Pr
 		return
 	}
 	a, authURL := s.cfg.OIDC.Start()
-	b, _ := json.Marshal(oidcAttempt{Attempt: a, Next: safeNext(r.URL.Query().Get("next"))})
+	b, _ := json.Marshal(oidcAttempt{Attempt: a, Next: s.safeNext(r.URL.Query().Get("next"))})
 	setCookie(w, oidcCookie, base64.RawURLEncoding.EncodeToString(b), 10*time.Minute, s.cfg.SecureCookies)
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
 }

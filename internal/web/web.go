@@ -153,6 +153,12 @@ type Config struct {
 	// cosignatures and reports the witnesses' status; nil serves
 	// checkpoints as published.
 	Witnesses Witnesses
+	// National, when set, makes this the national oversight node's
+	// handler: it serves only the national actions, to national
+	// oversight staff alone, and National builds the national report of
+	// the period [from, to) from the organisations' stores. When nil,
+	// the national report is not served and the national role is refused.
+	National func(ctx context.Context, from, to, now time.Time) (oversight.NationalReport, error)
 }
 
 // Route is one entry of the route table.
@@ -397,6 +403,8 @@ func routes() []Route {
 		{"GET /relevant-errors/{id}", "relevant-errors.read", true, (*server).relevantErrorPage},
 		{"POST /relevant-errors/{id}/report", "relevant-errors.report", true, (*server).reportRelevantErrorPage},
 		{"POST /relevant-errors/{id}/close", "relevant-errors.close", true, (*server).closeRelevantErrorPage},
+		{"GET /v1/national/report", "national.report", false, (*server).apiNationalReport},
+		{"GET /national/report", "national.report", true, (*server).nationalReportPage},
 		{"GET /holds", "holds.read", true, (*server).holdsPage},
 		{"POST /holds", "holds.manage", true, (*server).placeHoldPage},
 		{"POST /holds/{id}/release", "holds.manage", true, (*server).releaseHoldPage},
@@ -482,6 +490,10 @@ func New(cfg Config) (http.Handler, error) {
 	s.cfg.ActivityLog = cfg.ActivityLog
 	mux := http.NewServeMux()
 	for _, r := range routes() {
+		// A node serves the national routes, or the others: never both.
+		if cfg.National != nil && !nationalActions[r.Action] || cfg.National == nil && r.Action == "national.report" {
+			continue
+		}
 		rule := pol[r.Action]
 		if slices.Contains(cfg.Unguarded, r.Action) {
 			rule = Rule{Public: true}
@@ -571,6 +583,12 @@ func (s *server) guard(rt Route, rule Rule) http.HandlerFunc {
 		}
 		if err != nil || p.Kind == "" {
 			refuse(w, r, p, identity.ErrUnauthenticated)
+			return
+		}
+		// National oversight acts on the national node alone, and only
+		// it acts there: whatever a directory or a token says.
+		if (p.Role == identity.RoleNationalOversight) != (s.cfg.National != nil) {
+			refuse(w, r, p, errForbidden)
 			return
 		}
 		cond, ok := rule.Roles[p.Role]

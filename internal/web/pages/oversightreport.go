@@ -15,4 +15,7 @@ type OversightReport struct {
 	From, To          Field
 	Body              template.HTML
 	CSVHref, JSONHref string
+	// Action is where the period form goes; default /reports/oversight.
+	// The national report, whose body this page shows too, sets its own.
+	Action string
 }
