@@ -484,7 +484,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.ActivityLog == "" {
 		cfg.ActivityLog = "activity"
 	}
-	if l, ok := s.logs[cfg.ActivityLog]; !ok || l.Writer == nil {
+	if l, ok := s.logs[cfg.ActivityLog]; len(cfg.Logs) > 0 && (!ok || l.Writer == nil) {
 		return nil, fmt.Errorf("web: the activity log %q is not one of the node's logs", cfg.ActivityLog)
 	}
 	s.cfg.ActivityLog = cfg.ActivityLog
