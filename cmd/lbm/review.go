@@ -105,7 +105,13 @@ func writeResult(w io.Writer, res review.Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "access record %d (lbm request receipt %d proves it); %d events\n", res.AccessRecord, res.AccessRecord, len(res.Events))
 	for _, ev := range res.Events {
-		fmt.Fprintf(&b, "\n%s  %s  index %d  id %s\n", ev.Time.Format(time.RFC3339), safetext.Escape(ev.Source), ev.Index, ev.ID)
+		// The log names where the index counts from: the activity log's
+		// shards each number their entries from 0.
+		where := fmt.Sprintf("index %d", ev.Index)
+		if ev.Log != "" {
+			where = fmt.Sprintf("%s index %d", safetext.Escape(ev.Log), ev.Index)
+		}
+		fmt.Fprintf(&b, "\n%s  %s  %s  id %s\n", ev.Time.Format(time.RFC3339), safetext.Escape(ev.Source), where, ev.ID)
 		for _, h := range ev.HeldBack {
 			fmt.Fprintf(&b, "  held back as confidential (%s: %s) until a legal adviser releases it\n", safetext.Escape(h.Kind), safetext.Escape(h.What))
 		}

@@ -12,8 +12,8 @@ import (
 	"github.com/lbm-project/lbm/internal/server"
 )
 
-const queryAnswer = `{"access_record":42,"events":[{"id":"0123456789abcdef0123456789abcdef","index":7,"time":"2026-10-05T10:00:00Z","source":"exchange",
-	"fields":[{"name":"user.id","value":"u1"},{"name":"related.user","value":["person-abc"],"pseudonymised":true},{"name":"content.body","value":"\u001b[31mred\u202e"}]}],"next":"1.7"}`
+const queryAnswer = `{"access_record":42,"events":[{"id":"0123456789abcdef0123456789abcdef","log":"activity-2","index":7,"time":"2026-10-05T10:00:00Z","source":"exchange",
+	"fields":[{"name":"user.id","value":"u1"},{"name":"related.user","value":["person-abc"],"pseudonymised":true},{"name":"content.body","value":"\u001b[31mred\u202e"}]}],"next":"1.activity-2.7"}`
 
 func TestRequestQuery(t *testing.T) {
 	t.Setenv("LBM_TOKEN", testToken)
@@ -23,7 +23,7 @@ func TestRequestQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"access record 42 (lbm request receipt 42 proves it); 1 events", `related.user: ["person-abc"]  (pseudonym)`, "more: --after 1.7"} {
+	for _, want := range []string{"access record 42 (lbm request receipt 42 proves it); 1 events", `related.user: ["person-abc"]  (pseudonym)`, "exchange  activity-2 index 7  id 0123456789abcdef0123456789abcdef", "more: --after 1.activity-2.7"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("printed\n%s\nwant %q", stdout, want)
 		}

@@ -119,6 +119,10 @@ const MaxEvidence = 100
 // is in its log and what kind of activity it was, and nothing that names
 // anyone.
 type Evidence struct {
+	// Log and Index are where the event is: the activity log's shards
+	// each number their entries from 0. Log is absent from alerts raised
+	// before shards, all of the one log "activity".
+	Log      string    `json:"log,omitempty"`
 	Index    uint64    `json:"index"`
 	Time     time.Time `json:"time"`
 	Source   string    `json:"source"`

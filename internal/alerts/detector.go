@@ -329,7 +329,7 @@ func (d *Detector) evidenceOf(ctx context.Context, id event.ID) (Evidence, error
 func evidenceFrom(en store.Entry, ev *event.Event) Evidence {
 	outcome, _ := ev.Field("event.outcome")
 	oc, _ := event.StringValue(outcome)
-	return Evidence{Index: en.Index, Time: ev.Time.UTC(), Source: en.Source, Category: en.Category, Action: en.Action, Outcome: oc}
+	return Evidence{Log: en.Log, Index: en.Index, Time: ev.Time.UTC(), Source: en.Source, Category: en.Category, Action: en.Action, Outcome: oc}
 }
 
 // Run steps until ctx ends, resting idle between steps once caught up,

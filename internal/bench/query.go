@@ -834,7 +834,7 @@ func checkOpened(r review.Result, kind string) error {
 // starts), and returns the time the store took and how many entries the
 // page holds.
 func (c *corpus) storeQuery(ctx context.Context, p probe, kind string, limit int) (time.Duration, int, error) {
-	q := store.EventQuery{Log: server.Activity, People: []string{p.subject()}, From: dayTime(p.from).UnixNano(), To: dayTime(p.to).UnixNano(),
+	q := store.EventQuery{Logs: []string{server.Activity}, People: []string{p.subject()}, From: dayTime(p.from).UnixNano(), To: dayTime(p.to).UnixNano(),
 		Categories: scopeCategories, Limit: limit + 1}
 	if kind != KindText {
 		t0 := time.Now()

@@ -20,10 +20,11 @@
 //   - the commitments of the fields it does not disclose;
 //   - an inclusion proof of the leaf at its index;
 //
-// and, once for the bundle, a checkpoint (tree size and root) signed by the
-// log's key, and that key. Verifying shows that each disclosed value is,
-// byte for byte, what the log committed to when the event was recorded, and
-// that the withheld fields exist but says nothing about them.
+// and, once for each log the bundle's events are in, a checkpoint (tree
+// size and root) signed by the log's key, and that key. Verifying shows
+// that each disclosed value is, byte for byte, what the log committed to
+// when the event was recorded, and that the withheld fields exist but says
+// nothing about them.
 //
 // It does not prove: that the verifier key in the bundle is the log's (the
 // reader must compare it with the key the organisation publishes, or pin it
@@ -56,6 +57,34 @@
 // where value is the canonical JSON text of the field's value, carried as a
 // JSON string so that its bytes are exact. id, time and source repeat what
 // the leaf holds, for people; [Verify] checks that they agree.
+//
+// # Several logs
+//
+// Where several nodes ingest, the activity log is sharded: each node
+// appends to its own log (activity-1, activity-2, …), with its own origin,
+// key and checkpoints, and a bundle may hold events of several. Such a
+// bundle keeps each log's checkpoint, key and events under logs/LOG/, and
+// each event file names its log first:
+//
+//	logs/activity-1/checkpoint.txt
+//	logs/activity-1/verifier-key.txt
+//	logs/activity-2/checkpoint.txt
+//	logs/activity-2/verifier-key.txt
+//	request.json
+//	disclosure.json       recipient, purpose, time of creation, and by log
+//	                      its origin and disclosed event indices
+//	README.txt
+//	logs/activity-1/events/00000042.json   {"log": "activity-1", "index": 42, …}
+//	logs/activity-2/events/00000042.json   {"log": "activity-2", "index": 42, …}
+//	manifest.json
+//
+// Each event's proof is checked against its own log's checkpoint, signed
+// by its own log's key: an event moved to another log, or named as
+// another's, fails. A bundle of one log keeps the layout above, byte for
+// byte as bundles were before logs were sharded, so that every bundle
+// ever written still verifies; [Write] chooses the layout, and [Verify]
+// refuses a bundle that mixes the two. [Report.SignedBy] checks every
+// log's key against the keys the reader trusts.
 //
 // # Verifying
 //

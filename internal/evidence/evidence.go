@@ -22,6 +22,9 @@ import (
 
 // Event is one disclosed event as [Write] takes it.
 type Event struct {
+	// Log names the log the event is in, one of the bundle's Logs; it
+	// may be left empty in a bundle of one log.
+	Log   string
 	Index uint64
 	// Leaf is the canonical leaf bytes, as the log holds them.
 	Leaf []byte
@@ -43,11 +46,23 @@ type WithheldField struct {
 	Pseudonym string
 }
 
+// Log is one log a bundle's events are in: its name, origin and note
+// verifier key, and the signed checkpoint its events' proofs are against.
+type Log struct {
+	Name, Origin, VerifierKey string
+	// Checkpoint is the signed note of the tree the log's events' proofs
+	// are against.
+	Checkpoint []byte
+}
+
 // Bundle is everything an evidence bundle holds.
 type Bundle struct {
-	Log, Origin, VerifierKey string
-	// Checkpoint is the signed note of the tree every proof is against.
-	Checkpoint []byte
+	// Logs are the logs its events are in, at least one, each named once
+	// and with its own origin (the activity log's shards are several
+	// logs). A bundle of one log is written as bundles always were; one
+	// of several keeps each log's checkpoint and key, and its events,
+	// under logs/NAME/ (see the package doc).
+	Logs []Log
 	// Request is the authorisation as JSON, including its history.
 	Request            []byte
 	Recipient, Purpose string
@@ -74,8 +89,45 @@ const (
 	eventsDir      = "events/"
 )
 
-// EventFile returns the name of the file of the event at index.
+// EventFile returns the name of the file of the event at index in a
+// bundle of one log.
 func EventFile(index uint64) string { return fmt.Sprintf("%s%08d.json", eventsDir, index) }
+
+// The files of one log in a bundle of several, under logsDir + the log's
+// name + "/".
+const (
+	logsDir = "logs/"
+)
+
+// LogEventFile returns the name of the file of the event at index of log
+// in a bundle of several logs.
+func LogEventFile(log string, index uint64) string {
+	return fmt.Sprintf("%s%s/%s%08d.json", logsDir, log, eventsDir, index)
+}
+
+// LogCheckpointFile and LogKeyFile return the names of log's checkpoint
+// and verifier key in a bundle of several logs.
+func LogCheckpointFile(log string) string { return logsDir + log + "/" + CheckpointFile }
+func LogKeyFile(log string) string        { return logsDir + log + "/" + KeyFile }
+
+// MaxLogNameBytes bounds a log's name. A name is lower-case ASCII
+// letters, digits and '-', not starting with '-': it names a directory
+// of the zip, so it can never climb out of one ("..") or differ from
+// another only by case.
+const MaxLogNameBytes = 64
+
+// checkLogName refuses a log name a bundle cannot hold.
+func checkLogName(name string) error {
+	ok := name != "" && len(name) <= MaxLogNameBytes && name[0] != '-'
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-'
+	}
+	if !ok {
+		return fmt.Errorf("log name %s: not 1 to %d lower-case letters, digits and '-'", safetext.Quote(name), MaxLogNameBytes)
+	}
+	return nil
+}
 
 // MaxPseudonymBytes bounds a pseudonym annotation; MaxTextBytes the
 // recipient, purpose, log and origin.
@@ -91,6 +143,9 @@ const unverifiedNote = "pseudonym: an annotation, not part of the proof"
 // The JSON forms of the files. Field order is the order people read them in.
 type (
 	eventJSON struct {
+		// Log is set in a bundle of several logs only, so that a bundle
+		// of one is what it always was.
+		Log       string          `json:"log,omitempty"`
 		Index     uint64          `json:"index"`
 		ID        string          `json:"id"`
 		Time      string          `json:"time"`
@@ -118,6 +173,18 @@ type (
 		Log       string   `json:"log"`
 		Origin    string   `json:"origin"`
 		Events    []uint64 `json:"events"`
+	}
+	// logsDisclosureJSON is disclosure.json of a bundle of several logs.
+	logsDisclosureJSON struct {
+		Recipient string           `json:"recipient"`
+		Purpose   string           `json:"purpose"`
+		Created   string           `json:"created"`
+		Logs      []logDisclosJSON `json:"logs"`
+	}
+	logDisclosJSON struct {
+		Log    string   `json:"log"`
+		Origin string   `json:"origin"`
+		Events []uint64 `json:"events"`
 	}
 	manifestJSON struct {
 		Algorithm string         `json:"algorithm"`
@@ -154,7 +221,7 @@ func render(b Bundle) ([]file, error) {
 	if b.Created.IsZero() {
 		return nil, errors.New("writing bundle: no creation time")
 	}
-	for what, v := range map[string]string{"recipient": b.Recipient, "purpose": b.Purpose, "log": b.Log, "origin": b.Origin} {
+	for what, v := range map[string]string{"recipient": b.Recipient, "purpose": b.Purpose} {
 		if v == "" {
 			return nil, fmt.Errorf("writing bundle: no %s", what)
 		}
@@ -162,39 +229,128 @@ func render(b Bundle) ([]file, error) {
 			return nil, fmt.Errorf("writing bundle: %s: %v", what, err)
 		}
 	}
+	if len(b.Logs) == 0 {
+		return nil, errors.New("writing bundle: no log")
+	}
+	logs := slices.Clone(b.Logs)
+	slices.SortFunc(logs, func(a, b Log) int { return strings.Compare(a.Name, b.Name) })
+	origins := map[string]bool{}
+	for i, l := range logs {
+		for what, v := range map[string]string{"log": l.Name, "origin": l.Origin} {
+			if v == "" {
+				return nil, fmt.Errorf("writing bundle: no %s", what)
+			}
+			if err := checkText(v, MaxTextBytes); err != nil {
+				return nil, fmt.Errorf("writing bundle: %s: %v", what, err)
+			}
+		}
+		if len(logs) > 1 {
+			if err := checkLogName(l.Name); err != nil {
+				return nil, fmt.Errorf("writing bundle: %v", err)
+			}
+		}
+		if i > 0 && logs[i-1].Name == l.Name {
+			return nil, fmt.Errorf("writing bundle: log %s given twice", l.Name)
+		}
+		if origins[l.Origin] {
+			return nil, fmt.Errorf("writing bundle: two logs of origin %s", l.Origin)
+		}
+		origins[l.Origin] = true
+	}
 	if !json.Valid(b.Request) {
 		return nil, errors.New("writing bundle: request is not JSON")
 	}
 	evs := slices.Clone(b.Events)
-	slices.SortFunc(evs, func(a, b Event) int { return cmp.Compare(a.Index, b.Index) })
-	indices := make([]uint64, len(evs))
 	for i, e := range evs {
-		if i > 0 && evs[i-1].Index == e.Index {
-			return nil, fmt.Errorf("writing bundle: event %d given twice", e.Index)
+		switch {
+		case e.Log == "" && len(logs) == 1:
+			evs[i].Log = logs[0].Name
+		case !slices.ContainsFunc(logs, func(l Log) bool { return l.Name == e.Log }):
+			return nil, fmt.Errorf("writing bundle: event %d is in log %q, which the bundle does not hold", e.Index, e.Log)
 		}
-		indices[i] = e.Index
 	}
-	vkey := strings.TrimSpace(b.VerifierKey) + "\n"
+	slices.SortFunc(evs, func(a, b Event) int { return cmp.Or(strings.Compare(a.Log, b.Log), cmp.Compare(a.Index, b.Index)) })
+	indices := map[string][]uint64{}
+	for i, e := range evs {
+		if i > 0 && evs[i-1].Log == e.Log && evs[i-1].Index == e.Index {
+			if len(logs) == 1 {
+				return nil, fmt.Errorf("writing bundle: event %d given twice", e.Index)
+			}
+			return nil, fmt.Errorf("writing bundle: event %d of %s given twice", e.Index, e.Log)
+		}
+		indices[e.Log] = append(indices[e.Log], e.Index)
+	}
+	if len(logs) == 1 {
+		return renderOne(b, logs[0], evs, indices[logs[0].Name])
+	}
+	return renderMany(b, logs, evs, indices)
+}
+
+// renderOne renders a bundle of one log, as every bundle was before logs
+// were sharded: its files, and so its bytes, are unchanged.
+func renderOne(b Bundle, l Log, evs []Event, indices []uint64) ([]file, error) {
+	if indices == nil {
+		indices = []uint64{}
+	}
 	disclosure, err := marshal(disclosureJSON{
 		Recipient: b.Recipient, Purpose: b.Purpose, Created: b.Created.UTC().Format(time.RFC3339Nano),
-		Log: b.Log, Origin: b.Origin, Events: indices,
+		Log: l.Name, Origin: l.Origin, Events: indices,
 	})
 	if err != nil {
 		return nil, err
 	}
 	files := []file{
-		{CheckpointFile, b.Checkpoint},
-		{KeyFile, []byte(vkey)},
+		{CheckpointFile, l.Checkpoint},
+		{KeyFile, []byte(strings.TrimSpace(l.VerifierKey) + "\n")},
 		{RequestFile, b.Request},
 		{DisclosureFile, disclosure},
-		{ReadmeFile, []byte(readmeFor(b, len(evs)))},
+		{ReadmeFile, []byte(readmeFor(b, l, len(evs)))},
 	}
 	for _, e := range evs {
+		e.Log = "" // the one log is the bundle's
 		data, err := renderEvent(e)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, file{EventFile(e.Index), data})
+	}
+	m, err := manifest(files)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, m), nil
+}
+
+// renderMany renders a bundle of several logs: each log's checkpoint and
+// key under logs/NAME/, then request.json, disclosure.json and
+// README.txt, then the events by log and index, each naming its log.
+func renderMany(b Bundle, logs []Log, evs []Event, indices map[string][]uint64) ([]file, error) {
+	d := logsDisclosureJSON{Recipient: b.Recipient, Purpose: b.Purpose, Created: b.Created.UTC().Format(time.RFC3339Nano)}
+	var files []file
+	for _, l := range logs {
+		events := indices[l.Name]
+		if events == nil {
+			events = []uint64{}
+		}
+		d.Logs = append(d.Logs, logDisclosJSON{Log: l.Name, Origin: l.Origin, Events: events})
+		files = append(files,
+			file{LogCheckpointFile(l.Name), l.Checkpoint},
+			file{LogKeyFile(l.Name), []byte(strings.TrimSpace(l.VerifierKey) + "\n")})
+	}
+	disclosure, err := marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files,
+		file{RequestFile, b.Request},
+		file{DisclosureFile, disclosure},
+		file{ReadmeFile, []byte(readmeLogs(b, logs, len(evs)))})
+	for _, e := range evs {
+		data, err := renderEvent(e)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, file{LogEventFile(e.Log, e.Index), data})
 	}
 	m, err := manifest(files)
 	if err != nil {
@@ -223,7 +379,7 @@ func renderEvent(e Event) ([]byte, error) {
 		return bad("%v", err)
 	}
 	j := eventJSON{
-		Index: e.Index, ID: l.ID.String(), Time: l.Time.Format(time.RFC3339Nano), Source: l.Source,
+		Log: e.Log, Index: e.Index, ID: l.ID.String(), Time: l.Time.Format(time.RFC3339Nano), Source: l.Source,
 		Leaf:      base64.StdEncoding.EncodeToString(e.Leaf),
 		Disclosed: []disclosedJSON{}, Withheld: []withheldJSON{}, Proof: []string{},
 	}

@@ -52,8 +52,15 @@ func (m memTiles) Tiles(_ context.Context, ids []store.TileID) (map[store.TileID
 //   - event 4: every field disclosed.
 func testBundle(tb testing.TB) Bundle {
 	tb.Helper()
+	return testBundleOf(tb, "activity")
+}
+
+// testBundleOf is testBundle of the log named log, whose origin is
+// lbm.local/LOG.
+func testBundleOf(tb testing.TB, log string) Bundle {
+	tb.Helper()
 	ctx := tb.Context()
-	skey, vkey, err := tlog.GenerateKey("lbm.local/activity")
+	skey, vkey, err := tlog.GenerateKey("lbm.local/" + log)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -97,7 +104,7 @@ func testBundle(tb testing.TB) Bundle {
 		return tiles[store.TileID{Level: level, Index: index}][:width*tlog.HashSize], nil
 	})
 	b := Bundle{
-		Log: "activity", Origin: signer.Origin(), VerifierKey: vkey, Checkpoint: cp,
+		Logs:      []Log{{Name: log, Origin: signer.Origin(), VerifierKey: vkey, Checkpoint: cp}},
 		Request:   []byte(`{"id":"r1","reference":"ACAC-2026-0001","state":"active","history":[{"action":"approve","at":"2026-11-19T09:00:00Z"}]}`),
 		Recipient: "Employment Tribunal, case 1234567/2026", Purpose: "disclosure under DPA 2018 s.15 / Sch.2 para 5",
 		Created: created,
@@ -162,7 +169,7 @@ func TestRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Verify events (-want +got):\n%s", diff)
 	}
-	if rep.Size != testLogSize || rep.Origin != b.Origin || rep.Log != "activity" || rep.Disclosed != 16 || rep.Withheld != 2 || rep.Pseudonyms != 1 ||
+	if rep.Size != testLogSize || rep.Origin != b.Logs[0].Origin || rep.Log != "activity" || rep.Disclosed != 16 || rep.Withheld != 2 || rep.Pseudonyms != 1 ||
 		!rep.Created.Equal(created) || rep.Recipient != b.Recipient {
 		t.Errorf("Verify report = %+v", rep)
 	}
@@ -314,7 +321,7 @@ func TestTamperedContent(t *testing.T) {
 		{"verifier key hash", KeyFile, flip("+"), "verifier-key.txt: not a note verifier key"},
 		{"verifier key", KeyFile, func([]byte) []byte {
 			// Another key for the same origin: well formed, but not the signer's.
-			_, vkey, err := tlog.GenerateKey(b.Origin)
+			_, vkey, err := tlog.GenerateKey(b.Logs[0].Origin)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -501,10 +508,18 @@ func FuzzVerify(f *testing.F) {
 	f.Add(tampered(f, b, "events/00000001.json", flip(`"salt": "`), true))
 	f.Add(tampered(f, b, "events/00000003.json", replace("Person A", "Person B"), true))
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	two := twoLogBundle(f)
+	f.Add(writeBundle(f, two))
+	f.Add(tampered(f, two, "logs/activity-2/events/00000001.json", replace(`"log": "activity-2"`, `"log": "activity-1"`), true))
 	f.Fuzz(func(t *testing.T, zb []byte) {
 		rep, err := verify(zb)
-		if err == nil && rep.Origin == "" {
+		if err == nil && (len(rep.Logs) == 0 || slices.ContainsFunc(rep.Logs, func(l LogReport) bool { return l.Origin == "" })) {
 			t.Fatalf("Verify accepted a bundle with no origin: %+v", rep)
+		}
+		for _, e := range rep.Events {
+			if !slices.ContainsFunc(rep.Logs, func(l LogReport) bool { return l.Log == e.Log && e.Index < l.Size }) {
+				t.Fatalf("Verify accepted event %d of %q, outside its log's checkpoint", e.Index, e.Log)
+			}
 		}
 		if err != nil {
 			var e *Error

@@ -33,10 +33,12 @@ const (
 )
 
 // Error is a bundle that does not verify: what is wrong, and where. File
-// is "" for the zip as a whole; Event is set for an event's file.
+// is "" for the zip as a whole; Event is set for an event's file, and Log
+// too in a bundle of several logs.
 type Error struct {
 	File  string
 	Event bool
+	Log   string
 	Index uint64
 	Msg   string
 }
@@ -49,7 +51,10 @@ func (e *Error) Error() string {
 	} else {
 		b.WriteString("bundle: ")
 	}
-	if e.Event {
+	switch {
+	case e.Event && e.Log != "":
+		fmt.Fprintf(&b, "event %d of %s: ", e.Index, safetext.Escape(e.Log))
+	case e.Event:
 		fmt.Fprintf(&b, "event %d: ", e.Index)
 	}
 	b.WriteString(e.Msg)
@@ -61,11 +66,14 @@ func (e *Error) Error() string {
 func fileError(name, format string, args ...any) *Error {
 	e := &Error{File: name, Msg: fmt.Sprintf(format, args...)}
 	e.Index, e.Event = eventIndex(name)
+	if !e.Event {
+		e.Log, e.Index, e.Event = logEventIndex(name)
+	}
 	return e
 }
 
-// eventIndex returns the index an event file name encodes; only
-// EventFile's own spelling counts.
+// eventIndex returns the index an event file name of a bundle of one log
+// encodes; only EventFile's own spelling counts.
 func eventIndex(name string) (uint64, bool) {
 	digits, ok := strings.CutPrefix(name, eventsDir)
 	if !ok {
@@ -82,8 +90,37 @@ func eventIndex(name string) (uint64, bool) {
 	return i, true
 }
 
+// logOf returns the log and the rest of a name under logs/LOG/.
+func logOf(name string) (log, rest string, ok bool) {
+	rest, ok = strings.CutPrefix(name, logsDir)
+	if !ok {
+		return "", "", false
+	}
+	log, rest, ok = strings.Cut(rest, "/")
+	if !ok || checkLogName(log) != nil {
+		return "", "", false
+	}
+	return log, rest, true
+}
+
+// logEventIndex returns the log and index an event file name of a bundle
+// of several logs encodes; only LogEventFile's own spelling counts.
+func logEventIndex(name string) (string, uint64, bool) {
+	log, rest, ok := logOf(name)
+	if !ok {
+		return "", 0, false
+	}
+	i, ok := eventIndex(rest)
+	if !ok {
+		return "", 0, false
+	}
+	return log, i, true
+}
+
 // Report is what a bundle that verifies shows.
 type Report struct {
+	// Log, Origin, Size, Root and VerifierKey are those of the bundle's
+	// one log; in a bundle of several they are empty, and Logs says.
 	Log    string `json:"log"`
 	Origin string `json:"origin"`
 	// Size and Root are the signed checkpoint's.
@@ -92,6 +129,10 @@ type Report struct {
 	// VerifierKey is the bundle's own key: trust the result only as far as
 	// this key is the one the organisation publishes.
 	VerifierKey string `json:"verifier_key"`
+	// Logs are the bundle's logs, by name, each with its checkpoint and
+	// its own key (trust each only as far as that key is the one
+	// published for the log).
+	Logs []LogReport `json:"logs"`
 	// ManifestSHA256 is the hash of manifest.json, and so of the whole
 	// bundle's content, to compare with the disclosure log's record.
 	ManifestSHA256 string        `json:"manifest_sha256"`
@@ -105,8 +146,32 @@ type Report struct {
 	Pseudonyms int `json:"pseudonyms"`
 }
 
+// LogReport is one verified log of a bundle: its signed checkpoint and
+// the key that signed it.
+type LogReport struct {
+	Log         string `json:"log"`
+	Origin      string `json:"origin"`
+	Size        uint64 `json:"size"`
+	Root        string `json:"root"` // base64
+	VerifierKey string `json:"verifier_key"`
+}
+
+// SignedBy checks that every log of the bundle is signed by one of keys,
+// the verifier keys the reader trusts (those the organisation
+// publishes): a bundle carries its own keys, which prove nothing of
+// whose logs they are. It names the first log signed by none.
+func (r Report) SignedBy(keys ...string) error {
+	for _, l := range r.Logs {
+		if !slices.ContainsFunc(keys, func(k string) bool { return strings.TrimSpace(k) == l.VerifierKey }) {
+			return fmt.Errorf("log %s is signed by %s, not by a key given", l.Log, l.VerifierKey)
+		}
+	}
+	return nil
+}
+
 // EventReport is one verified event.
 type EventReport struct {
+	Log       string           `json:"log"`
 	Index     uint64           `json:"index"`
 	ID        string           `json:"id"`
 	Time      time.Time        `json:"time"`
@@ -131,54 +196,96 @@ type Pseudonym struct {
 
 // Verify checks the bundle in r (size bytes) and returns its report. It
 // reads nothing but r. Any failure is an *Error naming the file and, for
-// an event, its index; a malformed zip is an *Error with no file.
+// an event, its index (and log, in a bundle of several); a malformed zip
+// is an *Error with no file.
 func Verify(r io.ReaderAt, size int64) (Report, error) {
 	files, err := readZip(r, size)
 	if err != nil {
 		return Report{}, err
 	}
-	if err := checkManifest(files); err != nil {
+	many := false
+	for name := range files {
+		if strings.HasPrefix(name, logsDir) {
+			many = true
+		}
+	}
+	if err := checkManifest(files, many); err != nil {
 		return Report{}, err
 	}
 	var rep Report
 	sum := sha256.Sum256(files[ManifestFile])
 	rep.ManifestSHA256 = hex.EncodeToString(sum[:])
+	if !json.Valid(files[RequestFile]) {
+		return Report{}, fileError(RequestFile, "not JSON")
+	}
+	if many {
+		err = verifyMany(files, &rep)
+	} else {
+		err = verifyOne(files, &rep)
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	for _, er := range rep.Events {
+		rep.Disclosed += len(er.Disclosed)
+		rep.Withheld += len(er.Withheld)
+		rep.Pseudonyms += len(er.Pseudonyms)
+	}
+	return rep, nil
+}
 
-	vkey := files[KeyFile]
+// openLog checks a log's verifier key file and its checkpoint, signed by
+// that key.
+func openLog(files map[string][]byte, keyFile, checkpointFile string) (string, tlog.Checkpoint, error) {
+	vkey := files[keyFile]
 	if len(vkey) > 0 && vkey[len(vkey)-1] == '\n' {
 		vkey = vkey[:len(vkey)-1]
 	}
 	if err := checkText(string(vkey), MaxTextBytes); err != nil || len(vkey) == 0 {
-		return Report{}, fileError(KeyFile, "not a verifier key on one line")
+		return "", tlog.Checkpoint{}, fileError(keyFile, "not a verifier key on one line")
 	}
 	if _, err := note.NewVerifier(string(vkey)); err != nil {
-		return Report{}, fileError(KeyFile, "not a note verifier key: %v", err)
+		return "", tlog.Checkpoint{}, fileError(keyFile, "not a note verifier key: %v", err)
 	}
-	cp, err := tlog.OpenCheckpoint(files[CheckpointFile], string(vkey))
+	cp, err := tlog.OpenCheckpoint(files[checkpointFile], string(vkey))
 	if err != nil {
-		return Report{}, fileError(CheckpointFile, "does not verify with the key in %s: %v", KeyFile, err)
+		return "", tlog.Checkpoint{}, fileError(checkpointFile, "does not verify with the key in %s: %v", keyFile, err)
 	}
-	rep.VerifierKey, rep.Origin, rep.Size, rep.Root = string(vkey), cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root)
+	return string(vkey), cp, nil
+}
 
-	if !json.Valid(files[RequestFile]) {
-		return Report{}, fileError(RequestFile, "not JSON")
+// checkCreated parses disclosure.json's created.
+func checkCreated(created string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, created)
+	if err != nil || t.UTC().Format(time.RFC3339Nano) != created {
+		return time.Time{}, fileError(DisclosureFile, "created is not an RFC 3339 UTC time")
 	}
+	return t, nil
+}
+
+// verifyOne checks a bundle of one log, laid out as bundles always were.
+func verifyOne(files map[string][]byte, rep *Report) error {
+	vkey, cp, err := openLog(files, KeyFile, CheckpointFile)
+	if err != nil {
+		return err
+	}
+	rep.VerifierKey, rep.Origin, rep.Size, rep.Root = vkey, cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root)
 
 	var d disclosureJSON
 	if err := decodeCanonical(files[DisclosureFile], &d); err != nil {
-		return Report{}, fileError(DisclosureFile, "%v", err)
+		return fileError(DisclosureFile, "%v", err)
 	}
-	created, err := time.Parse(time.RFC3339Nano, d.Created)
-	if err != nil || created.UTC().Format(time.RFC3339Nano) != d.Created {
-		return Report{}, fileError(DisclosureFile, "created is not an RFC 3339 UTC time")
+	created, err := checkCreated(d.Created)
+	if err != nil {
+		return err
 	}
 	for _, s := range []string{d.Recipient, d.Purpose, d.Log, d.Origin} {
 		if err := checkText(s, MaxTextBytes); err != nil || s == "" {
-			return Report{}, fileError(DisclosureFile, "recipient, purpose, log and origin must be given as plain text")
+			return fileError(DisclosureFile, "recipient, purpose, log and origin must be given as plain text")
 		}
 	}
 	if d.Origin != cp.Origin {
-		return Report{}, fileError(DisclosureFile, "origin %s is not the checkpoint's %s", safetext.Quote(d.Origin), safetext.Quote(cp.Origin))
+		return fileError(DisclosureFile, "origin %s is not the checkpoint's %s", safetext.Quote(d.Origin), safetext.Quote(cp.Origin))
 	}
 	var indices []uint64
 	for name := range files {
@@ -188,22 +295,110 @@ func Verify(r io.ReaderAt, size int64) (Report, error) {
 	}
 	slices.Sort(indices)
 	if !slices.Equal(indices, d.Events) {
-		return Report{}, fileError(DisclosureFile, "events %v, but the bundle holds the files of %v", d.Events, indices)
+		return fileError(DisclosureFile, "events %v, but the bundle holds the files of %v", d.Events, indices)
 	}
 	rep.Log, rep.Recipient, rep.Purpose, rep.Created = d.Log, d.Recipient, d.Purpose, created
+	rep.Logs = []LogReport{{Log: d.Log, Origin: cp.Origin, Size: cp.Size, Root: rep.Root, VerifierKey: vkey}}
 
 	for _, i := range indices {
 		name := EventFile(i)
-		er, err := checkEvent(files[name], i, cp)
+		er, err := checkEvent(files[name], "", i, cp)
 		if err != nil {
-			return Report{}, fileError(name, "%v", err)
+			return fileError(name, "%v", err)
 		}
+		er.Log = d.Log
 		rep.Events = append(rep.Events, er)
-		rep.Disclosed += len(er.Disclosed)
-		rep.Withheld += len(er.Withheld)
-		rep.Pseudonyms += len(er.Pseudonyms)
 	}
-	return rep, nil
+	return nil
+}
+
+// verifyMany checks a bundle of several logs: each log's key and
+// checkpoint, and each event against its own log's checkpoint, never
+// another's. disclosure.json names every log whose files the bundle
+// holds, and nothing else.
+func verifyMany(files map[string][]byte, rep *Report) error {
+	var d logsDisclosureJSON
+	if err := decodeCanonical(files[DisclosureFile], &d); err != nil {
+		return fileError(DisclosureFile, "%v", err)
+	}
+	created, err := checkCreated(d.Created)
+	if err != nil {
+		return err
+	}
+	for _, s := range []string{d.Recipient, d.Purpose} {
+		if err := checkText(s, MaxTextBytes); err != nil || s == "" {
+			return fileError(DisclosureFile, "recipient and purpose must be given as plain text")
+		}
+	}
+	if len(d.Logs) < 2 {
+		// One content, one encoding: a bundle of one log has the layout
+		// of one.
+		return fileError(DisclosureFile, "logs: a bundle of logs/ holds at least two logs")
+	}
+	// Which files each log has, from the names alone.
+	held := map[string][]uint64{}
+	for name := range files {
+		if log, rest, ok := logOf(name); ok {
+			if i, ok := eventIndex(rest); ok {
+				held[log] = append(held[log], i)
+			} else if _, ok := held[log]; !ok {
+				held[log] = nil
+			}
+		}
+	}
+	origins := map[string]bool{}
+	for k, l := range d.Logs {
+		if err := checkLogName(l.Log); err != nil {
+			return fileError(DisclosureFile, "logs: %v", err)
+		}
+		if k > 0 && d.Logs[k-1].Log >= l.Log {
+			return fileError(DisclosureFile, "logs: %s out of order or repeated", l.Log)
+		}
+		if _, ok := held[l.Log]; !ok {
+			return &Error{File: LogCheckpointFile(l.Log), Msg: "missing"}
+		}
+		for _, name := range []string{LogCheckpointFile(l.Log), LogKeyFile(l.Log)} {
+			if _, ok := files[name]; !ok {
+				return &Error{File: name, Msg: "missing"}
+			}
+		}
+		vkey, cp, err := openLog(files, LogKeyFile(l.Log), LogCheckpointFile(l.Log))
+		if err != nil {
+			return err
+		}
+		if l.Origin != cp.Origin {
+			return fileError(DisclosureFile, "origin %s of log %s is not its checkpoint's %s", safetext.Quote(l.Origin), l.Log, safetext.Quote(cp.Origin))
+		}
+		if origins[cp.Origin] {
+			return fileError(LogCheckpointFile(l.Log), "origin %s is another log's too", safetext.Quote(cp.Origin))
+		}
+		origins[cp.Origin] = true
+		indices := held[l.Log]
+		slices.Sort(indices)
+		if indices == nil {
+			indices = []uint64{}
+		}
+		if !slices.Equal(indices, l.Events) {
+			return fileError(DisclosureFile, "events of %s %v, but the bundle holds the files of %v", l.Log, l.Events, indices)
+		}
+		rep.Logs = append(rep.Logs, LogReport{Log: l.Log, Origin: cp.Origin, Size: cp.Size,
+			Root: base64.StdEncoding.EncodeToString(cp.Root), VerifierKey: vkey})
+		for _, i := range indices {
+			name := LogEventFile(l.Log, i)
+			er, err := checkEvent(files[name], l.Log, i, cp)
+			if err != nil {
+				return fileError(name, "%v", err)
+			}
+			er.Log = l.Log
+			rep.Events = append(rep.Events, er)
+		}
+		delete(held, l.Log)
+	}
+	for log := range held {
+		return &Error{File: LogCheckpointFile(log), Msg: fmt.Sprintf("log %s is not in %s", safetext.Quote(log), DisclosureFile)}
+	}
+	rep.Recipient, rep.Purpose, rep.Created = d.Recipient, d.Purpose, created
+	return nil
 }
 
 // readZip reads every file of the zip, refusing anything a bundle never
@@ -265,13 +460,25 @@ func knownName(name string) bool {
 	case CheckpointFile, KeyFile, RequestFile, DisclosureFile, ReadmeFile, ManifestFile:
 		return true
 	}
-	_, ok := eventIndex(name)
+	if _, ok := eventIndex(name); ok {
+		return true
+	}
+	_, rest, ok := logOf(name)
+	if !ok {
+		return false
+	}
+	if rest == CheckpointFile || rest == KeyFile {
+		return true
+	}
+	_, ok = eventIndex(rest)
 	return ok
 }
 
 // checkManifest checks that manifest.json lists every other file, each
-// once, with its size and SHA-256, and nothing else.
-func checkManifest(files map[string][]byte) error {
+// once, with its size and SHA-256, and nothing else. many says the bundle
+// is of several logs, whose checkpoints and keys are under logs/ and
+// never at the top.
+func checkManifest(files map[string][]byte, many bool) error {
 	b, ok := files[ManifestFile]
 	if !ok {
 		return &Error{File: ManifestFile, Msg: "missing"}
@@ -311,7 +518,16 @@ func checkManifest(files map[string][]byte) error {
 			return fileError(name, "not listed in %s", ManifestFile)
 		}
 	}
-	for _, name := range []string{CheckpointFile, KeyFile, RequestFile, DisclosureFile, ReadmeFile} {
+	required := []string{CheckpointFile, KeyFile, RequestFile, DisclosureFile, ReadmeFile}
+	if many {
+		for _, name := range names {
+			if _, ok := eventIndex(name); ok || name == CheckpointFile || name == KeyFile {
+				return fileError(name, "a bundle of several logs holds its checkpoints, keys and events under %s", logsDir)
+			}
+		}
+		required = required[2:]
+	}
+	for _, name := range required {
 		if !listed[name] {
 			return &Error{File: name, Msg: "missing"}
 		}
@@ -336,12 +552,23 @@ func decodeCanonical(b []byte, v any) error {
 	return nil
 }
 
-// checkEvent checks one event file against the checkpoint. Its errors are
-// wrapped by the caller with the file and index.
-func checkEvent(b []byte, index uint64, cp tlog.Checkpoint) (EventReport, error) {
+// checkEvent checks one event file against the checkpoint of its log,
+// which the file must name in a bundle of several logs (log) and must
+// not in a bundle of one (log ""). Its errors are wrapped by the caller
+// with the file and index.
+func checkEvent(b []byte, log string, index uint64, cp tlog.Checkpoint) (EventReport, error) {
 	var j eventJSON
 	if err := decodeCanonical(b, &j); err != nil {
 		return EventReport{}, err
+	}
+	switch {
+	case j.Log == log:
+	case j.Log == "":
+		return EventReport{}, fmt.Errorf("names no log, in a file of log %s", log)
+	case log == "":
+		return EventReport{}, fmt.Errorf("names the log %s, in a bundle of one log", safetext.Quote(j.Log))
+	default:
+		return EventReport{}, fmt.Errorf("names the log %s, in a file of log %s", safetext.Quote(j.Log), log)
 	}
 	if j.Index != index {
 		return EventReport{}, fmt.Errorf("index %d in a file named for %d", j.Index, index)

@@ -113,7 +113,7 @@ func AccessedUnder(st store.Store, open func(context.Context, store.Entry) (reco
 		if len(r.Investigators) == 0 || r.AuthorisedAt.IsZero() {
 			return false, nil
 		}
-		q := store.EventQuery{Log: "oversight", People: slices.Clone(r.Investigators), Categories: []string{"configuration"},
+		q := store.EventQuery{Logs: []string{"oversight"}, People: slices.Clone(r.Investigators), Categories: []string{"configuration"},
 			Actions: review.AccessActions, From: r.AuthorisedAt.UnixNano(), To: now().UnixNano() + 1, Limit: 500}
 		for {
 			entries, err := st.QueryEvents(ctx, q)
@@ -135,7 +135,7 @@ func AccessedUnder(st store.Store, open func(context.Context, store.Entry) (reco
 				return false, nil
 			}
 			last := entries[len(entries)-1]
-			q.HasAfter, q.AfterTime, q.AfterIndex = true, last.Time, last.Index
+			q.HasAfter, q.AfterTime, q.AfterLog, q.AfterIndex = true, last.Time, last.Log, last.Index
 		}
 	}
 }

@@ -81,7 +81,10 @@ type Job struct {
 	// HoldAfterClose is how long an ended authorisation still holds its
 	// subjects' data; 0 means DefaultHoldAfterClose.
 	HoldAfterClose time.Duration
-	Logs           []string // the logs retention applies to, e.g. "activity"
+	// Logs lists the logs retention applies to: the activity log, or
+	// every shard of it (store.IsActivityLog). It is asked at each plan
+	// and run, because shards appear while a server runs.
+	Logs func(context.Context) ([]string, error)
 	// Batch is how many entries one deletion covers; 0 means 1000.
 	Batch int
 	// Progress, when set, is told of each batch done.
@@ -165,9 +168,9 @@ func Cutoff(now time.Time, months int) time.Time {
 
 // dues lists, oldest first, the months' steps due at now that no mark
 // says are finished.
-func (j *Job) dues(ctx context.Context, sched Schedule, now time.Time) ([]due, error) {
+func (j *Job) dues(ctx context.Context, logs []string, sched Schedule, now time.Time) ([]due, error) {
 	var out []due
-	for _, log := range j.Logs {
+	for _, log := range logs {
 		oldest, ok, err := j.Store.OldestLive(ctx, log)
 		if err != nil {
 			return nil, err
@@ -234,6 +237,13 @@ func (j *Job) Run(ctx context.Context) (Report, error) {
 
 func (j *Job) do(ctx context.Context, dry bool) (Report, error) {
 	now := j.Now().UTC()
+	if j.Logs == nil {
+		return Report{}, errors.New("retention: no logs to apply to")
+	}
+	logs, err := j.Logs(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("listing the logs: %w", err)
+	}
 	sched, err := j.Schedule(ctx)
 	if err != nil {
 		return Report{}, fmt.Errorf("reading the retention schedule: %w", err)
@@ -261,7 +271,7 @@ func (j *Job) do(ctx context.Context, dry bool) (Report, error) {
 			return rep, err
 		}
 	}
-	dues, err := j.dues(ctx, sched, now)
+	dues, err := j.dues(ctx, logs, sched, now)
 	if err != nil {
 		return Report{}, err
 	}
@@ -291,7 +301,7 @@ func (j *Job) do(ctx context.Context, dry bool) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	for _, log := range j.Logs {
+	for _, log := range logs {
 		if r, ok := scrub[log]; ok {
 			if err := j.Store.Scrub(ctx, log, r[0], r[1]); err != nil {
 				return rep, fmt.Errorf("scrubbing %s: %w", log, err)

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,7 +72,8 @@ type ProofLog struct {
 // investigator has of them: what they may see disclosed with its salts,
 // content they may not see and people who are not subjects withheld as
 // commitments (the latter with their pseudonyms beside), each event with
-// its inclusion proof in a checkpoint that covers them all. Its
+// its inclusion proof in a checkpoint of its own log (the activity log's
+// shards each have theirs) that covers all of that log's events. Its
 // disclosure is written to the oversight log before it is returned, and
 // if it cannot be the export fails; refusals are recorded as a query's
 // are.
@@ -91,22 +94,16 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 	if err != nil {
 		return Export{}, err
 	}
-	log, ok := s.Logs["activity"]
-	if !ok {
-		return Export{}, errors.New("exporting: the activity log's keys are not configured")
-	}
-	cp, err := s.checkpointCovering(ctx, "activity", entries[len(entries)-1].Index)
+	logs, cps, err := s.bundleLogs(ctx, entries, nil)
 	if err != nil {
 		return Export{}, err
 	}
 	now := s.Now().UTC()
 	pseudo := NewPseudonymiser(s.Secret, r.ID, r.Subjects)
-	b := evidence.Bundle{Log: "activity", Origin: log.Origin, VerifierKey: log.VerifierKey, Checkpoint: cp.Note,
-		Recipient: in.Recipient, Purpose: in.Purpose, Created: now.Truncate(time.Second)}
+	b := evidence.Bundle{Logs: logs, Recipient: in.Recipient, Purpose: in.Purpose, Created: now.Truncate(time.Second)}
 	if b.Request, err = json.Marshal(r); err != nil {
 		return Export{}, err
 	}
-	src := tlog.StoreSource(s.Store, "activity")
 	ids := make([]string, 0, len(entries))
 	op, err := s.Opener.Batch(ctx, entries)
 	if err != nil {
@@ -123,11 +120,11 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 			// commitment is all a bundle could give.
 			withContent = false
 		}
-		proof, err := tlog.ProveInclusion(ctx, src, en.Index, cp.Size)
+		proof, err := tlog.ProveInclusion(ctx, tlog.StoreSource(s.Store, en.Log), en.Index, cps[en.Log].Size)
 		if err != nil {
-			return Export{}, fmt.Errorf("proving event %d: %w", en.Index, err)
+			return Export{}, fmt.Errorf("proving event %d of %s: %w", en.Index, en.Log, err)
 		}
-		ev := evidence.Event{Index: en.Index, Leaf: en.Leaf, Proof: proof}
+		ev := evidence.Event{Log: en.Log, Index: en.Index, Leaf: en.Leaf, Proof: proof}
 		if heldBack != nil {
 			// Held back as confidential: the bundle proves the event is
 			// in the log and discloses nothing of it.
@@ -151,11 +148,13 @@ func (s *Service) Export(ctx context.Context, p identity.Principal, id string, i
 	}
 	zipSum := sha256.Sum256(zb.Bytes())
 
-	idx, err := s.Record(ctx, p.Subject, ActionExport, map[string]any{
+	details := map[string]any{
 		"request": r.ID, "reference": r.Reference, "recipient": in.Recipient, "results": len(entries),
 		"events_sha256": eventsDigest(ids), "bundle_sha256": hex.EncodeToString(zipSum[:]),
-		"manifest_sha256": rep.ManifestSHA256, "checkpoint_size": cp.Size, "held_back": held,
-	}, private)
+		"manifest_sha256": rep.ManifestSHA256, "held_back": held,
+	}
+	checkpointDetails(details, logs, cps)
+	idx, err := s.Record(ctx, p.Subject, ActionExport, details, private)
 	if err != nil {
 		return Export{}, fmt.Errorf("writing the disclosure record: %w", err)
 	}
@@ -200,8 +199,7 @@ func (s *Service) exported(ctx context.Context, p identity.Principal, id string,
 		if len(page) < MaxExportEvents {
 			break
 		}
-		last := page[len(page)-1]
-		after = &cursor{last.Time, last.Index}
+		after = cursorAfter(page[len(page)-1])
 	}
 	if len(out) < len(want) {
 		err := &OutOfScopeError{Field: "events", Msg: fmt.Sprintf("%d of the events named are not among those the filter selects within the authorisation", len(want)-len(out))}
@@ -306,8 +304,8 @@ func fileSafe(s string) string {
 }
 
 // checkpointCovering returns a signed checkpoint of log that includes
-// index, publishing one if the latest does not.
-func (s *Service) checkpointCovering(ctx context.Context, log string, index uint64) (store.Checkpoint, error) {
+// index, having l publish one if the latest does not.
+func (s *Service) checkpointCovering(ctx context.Context, log string, l ProofLog, index uint64) (store.Checkpoint, error) {
 	cp, err := s.Store.LatestCheckpoint(ctx, log)
 	if err == nil && cp.Size > index {
 		return cp, nil
@@ -315,8 +313,7 @@ func (s *Service) checkpointCovering(ctx context.Context, log string, index uint
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return cp, err
 	}
-	l, ok := s.Logs[log]
-	if !ok {
+	if l.Publish == nil {
 		return cp, fmt.Errorf("no checkpoint publisher for the %s log", log)
 	}
 	if cp, err = l.Publish(ctx); err != nil {
@@ -326,4 +323,62 @@ func (s *Service) checkpointCovering(ctx context.Context, log string, index uint
 		return cp, fmt.Errorf("the %s log's checkpoint (size %d) does not yet cover entry %d", log, cp.Size, index)
 	}
 	return cp, nil
+}
+
+// bundleLogs returns the logs a bundle of entries proves them in, each
+// with a signed checkpoint covering its entries, and those checkpoints by
+// log. A bundle of no entries is of the logs named in empty, each at its
+// latest checkpoint (one published if it has none), so that it still
+// says, verifiably, where nothing was found.
+func (s *Service) bundleLogs(ctx context.Context, entries []store.Entry, empty []string) ([]evidence.Log, map[string]store.Checkpoint, error) {
+	all, err := s.proofLogs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	last := map[string]uint64{} // the highest index of each log
+	for _, en := range entries {
+		last[en.Log] = max(last[en.Log], en.Index)
+	}
+	var names []string
+	if len(entries) == 0 {
+		names = empty
+	} else {
+		names = slices.Sorted(maps.Keys(last))
+	}
+	cps := map[string]store.Checkpoint{}
+	var logs []evidence.Log
+	for _, name := range names {
+		l, ok := all[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("exporting: the %s log's keys are not configured", name)
+		}
+		var cp store.Checkpoint
+		if len(entries) > 0 {
+			cp, err = s.checkpointCovering(ctx, name, l, last[name])
+		} else if cp, err = s.Store.LatestCheckpoint(ctx, name); errors.Is(err, store.ErrNotFound) && l.Publish != nil {
+			cp, err = l.Publish(ctx)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		cps[name] = cp
+		logs = append(logs, evidence.Log{Name: name, Origin: l.Origin, VerifierKey: l.VerifierKey, Checkpoint: cp.Note})
+	}
+	return logs, cps, nil
+}
+
+// checkpointDetails adds to a disclosure record the size of each
+// checkpoint its bundle proves against: checkpoint_size for a bundle of
+// one log, as always; checkpoint_sizes, "LOG:SIZE" by log and separated
+// by spaces, for one of several.
+func checkpointDetails(details map[string]any, logs []evidence.Log, cps map[string]store.Checkpoint) {
+	if len(logs) == 1 {
+		details["checkpoint_size"] = cps[logs[0].Name].Size
+		return
+	}
+	sizes := make([]string, len(logs))
+	for i, l := range logs {
+		sizes[i] = fmt.Sprintf("%s:%d", l.Name, cps[l.Name].Size)
+	}
+	details["checkpoint_sizes"] = strings.Join(sizes, " ")
 }

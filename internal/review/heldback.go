@@ -54,7 +54,7 @@ func (s *Service) showEvent(ctx context.Context, op *record.Opener, r requests.R
 	if err != nil {
 		return ShownEvent{}, err
 	}
-	ev := ShownEvent{ID: hex.EncodeToString(en.ID[:]), Index: en.Index, Time: time.Unix(0, en.Time).UTC(), Source: en.Source, HeldBack: held}
+	ev := ShownEvent{ID: hex.EncodeToString(en.ID[:]), Log: en.Log, Index: en.Index, Time: time.Unix(0, en.Time).UTC(), Source: en.Source, HeldBack: held}
 	if held != nil && !legalView {
 		return ev, nil
 	}

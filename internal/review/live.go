@@ -26,10 +26,13 @@ import (
 // the oversight log before a byte of the batch is sent: if the record
 // cannot be written, the feed ends with an error and sends nothing of it.
 //
-// A feed follows the activity log by index, not by time: a source may
-// send an event long after the time it carries, and a time cursor would
-// miss it. Events outside the authorisation's life (before its decision,
-// after its expiry) are out of scope whenever they arrive.
+// A feed follows each activity log by its index, not by time: a source
+// may send an event long after the time it carries, and a time cursor
+// would miss it. Where the activity log is sharded (one log per ingest
+// node, store.IsActivityLog), the feed follows every shard, each by its
+// own index, and a shard that appears after the feed opened is followed
+// from its start. Events outside the authorisation's life (before its
+// decision, after its expiry) are out of scope whenever they arrive.
 
 // FeedInput is the body of POST /v1/requests/{id}/feeds: a [Filter]
 // without a period (a feed runs from now until the authorisation ends)
@@ -126,8 +129,8 @@ type feed struct {
 	filter             Filter
 	private            map[string]string
 
-	poll sync.Mutex // held by the follower for a whole poll
-	next uint64     // the first log index not yet looked at
+	poll sync.Mutex        // held by the follower for a whole poll
+	next map[string]uint64 // by activity log, the first index not yet looked at
 
 	// Guarded by the table's mutex.
 	opened   time.Time
@@ -148,7 +151,7 @@ type feedTable struct {
 var errFeedEnded = errors.New("the feed has ended")
 
 // OpenFeed opens a live feed for p under request id, from the next event
-// the activity log takes. It refuses, and records the refusal as Query
+// each activity log takes. It refuses, and records the refusal as Query
 // does, a request p cannot use, one not in force, one that is not to
 // monitor or record (field "mode"), and a filter out of scope; a
 // malformed input is only refused. Opening shows nothing and writes no
@@ -167,12 +170,20 @@ func (s *Service) OpenFeed(ctx context.Context, p identity.Principal, id string,
 		return Feed{}, s.refuse(ctx, p, id, "out of scope: mode", private,
 			&OutOfScopeError{Field: "mode", Msg: fmt.Sprintf("a %s authorisation covers held data, not live monitoring: query it instead", r.Mode)})
 	}
-	st, err := s.Store.LogState(ctx, "activity")
+	logs, _, err := s.activityLogs(ctx)
 	if err != nil {
 		return Feed{}, err
 	}
+	next := make(map[string]uint64, len(logs))
+	for _, log := range logs {
+		st, err := s.Store.LogState(ctx, log)
+		if err != nil {
+			return Feed{}, err
+		}
+		next[log] = st.Size
+	}
 	fd := &feed{id: "feed_" + strings.ToLower(rand.Text()), owner: p.Subject, request: r.ID, filter: f, private: private,
-		next: st.Size}
+		next: next}
 	s.feeds.add(fd, s.Now(), s.Feeds.withDefaults())
 	return Feed{ID: fd.id, Events: "/v1/feeds/" + fd.id + "/events"}, nil
 }
@@ -296,24 +307,42 @@ func (s *Service) pollFeed(ctx context.Context, p identity.Principal, f *feed, s
 		// no longer authorised.
 		return false, EndInactive, nil
 	}
-	st, err := s.Store.LogState(ctx, "activity")
+	logs, _, err := s.activityLogs(ctx)
 	if err != nil {
 		return false, "", err
 	}
 	pseudo := NewPseudonymiser(s.Secret, r.ID, slices.Clone(r.Subjects))
-	for f.next < st.Size {
-		hi := min(st.Size, f.next+feedScan)
-		entries, err := s.Store.QueryEvents(ctx, store.EventQuery{Log: "activity", People: q.Subjects,
-			From: q.From.UnixNano(), To: q.To.UnixNano(), Categories: q.Categories, Sources: q.Sources, Actions: q.Actions,
-			MinIndex: f.next, MaxIndex: hi, Limit: int(hi - f.next)})
+	for _, log := range logs {
+		more, err := s.pollLog(ctx, p, f, r, q, pseudo, log, send)
+		sent = sent || more
 		if err != nil {
 			return sent, "", err
+		}
+	}
+	return sent, "", nil
+}
+
+// pollLog sends f's new events in one activity log, by index from where
+// the feed last looked in it (0 for a log new since the feed opened).
+func (s *Service) pollLog(ctx context.Context, p identity.Principal, f *feed, r requests.Request, q Query, pseudo *Pseudonymiser, log string, send func(Message) error) (sent bool, err error) {
+	st, err := s.Store.LogState(ctx, log)
+	if err != nil {
+		return false, err
+	}
+	for f.next[log] < st.Size {
+		next := f.next[log]
+		hi := min(st.Size, next+feedScan)
+		entries, err := s.Store.QueryEvents(ctx, store.EventQuery{Logs: []string{log}, People: q.Subjects,
+			From: q.From.UnixNano(), To: q.To.UnixNano(), Categories: q.Categories, Sources: q.Sources, Actions: q.Actions,
+			MinIndex: next, MaxIndex: hi, Limit: int(hi - next)})
+		if err != nil {
+			return sent, err
 		}
 		if len(entries) > 0 {
 			// As a query shows them: confidential material held back.
 			op, err := s.Opener.Batch(ctx, entries)
 			if err != nil {
-				return sent, "", err
+				return sent, err
 			}
 			shown := make([]ShownEvent, 0, len(entries))
 			ids := make([]string, 0, len(entries))
@@ -322,7 +351,7 @@ func (s *Service) pollFeed(ctx context.Context, p identity.Principal, f *feed, s
 				ev, err := s.showEvent(ctx, op, r, q, en, pseudo, false)
 				if err != nil {
 					// Tampering or a store fault: nothing is shown.
-					return sent, "", err
+					return sent, err
 				}
 				if ev.HeldBack != nil {
 					held++
@@ -336,20 +365,20 @@ func (s *Service) pollFeed(ctx context.Context, p identity.Principal, f *feed, s
 			if err != nil {
 				// Fail closed: events whose access cannot be recorded are
 				// never sent.
-				return sent, "", fmt.Errorf("writing the access record: %w", err)
+				return sent, fmt.Errorf("writing the access record: %w", err)
 			}
 			if ctx.Err() != nil {
-				return sent, "", ctx.Err()
+				return sent, ctx.Err()
 			}
 			if err := send(Message{Kind: MessageEvents, Result: Result{AccessRecord: idx, Events: shown}}); err != nil {
 				// f.next stays: a reconnect reads (and records) the batch again.
-				return sent, "", fmt.Errorf("%w: %w", errSend, err)
+				return sent, fmt.Errorf("%w: %w", errSend, err)
 			}
 			sent = true
 		}
-		f.next = hi
+		f.next[log] = hi
 	}
-	return sent, "", nil
+	return sent, nil
 }
 
 // CloseFeeds ends every open feed: each stream sends its end (reason

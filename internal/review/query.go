@@ -1,7 +1,6 @@
 package review
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,8 +40,9 @@ type Service struct {
 	Now      func() time.Time
 	// Secret keys the pseudonyms (at least 32 bytes).
 	Secret []byte
-	// Logs are the logs receipts and bundles prove against, by name.
-	Logs map[string]ProofLog
+	// Logs lists the logs queries read and receipts and bundles prove
+	// against: every activity log (store.IsActivityLog) is read as one.
+	Logs LogsFunc
 	// Confidential recognises confidential material, held back until a
 	// legal adviser releases it; nil holds nothing back.
 	Confidential *confidential.Matcher
@@ -80,7 +79,10 @@ type Result struct {
 
 // ShownEvent is one event as the investigator sees it.
 type ShownEvent struct {
-	ID     string    `json:"id"`
+	ID string `json:"id"`
+	// Log and Index are where the event is: the activity log's shards
+	// each number their entries from 0.
+	Log    string    `json:"log"`
 	Index  uint64    `json:"index"`
 	Time   time.Time `json:"time"`
 	Source string    `json:"source"`
@@ -138,7 +140,7 @@ func (s *Service) Query(ctx context.Context, p identity.Principal, id string, in
 	if len(entries) > limit {
 		entries = entries[:limit]
 		last := entries[limit-1]
-		next = formatCursor(last.Time, last.Index)
+		next = cursorAfter(last).String()
 	}
 	pseudo := NewPseudonymiser(s.Secret, r.ID, r.Subjects)
 	op, err := s.Opener.Batch(ctx, entries)
@@ -231,16 +233,22 @@ func (s *Service) refuse(ctx context.Context, p identity.Principal, id, reason s
 	return cause
 }
 
-// run reads the entries q selects, at most limit, after the cursor. A
-// text search runs once per subject and month, because content terms
-// are blinded under each subject's monthly data key; it finds the text
-// in events whose subject is a subject of the authorisation.
+// run reads the entries q selects in every activity log, at most limit,
+// after the cursor. A text search runs once per subject and month,
+// because content terms are blinded under each subject's monthly data
+// key; it finds the text in events whose subject is a subject of the
+// authorisation.
 func (s *Service) run(ctx context.Context, q Query, after *cursor, limit int) ([]store.Entry, error) {
-	eq := store.EventQuery{Log: "activity", People: q.Subjects, From: q.From.UnixNano(), To: q.To.UnixNano(),
-		Categories: q.Categories, Sources: q.Sources, Actions: q.Actions, Limit: limit}
-	if after != nil {
-		eq.HasAfter, eq.AfterTime, eq.AfterIndex = true, after.time, after.index
+	logs, _, err := s.activityLogs(ctx)
+	if err != nil {
+		return nil, err
 	}
+	if after != nil && !slices.Contains(logs, after.log) {
+		return nil, errNotCursor
+	}
+	eq := store.EventQuery{Logs: logs, People: q.Subjects, From: q.From.UnixNano(), To: q.To.UnixNano(),
+		Categories: q.Categories, Sources: q.Sources, Actions: q.Actions, Limit: limit}
+	after.setAfter(&eq)
 	if q.Text == "" {
 		return s.Store.QueryEvents(ctx, eq)
 	}
@@ -268,10 +276,8 @@ func (s *Service) run(ctx context.Context, q Query, after *cursor, limit int) ([
 			all = append(all, got...)
 		}
 	}
-	slices.SortFunc(all, func(a, b store.Entry) int {
-		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.Index, b.Index))
-	})
-	all = slices.CompactFunc(all, func(a, b store.Entry) bool { return a.Index == b.Index })
+	slices.SortFunc(all, store.CompareEntries)
+	all = slices.CompactFunc(all, func(a, b store.Entry) bool { return a.Log == b.Log && a.Index == b.Index })
 	if len(all) > limit {
 		all = all[:limit]
 	}
@@ -283,26 +289,4 @@ func (s *Service) run(ctx context.Context, q Query, after *cursor, limit int) ([
 func monthStart(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-}
-
-type cursor struct {
-	time  int64
-	index uint64
-}
-
-func formatCursor(t int64, index uint64) string {
-	return strconv.FormatInt(t, 10) + "." + strconv.FormatUint(index, 10)
-}
-
-func parseCursor(s string) (*cursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	ts, is, ok := strings.Cut(s, ".")
-	t, err1 := strconv.ParseInt(ts, 10, 64)
-	i, err2 := strconv.ParseUint(is, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return nil, requests.FieldErrors{{Field: "after", Msg: "not a cursor this query returned"}}
-	}
-	return &cursor{t, i}, nil
 }

@@ -78,11 +78,15 @@ func (s *Service) Receipt(ctx context.Context, p identity.Principal, index uint6
 	if err != nil {
 		return Receipt{}, err
 	}
-	l, ok := s.Logs[log]
+	logs, err := s.proofLogs(ctx)
+	if err != nil {
+		return Receipt{}, err
+	}
+	l, ok := logs[log]
 	if !ok {
 		return Receipt{}, errors.New("receipts: the oversight log's keys are not configured")
 	}
-	cp, err := s.checkpointCovering(ctx, log, index)
+	cp, err := s.checkpointCovering(ctx, log, l, index)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -130,11 +134,12 @@ func (s *Service) Receipts(ctx context.Context, p identity.Principal, from, to t
 	if err != nil {
 		return nil, "", err
 	}
-	q := store.EventQuery{Log: "oversight", People: []string{p.Subject}, Categories: []string{"configuration"},
-		Actions: AccessActions, From: from.UnixNano(), To: to.UnixNano(), Limit: limit + 1}
-	if cur != nil {
-		q.HasAfter, q.AfterTime, q.AfterIndex = true, cur.time, cur.index
+	if cur != nil && cur.log != "oversight" {
+		return nil, "", errNotCursor
 	}
+	q := store.EventQuery{Logs: []string{"oversight"}, People: []string{p.Subject}, Categories: []string{"configuration"},
+		Actions: AccessActions, From: from.UnixNano(), To: to.UnixNano(), Limit: limit + 1}
+	cur.setAfter(&q)
 	entries, err := s.Store.QueryEvents(ctx, q)
 	if err != nil {
 		return nil, "", err
@@ -143,7 +148,7 @@ func (s *Service) Receipts(ctx context.Context, p identity.Principal, from, to t
 	if len(entries) > limit {
 		entries = entries[:limit]
 		last := entries[limit-1]
-		next = formatCursor(last.Time, last.Index)
+		next = cursorAfter(last).String()
 	}
 	out := make([]AccessRecord, 0, len(entries))
 	for _, en := range entries {

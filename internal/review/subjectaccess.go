@@ -47,19 +47,23 @@ type SubjectAccessScope struct {
 }
 
 // ExportSubjectAccess builds the evidence bundle answering a subject
-// access request: the events of the activity log whose subject (user.id)
-// is sc.Person, in sc.Categories, minus those sc.Withhold leaves out,
-// content included, other people pseudonymised as a review shows them,
-// each with its inclusion proof. The bundle is verified as its recipient
-// will verify it, and its disclosure is written to the oversight log by
-// actor before it is returned; if that cannot be written the export
-// fails.
+// access request: the events of every shard of the activity log whose
+// subject (user.id) is sc.Person, in sc.Categories, minus those
+// sc.Withhold leaves out, content included, other people pseudonymised as
+// a review shows them, each with its inclusion proof in its own log. The
+// bundle is verified as its recipient will verify it, and its disclosure
+// is written to the oversight log by actor before it is returned; if that
+// cannot be written the export fails.
 func (s *Service) ExportSubjectAccess(ctx context.Context, actor string, sc SubjectAccessScope) (Export, error) {
 	if sc.Person == "" || sc.Request == "" {
 		return Export{}, errors.New("exporting for subject access: no person or request")
 	}
+	shards, _, err := s.activityLogs(ctx)
+	if err != nil {
+		return Export{}, err
+	}
 	var entries []store.Entry
-	eq := store.EventQuery{Log: "activity", People: []string{sc.Person}, From: math.MinInt64, To: math.MaxInt64,
+	eq := store.EventQuery{Logs: shards, People: []string{sc.Person}, From: math.MinInt64, To: math.MaxInt64,
 		Categories: sc.Categories, Limit: MaxExportEvents}
 	// No category: the log holds nothing about the person, and the
 	// answer is a bundle of no events, which says so verifiably.
@@ -82,32 +86,18 @@ func (s *Service) ExportSubjectAccess(ctx context.Context, actor string, sc Subj
 		if len(page) < eq.Limit {
 			break
 		}
-		last := page[len(page)-1]
-		eq.HasAfter, eq.AfterTime, eq.AfterIndex = true, last.Time, last.Index
+		cursorAfter(page[len(page)-1]).setAfter(&eq)
 	}
-	log, ok := s.Logs["activity"]
-	if !ok {
-		return Export{}, errors.New("exporting: the activity log's keys are not configured")
-	}
-	cp, err := s.Store.LatestCheckpoint(ctx, "activity")
-	if len(entries) > 0 {
-		maxIndex := entries[0].Index
-		for _, en := range entries {
-			maxIndex = max(maxIndex, en.Index)
-		}
-		cp, err = s.checkpointCovering(ctx, "activity", maxIndex)
-	} else if errors.Is(err, store.ErrNotFound) {
-		cp, err = log.Publish(ctx)
-	}
+	// No event: the answer proves its emptiness against every shard.
+	logs, cps, err := s.bundleLogs(ctx, entries, shards)
 	if err != nil {
 		return Export{}, err
 	}
 	now := s.Now().UTC()
 	pseudo := NewPseudonymiser(s.Secret, "subject-access/"+sc.Request, append([]string{sc.Person}, sc.Keep...))
-	b := evidence.Bundle{Log: "activity", Origin: log.Origin, VerifierKey: log.VerifierKey, Checkpoint: cp.Note,
+	b := evidence.Bundle{Logs: logs,
 		Recipient: "the data subject, " + sc.Person, Purpose: "a copy of their personal data (UK GDPR Article 15)",
 		Created: now.Truncate(time.Second), Request: sc.RequestJSON, SubjectAccess: true}
-	src := tlog.StoreSource(s.Store, "activity")
 	ids := make([]string, 0, len(entries))
 	op, err := s.Opener.Batch(ctx, entries)
 	if err != nil {
@@ -118,11 +108,11 @@ func (s *Service) ExportSubjectAccess(ctx context.Context, actor string, sc Subj
 		if err != nil {
 			return Export{}, err
 		}
-		proof, err := tlog.ProveInclusion(ctx, src, en.Index, cp.Size)
+		proof, err := tlog.ProveInclusion(ctx, tlog.StoreSource(s.Store, en.Log), en.Index, cps[en.Log].Size)
 		if err != nil {
-			return Export{}, fmt.Errorf("proving event %d: %w", en.Index, err)
+			return Export{}, fmt.Errorf("proving event %d of %s: %w", en.Index, en.Log, err)
 		}
-		ev := evidence.Event{Index: en.Index, Leaf: en.Leaf, Proof: proof}
+		ev := evidence.Event{Log: en.Log, Index: en.Index, Leaf: en.Leaf, Proof: proof}
 		if ev.Disclosed, ev.Withheld, err = disclosure(pseudo, o, en.Leaf, !o.ContentDeleted); err != nil {
 			return Export{}, err
 		}
@@ -138,11 +128,13 @@ func (s *Service) ExportSubjectAccess(ctx context.Context, actor string, sc Subj
 		return Export{}, fmt.Errorf("the bundle does not verify: %w", err)
 	}
 	zipSum := sha256.Sum256(zb.Bytes())
-	idx, err := s.Record(ctx, actor, ActionSubjectAccessExport, map[string]any{
+	details := map[string]any{
 		"subject_access_request": sc.Request, "person": sc.Person, "results": len(entries),
 		"events_sha256": eventsDigest(ids), "bundle_sha256": hex.EncodeToString(zipSum[:]),
-		"manifest_sha256": rep.ManifestSHA256, "checkpoint_size": cp.Size,
-	}, nil)
+		"manifest_sha256": rep.ManifestSHA256,
+	}
+	checkpointDetails(details, logs, cps)
+	idx, err := s.Record(ctx, actor, ActionSubjectAccessExport, details, nil)
 	if err != nil {
 		return Export{}, fmt.Errorf("writing the disclosure record: %w", err)
 	}

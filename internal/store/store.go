@@ -26,11 +26,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -184,13 +187,15 @@ func CheckTerms(terms []string) error {
 	return nil
 }
 
-// EventQuery selects what a scoped review may read of one log: the
-// entries of People (as the subject, user.id, or named in related.user)
-// in a time range, of the given categories, optionally narrowed to
-// sources and actions and, with Terms, to entries of TermCategories whose
-// content carries every term. Nothing outside it is read.
+// EventQuery selects what a scoped review may read of one or more logs:
+// the entries of People (as the subject, user.id, or named in
+// related.user) in a time range, of the given categories, optionally
+// narrowed to sources and actions and, with Terms, to entries of
+// TermCategories whose content carries every term. Nothing outside it is
+// read. Several Logs are read as one: the activity log's shards
+// (IsActivityLog), merged in (Time, Log, Index) order.
 type EventQuery struct {
-	Log        string
+	Logs       []string // required, each once
 	People     []string // required
 	From, To   int64    // Unix nanoseconds, From <= Time < To
 	Categories []string // required
@@ -201,32 +206,56 @@ type EventQuery struct {
 	// every one match.
 	Terms          []string
 	TermCategories []string
-	// After pages: only entries after (AfterTime, AfterIndex) in
-	// (Time, Index) order; HasAfter false starts at the beginning.
+	// After pages: only entries after (AfterTime, AfterLog, AfterIndex)
+	// in (Time, Log, Index) order; HasAfter false starts at the
+	// beginning. The log is part of the cursor because entries of two
+	// logs can share a time.
 	HasAfter   bool
 	AfterTime  int64
+	AfterLog   string
 	AfterIndex uint64
 	// MinIndex and MaxIndex select by log index: only entries with
 	// MinIndex <= Index, and when MaxIndex is not 0, Index < MaxIndex. A
-	// live feed follows the log by index, not time, because an event
-	// can arrive long after the time it carries.
+	// live feed follows a log by index, not time, because an event can
+	// arrive long after the time it carries. Indexes of two logs are not
+	// comparable, so a query setting either names exactly one log.
 	MinIndex, MaxIndex uint64
 	Limit              int // at most this many; 0 means DefaultTermLimit
 }
 
-// Check refuses a query no engine may run: one that selects no people or
-// no categories, or carries a malformed term.
+// Check refuses a query no engine may run: one that names no log, a log
+// twice, index bounds over several logs, or a cursor in another log, or
+// selects no people or no categories, or carries a malformed term.
 func (q EventQuery) Check() error {
+	logs := strings.Join(q.Logs, ", ")
 	switch {
+	case len(q.Logs) == 0:
+		return errors.New("querying events: no log")
+	case slices.Contains(q.Logs, ""):
+		return fmt.Errorf("querying %s: a log with no name", logs)
+	case len(q.Logs) > 1 && (q.MinIndex > 0 || q.MaxIndex > 0):
+		return fmt.Errorf("querying %s: index bounds over more than one log", logs)
+	case q.HasAfter && !slices.Contains(q.Logs, q.AfterLog):
+		// A cursor names the log of the last entry a page returned: one
+		// of these. Any other (above all none, from a caller that forgot
+		// it) would repeat or skip the entries that share its time.
+		return fmt.Errorf("querying %s: paging after an entry of log %q, not one of them", logs, q.AfterLog)
 	case len(q.People) == 0:
-		return fmt.Errorf("querying %s: no people", q.Log)
+		return fmt.Errorf("querying %s: no people", logs)
 	case len(q.Categories) == 0:
-		return fmt.Errorf("querying %s: no categories", q.Log)
+		return fmt.Errorf("querying %s: no categories", logs)
 	case len(q.Terms) > 0 && len(q.TermCategories) == 0:
-		return fmt.Errorf("querying %s: terms without categories to search", q.Log)
+		return fmt.Errorf("querying %s: terms without categories to search", logs)
+	}
+	seen := make(map[string]bool, len(q.Logs))
+	for _, l := range q.Logs {
+		if seen[l] {
+			return fmt.Errorf("querying %s: log %s named twice", logs, l)
+		}
+		seen[l] = true
 	}
 	if err := CheckTerms(q.Terms); err != nil {
-		return fmt.Errorf("querying %s: %w", q.Log, err)
+		return fmt.Errorf("querying %s: %w", logs, err)
 	}
 	return nil
 }
@@ -239,11 +268,17 @@ func (q EventQuery) MaxEntries() int {
 	return q.Limit
 }
 
+// CompareEntries orders entries as QueryEvents returns them: by Time,
+// then Log, then Index.
+func CompareEntries(a, b Entry) int {
+	return cmp.Or(cmp.Compare(a.Time, b.Time), strings.Compare(a.Log, b.Log), cmp.Compare(a.Index, b.Index))
+}
+
 // EventSearcher runs scoped review queries.
 type EventSearcher interface {
-	// QueryEvents returns the entries q selects, in (Time, Index) order,
-	// at most q.MaxEntries(). It returns an error, and nothing, for a query
-	// q.Check refuses.
+	// QueryEvents returns the entries q selects, in (Time, Log, Index)
+	// order (CompareEntries), at most q.MaxEntries(). It returns an
+	// error, and nothing, for a query q.Check refuses.
 	QueryEvents(ctx context.Context, q EventQuery) ([]Entry, error)
 }
 

@@ -61,13 +61,15 @@ type CategorySummary struct {
 	First, Last time.Time
 }
 
-// SubjectSummaries summarises what a log holds about a person.
+// SubjectSummaries summarises what logs hold about a person.
 type SubjectSummaries interface {
-	// SubjectSummary returns, for the entries of log whose subject
-	// (user.id) is subject, one CategorySummary per category, in category
-	// order; none for an unknown subject or log. It reads the subject
-	// index alone, never an entry.
-	SubjectSummary(ctx context.Context, log, subject string) ([]CategorySummary, error)
+	// SubjectSummary returns, for the entries of logs whose subject
+	// (user.id) is subject, one CategorySummary per category summed over
+	// the logs (the activity log's shards read as one), in category
+	// order; none for an unknown subject or log, or no logs. A log named
+	// twice counts once. It reads the subject index alone, never an
+	// entry.
+	SubjectSummary(ctx context.Context, logs []string, subject string) ([]CategorySummary, error)
 }
 
 // SubjectAccess is what subject access requests need of a store.

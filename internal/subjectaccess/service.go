@@ -138,7 +138,8 @@ func (s *Service) Get(ctx context.Context, p identity.Principal, id string) (Req
 	return Decode(st)
 }
 
-// scope is what opening authorises, as the oversight leaf records it.
+// scope is what opening authorises, as the oversight leaf records it:
+// "activity" is the activity log, every shard of it.
 func scope(r Request) map[string]any {
 	return map[string]any{"log": "activity", "subject": r.Person, "categories": "all", "period": "all", "content": true}
 }
@@ -225,7 +226,11 @@ func (s *Service) Answer(ctx context.Context, p identity.Principal, id string) (
 	if _, err := Apply(r, Input{Action: ActAnswer, By: p.Subject}, s.Now()); err != nil {
 		return Request{}, err
 	}
-	sums, err := s.Store.SubjectSummary(ctx, "activity", r.Person)
+	logs, err := s.Review.ActivityLogs(ctx)
+	if err != nil {
+		return Request{}, err
+	}
+	sums, err := s.Store.SubjectSummary(ctx, logs, r.Person)
 	if err != nil {
 		return Request{}, err
 	}
@@ -251,8 +256,8 @@ func (s *Service) Answer(ctx context.Context, p identity.Principal, id string) (
 	return s.save(ctx, p, st, next, ActionAnswered, map[string]any{"events": ans.Events, "bundle_sha256": ans.SHA256, "access_record": ans.AccessRecord}, nil, zip)
 }
 
-// Summary returns what the activity log holds about the person of
-// request id, per category; only while the request is being prepared,
+// Summary returns what the activity log (every shard of it) holds about
+// the person of request id, per category; only while the request is being prepared,
 // and only after the viewing is recorded.
 func (s *Service) Summary(ctx context.Context, p identity.Principal, id string) ([]store.CategorySummary, error) {
 	r, err := s.Get(ctx, p, id)
@@ -267,10 +272,14 @@ func (s *Service) Summary(ctx context.Context, p identity.Principal, id string) 
 	if r.Person == p.Subject {
 		return nil, &OwnRequestError{}
 	}
+	logs, err := s.Review.ActivityLogs(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.Record(ctx, p.Subject, ActionSummaryViewed, map[string]any{"request": r.ID, "person": r.Person, "scope": scope(r)}, nil); err != nil {
 		return nil, fmt.Errorf("recording the viewing: %w", err)
 	}
-	return s.Store.SubjectSummary(ctx, "activity", r.Person)
+	return s.Store.SubjectSummary(ctx, logs, r.Person)
 }
 
 // Hint reports whether a request to monitor, record or review naming the

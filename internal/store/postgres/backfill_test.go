@@ -69,7 +69,7 @@ func TestBackfill(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Open after resetting entries = %v", err)
 		}
-		got, err := db.QueryEvents(ctx, store.EventQuery{Log: "activity", People: []string{"alice"},
+		got, err := db.QueryEvents(ctx, store.EventQuery{Logs: []string{"activity"}, People: []string{"alice"},
 			Categories: []string{"email", "record_query", "web"}, From: math.MinInt64, To: math.MaxInt64})
 		if err != nil {
 			t.Fatalf("QueryEvents = %v", err)
@@ -143,7 +143,7 @@ func TestFillRelated(t *testing.T) {
 					want = append(want, e)
 				}
 			}
-			got, err := db.QueryEvents(ctx, store.EventQuery{Log: "activity", People: []string{p},
+			got, err := db.QueryEvents(ctx, store.EventQuery{Logs: []string{"activity"}, People: []string{p},
 				Categories: []string{"email"}, From: math.MinInt64, To: math.MaxInt64})
 			if err != nil {
 				t.Fatalf("%s: QueryEvents(%s) = %v", when, p, err)
@@ -195,7 +195,7 @@ func TestFillRelated(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UpdateLog appending to a month with no twin = %v", err)
 	}
-	got, err := db.QueryEvents(ctx, store.EventQuery{Log: "activity", People: []string{"carol"},
+	got, err := db.QueryEvents(ctx, store.EventQuery{Logs: []string{"activity"}, People: []string{"carol"},
 		Categories: []string{"email"}, From: e.Time, To: e.Time + 1})
 	if err != nil || len(got) != 1 || got[0].Index != 7 {
 		t.Errorf("QueryEvents after appending to a month with no twin = %v, %v; want entry 7", got, err)

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -50,19 +49,61 @@ import (
 //
 // Only the filters the query sets are written into the statement, so the
 // planner never has to see past an "empty list means any" test; every
-// value is a bound parameter.
+// value is a bound parameter. Several logs (the activity log's shards)
+// are `log = ANY`: one key range of each index per person and log, merged
+// in (time, log, idx) order.
 func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entry, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	var args []any
+	keys, keysArgs, page, args := eventsQuery(q)
+	rows, err := db.pool.Query(ctx, keys, keysArgs...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var times, idxs []int64
+	var keyLogs []string
+	for rows.Next() {
+		var t, i int64
+		var l string
+		if err := rows.Scan(&t, &l, &i); err != nil {
+			rows.Close()
+			return nil, translate(err)
+		}
+		times, keyLogs, idxs = append(times, t), append(keyLogs, l), append(idxs, i)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	parts := make([][]store.Entry, store.Parts(len(idxs)))
+	err = store.ReadInParts(ctx, len(idxs), func(ctx context.Context, part, lo, hi int) error {
+		var err error
+		parts[part], err = queryEntries(ctx, db.pool, page, append(slices.Clip(args), keyLogs[lo:hi], idxs[lo:hi], times[lo:hi])...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Each part is read in whatever order its probes finish; the page
+	// is in (time, log, idx) order, as the keys were.
+	out := slices.Concat(parts...)
+	slices.SortFunc(out, store.CompareEntries)
+	return out, nil
+}
+
+// eventsQuery returns QueryEvents' statements for q: keys, with its
+// arguments, selects the (time, log, idx) of the page's entries in that
+// order; page reads the entries of some keys, with args followed by the
+// keys' logs, indexes and times as three arrays.
+func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page string, args []any) {
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	log, people := arg(q.Log), arg(q.People)
+	logs, people := arg(q.Logs), arg(q.People)
 	from, to, cats := arg(q.From), arg(q.To), arg(q.Categories)
-	var sources, actions, afterTime, afterIndex, minIndex, maxIndex, termCats, tsq string
+	var sources, actions, afterTime, afterLog, afterIndex, minIndex, maxIndex, termCats, tsq string
 	if len(q.Sources) > 0 {
 		sources = arg(q.Sources)
 	}
@@ -70,7 +111,7 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 		actions = arg(q.Actions)
 	}
 	if q.HasAfter {
-		afterTime, afterIndex = arg(q.AfterTime), arg(int64(min(q.AfterIndex, math.MaxInt64)))
+		afterTime, afterLog, afterIndex = arg(q.AfterTime), arg(q.AfterLog), arg(int64(min(q.AfterIndex, math.MaxInt64)))
 	}
 	if q.MinIndex > 0 {
 		minIndex = arg(int64(min(q.MinIndex, math.MaxInt64)))
@@ -87,7 +128,7 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 	// entry_related both have, on table x.
 	filters := func(x string) string {
 		var b strings.Builder
-		b.WriteString(` AND ` + x + `.log = ` + log)
+		b.WriteString(` AND ` + x + `.log = ANY(` + logs + `::text[])`)
 		b.WriteString(` AND ` + x + `.time >= ` + from + ` AND ` + x + `.time < ` + to)
 		b.WriteString(` AND ` + x + `.category = ANY(` + cats + `::text[])`)
 		if sources != "" {
@@ -97,7 +138,7 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 			b.WriteString(` AND ` + x + `.action = ANY(` + actions + `::text[])`)
 		}
 		if afterTime != "" {
-			b.WriteString(` AND (` + x + `.time, ` + x + `.idx) > (` + afterTime + `::bigint, ` + afterIndex + `::bigint)`)
+			b.WriteString(` AND (` + x + `.time, ` + x + `.log, ` + x + `.idx) > (` + afterTime + `::bigint, ` + afterLog + `::text, ` + afterIndex + `::bigint)`)
 		}
 		if minIndex != "" {
 			b.WriteString(` AND ` + x + `.idx >= ` + minIndex + `::bigint`)
@@ -110,8 +151,8 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 		}
 		return b.String()
 	}
-	subject := `SELECT s.time, s.idx FROM entries s WHERE s.subject = ANY(` + people + `::text[])` + filters("s")
-	related := `SELECT r.time, r.idx FROM entry_related r WHERE r.person = ANY(` + people + `::text[])` + filters("r")
+	subject := `SELECT s.time, s.log, s.idx FROM entries s WHERE s.subject = ANY(` + people + `::text[])` + filters("s")
+	related := `SELECT r.time, r.log, r.idx FROM entry_related r WHERE r.person = ANY(` + people + `::text[])` + filters("r")
 	// The row read for the page must itself match: its columns are the
 	// ones checked against its leaf, entry_related's copies are not.
 	row := ` AND (e.subject = ANY(` + people + `::text[]) OR e.related && ` + people + `::text[])` + filters("e")
@@ -125,47 +166,15 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 	// The limit is the keys statement's alone, and its last parameter:
 	// the page statement shares every other, and puts the page's keys
 	// after them.
-	keysArgs := append(slices.Clip(args), q.MaxEntries())
+	keysArgs = append(slices.Clip(args), q.MaxEntries())
 	limit := fmt.Sprintf("$%d", len(keysArgs))
-	keys := `SELECT time, idx FROM (
-			(` + subject + ` ORDER BY s.time, s.idx LIMIT ` + limit + `)
+	keys = `SELECT time, log, idx FROM (
+			(` + subject + ` ORDER BY s.time, s.log, s.idx LIMIT ` + limit + `)
 			UNION
-			(` + related + ` ORDER BY r.time, r.idx LIMIT ` + limit + `)
-		) k ORDER BY time, idx LIMIT ` + limit
-	rows, err := db.pool.Query(ctx, keys, keysArgs...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	var times, idxs []int64
-	for rows.Next() {
-		var t, i int64
-		if err := rows.Scan(&t, &i); err != nil {
-			rows.Close()
-			return nil, translate(err)
-		}
-		times, idxs = append(times, t), append(idxs, i)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
-	}
+			(` + related + ` ORDER BY r.time, r.log, r.idx LIMIT ` + limit + `)
+		) k ORDER BY time, log, idx LIMIT ` + limit
 	n := len(args)
-	page := `SELECT ` + entryColumns + ` FROM unnest($` + fmt.Sprint(n+1) + `::bigint[], $` + fmt.Sprint(n+2) + `::bigint[]) AS k(idx, time)
-		CROSS JOIN LATERAL (SELECT * FROM entries e WHERE e.idx = k.idx AND e.time = k.time` + row + ` LIMIT 1) e`
-	parts := make([][]store.Entry, store.Parts(len(idxs)))
-	err = store.ReadInParts(ctx, len(idxs), func(ctx context.Context, part, lo, hi int) error {
-		var err error
-		parts[part], err = queryEntries(ctx, db.pool, page, append(slices.Clip(args), idxs[lo:hi], times[lo:hi])...)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	// Each part is read in whatever order its probes finish; the page
-	// is in (time, idx) order, as the keys were.
-	out := slices.Concat(parts...)
-	slices.SortFunc(out, func(a, b store.Entry) int {
-		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.Index, b.Index))
-	})
-	return out, nil
+	page = `SELECT ` + entryColumns + ` FROM unnest($` + fmt.Sprint(n+1) + `::text[], $` + fmt.Sprint(n+2) + `::bigint[], $` + fmt.Sprint(n+3) + `::bigint[]) AS k(log, idx, time)
+		CROSS JOIN LATERAL (SELECT * FROM entries e WHERE e.log = k.log AND e.idx = k.idx AND e.time = k.time` + row + ` LIMIT 1) e`
+	return keys, keysArgs, page, args
 }

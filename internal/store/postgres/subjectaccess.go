@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -79,10 +80,15 @@ func (db *DB) SubjectAccessExport(ctx context.Context, id string) ([]byte, error
 	return b, nil
 }
 
-// SubjectSummary groups the subject's range of entries_subject_scan
-// (subject, log, time, idx) INCLUDE (category, …) by category: every
-// column it reads is in the index, so an index-only scan serves it.
-func (db *DB) SubjectSummary(ctx context.Context, log, subject string) ([]store.CategorySummary, error) {
+// SubjectSummary groups the subject's ranges of entries_subject_scan
+// (subject, log, time, idx) INCLUDE (category, …), one per log, by
+// category: every column it reads is in the index, so an index-only scan
+// serves it.
+func (db *DB) SubjectSummary(ctx context.Context, logs []string, subject string) ([]store.CategorySummary, error) {
+	logs = slices.Compact(slices.Sorted(slices.Values(logs)))
+	if len(logs) == 0 {
+		return nil, nil
+	}
 	return queryAll(ctx, db.pool, func(row pgx.Row) (store.CategorySummary, error) {
 		var c store.CategorySummary
 		var first, last int64
@@ -91,8 +97,8 @@ func (db *DB) SubjectSummary(ctx context.Context, log, subject string) ([]store.
 		}
 		c.First, c.Last = store.FromNanos(first), store.FromNanos(last)
 		return c, nil
-	}, subjectSummaryQuery, subject, log)
+	}, subjectSummaryQuery, subject, logs)
 }
 
 const subjectSummaryQuery = `SELECT category, count(*), min(time), max(time) FROM entries
-	WHERE subject = $1 AND log = $2 GROUP BY category ORDER BY category`
+	WHERE subject = $1 AND log = ANY($2::text[]) GROUP BY category ORDER BY category`

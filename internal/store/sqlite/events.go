@@ -199,11 +199,13 @@ func placeholders(n int) string {
 // QueryEvents finds the candidates twice, from indexes alone: as subject
 // in entries_subject_scan and as related in entry_related, both keyed by
 // person, log and time, and both carrying the category, source and action
-// the filters test. The UNION of (time, idx) makes an entry that matches
-// both ways count once; the page is chosen from those keys, and only its
-// rows are then read, through entries_log_idx, in parts on several read
-// connections at once (store.ReadInParts), each row re-checked against
-// the query on its own columns. Every value is a bound parameter.
+// the filters test. The UNION of (time, log, idx) makes an entry that
+// matches both ways count once; the page is chosen from those keys, and
+// only its rows are then read, through entries_log_idx, in parts on
+// several read connections at once (store.ReadInParts), each row
+// re-checked against the query on its own columns. Every value is a bound
+// parameter. Several logs (the activity log's shards) are several key
+// ranges of the same indexes, one per person and log.
 //
 // Its cost grows with the people's entries in [From, To) (their keys are
 // scanned and sorted before the limit) and with the page, not with the
@@ -218,22 +220,22 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 	if err != nil {
 		return nil, translate(err)
 	}
-	var idxs []int64
+	var ks []entryKey
 	for rows.Next() {
-		var i int64
-		if err := rows.Scan(&i); err != nil {
+		var k entryKey
+		if err := rows.Scan(&k.log, &k.idx); err != nil {
 			rows.Close()
 			return nil, translate(err)
 		}
-		idxs = append(idxs, i)
+		ks = append(ks, k)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, translate(err)
 	}
-	parts := make([][]store.Entry, store.Parts(len(idxs)))
-	err = store.ReadInParts(ctx, len(idxs), func(ctx context.Context, part, lo, hi int) error {
-		query, args := page(idxs[lo:hi])
+	parts := make([][]store.Entry, store.Parts(len(ks)))
+	err = store.ReadInParts(ctx, len(ks), func(ctx context.Context, part, lo, hi int) error {
+		query, args := page(ks[lo:hi])
 		rows, err := db.r.QueryContext(ctx, query, args...)
 		if err != nil {
 			return translate(err)
@@ -243,14 +245,23 @@ func (db *DB) QueryEvents(ctx context.Context, q store.EventQuery) ([]store.Entr
 	if err != nil {
 		return nil, err
 	}
-	// Parts come back in key order, each in (time, idx) order.
-	return slices.Concat(parts...), nil
+	// Parts come back in key order; within a part, a page over several
+	// logs is read log by log.
+	out := slices.Concat(parts...)
+	slices.SortFunc(out, store.CompareEntries)
+	return out, nil
+}
+
+// entryKey names an entry of a page: its log and index.
+type entryKey struct {
+	log string
+	idx int64
 }
 
 // eventsQuery returns QueryEvents' statements for q: keys, with its
-// arguments, selects the idx of the page's entries in (time, idx) order,
-// and page gives the statement reading some of them, in the same order.
-func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page func(idxs []int64) (string, []any)) {
+// arguments, selects the (log, idx) of the page's entries in (time, log,
+// idx) order, and page gives the statement reading some of them.
+func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page func(ks []entryKey) (string, []any)) {
 	// The conditions both halves share, on the columns of x (e for
 	// entries, r for entry_related), with their arguments.
 	var cond string
@@ -263,9 +274,10 @@ func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page func(idx
 		}
 		add(` AND x.time >= ? AND x.time < ?`, q.From, q.To)
 		if q.HasAfter {
-			// (time, idx) > (AfterTime, AfterIndex), written so that the
-			// index sees a lower bound on time.
-			add(` AND x.time >= ? AND (x.time > ? OR x.idx > ?)`, q.AfterTime, q.AfterTime, min(q.AfterIndex, math.MaxInt64))
+			// (time, log, idx) > (AfterTime, AfterLog, AfterIndex),
+			// written so that the index sees a lower bound on time.
+			add(` AND x.time >= ? AND (x.time > ? OR x.log > ? OR (x.log = ? AND x.idx > ?))`,
+				q.AfterTime, q.AfterTime, q.AfterLog, q.AfterLog, min(q.AfterIndex, math.MaxInt64))
 		}
 		if q.MinIndex > 0 {
 			add(` AND x.idx >= ?`, min(q.MinIndex, math.MaxInt64))
@@ -298,32 +310,36 @@ func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page func(idx
 			}
 		}
 	}
-	people := make([]any, len(q.People))
-	for i, p := range q.People {
-		people[i] = p
+	values := func(vs []string) []any {
+		out := make([]any, len(vs))
+		for i, v := range vs {
+			out[i] = v
+		}
+		return out
 	}
-	in := placeholders(len(q.People))
-	all := slices.Concat(people, []any{q.Log})
+	people, logs := values(q.People), values(q.Logs)
+	in, logIn := placeholders(len(q.People)), placeholders(len(q.Logs))
+	all := slices.Concat(people, logs)
 	where("e")
 	all = append(all, args...)
-	subject := `SELECT e.time AS t, e.idx AS i FROM entries e INDEXED BY entries_subject_scan
-			WHERE e.subject IN (` + in + `) AND e.log = ?` + cond
-	all = append(all, q.Log)
+	subject := `SELECT e.time AS t, e.log AS l, e.idx AS i FROM entries e INDEXED BY entries_subject_scan
+			WHERE e.subject IN (` + in + `) AND e.log IN (` + logIn + `)` + cond
+	all = append(all, logs...)
 	all = append(all, people...)
 	where("r")
 	all = append(all, args...)
-	related := `SELECT r.time, r.idx FROM entry_related r
-			WHERE r.log = ? AND r.person IN (` + in + `)` + cond
+	related := `SELECT r.time, r.log, r.idx FROM entry_related r
+			WHERE r.log IN (` + logIn + `) AND r.person IN (` + in + `)` + cond
 	if len(q.Terms) > 0 {
-		related = `SELECT r.time, r.idx FROM entry_related r JOIN entries e INDEXED BY entries_log_idx ON e.log = r.log AND e.idx = r.idx
-			WHERE r.log = ? AND r.person IN (` + in + `)` + cond
+		related = `SELECT r.time, r.log, r.idx FROM entry_related r JOIN entries e INDEXED BY entries_log_idx ON e.log = r.log AND e.idx = r.idx
+			WHERE r.log IN (` + logIn + `) AND r.person IN (` + in + `)` + cond
 	}
 	all = append(all, q.MaxEntries())
-	keys = `SELECT i FROM (
+	keys = `SELECT l, i FROM (
 			` + subject + `
 			UNION
 			` + related + `
-		) ORDER BY t, i LIMIT ?`
+		) ORDER BY t, l, i LIMIT ?`
 	// The page's rows must match again themselves: their columns are the
 	// ones internal/record checks against each entry's leaf, while
 	// entry_related's copies and the index are not covered by any leaf.
@@ -333,16 +349,28 @@ func eventsQuery(q store.EventQuery) (keys string, keysArgs []any, page func(idx
 	where("e")
 	recheck := cond + ` AND (e.subject IN (` + in + `) OR EXISTS (SELECT 1 FROM json_each(e.related) j WHERE j.value IN (` + in + `)))`
 	recheckArgs := slices.Concat(args, people, people)
-	page = func(idxs []int64) (string, []any) {
-		pageArgs := make([]any, 0, 1+len(idxs)+len(recheckArgs))
-		pageArgs = append(pageArgs, q.Log)
-		for _, i := range idxs {
-			pageArgs = append(pageArgs, i)
+	page = func(ks []entryKey) (string, []any) {
+		// One arm per log, each a probe of entries_log_idx: the page's
+		// keys are (log, idx) pairs, and an idx means nothing without its
+		// log. The rows are put in order by the caller.
+		byLog := map[string][]any{}
+		var logs []string
+		for _, k := range ks {
+			if _, ok := byLog[k.log]; !ok {
+				logs = append(logs, k.log)
+			}
+			byLog[k.log] = append(byLog[k.log], k.idx)
 		}
-		pageArgs = append(pageArgs, recheckArgs...)
-		return `SELECT ` + readColumns + ` FROM entries e INDEXED BY entries_log_idx
-			WHERE e.log = ? AND e.idx IN (` + placeholders(len(idxs)) + `)` + recheck + `
-			ORDER BY e.time, e.idx`, pageArgs
+		var arms []string
+		var pageArgs []any
+		for _, l := range logs {
+			pageArgs = append(pageArgs, l)
+			pageArgs = append(pageArgs, byLog[l]...)
+			pageArgs = append(pageArgs, recheckArgs...)
+			arms = append(arms, `SELECT `+readColumns+` FROM entries e INDEXED BY entries_log_idx
+			WHERE e.log = ? AND e.idx IN (`+placeholders(len(byLog[l]))+`)`+recheck)
+		}
+		return strings.Join(arms, "\n\t\t\tUNION ALL\n\t\t\t"), pageArgs
 	}
 	return keys, all, page
 }

@@ -130,7 +130,7 @@ func TestBackfillEvents(t *testing.T) {
 				if e.Category == "" {
 					continue
 				}
-				q := store.EventQuery{Log: "activity", People: []string{p}, Categories: []string{e.Category}, From: math.MinInt64, To: math.MaxInt64}
+				q := store.EventQuery{Logs: []string{"activity"}, People: []string{p}, Categories: []string{e.Category}, From: math.MinInt64, To: math.MaxInt64}
 				got, err := db.QueryEvents(ctx, q)
 				if err != nil || !containsID(got, e.ID) {
 					t.Errorf("open %d: QueryEvents(%s, %s) = %d entries, %v; want entry %d among them", i, p, e.Category, len(got), err, e.Index)
@@ -185,7 +185,7 @@ func TestMigrateEventScan(t *testing.T) {
 	}
 	for _, e := range want {
 		for _, p := range e.Related {
-			q := store.EventQuery{Log: "activity", People: []string{p}, Categories: []string{e.Category},
+			q := store.EventQuery{Logs: []string{"activity"}, People: []string{p}, Categories: []string{e.Category},
 				Sources: []string{e.Source}, Actions: []string{e.Action}, From: e.Time, To: e.Time + 1}
 			got, err := db.QueryEvents(ctx, q)
 			if err != nil || !containsID(got, e.ID) {
@@ -221,14 +221,14 @@ func TestQueryEventsRechecks(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"alice", "mallory"} {
-		got, err := db.QueryEvents(ctx, store.EventQuery{Log: "activity", People: []string{p}, Categories: []string{"email"},
+		got, err := db.QueryEvents(ctx, store.EventQuery{Logs: []string{"activity"}, People: []string{p}, Categories: []string{"email"},
 			From: math.MinInt64, To: math.MaxInt64})
 		if err != nil || len(got) != 0 {
 			t.Errorf("QueryEvents(%s, email) = %d entries, %v; want none", p, len(got), err)
 		}
 	}
 	// The rows themselves still answer for what they hold.
-	got, err := db.QueryEvents(ctx, store.EventQuery{Log: "activity", People: []string{"alice"}, Categories: []string{"medical"},
+	got, err := db.QueryEvents(ctx, store.EventQuery{Logs: []string{"activity"}, People: []string{"alice"}, Categories: []string{"medical"},
 		From: math.MinInt64, To: math.MaxInt64})
 	if err != nil || len(got) != 0 {
 		t.Errorf("QueryEvents(alice, medical) = %d entries, %v; want none: entry_related now calls it e-mail", len(got), err)
@@ -264,10 +264,12 @@ func containsID(es []store.Entry, id [16]byte) bool {
 func TestQueryEventsPlan(t *testing.T) {
 	db := open(t, t.TempDir())
 	base := store.EventQuery{
-		Log: "activity", People: []string{"alice", "bob"}, From: 1, To: 2, Categories: []string{"email", "web"},
+		Logs: []string{"activity"}, People: []string{"alice", "bob"}, From: 1, To: 2, Categories: []string{"email", "web"},
 		Sources: []string{"exchange"}, Actions: []string{"send"},
-		HasAfter: true, AfterTime: 1, AfterIndex: 7, MinIndex: 3, MaxIndex: 9,
+		HasAfter: true, AfterTime: 1, AfterLog: "activity", AfterIndex: 7, MinIndex: 3, MaxIndex: 9,
 	}
+	shards := base
+	shards.Logs, shards.AfterLog, shards.MinIndex, shards.MaxIndex = []string{"activity-1", "activity-2"}, "activity-1", 0, 0
 	withTerms := base
 	withTerms.Terms, withTerms.TermCategories = []string{"ab", "cd"}, []string{"email"}
 	tests := []struct {
@@ -277,10 +279,15 @@ func TestQueryEventsPlan(t *testing.T) {
 	}{
 		{"filters", base, true},
 		{"filters and terms", withTerms, false},
+		{"filters over shards", shards, true},
 	}
 	for _, tt := range tests {
 		keys, args, page := eventsQuery(tt.q)
-		pageQuery, pageArgs := page([]int64{3, 4, 5})
+		var ks []entryKey
+		for i, l := range tt.q.Logs {
+			ks = append(ks, entryKey{l, int64(3 + i)}, entryKey{l, int64(7 + i)})
+		}
+		pageQuery, pageArgs := page(ks)
 		plan := append(queryPlan(t, db, keys, args), queryPlan(t, db, pageQuery, pageArgs)...)
 		for _, d := range plan {
 			if d == "SCAN entries" || d == "SCAN e" || d == "SCAN r" {
@@ -295,8 +302,8 @@ func TestQueryEventsPlan(t *testing.T) {
 					t.Errorf("%s: QueryEvents' plan has no %q:\n%s", tt.name, w, strings.Join(plan, "\n"))
 				}
 			}
-			// Once: the page's own rows, read after it is chosen.
-			if n := countPrefix(plan, "SEARCH e USING INDEX entries_log_idx"); n != 1 {
+			// Once per log: the page's own rows, read after it is chosen.
+			if n := countPrefix(plan, "SEARCH e USING INDEX entries_log_idx"); n != len(tt.q.Logs) {
 				t.Errorf("%s: QueryEvents' plan reads candidates' rows before the page is chosen:\n%s", tt.name, strings.Join(plan, "\n"))
 			}
 		}

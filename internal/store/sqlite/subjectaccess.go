@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/lbm-project/lbm/internal/store"
 )
@@ -86,10 +87,18 @@ func (db *DB) SubjectAccessExport(ctx context.Context, id string) ([]byte, error
 	return b, nil
 }
 
-// SubjectSummary groups the subject's range of entries_subject_scan
-// (subject, log, time, idx, category, …) by category: every column it
-// reads is in the index, so no entry row is read.
-func (db *DB) SubjectSummary(ctx context.Context, log, subject string) ([]store.CategorySummary, error) {
+// SubjectSummary groups the subject's ranges of entries_subject_scan
+// (subject, log, time, idx, category, …), one per log, by category:
+// every column it reads is in the index, so no entry row is read.
+func (db *DB) SubjectSummary(ctx context.Context, logs []string, subject string) ([]store.CategorySummary, error) {
+	logs = slices.Compact(slices.Sorted(slices.Values(logs)))
+	if len(logs) == 0 {
+		return nil, nil
+	}
+	args := []any{subject}
+	for _, l := range logs {
+		args = append(args, l)
+	}
 	return queryAll(ctx, db.r, func(row scanner) (store.CategorySummary, error) {
 		var c store.CategorySummary
 		var first, last int64
@@ -98,8 +107,11 @@ func (db *DB) SubjectSummary(ctx context.Context, log, subject string) ([]store.
 		}
 		c.First, c.Last = store.FromNanos(first), store.FromNanos(last)
 		return c, nil
-	}, subjectSummaryQuery, subject, log)
+	}, subjectSummaryQuery(len(logs)), args...)
 }
 
-const subjectSummaryQuery = `SELECT category, count(*), min(time), max(time) FROM entries INDEXED BY entries_subject_scan
-	WHERE subject = ? AND log = ? GROUP BY category ORDER BY category`
+// subjectSummaryQuery is SubjectSummary's statement for n logs.
+func subjectSummaryQuery(n int) string {
+	return `SELECT category, count(*), min(time), max(time) FROM entries INDEXED BY entries_subject_scan
+	WHERE subject = ? AND log IN (` + placeholders(n) + `) GROUP BY category ORDER BY category`
+}

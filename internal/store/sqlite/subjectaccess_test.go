@@ -10,7 +10,7 @@ import (
 // reads entries_subject_scan alone, never an entry's row.
 func TestSubjectSummaryPlan(t *testing.T) {
 	db := open(t, t.TempDir())
-	plan := queryPlan(t, db, subjectSummaryQuery, []any{"alice", "activity"})
+	plan := queryPlan(t, db, subjectSummaryQuery(2), []any{"alice", "activity-1", "activity-2"})
 	if !slices.ContainsFunc(plan, func(d string) bool {
 		return strings.HasPrefix(d, "SEARCH entries USING COVERING INDEX entries_subject_scan (subject=? AND log=?)")
 	}) {

@@ -89,7 +89,7 @@ func testQueryEvents(t *testing.T, s store.Store) {
 	}
 	for _, tt := range tests {
 		q := tt.q
-		q.Log = activity
+		q.Logs = []string{activity}
 		if q.From == 0 && q.To == 0 {
 			q.From, q.To = all[0], all[1]
 		}
@@ -107,15 +107,24 @@ func testQueryEvents(t *testing.T, s store.Store) {
 		}
 	}
 	// The other log is another log.
-	got, err = s.QueryEvents(ctx, store.EventQuery{Log: oversight, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1]})
+	got, err = s.QueryEvents(ctx, store.EventQuery{Logs: []string{oversight}, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1]})
 	if err != nil || len(got) != 1 || got[0].ID != other.ID {
 		t.Errorf("QueryEvents on the oversight log = %v, %v; want its one entry", got, err)
 	}
+	one := []string{activity}
 	for _, bad := range []store.EventQuery{
-		{Log: activity, Categories: cats, From: all[0], To: all[1]},
-		{Log: activity, People: []string{"alice"}, From: all[0], To: all[1]},
-		{Log: activity, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], Terms: terms("fox")},
-		{Log: activity, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], Terms: []string{"Fox Or"}, TermCategories: cats},
+		{Logs: one, Categories: cats, From: all[0], To: all[1]},
+		{Logs: one, People: []string{"alice"}, From: all[0], To: all[1]},
+		{Logs: one, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], Terms: terms("fox")},
+		{Logs: one, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], Terms: []string{"Fox Or"}, TermCategories: cats},
+		{People: []string{"alice"}, Categories: cats, From: all[0], To: all[1]},
+		{Logs: []string{}, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1]},
+		{Logs: []string{""}, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1]},
+		{Logs: []string{activity, oversight, activity}, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1]},
+		{Logs: []string{activity, oversight}, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], MinIndex: 1},
+		{Logs: []string{activity, oversight}, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], MaxIndex: 5},
+		{Logs: one, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], HasAfter: true, AfterTime: es[1].Time, AfterIndex: 1},
+		{Logs: one, People: []string{"alice"}, Categories: cats, From: all[0], To: all[1], HasAfter: true, AfterTime: es[1].Time, AfterLog: oversight, AfterIndex: 1},
 	} {
 		if got, err := s.QueryEvents(ctx, bad); err == nil {
 			t.Errorf("QueryEvents(%+v) = %d entries, want an error", bad, len(got))
@@ -135,7 +144,7 @@ func testQueryEventsPaging(t *testing.T, s store.Store) {
 	}
 	commit(t, s, activity, es, nil)
 	pages := func(person string, limit int) []uint64 {
-		q := store.EventQuery{Log: activity, People: []string{person}, Categories: []string{"record_query"}, From: math.MinInt64, To: math.MaxInt64, Limit: limit}
+		q := store.EventQuery{Logs: []string{activity}, People: []string{person}, Categories: []string{"record_query"}, From: math.MinInt64, To: math.MaxInt64, Limit: limit}
 		var seen []uint64
 		for range 50 {
 			page, err := s.QueryEvents(ctx, q)
@@ -149,7 +158,7 @@ func testQueryEventsPaging(t *testing.T, s store.Store) {
 				break
 			}
 			last := page[len(page)-1]
-			q.HasAfter, q.AfterTime, q.AfterIndex = true, last.Time, last.Index
+			q.HasAfter, q.AfterTime, q.AfterLog, q.AfterIndex = true, last.Time, last.Log, last.Index
 		}
 		return seen
 	}
@@ -226,7 +235,7 @@ func testQueryEventsByIndex(t *testing.T, s store.Store) {
 		{"the largest index", math.MaxUint64, 0, nil},
 	}
 	for _, tt := range tests {
-		q := store.EventQuery{Log: activity, People: []string{"alice"}, Categories: []string{"record_query"},
+		q := store.EventQuery{Logs: []string{activity}, People: []string{"alice"}, Categories: []string{"record_query"},
 			From: math.MinInt64, To: math.MaxInt64, MinIndex: tt.min, MaxIndex: tt.max}
 		got, err := s.QueryEvents(ctx, q)
 		if err != nil {

@@ -189,7 +189,7 @@ func testRetention(t *testing.T, s store.Store) {
 	}
 	// A tombstone is found by nobody: not as subject, not as related, not
 	// by its client id.
-	evq := store.EventQuery{Log: activity, People: []string{"bob", "carol"}, From: math.MinInt64, To: math.MaxInt64, Categories: []string{"email", "web"}}
+	evq := store.EventQuery{Logs: []string{activity}, People: []string{"bob", "carol"}, From: math.MinInt64, To: math.MaxInt64, Categories: []string{"email", "web"}}
 	sel, err := s.QueryEvents(ctx, evq)
 	if err != nil {
 		t.Fatal(err)

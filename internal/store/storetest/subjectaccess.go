@@ -227,7 +227,7 @@ func testSubjectSummary(t *testing.T, s store.Store) {
 		{activity, "ghost", nil},
 		{"no-such-log", "alice", nil},
 	} {
-		got, err := s.SubjectSummary(ctx, tt.log, tt.subject)
+		got, err := s.SubjectSummary(ctx, []string{tt.log}, tt.subject)
 		if err != nil {
 			t.Errorf("SubjectSummary(%s, %s) = %v", tt.log, tt.subject, err)
 			continue
