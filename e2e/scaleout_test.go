@@ -165,6 +165,18 @@ func TestScaleOut(t *testing.T) {
 		t.Logf("%s verified by Tessera's client, %v after the kill", log, time.Since(killed).Round(time.Millisecond))
 	}
 
+	// Every node lists every shard, with the key the seed derives.
+	listed, err := httpGet(t.Context(), bsrv.URL+"/v1/transparency-logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, log := range []string{"activity-1", "activity-2"} {
+		_, vkey, _ := tlog.DeriveKey(seed, "lbm.local/"+log)
+		if !strings.Contains(string(listed), `"verifier_key":"`+vkey+`"`) {
+			t.Errorf("GET /v1/transparency-logs lists no %s with key %s: %s", log, vkey, listed)
+		}
+	}
+
 	// Node 1 comes back with --shard auto: it takes back the shard no
 	// live node holds rather than adding one, and appends to it.
 	a = startServer(t, st, "--shard", "auto")
@@ -183,6 +195,12 @@ func TestScaleOut(t *testing.T) {
 	for _, want := range []string{"OK: activity-1 log", "OK: activity-2 log", "OK: oversight log"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("lbm verify store printed no %q:\n%s", want, out)
+		}
+	}
+	out = lbmOK(t, nil, "verify", "history", "--data", b.data, "--db", b.db).stdout
+	for _, want := range []string{"OK: activity-1 log", "OK: activity-2 log", "OK: oversight log"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lbm verify history printed no %q:\n%s", want, out)
 		}
 	}
 }

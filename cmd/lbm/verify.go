@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -400,7 +401,9 @@ checkpoint's signature, each disclosed field against its event's commitments,
 and each event's inclusion proof. It needs no network and no data directory.
 
 The bundle carries the log's verifier key; give the key the organisation
-publishes with --key to check that the log is theirs.`,
+publishes with --key to check that the log is theirs. A bundle of events
+from several logs (the shards of a service of several nodes) carries each
+log's checkpoint and key: give every log's key, comma-separated.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
@@ -417,35 +420,60 @@ publishes with --key to check that the log is theirs.`,
 			if err != nil {
 				return fail(out, "%s: %v", args[0], err)
 			}
-			if key != "" && strings.TrimSpace(key) != rep.VerifierKey {
+			several := len(rep.Logs) > 1
+			switch {
+			case key == "":
+			case !several && strings.TrimSpace(key) != rep.VerifierKey:
 				return fail(out, "%s: signed by %s, not by the key given with --key", args[0], rep.VerifierKey)
+			case several:
+				if err := rep.SignedBy(strings.Split(key, ",")...); err != nil {
+					return fail(out, "%s: %v", args[0], err)
+				}
 			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			}
-			fmt.Fprintf(out, "OK: %s: %d events of %s in its checkpoint of size %d; %d fields disclosed, %d withheld, %d pseudonyms (not proven)\n",
-				args[0], len(rep.Events), rep.Origin, rep.Size, rep.Disclosed, rep.Withheld, rep.Pseudonyms)
+			if several {
+				fmt.Fprintf(out, "OK: %s: %d events of %d logs, each in its log's checkpoint; %d fields disclosed, %d withheld, %d pseudonyms (not proven)\n",
+					args[0], len(rep.Events), len(rep.Logs), rep.Disclosed, rep.Withheld, rep.Pseudonyms)
+				for _, l := range rep.Logs {
+					fmt.Fprintf(out, "  log %s (%s): checkpoint of size %d\n", l.Log, l.Origin, l.Size)
+				}
+			} else {
+				fmt.Fprintf(out, "OK: %s: %d events of %s in its checkpoint of size %d; %d fields disclosed, %d withheld, %d pseudonyms (not proven)\n",
+					args[0], len(rep.Events), rep.Origin, rep.Size, rep.Disclosed, rep.Withheld, rep.Pseudonyms)
+			}
 			for _, e := range rep.Events {
 				names := make([]string, len(e.Disclosed))
 				for i, d := range e.Disclosed {
 					names[i] = d.Name
 				}
-				fmt.Fprintf(out, "  event %d (%s, %s, %s): disclosed %s; withheld %s\n", e.Index, e.ID,
+				which := strconv.FormatUint(e.Index, 10)
+				if several {
+					which = e.Log + "/" + which
+				}
+				fmt.Fprintf(out, "  event %s (%s, %s, %s): disclosed %s; withheld %s\n", which, e.ID,
 					e.Time.Format(time.RFC3339Nano), e.Source, listOrNone(names), listOrNone(e.Withheld))
 				for _, p := range e.Pseudonyms {
 					fmt.Fprintf(out, "    %s shown as %q: a pseudonym, not proven\n", p.Field, p.Pseudonym)
 				}
 			}
 			fmt.Fprintf(out, "recipient: %s\npurpose: %s\nmanifest SHA-256: %s\n", rep.Recipient, rep.Purpose, rep.ManifestSHA256)
-			if key == "" {
+			switch {
+			case key != "":
+			case several:
+				for _, l := range rep.Logs {
+					fmt.Fprintf(out, "verifier key of %s (the bundle's own; compare it with the one the organisation publishes, or pass --key): %s\n", l.Log, l.VerifierKey)
+				}
+			default:
 				fmt.Fprintf(out, "verifier key (the bundle's own; compare it with the one the organisation publishes, or pass --key): %s\n", rep.VerifierKey)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&key, "key", "", "the verifier key to trust; without it, the bundle's own key is used and printed")
+	cmd.Flags().StringVar(&key, "key", "", "the verifier key to trust (one per log, comma-separated, for a bundle of several logs); without it, the bundle's own keys are used and printed")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

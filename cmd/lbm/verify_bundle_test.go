@@ -237,9 +237,13 @@ func TestVerifyBundleLogs(t *testing.T) {
 		wantErr bool
 		want    string
 	}{
-		{"ok", []string{path}, false, "OK: " + path + ": 2 events"},
+		{"ok", []string{path}, false, "OK: " + path + ": 2 events of 2 logs"},
+		{"each log listed", []string{path}, false, "  log oversight (lbm.local/oversight): checkpoint of size"},
+		{"each log's key printed", []string{path}, false, "verifier key of activity (the bundle's own"},
+		{"events named by log", []string{path}, false, "  event activity/0 ("},
+		{"every log's key", []string{path, "--key", n.Logs[server.Activity].VerifierKey + "," + n.Logs[server.Oversight].VerifierKey}, false, "OK: " + path},
 		{"json", []string{path, "--json"}, false, `"log": "oversight"`},
-		{"one log's key only", []string{path, "--key", n.Logs[server.Activity].VerifierKey}, true, "FAIL: " + path},
+		{"one log's key only", []string{path, "--key", n.Logs[server.Activity].VerifierKey}, true, "FAIL: " + path + ": log oversight is signed by"},
 		{"an event of the second log changed", []string{tamperedPath}, true, "FAIL: " + tamperedPath + ": " + changed + ": event " + fmt.Sprint(idx) + " of oversight: changed"},
 	}
 	for _, tt := range tests {

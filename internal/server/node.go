@@ -262,13 +262,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.Review = &review.Service{Store: st, Opener: n.Opener, Ring: n.Ring, Requests: n.Requests, Now: cfg.Now, Secret: secret,
-		Record: n.OversightAccess, Logs: func(context.Context) (map[string]review.ProofLog, error) {
-			logs := make(map[string]review.ProofLog, len(n.Logs))
-			for name, l := range n.Logs {
-				logs[name] = review.ProofLog{Origin: l.Origin, VerifierKey: l.VerifierKey, Publish: l.Publisher.Publish}
-			}
-			return logs, nil
-		}}
+		Record: n.OversightAccess, Logs: n.proofLogs}
 	if n.Review.Confidential, err = loadConfidential(filepath.Join(cfg.DataDir, ConfidentialFile)); err != nil {
 		n.Close()
 		return nil, err

@@ -3,12 +3,10 @@ package server
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/lbm-project/lbm/internal/identity"
 	"github.com/lbm-project/lbm/internal/retention"
-	"github.com/lbm-project/lbm/internal/store"
 )
 
 // RetentionEvery is how often Serve runs retention; RetentionFirst is how
@@ -45,16 +43,7 @@ func newRetention(n *Node) *retention.Job {
 		},
 		Now: n.Now,
 		// Every activity log the node knows: the shards, when sharded.
-		Logs: func(context.Context) ([]string, error) {
-			var logs []string
-			for name := range n.Logs {
-				if store.IsActivityLog(name) {
-					logs = append(logs, name)
-				}
-			}
-			slices.Sort(logs)
-			return logs, nil
-		},
+		Logs: n.activityLogs,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lbm-project/lbm/internal/review"
 	"github.com/lbm-project/lbm/internal/store"
 	"github.com/lbm-project/lbm/internal/tlog"
 	"github.com/lbm-project/lbm/internal/web"
@@ -44,26 +45,11 @@ const (
 	shardLeasePrefix = "shard/"
 )
 
-// maxShard bounds shard numbers, so that a typing mistake does not make
-// shard 4000000000.
-const maxShard = 9999
-
 // shardName returns the log name of shard number i.
 func shardName(i int) string { return Activity + "-" + strconv.Itoa(i) }
 
-// shardNumber returns the number of the shard named name, or false when
-// name is not a shard ("activity" itself is not).
-func shardNumber(name string) (int, bool) {
-	s, ok := strings.CutPrefix(name, Activity+"-")
-	if !ok || s == "" || s[0] == '0' || len(s) > 4 {
-		return 0, false
-	}
-	i, err := strconv.Atoi(s)
-	if err != nil || i < 1 || i > maxShard || strconv.Itoa(i) != s {
-		return 0, false
-	}
-	return i, true
-}
+// shardNumber is store.ShardNumber: the number of the shard named name.
+var shardNumber = store.ShardNumber
 
 // ParseShard checks a --shard value: "auto", or a shard number.
 func ParseShard(v string) error {
@@ -71,7 +57,7 @@ func ParseShard(v string) error {
 		return nil
 	}
 	if _, ok := shardNumber(Activity + "-" + v); !ok {
-		return fmt.Errorf("shard %q: want auto or a number from 1 to %d", v, maxShard)
+		return fmt.Errorf("shard %q: want auto or a number from 1 to %d", v, store.MaxShard)
 	}
 	return nil
 }
@@ -153,7 +139,7 @@ func (n *Node) claimShard(ctx context.Context, cfg Config, prefix, keyDir string
 	deadline := time.Now().Add(shardClaimWait)
 	for {
 		for _, i := range candidates {
-			if i > maxShard {
+			if i > store.MaxShard {
 				continue
 			}
 			name := shardName(i)
@@ -295,6 +281,74 @@ func (n *Node) OtherLogs(ctx context.Context) ([]store.RegisteredLog, error) {
 	return c.logs, nil
 }
 
+// shardPublisher returns a publisher of another node's shard l, signing
+// with the key the seed derives; nil when l is not a shard of this
+// service that the node holds the seed of.
+func (n *Node) shardPublisher(l store.RegisteredLog) (*tlog.Publisher, error) {
+	if _, ok := shardNumber(l.Name); !ok || n.shardSeed == nil || l.Origin != n.originPref+"/"+l.Name {
+		return nil, nil
+	}
+	skey, vkey, err := tlog.DeriveKey(n.shardSeed, l.Origin)
+	if err != nil {
+		return nil, err
+	}
+	if vkey != l.VerifierKey {
+		return nil, fmt.Errorf("%s: the seed does not derive its registered key", l.Name)
+	}
+	signer, err := tlog.NewSigner(skey)
+	if err != nil {
+		return nil, err
+	}
+	return &tlog.Publisher{Log: l.Name, Signer: signer, Store: n.Store, Now: n.Now}, nil
+}
+
+// proofLogs returns every log of the store as review proves against it:
+// the node's own, and the other nodes' shards, whose checkpoints the
+// node signs too when it holds the seed (racing harmlessly with their
+// own nodes), and otherwise only reads.
+func (n *Node) proofLogs(ctx context.Context) (map[string]review.ProofLog, error) {
+	out := make(map[string]review.ProofLog, len(n.Logs))
+	for name, l := range n.Logs {
+		out[name] = review.ProofLog{Origin: l.Origin, VerifierKey: l.VerifierKey, Publish: l.Publisher.Publish}
+	}
+	others, err := n.OtherLogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range others {
+		vkey, problems := n.verifierKey(l)
+		if len(problems) > 0 {
+			return nil, errors.New(strings.Join(problems, "; "))
+		}
+		publish := func(ctx context.Context) (store.Checkpoint, error) { return n.Store.LatestCheckpoint(ctx, l.Name) }
+		p, err := n.shardPublisher(l)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			publish = p.Publish
+		}
+		out[l.Name] = review.ProofLog{Origin: l.Origin, VerifierKey: vkey, Publish: publish}
+	}
+	return out, nil
+}
+
+// activityLogs names the activity log's shards of the store, sorted, for
+// retention.
+func (n *Node) activityLogs(ctx context.Context) ([]string, error) {
+	all, err := n.AllLogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, l := range all {
+		if store.IsActivityLog(l.Name) {
+			names = append(names, l.Name)
+		}
+	}
+	return names, nil
+}
+
 // otherWebLogs is OtherLogs as the web layer takes them.
 func (n *Node) otherWebLogs(ctx context.Context) ([]web.Log, error) {
 	others, err := n.OtherLogs(ctx)
@@ -322,20 +376,14 @@ func (n *Node) publishOtherShards(ctx context.Context) error {
 	}
 	var errs []error
 	for _, l := range others {
-		if _, ok := shardNumber(l.Name); !ok || l.Origin != n.originPref+"/"+l.Name {
-			continue
-		}
-		skey, vkey, err := tlog.DeriveKey(n.shardSeed, l.Origin)
-		if err != nil || vkey != l.VerifierKey {
-			errs = append(errs, fmt.Errorf("%s: the seed does not derive its registered key", l.Name))
-			continue
-		}
-		signer, err := tlog.NewSigner(skey)
+		p, err := n.shardPublisher(l)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		p := &tlog.Publisher{Log: l.Name, Signer: signer, Store: n.Store, Now: n.Now}
+		if p == nil {
+			continue
+		}
 		if _, err := p.Publish(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("publishing %s: %w", l.Name, err))
 		}

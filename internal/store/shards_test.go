@@ -11,8 +11,8 @@ func TestIsActivityLog(t *testing.T) {
 		{"activity-1", true},
 		{"activity-2", true},
 		{"activity-10", true},
-		{"activity-9999999999999999999", true},
-		{"activity-10000000000000000000", false}, // more digits than a shard number has
+		{"activity-9999", true},
+		{"activity-10000", false}, // past MaxShard
 		{"activity-0", false},
 		{"activity-01", false},
 		{"activity-", false},
