@@ -32,7 +32,16 @@ type Rules interface {
 // alerts they raise. Log, Store, Opener, Pseudonyms, Rules and Now are
 // required.
 type Detector struct {
-	Log        string
+	Log string
+	// Shards, when set, are the logs the detector follows as one stream,
+	// Log being only the name its alerts carry: the activity log's shards
+	// (activity-N), one per node of a service, which a person's events
+	// are spread over. Each step reads the next entries of every shard
+	// and the rules see them together in time order, so that windows and
+	// sequences count a person's events whichever node took them. Asked
+	// at every step: a shard added while the detector runs is followed
+	// from its first entry.
+	Shards     func(ctx context.Context) ([]string, error)
 	Store      store.Store
 	Opener     *record.Opener
 	Pseudonyms *Pseudonymiser
@@ -74,7 +83,7 @@ type DetectorStats struct {
 	Alerts  uint64 // alerts raised and stored
 	Late    uint64 // events earlier than one already observed: seen at the later time
 	Reloads uint64 // rule sets compiled
-	Cursor  uint64 // the first entry not yet looked at
+	Cursor  uint64 // the first entry not yet looked at; of several shards, the sum of theirs
 	Version int64  // the rule set in force
 }
 
@@ -97,24 +106,40 @@ func (d *Detector) logger() *slog.Logger {
 func (d *Detector) Step(ctx context.Context) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cursor, err := d.Store.DetectionCursor(ctx, d.Log)
+	logs, err := d.logs(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if err := d.ensureEngine(ctx, cursor); err != nil {
-		return 0, err
+	cursors := make([]uint64, len(logs))
+	for i, log := range logs {
+		if cursors[i], err = d.Store.DetectionCursor(ctx, log); err != nil {
+			return 0, err
+		}
 	}
-	state, err := d.Store.LogState(ctx, d.Log)
-	if err != nil {
+	if err := d.ensureEngine(ctx, logs, cursors); err != nil {
 		return 0, err
 	}
 	batch := uint64(cmp.Or(d.Batch, 4096))
-	to := min(cursor+batch, state.Size)
-	d.stats.Cursor = cursor
-	if to <= cursor {
+	tos := make([]uint64, len(logs))
+	var ranges []logRange
+	var looked, total uint64
+	for i, log := range logs {
+		state, err := d.Store.LogState(ctx, log)
+		if err != nil {
+			return 0, err
+		}
+		tos[i] = max(cursors[i], min(cursors[i]+batch, state.Size))
+		total += cursors[i]
+		if tos[i] > cursors[i] {
+			ranges = append(ranges, logRange{log, cursors[i], tos[i]})
+			looked += tos[i] - cursors[i]
+		}
+	}
+	d.stats.Cursor = total
+	if looked == 0 {
 		return 0, nil
 	}
-	raised, evidence, err := d.observe(ctx, cursor, to)
+	raised, evidence, err := d.observe(ctx, ranges)
 	if err != nil {
 		return 0, err
 	}
@@ -122,18 +147,47 @@ func (d *Detector) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := d.Store.AddAlerts(ctx, d.Log, to, as); err != nil {
-		return 0, fmt.Errorf("storing alerts of %s entries %d to %d: %w", d.Log, cursor, to, err)
+	// The alerts go with the first log's cursor, in one transaction; the
+	// other logs' cursors follow. Cut off between them, the next step
+	// looks at those logs' entries again, and an alert raised again over
+	// the same events is stored once (its Dedup).
+	for i, r := range ranges {
+		add := as
+		if i > 0 {
+			add = nil
+		}
+		if err := d.Store.AddAlerts(ctx, r.log, r.to, add); err != nil {
+			return 0, fmt.Errorf("storing alerts of %s entries %d to %d: %w", r.log, r.from, r.to, err)
+		}
 	}
-	d.stats.Events += to - cursor
+	d.stats.Events += looked
 	d.stats.Alerts += uint64(len(as))
-	d.stats.Cursor = to
-	return int(to - cursor), nil
+	d.stats.Cursor = total + looked
+	return int(looked), nil
+}
+
+// logRange is the entries [from, to) of a log.
+type logRange struct {
+	log      string
+	from, to uint64
+}
+
+// logs returns the logs the detector follows: its Shards, or Log alone.
+func (d *Detector) logs(ctx context.Context) ([]string, error) {
+	if d.Shards == nil {
+		return []string{d.Log}, nil
+	}
+	logs, err := d.Shards(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the shards of %s: %w", d.Log, err)
+	}
+	return logs, nil
 }
 
 // ensureEngine compiles the rules in force when none is compiled or the
-// version has changed, and replays the WarmUp entries before cursor.
-func (d *Detector) ensureEngine(ctx context.Context, cursor uint64) error {
+// version has changed, and replays the WarmUp entries before each log's
+// cursor.
+func (d *Detector) ensureEngine(ctx context.Context, logs []string, cursors []uint64) error {
 	v, err := d.Rules.Version(ctx)
 	if err != nil {
 		return err
@@ -151,24 +205,41 @@ func (d *Detector) ensureEngine(ctx context.Context, cursor uint64) error {
 	d.engine, d.version, d.last = e, v, time.Time{}
 	d.stats.Reloads++
 	d.stats.Version = v
-	from := cursor - min(cursor, cmp.Or(d.WarmUp, 65536))
 	batch := uint64(cmp.Or(d.Batch, 4096))
-	for from < cursor {
-		to := min(from+batch, cursor)
-		if _, _, err := d.observe(ctx, from, to); err != nil {
+	froms := make([]uint64, len(logs))
+	for i := range logs {
+		froms[i] = cursors[i] - min(cursors[i], cmp.Or(d.WarmUp, 65536))
+	}
+	// Batch by batch across the logs at once, so that the shards'
+	// entries reach the rules roughly in time order.
+	for {
+		var ranges []logRange
+		for i, log := range logs {
+			if froms[i] < cursors[i] {
+				to := min(froms[i]+batch, cursors[i])
+				ranges = append(ranges, logRange{log, froms[i], to})
+				froms[i] = to
+			}
+		}
+		if len(ranges) == 0 {
+			return nil
+		}
+		if _, _, err := d.observe(ctx, ranges); err != nil {
 			return fmt.Errorf("warming up the detection rules: %w", err)
 		}
-		from = to
 	}
-	return nil
 }
 
-// observe runs the engine over entries [from, to) in time order and
+// observe runs the engine over the entries of ranges in time order and
 // returns the alerts raised, with the evidence of the events seen.
-func (d *Detector) observe(ctx context.Context, from, to uint64) ([]detect.Alert, map[event.ID]Evidence, error) {
-	entries, err := d.Store.Entries(ctx, d.Log, from, to)
-	if err != nil {
-		return nil, nil, err
+func (d *Detector) observe(ctx context.Context, ranges []logRange) ([]detect.Alert, map[event.ID]Evidence, error) {
+	var entries []store.Entry
+	for _, r := range ranges {
+		es, err := d.Store.Entries(ctx, r.log, r.from, r.to)
+		if err != nil {
+			return nil, nil, err
+		}
+		entries = append(entries, es...)
 	}
 	op, err := d.Opener.Batch(ctx, entries)
 	if err != nil {
@@ -201,8 +272,8 @@ func (d *Detector) observe(ctx context.Context, from, to uint64) ([]detect.Alert
 		evidence[ev.ID] = evidenceFrom(en, ev)
 		evs = append(evs, ev)
 	}
-	// Sources commit in batches of their own: within a batch of entries,
-	// time order is restored before the rules see them.
+	// Sources commit in batches of their own, and shards interleave:
+	// within a step, time order is restored before the rules see them.
 	slices.SortStableFunc(evs, func(a, b *event.Event) int { return a.Time.Compare(b.Time) })
 	var raised []detect.Alert
 	for _, ev := range evs {

@@ -108,8 +108,8 @@ func (r *rulesInForce) lists(ctx context.Context, inputs policy.Detection) (dete
 	return lists, nil
 }
 
-// openDetectors makes one detector per log of the node over the rules in
-// force, and the maker of detectors over other nodes' shards.
+// openDetectors makes the detectors over the rules in force: one over the
+// activity log, all its shards as one, and one over the oversight log.
 func (n *Node) openDetectors(cfg Config, secret []byte) error {
 	conf, err := loadConfidential(filepath.Join(cfg.DataDir, ConfidentialFile))
 	if err != nil {
@@ -117,16 +117,17 @@ func (n *Node) openDetectors(cfg Config, secret []byte) error {
 	}
 	rules := &rulesInForce{store: n.Store, listsDir: filepath.Join(cfg.DataDir, ListsDir), conf: conf, now: cfg.Now}
 	pseudonyms := alerts.NewPseudonymiser(secret)
-	n.newDetector = func(name string) *alerts.Detector {
+	for _, name := range []string{Activity, Oversight} {
 		d := &alerts.Detector{Log: name, Store: n.Store, Opener: n.Opener, Pseudonyms: pseudonyms,
 			Rules: rules, Now: cfg.Now, Logger: cfg.Logger, OpenContent: conf != nil && len(conf.Config().Markers) > 0}
 		if name == Oversight {
 			d.RequestSubjects = n.requestSubjects
+		} else {
+			// Every shard as one stream: a person's events are
+			// spread over the nodes that took them.
+			d.Shards = n.activityLogs
 		}
-		return d
-	}
-	for _, name := range n.logNames {
-		n.Detectors = append(n.Detectors, n.newDetector(name))
+		n.Detectors = append(n.Detectors, d)
 	}
 	return nil
 }

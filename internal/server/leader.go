@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lbm-project/lbm/internal/alerts"
 	"github.com/lbm-project/lbm/internal/store"
 )
 
@@ -96,36 +95,17 @@ func (n *Node) leaderTerm(ctx context.Context, cfg ServeConfig) {
 }
 
 // logsRescan is how often the leader looks for shards new nodes claimed,
-// to detect over and witness them too.
+// to have the witnesses cosign them too.
 var logsRescan = 10 * time.Second
 
-// runDetection runs a detector over each of the store's logs, the other
-// nodes' shards included, starting one for each shard that appears.
+// runDetection runs the node's detectors: over the activity log, every
+// shard of it as one stream, and over the oversight log.
 func (n *Node) runDetection(ctx context.Context, idle time.Duration, logger *slog.Logger) {
 	var wg sync.WaitGroup
-	running := map[string]bool{}
-	start := func(d *alerts.Detector) {
-		running[d.Log] = true
+	for _, d := range n.Detectors {
 		d.Logger = logger
 		wg.Go(func() { d.Run(ctx, idle) })
 	}
-	for _, d := range n.Detectors {
-		start(d)
-	}
-	every(ctx, logsRescan, func() {
-		others, err := n.OtherLogs(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				logger.Error("listing the store's logs for detection", "err", err)
-			}
-			return
-		}
-		for _, l := range others {
-			if !running[l.Name] && n.newDetector != nil {
-				start(n.newDetector(l.Name))
-			}
-		}
-	})
 	wg.Wait()
 }
 

@@ -167,9 +167,6 @@ type Node struct {
 	originPref string
 	others     otherLogsCache
 	leading    atomic.Bool
-	// newDetector makes a detector over a log the node does not write,
-	// for the leader to run (detection.go).
-	newDetector func(log string) *alerts.Detector
 }
 
 // Log is one of the node's logs.

@@ -333,19 +333,21 @@ func (n *Node) proofLogs(ctx context.Context) (map[string]review.ProofLog, error
 	return out, nil
 }
 
-// activityLogs names the activity log's shards of the store, sorted, for
-// retention.
+// activityLogs names the activity log's shards of the store, sorted: the
+// node's own and the others (OtherLogs, so read at most every couple of
+// seconds), for detection and retention.
 func (n *Node) activityLogs(ctx context.Context) ([]string, error) {
-	all, err := n.AllLogs(ctx)
+	others, err := n.OtherLogs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, l := range all {
+	names := []string{n.ActivityLog}
+	for _, l := range others {
 		if store.IsActivityLog(l.Name) {
 			names = append(names, l.Name)
 		}
 	}
+	slices.Sort(names)
 	return names, nil
 }
 
