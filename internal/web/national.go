@@ -83,12 +83,7 @@ func (s *server) nationalReportPage(w http.ResponseWriter, r *http.Request, p id
 	case errors.As(err, &pe):
 		page.Layout = s.layout(r, p, "National oversight report")
 		page.Title = "National oversight report"
-		page.Errors = []pages.FieldError{{Field: pe.Field, Message: "“" + map[string]string{"from": "From", "to": "To"}[pe.Field] + "” " + pe.Msg}}
-		if pe.Field == "from" {
-			page.From.Error = page.Errors[0].Message
-		} else {
-			page.To.Error = page.Errors[0].Message
-		}
+		periodError(page, pe)
 		s.render(w, r, http.StatusBadRequest, page)
 		return
 	case err != nil:

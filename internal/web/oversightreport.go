@@ -76,12 +76,7 @@ func (s *server) oversightReportPage(w http.ResponseWriter, r *http.Request, p i
 	case errors.As(err, &pe):
 		page.Layout = s.layout(r, p, "Oversight report")
 		page.Title = "Oversight report"
-		page.Errors = []pages.FieldError{{Field: pe.Field, Message: "“" + map[string]string{"from": "From", "to": "To"}[pe.Field] + "” " + pe.Msg}}
-		if pe.Field == "from" {
-			page.From.Error = page.Errors[0].Message
-		} else {
-			page.To.Error = page.Errors[0].Message
-		}
+		periodError(page, pe)
 		s.render(w, r, http.StatusBadRequest, page)
 		return
 	case err != nil:
@@ -100,4 +95,14 @@ func (s *server) oversightReportPage(w http.ResponseWriter, r *http.Request, p i
 	page.CSVHref = "/reports/oversight.csv?" + period
 	page.JSONHref = "/v1/reports/oversight?" + period
 	s.render(w, r, http.StatusOK, page)
+}
+
+// periodError shows pe on the report form's field it is about.
+func periodError(page *pages.OversightReport, pe *oversight.PeriodError) {
+	page.Errors = []pages.FieldError{{Field: pe.Field, Message: "“" + map[string]string{"from": "From", "to": "To"}[pe.Field] + "” " + pe.Msg}}
+	if pe.Field == "from" {
+		page.From.Error = page.Errors[0].Message
+	} else {
+		page.To.Error = page.Errors[0].Message
+	}
 }
