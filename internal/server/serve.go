@@ -63,6 +63,14 @@ func (m *Metrics) Committed(log string, events int, took time.Duration, size uin
 
 // watch adds the collectors that read the node's state at scrape time.
 func (m *Metrics) watch(n *Node) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "lbm_leader", Help: "1 while this node leads the service (signs the oversight log's checkpoints, runs detection, sweeps and retention), else 0.",
+	}, func() float64 {
+		if n.Leading() {
+			return 1
+		}
+		return 0
+	}))
 	for _, name := range n.logNames {
 		l := n.Logs[name]
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
