@@ -387,3 +387,50 @@ func TestRunBacksOff(t *testing.T) {
 		}
 	})
 }
+
+// A log added while the service runs (a shard another node claimed) is
+// witnessed from then on, once however often it is added; a log never
+// added is not.
+func TestAddLog(t *testing.T) {
+	ctx := t.Context()
+	n := newNode(t, 2)
+	l := n.Logs[server.Oversight]
+	fw, srv := newFakeWitness(t, l.Origin, l.VerifierKey)
+	s, err := witness.New(ctx, witness.ServiceConfig{Config: mustParse(t, fmt.Sprintf("witnesses:\n  - name: w1\n    url: %s\n    key: %s\n", srv.URL, fw.vkey)),
+		Logs: []string{server.Activity}, Store: n.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Push(ctx, "w1", server.Oversight); err == nil {
+		t.Fatal("a log never added was pushed")
+	}
+	for range 2 {
+		if err := s.AddLog(ctx, server.Oversight); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs []string
+	for _, st := range s.Report().Witnesses[0].Logs {
+		logs = append(logs, st.Log)
+	}
+	if !slices.Equal(logs, []string{server.Activity, server.Oversight}) {
+		t.Errorf("Report() lists %v, want the first log and the added one, once each", logs)
+	}
+	if err := s.Push(ctx, "w1", server.Oversight); err != nil {
+		t.Fatalf("Push of the added log = %v", err)
+	}
+	signed, err := s.Checkpoint(ctx, server.Oversight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCosigned(t, signed, l.VerifierKey, fw.vkey, 2)
+}
+
+func mustParse(t *testing.T, yaml string) *witness.Config {
+	t.Helper()
+	cfg, err := witness.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
