@@ -28,6 +28,7 @@ type ingestReply struct {
 	TreeSize   uint64   `json:"tree_size"`
 	IDs        []string `json:"ids"`
 	Indexes    []uint64 `json:"indexes"`
+	Logs       []string `json:"logs"`
 }
 
 // post sends an NDJSON body to /v1/events with token and returns the

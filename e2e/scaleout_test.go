@@ -23,7 +23,8 @@ import (
 // the survivor takes the lead (it signs the oversight log's checkpoints
 // and the dead node's shard's); each shard verifies with Tessera's client
 // under a key derived independently from the service's seed; and lbm
-// verify store checks every shard. The killed node, back with --shard
+// verify store checks every shard. What the dead node acknowledged, resent
+// to the survivor, is stored once. The killed node, back with --shard
 // auto, takes its shard back.
 func TestScaleOut(t *testing.T) {
 	pgtest.Server(t)
@@ -49,6 +50,7 @@ func TestScaleOut(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	var mu sync.Mutex
 	acked := map[string]string{} // event.id -> the shard that took it
+	sent := map[string]string{}  // event.id -> its line
 	var wg sync.WaitGroup
 	for c := range 4 {
 		node := []*lbmServer{a, bsrv}[c%2]
@@ -56,10 +58,12 @@ func TestScaleOut(t *testing.T) {
 			for i := 0; ctx.Err() == nil; i++ {
 				var body strings.Builder
 				var cids []string
+				var lines []string
 				for j := range 10 {
 					cid := fmt.Sprintf("c%d-%05d-%02d", c, i, j)
 					cids = append(cids, cid)
-					body.WriteString(eventLine(cid, i*10+j) + "\n")
+					lines = append(lines, eventLine(cid, i*10+j))
+					body.WriteString(lines[j] + "\n")
 				}
 				code, _, rep, err := post(ctx, node.URL, token, []byte(body.String()))
 				if err != nil || code != 200 {
@@ -69,8 +73,8 @@ func TestScaleOut(t *testing.T) {
 					continue
 				}
 				mu.Lock()
-				for _, cid := range cids {
-					acked[cid] = rep.Log
+				for j, cid := range cids {
+					acked[cid], sent[cid] = rep.Log, lines[j]
 				}
 				mu.Unlock()
 				// A steady stream, not a flood: the test proves what
@@ -165,6 +169,30 @@ func TestScaleOut(t *testing.T) {
 		t.Logf("%s verified by Tessera's client, %v after the kill", log, time.Since(killed).Round(time.Millisecond))
 	}
 
+	// A source resends to the survivor what the dead node acknowledged:
+	// it is found in the dead node's shard and stored once.
+	var resend strings.Builder
+	var resent []string
+	for cid, log := range acked {
+		if log == "activity-1" && len(resent) < 20 {
+			resent = append(resent, cid)
+			resend.WriteString(sent[cid] + "\n")
+		}
+	}
+	before1, before2 := treeSize("activity-1"), treeSize("activity-2")
+	code, body, rep, err := post(t.Context(), bsrv.URL, token, []byte(resend.String()))
+	if err != nil || code != 200 || rep.Accepted != 0 || rep.Duplicates != len(resent) {
+		t.Fatalf("resending %d events to node 2: %d %s %+v %v; want every one a duplicate", len(resent), code, body, rep, err)
+	}
+	for i, log := range rep.Logs {
+		if log != "activity-1" {
+			t.Errorf("resent event %s reported in %q, want activity-1", resent[i], log)
+		}
+	}
+	if treeSize("activity-1") != before1 || treeSize("activity-2") != before2 {
+		t.Error("a resend of stored events grew a shard")
+	}
+
 	// Every node lists every shard, with the key the seed derives.
 	listed, err := httpGet(t.Context(), bsrv.URL+"/v1/transparency-logs")
 	if err != nil {
@@ -180,7 +208,7 @@ func TestScaleOut(t *testing.T) {
 	// Node 1 comes back with --shard auto: it takes back the shard no
 	// live node holds rather than adding one, and appends to it.
 	a = startServer(t, st, "--shard", "auto")
-	code, body, rep, err := post(t.Context(), a.URL, token, []byte(eventLine("after-restart", 1)+"\n"))
+	code, body, rep, err = post(t.Context(), a.URL, token, []byte(eventLine("after-restart", 1)+"\n"))
 	if err != nil || code != 200 || rep.Log != "activity-1" || rep.Accepted != 1 {
 		t.Fatalf("ingest to the restarted node: %d %s %+v %v, want 1 accepted in activity-1", code, body, rep, err)
 	}

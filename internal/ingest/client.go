@@ -40,6 +40,9 @@ type Reply struct {
 	TreeSize   uint64   `json:"tree_size"`
 	IDs        []string `json:"ids"`
 	Indexes    []uint64 `json:"indexes"`
+	// Logs names the log of each event, in line order, only when a
+	// resent event was found in another shard than Log.
+	Logs []string `json:"logs,omitempty"`
 }
 
 // ProblemError is a refusal the server explained (RFC 9457).

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,6 +66,12 @@ type Config struct {
 	// room for the largest request (MaxBatchEvents) and more; sealed events
 	// take about 2 KB each, so the queue holds at most about 256 MiB.
 	MaxQueued int
+	// Elsewhere, when set, finds the events of source whose event.id is
+	// among ids already stored in the other logs this one shares
+	// deduplication with: the activity log's other shards, where a
+	// source's resend lands when the node it first sent to has died. It
+	// reads what those logs have committed, keyed by event.id.
+	Elsewhere func(ctx context.Context, source string, ids []string) (map[string]store.Entry, error)
 	Observer  Observer
 	Logger    *slog.Logger
 }
@@ -109,7 +116,11 @@ type Result struct {
 	// Duplicate marks, in request order, the events already stored; nil
 	// when there were none.
 	Duplicate []bool
-	TreeSize  uint64 // the log's size after the commit
+	// Logs names, in request order, the log each event is in, when one
+	// was found already stored in another log (Config.Elsewhere); nil
+	// when all are in the writer's own.
+	Logs     []string
+	TreeSize uint64 // the log's size after the commit
 }
 
 type request struct {
@@ -311,7 +322,7 @@ func (w *Writer) commit(batch []*request) ([]Result, uint64, error) {
 		var size uint64
 		err = w.cfg.Store.UpdateLog(context.Background(), w.cfg.Log, func(tx store.LogTx) error {
 			var err error
-			results, size, err = appendBatch(context.Background(), tx, batch)
+			results, size, err = appendBatch(context.Background(), tx, batch, w.cfg.Elsewhere)
 			return err
 		})
 		if err == nil {
@@ -325,12 +336,12 @@ func (w *Writer) commit(batch []*request) ([]Result, uint64, error) {
 }
 
 // appendBatch dedupes, assigns indices and writes one batch inside tx.
-func appendBatch(ctx context.Context, tx store.LogTx, batch []*request) ([]Result, uint64, error) {
+func appendBatch(ctx context.Context, tx store.LogTx, batch []*request, elsewhere func(context.Context, string, []string) (map[string]store.Entry, error)) ([]Result, uint64, error) {
 	st, err := tx.State(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	existing, err := findDuplicates(ctx, tx, batch)
+	existing, err := findDuplicates(ctx, tx, batch, elsewhere)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -348,6 +359,9 @@ func appendBatch(ctx context.Context, tx store.LogTx, batch []*request) ([]Resul
 				if old, ok := existing[key]; ok {
 					r.IDs[j], r.Indexes[j] = old.ID, old.Index
 					r.markDuplicate(j, len(req.sealed))
+					if old.Log != en.Log {
+						r.markElsewhere(j, old.Log, en.Log, len(req.sealed))
+					}
 					continue
 				}
 				if k, ok := seen[key]; ok {
@@ -390,7 +404,20 @@ func (r *Result) markDuplicate(j, n int) {
 	r.Duplicates++
 }
 
-func findDuplicates(ctx context.Context, tx store.LogTx, batch []*request) (map[[2]string]store.Entry, error) {
+// markElsewhere records that event j of n is in log, not in own.
+func (r *Result) markElsewhere(j int, log, own string, n int) {
+	if r.Logs == nil {
+		r.Logs = make([]string, n)
+		for i := range r.Logs {
+			r.Logs[i] = own
+		}
+	}
+	r.Logs[j] = log
+}
+
+// findDuplicates looks up the batch's event.ids in the log, and those it
+// does not hold in the logs elsewhere reads.
+func findDuplicates(ctx context.Context, tx store.LogTx, batch []*request, elsewhere func(context.Context, string, []string) (map[string]store.Entry, error)) (map[[2]string]store.Entry, error) {
 	bySource := make(map[string][]string)
 	for _, req := range batch {
 		for _, s := range req.sealed {
@@ -406,6 +433,17 @@ func findDuplicates(ctx context.Context, tx store.LogTx, batch []*request) (map[
 			return nil, err
 		}
 		for id, en := range found {
+			out[[2]string{source, id}] = en
+		}
+		if elsewhere == nil || len(found) == len(ids) {
+			continue
+		}
+		rest := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { _, ok := found[id]; return ok })
+		more, err := elsewhere(ctx, source, rest)
+		if err != nil {
+			return nil, fmt.Errorf("looking for resent events in the other shards: %w", err)
+		}
+		for id, en := range more {
 			out[[2]string{source, id}] = en
 		}
 	}

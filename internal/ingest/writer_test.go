@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,53 @@ func TestAppendDeduplicatesByClientID(t *testing.T) {
 	}
 	if other.TreeSize != 4 {
 		t.Errorf("tree size = %d, want 4", other.TreeSize)
+	}
+}
+
+// A resend that another shard already stored (Config.Elsewhere) is a
+// duplicate reported where it is; what Elsewhere does not hold is stored,
+// and a failing Elsewhere fails the request rather than risk a copy.
+func TestAppendFindsResendsElsewhere(t *testing.T) {
+	st := openStore(t)
+	elsewhere := map[string]store.Entry{"b": {Log: "activity-2", Index: 41, ID: [16]byte{7}, ClientID: "b"}}
+	var fail error
+	var asked [][]string
+	w := newWriter(t, st, Config{Elsewhere: func(_ context.Context, source string, ids []string) (map[string]store.Entry, error) {
+		asked = append(asked, slices.Clone(ids))
+		if fail != nil {
+			return nil, fail
+		}
+		out := map[string]store.Entry{}
+		for _, id := range ids {
+			if en, ok := elsewhere[id]; ok && source == "pnc" {
+				out[id] = en
+			}
+		}
+		return out, nil
+	}})
+	if _, err := w.Append(t.Context(), events(t, "pnc", line(1, "a"))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.Append(t.Context(), events(t, "pnc", line(1, "a"), line(2, "b"), line(3, "c"), line(4, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 2 || res.Duplicates != 2 {
+		t.Fatalf("Accepted, Duplicates = %d, %d; want 2, 2", res.Accepted, res.Duplicates)
+	}
+	if !slices.Equal(res.Logs, []string{"activity", "activity-2", "activity", "activity"}) || res.Indexes[1] != 41 || res.IDs[1] != (event.ID{7}) {
+		t.Errorf("Logs %v, index %d, id %s of the resend stored elsewhere; want activity-2, 41, its id", res.Logs, res.Indexes[1], res.IDs[1])
+	}
+	// Only what the log itself does not hold is looked for elsewhere.
+	if last := asked[len(asked)-1]; !slices.Equal(last, []string{"b", "c"}) {
+		t.Errorf("Elsewhere was asked for %v, want [b c]", last)
+	}
+	fail = errors.New("the other shard is unreachable")
+	if _, err := w.Append(t.Context(), events(t, "pnc", line(5, "d"))); err == nil {
+		t.Error("an append whose lookup elsewhere failed succeeded")
+	}
+	if s, _ := st.LogState(t.Context(), "activity"); s.Size != 3 {
+		t.Errorf("the log holds %d entries, want 3 (a, c and the event without an id)", s.Size)
 	}
 }
 

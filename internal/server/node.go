@@ -304,6 +304,9 @@ func (n *Node) openLog(cfg Config, name string, signer *tlog.Signer, vkey string
 	// one: waiting for a batch would only add to each wait.
 	wc.NoDelay = name == Oversight
 	wc.Sealer = &record.Sealer{Log: name, Ring: n.Ring}
+	if name != Oversight && cfg.Shard != "" {
+		wc.Elsewhere = n.storedElsewhere
+	}
 	w, err := ingest.NewWriter(wc)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -349,6 +350,32 @@ func (n *Node) activityLogs(ctx context.Context) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// storedElsewhere finds the events of source whose event.id is among ids
+// in the other shards of the activity log: a source whose node died
+// resends to another node what the dead one may have stored, and each
+// event is then stored once. It reads what the other shards have
+// committed: a resend racing the first copy's commit on a live node can
+// still be stored twice (docs/deployment.md).
+func (n *Node) storedElsewhere(ctx context.Context, source string, ids []string) (map[string]store.Entry, error) {
+	others, err := n.OtherLogs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]store.Entry{}
+	for _, l := range others {
+		if !store.IsActivityLog(l.Name) || len(ids) == 0 {
+			continue
+		}
+		found, err := n.Store.EntriesByClientID(ctx, l.Name, source, ids)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", l.Name, err)
+		}
+		maps.Copy(out, found)
+		ids = slices.DeleteFunc(ids, func(id string) bool { _, ok := found[id]; return ok })
+	}
+	return out, nil
 }
 
 // otherWebLogs is OtherLogs as the web layer takes them.

@@ -130,6 +130,10 @@ type Logs interface {
 type EntryFinder interface {
 	// EntryByID returns the entry with that ID in any log; ErrNotFound if none.
 	EntryByID(ctx context.Context, id [16]byte) (Entry, error)
+	// EntriesByClientID is LogTx.FindClientIDs of log, read outside any
+	// transaction: a writer of one of the activity log's shards looks for
+	// a resent event in the others.
+	EntriesByClientID(ctx context.Context, log, source string, ids []string) (map[string]Entry, error)
 }
 
 // TermQuery asks for the entries of one subject, in a time range, whose

@@ -60,11 +60,15 @@ func (s *server) ingestEvents(w http.ResponseWriter, r *http.Request, p identity
 	for i, id := range res.IDs {
 		reply.IDs[i] = id.String()
 	}
+	reply.Logs = res.Logs
 	for i, idx := range res.Indexes {
-		if i == 0 || idx < *reply.FirstIndex {
+		if res.Logs != nil && res.Logs[i] != log.Name {
+			continue // a resend found in another shard: its index is there
+		}
+		if reply.FirstIndex == nil || idx < *reply.FirstIndex {
 			reply.FirstIndex = &res.Indexes[i]
 		}
-		if i == 0 || idx > *reply.LastIndex {
+		if reply.LastIndex == nil || idx > *reply.LastIndex {
 			reply.LastIndex = &res.Indexes[i]
 		}
 	}

@@ -116,14 +116,23 @@ const entryColumns = `e.log, e.idx, e.id, e.time, e.source, e.subject, e.client_
 // statistics, scan every client id of the source on each batch (seconds
 // per batch at 200,000 rows).
 func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) (map[string]store.Entry, error) {
+	return findClientIDs(ctx, t.tx, t.log, source, ids)
+}
+
+// EntriesByClientID is FindClientIDs of log, outside any transaction.
+func (db *DB) EntriesByClientID(ctx context.Context, log, source string, ids []string) (map[string]store.Entry, error) {
+	return findClientIDs(ctx, db.pool, log, source, ids)
+}
+
+func findClientIDs(ctx context.Context, q querier, log, source string, ids []string) (map[string]store.Entry, error) {
 	out := make(map[string]store.Entry)
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := t.tx.Query(ctx, `SELECT `+entryColumns+` FROM unnest($3::text[]) AS w(client_id)
+	rows, err := q.Query(ctx, `SELECT `+entryColumns+` FROM unnest($3::text[]) AS w(client_id)
 		CROSS JOIN LATERAL (SELECT c.idx, c.time FROM client_ids c
 			WHERE c.log = $1 AND c.source = $2 AND c.client_id = w.client_id LIMIT 1) c
-		JOIN entries e ON e.log = $1 AND e.idx = c.idx AND e.time = c.time`, t.log, source, ids)
+		JOIN entries e ON e.log = $1 AND e.idx = c.idx AND e.time = c.time`, log, source, ids)
 	if err != nil {
 		return nil, translate(err)
 	}

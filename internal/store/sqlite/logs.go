@@ -86,16 +86,25 @@ const maxParams = 500
 // prefers the (log, idx) index for an IN list and reads the whole log on
 // every commit, which made ingest quadratic in the log's size.
 func (t *logTx) FindClientIDs(ctx context.Context, source string, ids []string) (map[string]store.Entry, error) {
+	return findClientIDs(ctx, t.tx, t.log, source, ids)
+}
+
+// EntriesByClientID is FindClientIDs of log, outside any transaction.
+func (db *DB) EntriesByClientID(ctx context.Context, log, source string, ids []string) (map[string]store.Entry, error) {
+	return findClientIDs(ctx, db.r, log, source, ids)
+}
+
+func findClientIDs(ctx context.Context, q querier, log, source string, ids []string) (map[string]store.Entry, error) {
 	out := make(map[string]store.Entry)
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxParams)]
 		ids = ids[len(chunk):]
 		args := make([]any, 0, len(chunk)+2)
-		args = append(args, t.log, source)
+		args = append(args, log, source)
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+readColumns+` FROM entries INDEXED BY entries_client_id WHERE log = ? AND source = ? AND client_id IS NOT NULL AND client_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		rows, err := q.QueryContext(ctx, `SELECT `+readColumns+` FROM entries INDEXED BY entries_client_id WHERE log = ? AND source = ? AND client_id IS NOT NULL AND client_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
 		if err != nil {
 			return nil, translate(err)
 		}

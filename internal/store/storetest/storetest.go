@@ -832,6 +832,17 @@ func testFindClientIDs(t *testing.T, s store.Store) {
 		if err != nil {
 			t.Errorf("UpdateLog(%q) = %v", tt.log, err)
 		}
+		// EntriesByClientID reads the same outside a transaction.
+		got, err := s.EntriesByClientID(ctx, tt.log, tt.source, tt.ids)
+		if err != nil {
+			t.Errorf("EntriesByClientID(%s, %q, %d ids) = %v", tt.log, tt.source, len(tt.ids), err)
+			continue
+		}
+		if len(tt.want) == 0 && len(got) != 0 {
+			t.Errorf("EntriesByClientID(%s, %q, %d ids) = %d entries, want none", tt.log, tt.source, len(tt.ids), len(got))
+		} else if diff := cmp.Diff(tt.want, got); len(tt.want) > 0 && diff != "" {
+			t.Errorf("EntriesByClientID(%s, %q, %d ids) mismatch (-want +got):\n%s", tt.log, tt.source, len(tt.ids), diff)
+		}
 	}
 }
 
