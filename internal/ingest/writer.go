@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -125,7 +124,10 @@ type Result struct {
 
 type request struct {
 	sealed []record.Sealed
-	done   chan reply
+	// elsewhere holds the request's events already stored in another
+	// log (Config.Elsewhere), by (source, event.id).
+	elsewhere map[[2]string]store.Entry
+	done      chan reply
 }
 
 type reply struct {
@@ -190,6 +192,16 @@ func (w *Writer) Append(ctx context.Context, evs []*event.Event) (Result, error)
 			return Result{}, fmt.Errorf("sealing event %d: %w", i+1, err)
 		}
 		req.sealed[i] = s
+	}
+	if w.cfg.Elsewhere != nil {
+		// Here, in the request's goroutine, not in the log's one
+		// writer: the lookup reads only what other logs have
+		// committed, which the writer's transaction would not see
+		// any sooner.
+		var err error
+		if req.elsewhere, err = lookElsewhere(ctx, w.cfg.Elsewhere, req.sealed); err != nil {
+			return Result{}, fmt.Errorf("looking for resent events in the other shards: %w", err)
+		}
 	}
 	w.mu.Lock()
 	switch {
@@ -322,7 +334,7 @@ func (w *Writer) commit(batch []*request) ([]Result, uint64, error) {
 		var size uint64
 		err = w.cfg.Store.UpdateLog(context.Background(), w.cfg.Log, func(tx store.LogTx) error {
 			var err error
-			results, size, err = appendBatch(context.Background(), tx, batch, w.cfg.Elsewhere)
+			results, size, err = appendBatch(context.Background(), tx, batch)
 			return err
 		})
 		if err == nil {
@@ -336,12 +348,12 @@ func (w *Writer) commit(batch []*request) ([]Result, uint64, error) {
 }
 
 // appendBatch dedupes, assigns indices and writes one batch inside tx.
-func appendBatch(ctx context.Context, tx store.LogTx, batch []*request, elsewhere func(context.Context, string, []string) (map[string]store.Entry, error)) ([]Result, uint64, error) {
+func appendBatch(ctx context.Context, tx store.LogTx, batch []*request) ([]Result, uint64, error) {
 	st, err := tx.State(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	existing, err := findDuplicates(ctx, tx, batch, elsewhere)
+	existing, err := findDuplicates(ctx, tx, batch)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -356,7 +368,12 @@ func appendBatch(ctx context.Context, tx store.LogTx, batch []*request, elsewher
 			en := s.Entry
 			if en.ClientID != "" {
 				key := [2]string{en.Source, en.ClientID}
-				if old, ok := existing[key]; ok {
+				old, ok := existing[key]
+				if !ok {
+					// The log's own copy, if any, wins over another's.
+					old, ok = req.elsewhere[key]
+				}
+				if ok {
 					r.IDs[j], r.Indexes[j] = old.ID, old.Index
 					r.markDuplicate(j, len(req.sealed))
 					if old.Log != en.Log {
@@ -415,9 +432,8 @@ func (r *Result) markElsewhere(j int, log, own string, n int) {
 	r.Logs[j] = log
 }
 
-// findDuplicates looks up the batch's event.ids in the log, and those it
-// does not hold in the logs elsewhere reads.
-func findDuplicates(ctx context.Context, tx store.LogTx, batch []*request, elsewhere func(context.Context, string, []string) (map[string]store.Entry, error)) (map[[2]string]store.Entry, error) {
+// findDuplicates looks up the batch's event.ids in the log.
+func findDuplicates(ctx context.Context, tx store.LogTx, batch []*request) (map[[2]string]store.Entry, error) {
 	bySource := make(map[string][]string)
 	for _, req := range batch {
 		for _, s := range req.sealed {
@@ -435,15 +451,28 @@ func findDuplicates(ctx context.Context, tx store.LogTx, batch []*request, elsew
 		for id, en := range found {
 			out[[2]string{source, id}] = en
 		}
-		if elsewhere == nil || len(found) == len(ids) {
-			continue
+	}
+	return out, nil
+}
+
+// lookElsewhere asks elsewhere for the event.ids of sealed, by source.
+func lookElsewhere(ctx context.Context, elsewhere func(context.Context, string, []string) (map[string]store.Entry, error), sealed []record.Sealed) (map[[2]string]store.Entry, error) {
+	bySource := make(map[string][]string)
+	for _, s := range sealed {
+		if s.Entry.ClientID != "" {
+			bySource[s.Entry.Source] = append(bySource[s.Entry.Source], s.Entry.ClientID)
 		}
-		rest := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { _, ok := found[id]; return ok })
-		more, err := elsewhere(ctx, source, rest)
+	}
+	var out map[[2]string]store.Entry
+	for source, ids := range bySource {
+		found, err := elsewhere(ctx, source, ids)
 		if err != nil {
-			return nil, fmt.Errorf("looking for resent events in the other shards: %w", err)
+			return nil, err
 		}
-		for id, en := range more {
+		for id, en := range found {
+			if out == nil {
+				out = make(map[[2]string]store.Entry)
+			}
 			out[[2]string{source, id}] = en
 		}
 	}
