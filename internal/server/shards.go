@@ -168,7 +168,10 @@ func (n *Node) claimShard(ctx context.Context, cfg Config, prefix, keyDir string
 			n.logger.Info("claimed a shard of the activity log", "log", name)
 			return name, signer, vkey, nil
 		}
-		if cfg.Shard == "auto" || time.Now().After(deadline) {
+		if cfg.Shard == "auto" {
+			return "", nil, "", fmt.Errorf("every shard tried (%v) is held by another node", candidates)
+		}
+		if time.Now().After(deadline) {
 			return "", nil, "", fmt.Errorf("shard %s is held by another node", cfg.Shard)
 		}
 		select {
@@ -317,7 +320,7 @@ func (n *Node) proofLogs(ctx context.Context) (map[string]review.ProofLog, error
 		return nil, err
 	}
 	for _, l := range others {
-		vkey, problems := n.verifierKey(l)
+		vkey, problems, _ := n.verifierKey(l)
 		if len(problems) > 0 {
 			return nil, errors.New(strings.Join(problems, "; "))
 		}

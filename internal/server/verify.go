@@ -28,7 +28,10 @@ func VerifyStore(ctx context.Context, n *Node, progress func(log string, done, t
 	}
 	for _, l := range logs {
 		name := l.Name
-		vkey, keyProblems := n.verifierKey(l)
+		vkey, keyProblems, registered := n.verifierKey(l)
+		if registered {
+			n.logger.Warn("checking a log under the key the store registers: this node holds no key of its own for it", "log", l.Name)
+		}
 		stamps := retention.Tally{}
 		problems, err := tlog.CheckLog(ctx, tlog.CheckConfig{
 			Store: n.Store, Log: name, VerifierKey: vkey,
@@ -57,13 +60,13 @@ func VerifyStore(ctx context.Context, n *Node, progress func(log string, done, t
 // registry is what is being verified, so it is not trusted for a key the
 // node holds itself: its own logs' key files, and the shards' keys
 // derived from DATA/keys/shards.seed. Only a log the node has no key for
-// is checked under its registered key, and that is said.
-func (n *Node) verifierKey(l store.RegisteredLog) (string, []string) {
+// is checked under its registered key (registered true).
+func (n *Node) verifierKey(l store.RegisteredLog) (key string, problems []string, registered bool) {
 	if own, ok := n.Logs[l.Name]; ok {
 		if l.VerifierKey != "" && l.VerifierKey != own.VerifierKey {
-			return own.VerifierKey, []string{fmt.Sprintf("%s: the store registers key %s, but this node's key is %s", l.Name, l.VerifierKey, own.VerifierKey)}
+			return own.VerifierKey, []string{fmt.Sprintf("%s: the store registers key %s, but this node's key is %s", l.Name, l.VerifierKey, own.VerifierKey)}, false
 		}
-		return own.VerifierKey, nil
+		return own.VerifierKey, nil, false
 	}
 	seed := n.shardSeed
 	if seed == nil {
@@ -72,14 +75,13 @@ func (n *Node) verifierKey(l store.RegisteredLog) (string, []string) {
 	if _, isShard := shardNumber(l.Name); isShard && len(seed) == 32 {
 		_, vkey, err := tlog.DeriveKey(seed, l.Origin)
 		if err == nil && vkey != l.VerifierKey {
-			return vkey, []string{fmt.Sprintf("%s: the store registers key %s, but DATA/keys/%s derives %s", l.Name, l.VerifierKey, ShardSeedFile, vkey)}
+			return vkey, []string{fmt.Sprintf("%s: the store registers key %s, but DATA/keys/%s derives %s", l.Name, l.VerifierKey, ShardSeedFile, vkey)}, false
 		}
 		if err == nil {
-			return vkey, nil
+			return vkey, nil, false
 		}
 	}
-	n.logger.Warn("checking a log under the key the store registers: this node holds no key of its own for it", "log", l.Name)
-	return l.VerifierKey, nil
+	return l.VerifierKey, nil, true
 }
 
 // retentionDeletions reads the retention_deleted records of the oversight
