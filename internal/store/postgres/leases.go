@@ -77,7 +77,12 @@ func (l *lease) Lost() <-chan struct{} { return l.lost }
 // fails. Closing the connection, either way, frees the lock.
 func (l *lease) watch() {
 	defer close(l.done)
-	defer l.conn.Close(context.Background())
+	defer func() {
+		// Bounded: over a dead network, saying goodbye could block.
+		ctx, cancel := context.WithTimeout(context.Background(), leaseCheckTimeout)
+		defer cancel()
+		l.conn.Close(ctx)
+	}()
 	t := time.NewTicker(leaseCheck)
 	defer t.Stop()
 	for {
